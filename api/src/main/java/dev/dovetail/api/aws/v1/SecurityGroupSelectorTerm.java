@@ -1,0 +1,22 @@
+package dev.dovetail.api.aws.v1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.Map;
+
+/** Selects security groups by tags, id or name. Terms are ORed. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record SecurityGroupSelectorTerm(
+    @JsonPropertyDescription(SelectorTerms.TAGS_DESCRIPTION)
+    @Size(max = 20)
+    @ValidationRule(value = SelectorTerms.TAGS_NOT_EMPTY_RULE, message = SelectorTerms.TAGS_NOT_EMPTY_MESSAGE)
+    Map<String, String> tags,
+    @JsonPropertyDescription("The security group id (sg-...); cannot be combined with tags or name.")
+    @Pattern("sg-[0-9a-z]+")
+    String id,
+    @JsonPropertyDescription("The security group name; cannot be combined with tags or id.")
+    String name) {
+}
