@@ -1,5 +1,7 @@
 package dev.dovetail.api.crd;
 
+import dev.dovetail.testkit.RepoPaths;
+
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.dovetail.api.CustomResources;

@@ -73,7 +73,7 @@ final class SchemaExtras implements CRDPostProcessor {
           + "Servers may infer this from the endpoint the client submits requests to. In CamelCase."));
       JSONSchemaProps metadata = new JSONSchemaProps();
       metadata.setType("object");
-      metadata.setDescription("Standard object metadata: name, labels, annotations, owner references, finalizers.");
+      // The API server allows nothing but the type here (not even a description).
       properties.put("metadata", metadata);
       properties.putAll(root.getProperties());
       root.setProperties(properties);

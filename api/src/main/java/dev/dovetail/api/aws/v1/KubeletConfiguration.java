@@ -6,9 +6,12 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.dovetail.api.karpenter.v1.Quantities;
+import dev.dovetail.api.schema.Elements;
 import dev.dovetail.api.schema.Format;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,12 +36,13 @@ public final class KubeletConfiguration {
       "self.all(x, x in ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'])";
   static final String SIGNAL_KEYS_MESSAGE =
       "valid keys are ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available']";
-  static final String THRESHOLD_VALUES_RULE =
-      "self.all(x, self[x].matches('^((\\\\d{1,2}(\\\\.\\\\d{1,2})?|100(\\\\.0{1,2})?)%|(\\\\+|-)?(([0-9]+(\\\\.[0-9]*)?)|(\\\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\\\+|-)?(([0-9]+(\\\\.[0-9]*)?)|(\\\\.[0-9]+))))?)$'))";
-  static final String THRESHOLD_VALUES_MESSAGE = "eviction thresholds must be a percentage (0-100%) or a quantity";
+  /** A percentage (0-100%) or a quantity. */
+  static final String THRESHOLD_PATTERN =
+      "^((\\d{1,2}(\\.\\d{1,2})?|100(\\.0{1,2})?)%|(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?)$";
 
   @JsonPropertyDescription("IP addresses of the cluster DNS servers, used instead of the cluster default.")
   @JsonProperty("clusterDNS")
+  @Size(max = 16) @Elements(maxLength = 64)
   private List<String> clusterDNS;
 
   @JsonPropertyDescription("Most pods the kubelet runs; unset means the ENI-based limit of the instance type.")
@@ -52,25 +56,28 @@ public final class KubeletConfiguration {
   @JsonPropertyDescription("Resources reserved for OS system daemons (keys cpu, memory, ephemeral-storage, pid).")
   @ValidationRule(value = RESERVED_KEYS_RULE, message = "valid keys for systemReserved are ['cpu','memory','ephemeral-storage','pid']")
   @ValidationRule(value = RESERVED_VALUES_RULE, message = "systemReserved value cannot be a negative resource quantity")
+  @Size(max = 4) @Elements(pattern = Quantities.PATTERN, maxLength = 64)
   private Map<String, String> systemReserved;
 
   @JsonPropertyDescription("Resources reserved for Kubernetes system components (keys cpu, memory, ephemeral-storage, pid).")
   @ValidationRule(value = RESERVED_KEYS_RULE, message = "valid keys for kubeReserved are ['cpu','memory','ephemeral-storage','pid']")
   @ValidationRule(value = RESERVED_VALUES_RULE, message = "kubeReserved value cannot be a negative resource quantity")
+  @Size(max = 4) @Elements(pattern = Quantities.PATTERN, maxLength = 64)
   private Map<String, String> kubeReserved;
 
   @JsonPropertyDescription("Hard eviction thresholds per signal (memory.available, nodefs.available, ...), as a percentage or a quantity.")
   @ValidationRule(value = SIGNAL_KEYS_RULE, message = SIGNAL_KEYS_MESSAGE)
-  @ValidationRule(value = THRESHOLD_VALUES_RULE, message = THRESHOLD_VALUES_MESSAGE)
+  @Size(max = 6) @Elements(pattern = THRESHOLD_PATTERN, maxLength = 64)
   private Map<String, String> evictionHard;
 
   @JsonPropertyDescription("Soft eviction thresholds per signal; each needs a matching evictionSoftGracePeriod.")
   @ValidationRule(value = SIGNAL_KEYS_RULE, message = SIGNAL_KEYS_MESSAGE)
-  @ValidationRule(value = THRESHOLD_VALUES_RULE, message = THRESHOLD_VALUES_MESSAGE)
+  @Size(max = 6) @Elements(pattern = THRESHOLD_PATTERN, maxLength = 64)
   private Map<String, String> evictionSoft;
 
   @JsonPropertyDescription("How long each soft eviction threshold must hold before pods are evicted (a Go duration such as 1m30s).")
   @ValidationRule(value = SIGNAL_KEYS_RULE, message = SIGNAL_KEYS_MESSAGE)
+  @Size(max = 6) @Elements(maxLength = 64)
   private Map<String, String> evictionSoftGracePeriod;
 
   @JsonPropertyDescription("Longest pod termination grace period, in seconds, used when a soft eviction threshold is met.")
