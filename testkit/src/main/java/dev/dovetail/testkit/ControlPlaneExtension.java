@@ -38,6 +38,8 @@ public final class ControlPlaneExtension
     implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
 
   public static final String REQUIRE_ENV = "DOVETAIL_REQUIRE_CLUSTER";
+  /** {@code local} (default: binaries from the cache) or {@code kind} (Docker; *ApiTest tier only). */
+  public static final String BACKEND_ENV = "DOVETAIL_CONTROL_PLANE";
   private static final ExtensionContext.Namespace STORE = ExtensionContext.Namespace.create(ControlPlaneExtension.class);
 
   @Override
@@ -45,6 +47,9 @@ public final class ControlPlaneExtension
     Optional<Class<?>> testClass = context.getTestClass();
     if (testClass.isEmpty()) {
       return ConditionEvaluationResult.enabled("no test class");
+    }
+    if (useKind()) {
+      return kindCondition(context, testClass.get());
     }
     List<String> needed = isFullCluster(testClass.get()) ? K8sBinaries.FULL_CLUSTER : K8sBinaries.API_SERVER;
     List<String> missing = K8sBinaries.missing(needed);
@@ -58,6 +63,29 @@ public final class ControlPlaneExtension
     }
     if (context.getTestMethod().isEmpty()) {
       System.err.println("[dovetail] SKIPPED " + testClass.get().getSimpleName() + ": " + reason);
+    }
+    return ConditionEvaluationResult.disabled(reason);
+  }
+
+  private static boolean useKind() {
+    return "kind".equalsIgnoreCase(System.getenv(BACKEND_ENV));
+  }
+
+  private static ConditionEvaluationResult kindCondition(ExtensionContext context, Class<?> testClass) {
+    String reason = null;
+    if (isFullCluster(testClass)) {
+      reason = "the E2E tier needs kwok-managed nodes, which the kind backend does not run; unset " + BACKEND_ENV;
+    } else if (!KindControlPlane.dockerAvailable()) {
+      reason = BACKEND_ENV + "=kind needs a Docker engine, and none answers";
+    }
+    if (reason == null) {
+      return ConditionEvaluationResult.enabled("kind in Docker");
+    }
+    if (requireCluster()) {
+      throw new IllegalStateException(REQUIRE_ENV + " is set, so real-cluster tests may not skip: " + reason);
+    }
+    if (context.getTestMethod().isEmpty()) {
+      System.err.println("[dovetail] SKIPPED " + testClass.getSimpleName() + ": " + reason);
     }
     return ConditionEvaluationResult.disabled(reason);
   }
@@ -129,8 +157,8 @@ public final class ControlPlaneExtension
 
   private static ControlPlane start(Optional<WithCluster> cluster) {
     long t0 = System.nanoTime();
-    ControlPlane cp = cluster.isPresent()
-        ? KwokCluster.start(Optional.of(cluster.get().schedulerConfig()).filter(s -> !s.isEmpty()).map(s -> RepoPaths.root().resolve(s)))
+    ControlPlane cp = useKind() ? KindControlPlane.start()
+        : cluster.isPresent() ? KwokCluster.start(Optional.of(cluster.get().schedulerConfig()).filter(s -> !s.isEmpty()).map(s -> RepoPaths.root().resolve(s)))
         : ApiServerControlPlane.start();
     try {
       installCrds(cp.client());

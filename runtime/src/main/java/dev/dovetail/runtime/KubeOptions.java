@@ -1,0 +1,35 @@
+package dev.dovetail.runtime;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** How a component reaches the Kubernetes API server. */
+public final class KubeOptions {
+  @Option(names = "--kubeconfig", defaultValue = "${env:KUBECONFIG}",
+      description = "Kubeconfig file. Unset: the in-cluster service account, else ~/.kube/config.")
+  Path kubeconfig;
+
+  public KubernetesClient client() {
+    Config config;
+    if (kubeconfig != null) {
+      if (!Files.isReadable(kubeconfig)) {
+        throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " does not exist or cannot be read");
+      }
+      try {
+        config = Config.fromKubeconfig(Files.readString(kubeconfig));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    } else {
+      config = Config.autoConfigure(null);
+    }
+    config.setRequestRetryBackoffLimit(5);
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+}
