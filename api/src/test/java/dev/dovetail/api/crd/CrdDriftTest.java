@@ -31,6 +31,12 @@ class CrdDriftTest {
   }
 
   @Test
+  void kustomizationInstallsEveryCrd() throws IOException {
+    String kustomization = Files.readString(RepoPaths.manifests().resolve("kustomization.yaml"));
+    assertThat(CrdGenerator.generate().keySet()).allSatisfy(file -> assertThat(kustomization).contains("crds/" + file));
+  }
+
+  @Test
   void everyKindHasTheKarpenterCompatibleNames() {
     Map<String, String> generated = CrdGenerator.generate();
     assertThat(generated).containsOnlyKeys(
