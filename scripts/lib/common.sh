@@ -3,8 +3,6 @@
 
 DOVETAIL_K8S_VERSION="1.34.4"          # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
 DOVETAIL_KWOK_VERSION="v0.8.0"         # kwok, kwokctl
-DOVETAIL_AEMM_VERSION="v1.13.0"        # amazon-ec2-metadata-mock
-DOVETAIL_MOTO_VERSION="5.1.16"         # moto[server]
 
 DOVETAIL_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Caches live outside the repository and are keyed by version, so a fresh clone reuses them
@@ -18,7 +16,6 @@ case "$(uname -m)" in
 esac
 # The directory layout fabric8 kube-api-test expects: <dir>/k8s/<version>-<os>-<arch>/{etcd,kube-apiserver,kubectl}.
 DOVETAIL_BIN="$DOVETAIL_CACHE/k8s/${DOVETAIL_K8S_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}"
-DOVETAIL_TOOLS="$DOVETAIL_CACHE/tools"
 export DOVETAIL_CACHE DOVETAIL_BIN
 
 log()  { printf '\033[1;34m[dovetail]\033[0m %s\n' "$*" >&2; }
@@ -28,13 +25,3 @@ die()  { printf '\033[1;31m[dovetail] error:\033[0m %s\n' "$*" >&2; exit 1; }
 need() { # need <command> <why>
   command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed; it is needed to $2."
 }
-
-# Fails with a clear message when a TCP port on loopback is already taken.
-require_free_port() { # require_free_port <port> <what>
-  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-    die "port $1 ($2) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp 'sport = :$1') or choose another port."
-  fi
-}
-
-# Java build: prefer the Maven wrapper so the pinned Maven is used everywhere.
-mvnw() { "$DOVETAIL_REPO/mvnw" -f "$DOVETAIL_REPO/pom.xml" "$@"; }
