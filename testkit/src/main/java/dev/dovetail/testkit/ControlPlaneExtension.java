@@ -152,7 +152,8 @@ public final class ControlPlaneExtension
     Optional<WithCluster> cluster = AnnotationSupport.findAnnotation(testClass, WithCluster.class);
     String key = cluster.map(c -> "cluster:" + c.schedulerConfig()).orElse("apiserver");
     ExtensionContext.Store root = context.getRoot().getStore(STORE);
-    return root.getOrComputeIfAbsent(key, k -> new Resource(start(cluster)), Resource.class).controlPlane;
+    // JUnit closes AutoCloseable store values (the control plane) when the run ends.
+    return root.getOrComputeIfAbsent(key, k -> start(cluster), ControlPlane.class);
   }
 
   private static ControlPlane start(Optional<WithCluster> cluster) {
@@ -183,14 +184,6 @@ public final class ControlPlaneExtension
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read CRDs from " + dir, e);
-    }
-  }
-
-  /** Closes the control plane when JUnit closes the root store at the end of the run. */
-  private record Resource(ControlPlane controlPlane) implements ExtensionContext.Store.CloseableResource {
-    @Override
-    public void close() {
-      controlPlane.close();
     }
   }
 }
