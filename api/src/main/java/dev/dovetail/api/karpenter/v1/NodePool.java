@@ -35,9 +35,4 @@ public class NodePool extends CustomResource<NodePoolSpec, NodePoolStatus> {
 
   public NodePool() {
   }
-
-  public NodePool(String name, NodePoolSpec spec) {
-    getMetadata().setName(name);
-    setSpec(spec);
-  }
 }
