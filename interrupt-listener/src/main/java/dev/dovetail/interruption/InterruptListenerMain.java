@@ -1,19 +1,12 @@
 package dev.dovetail.interruption;
 
+import dev.dovetail.runtime.ComponentMain;
 import dev.dovetail.runtime.Launcher;
 import dev.dovetail.runtime.LogOptions;
-import dev.dovetail.runtime.Metrics;
 import dev.dovetail.runtime.OpsOptions;
-import dev.dovetail.runtime.OpsServer;
-import dev.dovetail.runtime.Version;
 import dev.dovetail.runtime.VersionProvider;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import java.net.URI;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,27 +43,14 @@ public final class InterruptListenerMain implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() {
     if (nodeName == null || nodeName.isBlank()) {
       throw new ParameterException(spec.commandLine(), "--node-name (or NODE_NAME) is required: the agent acts only on its own node");
     }
     if (imdsEndpoint.getScheme() == null || !imdsEndpoint.getScheme().startsWith("http")) {
       throw new ParameterException(spec.commandLine(), "--imds-endpoint must be an http(s) URL, not " + imdsEndpoint);
     }
-    logging.apply();
-    Logger log = LoggerFactory.getLogger(InterruptListenerMain.class);
-    String version = Version.of(InterruptListenerMain.class);
-    PrometheusMeterRegistry registry = Metrics.registry("interrupt-listener", version);
-    Vertx vertx = Vertx.vertx();
-    try {
-      int[] ports = new OpsServer(registry).start(vertx, ops).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      log.info("dovetail-interrupt-listener {} on node {} reading {} (metrics :{}, probes :{})", version, nodeName, imdsEndpoint,
-          ports[0], ports[1]);
-    } catch (Exception e) {
-      log.error("dovetail-interrupt-listener could not start: {}", e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-      vertx.close();
-      return 1;
-    }
-    return Launcher.awaitShutdown(() -> vertx.close().toCompletionStage().toCompletableFuture().join());
+    return ComponentMain.run("interrupt-listener", InterruptListenerMain.class, logging, ops,
+        runtime -> "node " + nodeName + ", metadata service " + imdsEndpoint);
   }
 }

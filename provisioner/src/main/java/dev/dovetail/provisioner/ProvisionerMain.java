@@ -1,27 +1,20 @@
 package dev.dovetail.provisioner;
 
 import dev.dovetail.api.CustomResources;
+import dev.dovetail.runtime.ComponentMain;
 import dev.dovetail.runtime.KubeOptions;
 import dev.dovetail.runtime.Launcher;
 import dev.dovetail.runtime.LogOptions;
-import dev.dovetail.runtime.Metrics;
 import dev.dovetail.runtime.OpsOptions;
-import dev.dovetail.runtime.OpsServer;
 import dev.dovetail.runtime.Readiness;
-import dev.dovetail.runtime.Version;
 import dev.dovetail.runtime.VersionProvider;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,32 +45,14 @@ public final class ProvisionerMain implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws Exception {
-    logging.apply();
-    Logger log = LoggerFactory.getLogger(ProvisionerMain.class);
-    String version = Version.of(ProvisionerMain.class);
-    PrometheusMeterRegistry registry = Metrics.registry("provisioner", version);
-    KubernetesClient client = kube.client();
-    SharedIndexInformer<CustomResourceDefinition> crds = client.apiextensions().v1().customResourceDefinitions().inform();
-    List<String> required = CustomResources.ALL.stream().map(CustomResource::getCRDName).toList();
-    Vertx vertx = Vertx.vertx();
-    OpsServer opsServer = new OpsServer(registry)
-        .withReadiness(new Readiness("crds", () -> missingCrds(crds, required)));
-    try {
-      int[] ports = opsServer.start(vertx, ops).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      log.info("dovetail-provisioner {} for cluster {} against {} (metrics :{}, probes :{})", version, clusterName,
-          client.getMasterUrl(), ports[0], ports[1]);
-    } catch (Exception e) {
-      log.error("dovetail-provisioner could not start: {}", e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-      crds.close();
-      client.close();
-      vertx.close();
-      return 1;
-    }
-    return Launcher.awaitShutdown(() -> {
-      crds.close();
-      client.close();
-      vertx.close().toCompletionStage().toCompletableFuture().join();
+  public Integer call() {
+    return ComponentMain.run("provisioner", ProvisionerMain.class, logging, ops, runtime -> {
+      KubernetesClient client = runtime.closeOnShutdown(kube.client());
+      SharedIndexInformer<CustomResourceDefinition> crds =
+          runtime.closeOnShutdown(client.apiextensions().v1().customResourceDefinitions().inform());
+      List<String> required = CustomResources.ALL.stream().map(CustomResource::getCRDName).toList();
+      runtime.ops().withReadiness(new Readiness("crds", () -> missingCrds(crds, required)));
+      return "cluster " + clusterName + " at " + client.getMasterUrl();
     });
   }
 

@@ -2,13 +2,6 @@ package dev.dovetail.testkit;
 
 import com.dajudge.kindcontainer.KindContainer;
 import com.dajudge.kindcontainer.KindContainerVersion;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.testcontainers.DockerClientFactory;
 
 /**
@@ -16,15 +9,12 @@ import org.testcontainers.DockerClientFactory;
  * image pulls: {@code DOVETAIL_CONTROL_PLANE=kind} runs the *ApiTest tier on it instead of the local
  * binaries. Machines without an engine (CI here) skip it with a printed reason.
  */
-public final class KindControlPlane implements ControlPlane {
+public final class KindControlPlane extends BaseControlPlane {
   private final KindContainer<?> kind;
-  private final Path kubeconfig;
-  private final KubernetesClient client;
 
-  private KindControlPlane(KindContainer<?> kind, Path kubeconfig, KubernetesClient client) {
+  private KindControlPlane(KindContainer<?> kind, String kubeconfigYaml) {
+    super(writeKubeconfig("dovetail-kind", kubeconfigYaml), kubeconfigYaml);
     this.kind = kind;
-    this.kubeconfig = kubeconfig;
-    this.client = client;
   }
 
   /** True when a Docker engine answers. */
@@ -41,25 +31,11 @@ public final class KindControlPlane implements ControlPlane {
     KindContainer<?> kind = new KindContainer<>(KindContainerVersion.VERSION_1_34_0);
     kind.start();
     try {
-      String yaml = kind.getKubeconfig();
-      Path kubeconfig = Files.createTempFile("dovetail-kind", ".kubeconfig");
-      Files.writeString(kubeconfig, yaml);
-      kubeconfig.toFile().deleteOnExit();
-      return new KindControlPlane(kind, kubeconfig, new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(yaml)).build());
-    } catch (IOException e) {
+      return new KindControlPlane(kind, kind.getKubeconfig());
+    } catch (RuntimeException e) {
       kind.stop();
-      throw new UncheckedIOException(e);
+      throw e;
     }
-  }
-
-  @Override
-  public Path kubeconfig() {
-    return kubeconfig;
-  }
-
-  @Override
-  public KubernetesClient client() {
-    return client;
   }
 
   @Override
@@ -69,7 +45,7 @@ public final class KindControlPlane implements ControlPlane {
 
   @Override
   public void close() {
-    client.close();
+    client().close();
     kind.stop();
   }
 }

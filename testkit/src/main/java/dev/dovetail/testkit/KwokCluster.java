@@ -1,8 +1,5 @@
 package dev.dovetail.testkit;
 
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,18 +18,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * from the binary cache. kwok makes every Node it manages Ready and runs bound pods, so Deployments,
  * PDBs, evictions and scheduling behave as on a real cluster without kubelets.
  */
-public final class KwokCluster implements ControlPlane {
+public final class KwokCluster extends BaseControlPlane {
   private final String name;
   private final Path workDir;
-  private final Path kubeconfig;
-  private final KubernetesClient client;
   private volatile boolean deleted;
 
-  private KwokCluster(String name, Path workDir, Path kubeconfig, KubernetesClient client) {
+  private KwokCluster(String name, Path workDir, Path kubeconfig) throws IOException {
+    super(kubeconfig, Files.readString(kubeconfig));
     this.name = name;
     this.workDir = workDir;
-    this.kubeconfig = kubeconfig;
-    this.client = client;
   }
 
   /** Starts a cluster with a fresh name and working directory; fails with kwokctl's output. */
@@ -63,9 +57,7 @@ public final class KwokCluster implements ControlPlane {
       throw new IllegalStateException("kwokctl could not start cluster " + name + ":\n" + created.stderr() + created.stdout());
     }
     try {
-      KubernetesClient client = new KubernetesClientBuilder()
-          .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
-      KwokCluster cluster = new KwokCluster(name, workDir, kubeconfig, client);
+      KwokCluster cluster = new KwokCluster(name, workDir, kubeconfig);
       Runtime.getRuntime().addShutdownHook(new Thread(cluster::deleteQuietly, "delete-" + name));
       return cluster;
     } catch (IOException e) {
@@ -96,23 +88,13 @@ public final class KwokCluster implements ControlPlane {
   }
 
   @Override
-  public Path kubeconfig() {
-    return kubeconfig;
-  }
-
-  @Override
-  public KubernetesClient client() {
-    return client;
-  }
-
-  @Override
   public String description() {
     return "kwokctl cluster " + name + " (Kubernetes " + K8sBinaries.version() + ", binaries in " + K8sBinaries.dir() + ")";
   }
 
   @Override
   public void close() {
-    client.close();
+    client().close();
     ProcessResult r = delete(name, workDir);
     deleted = true;
     if (!r.ok()) {
