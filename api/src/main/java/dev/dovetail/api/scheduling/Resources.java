@@ -1,0 +1,124 @@
+package dev.dovetail.api.scheduling;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An immutable bag of resource amounts in canonical integer units: CPU in millicores, memory and
+ * storage in bytes, everything else (pods, GPUs, extended resources) in units.
+ */
+public record Resources(Map<String, Long> amounts) {
+  public static final String CPU = "cpu";
+  public static final String MEMORY = "memory";
+  public static final String PODS = "pods";
+  public static final Resources NONE = new Resources(Map.of());
+
+  public Resources {
+    amounts = Collections.unmodifiableMap(new TreeMap<>(amounts));
+  }
+
+  public static Resources of(Map<String, Quantity> quantities) {
+    if (quantities == null || quantities.isEmpty()) {
+      return NONE;
+    }
+    Map<String, Long> out = new TreeMap<>();
+    quantities.forEach((name, q) -> out.put(name, canonical(name, q)));
+    return new Resources(out);
+  }
+
+  public static Resources of(String... nameAmountPairs) {
+    Map<String, Long> out = new TreeMap<>();
+    for (int i = 0; i < nameAmountPairs.length; i += 2) {
+      out.put(nameAmountPairs[i], canonical(nameAmountPairs[i], new Quantity(nameAmountPairs[i + 1])));
+    }
+    return new Resources(out);
+  }
+
+  /** A quantity in this class's units: millicores for cpu, rounded up; bytes or units otherwise. */
+  public static long canonical(String name, Quantity q) {
+    BigDecimal amount = Quantity.getAmountInBytes(q);
+    if (CPU.equals(name)) {
+      amount = amount.movePointRight(3);
+    }
+    return amount.setScale(0, RoundingMode.CEILING).longValueExact();
+  }
+
+  /**
+   * What a pod asks the scheduler for: the larger of its containers' summed requests and any single
+   * init container's, plus the pod overhead; one pod slot.
+   */
+  public static Resources requestsOf(Pod pod) {
+    if (pod.getSpec() == null) {
+      return of(PODS, "1");
+    }
+    Resources containers = sum(pod.getSpec().getContainers());
+    Resources init = NONE;
+    if (pod.getSpec().getInitContainers() != null) {
+      for (Container c : pod.getSpec().getInitContainers()) {
+        init = init.max(of(c.getResources() == null ? null : c.getResources().getRequests()));
+      }
+    }
+    return containers.max(init).plus(of(pod.getSpec().getOverhead())).plus(of(PODS, "1"));
+  }
+
+  private static Resources sum(List<Container> containers) {
+    Resources total = NONE;
+    if (containers != null) {
+      for (Container c : containers) {
+        total = total.plus(of(c.getResources() == null ? null : c.getResources().getRequests()));
+      }
+    }
+    return total;
+  }
+
+  public long get(String name) {
+    return amounts.getOrDefault(name, 0L);
+  }
+
+  public long cpuMillis() {
+    return get(CPU);
+  }
+
+  public long memoryBytes() {
+    return get(MEMORY);
+  }
+
+  public Resources plus(Resources other) {
+    if (other.amounts.isEmpty()) {
+      return this;
+    }
+    Map<String, Long> out = new TreeMap<>(amounts);
+    other.amounts.forEach((k, v) -> out.merge(k, v, Long::sum));
+    return new Resources(out);
+  }
+
+  public Resources minus(Resources other) {
+    Map<String, Long> out = new TreeMap<>(amounts);
+    other.amounts.forEach((k, v) -> out.merge(k, -v, Long::sum));
+    return new Resources(out);
+  }
+
+  /** The larger amount of each resource. */
+  public Resources max(Resources other) {
+    Map<String, Long> out = new TreeMap<>(amounts);
+    other.amounts.forEach((k, v) -> out.merge(k, v, Math::max));
+    return new Resources(out);
+  }
+
+  /** True when every amount here is at most the other's (a missing resource counts as 0). */
+  public boolean fitsIn(Resources capacity) {
+    for (Map.Entry<String, Long> e : amounts.entrySet()) {
+      if (e.getValue() > capacity.get(e.getKey())) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,135 @@
+package dev.dovetail.extender;
+
+import dev.dovetail.extender.decision.Decisions;
+import dev.dovetail.extender.decision.Outcome;
+import dev.dovetail.extender.protocol.BadRequest;
+import dev.dovetail.extender.protocol.CandidateNode;
+import dev.dovetail.extender.protocol.ExtenderArgs;
+import dev.dovetail.extender.protocol.ExtenderArgsParser;
+import dev.dovetail.extender.protocol.FilterResult;
+import dev.dovetail.extender.protocol.HostPriority;
+import dev.dovetail.extender.protocol.Responses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler-extender protocol over HTTP: {@code POST <prefix>/filter} and {@code POST <prefix>/prioritize}.
+ * Runs on the event loop (every decision is an in-memory lookup). Malformed input gets a 400 with an
+ * {@code Error} message; an unexpected failure answers "no opinion" (every node passes, every score 0)
+ * rather than a 5xx, so one bad pod never stalls scheduling.
+ */
+public final class ExtenderServer {
+  public static final String PREFIX = "/scheduler";
+  private static final Logger LOG = LoggerFactory.getLogger(ExtenderServer.class);
+
+  private final Decisions decisions;
+  private final long maxBodyBytes;
+  private final Timer filterTimer;
+  private final Timer prioritizeTimer;
+  private final Map<Outcome, Counter> filterOutcomes = new EnumMap<>(Outcome.class);
+  private final Map<Outcome, Counter> prioritizeOutcomes = new EnumMap<>(Outcome.class);
+
+  public ExtenderServer(Decisions decisions, MeterRegistry registry, long maxBodyBytes) {
+    this.decisions = decisions;
+    this.maxBodyBytes = maxBodyBytes;
+    this.filterTimer = timer(registry, "filter");
+    this.prioritizeTimer = timer(registry, "prioritize");
+    for (Outcome o : Outcome.values()) {
+      filterOutcomes.put(o, counter(registry, "filter", o));
+      prioritizeOutcomes.put(o, counter(registry, "prioritize", o));
+    }
+  }
+
+  private static Timer timer(MeterRegistry registry, String verb) {
+    return Timer.builder("dovetail.extender.request.duration")
+        .description("Server time of scheduler-extender calls, from the complete request body to the encoded reply")
+        .tag("verb", verb)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(1))
+        .register(registry);
+  }
+
+  private static Counter counter(MeterRegistry registry, String verb, Outcome outcome) {
+    return Counter.builder("dovetail.extender.decisions")
+        .description("Scheduler-extender answers by verb and outcome")
+        .tag("verb", verb).tag("outcome", outcome.label())
+        .register(registry);
+  }
+
+  /** Adds the extender routes to a router. */
+  public Router mount(Vertx vertx, Router router) {
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
+    router.post(PREFIX + "/filter").handler(body).handler(this::filter);
+    router.post(PREFIX + "/prioritize").handler(body).handler(this::prioritize);
+    router.errorHandler(413, ctx -> reply(ctx, 413, Responses.error("request body is larger than the limit of " + maxBodyBytes
+        + " bytes (--max-request-bytes); use nodeCacheCapable: true so kube-scheduler sends node names only")));
+    router.errorHandler(400, ctx -> reply(ctx, 400, Responses.error("bad request: "
+        + (ctx.failure() == null ? "unreadable body" : ctx.failure().getMessage()))));
+    return router;
+  }
+
+  private void filter(RoutingContext ctx) {
+    long start = System.nanoTime();
+    ExtenderArgs args = null;
+    try {
+      args = ExtenderArgsParser.parse(bytes(ctx));
+      Decisions.FilterVerdict verdict = decisions.filter(args);
+      filterOutcomes.get(verdict.outcome()).increment();
+      reply(ctx, 200, Responses.filter(verdict.result(), args));
+    } catch (BadRequest e) {
+      filterOutcomes.get(Outcome.BAD_REQUEST).increment();
+      reply(ctx, 400, Responses.error(e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("filter failed; passing every node: {}", e.toString(), e);
+      reply(ctx, 200, args == null ? Responses.error("internal error: " + e) : Responses.filter(FilterResult.all(args.nodes()), args));
+    } finally {
+      filterTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void prioritize(RoutingContext ctx) {
+    long start = System.nanoTime();
+    ExtenderArgs args = null;
+    try {
+      args = ExtenderArgsParser.parse(bytes(ctx));
+      Decisions.PrioritizeVerdict verdict = decisions.prioritize(args);
+      prioritizeOutcomes.get(verdict.outcome()).increment();
+      reply(ctx, 200, Responses.prioritize(verdict.priorities()));
+    } catch (BadRequest e) {
+      prioritizeOutcomes.get(Outcome.BAD_REQUEST).increment();
+      reply(ctx, 400, Responses.error(e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("prioritize failed; scoring every node 0: {}", e.toString(), e);
+      List<HostPriority> zero = args == null ? List.of() : args.nodes().stream().map(CandidateNode::name).map(n -> new HostPriority(n, 0)).toList();
+      reply(ctx, 200, Responses.prioritize(zero));
+    } finally {
+      prioritizeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private static byte[] bytes(RoutingContext ctx) {
+    Buffer body = ctx.body() == null ? null : ctx.body().buffer();
+    return body == null ? new byte[0] : body.getBytes();
+  }
+
+  private static void reply(RoutingContext ctx, int status, byte[] json) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(json));
+  }
+}

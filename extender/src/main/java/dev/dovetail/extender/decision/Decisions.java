@@ -1,0 +1,183 @@
+package dev.dovetail.extender.decision;
+
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.distribution.Distribution;
+import dev.dovetail.api.distribution.Placement;
+import dev.dovetail.api.distribution.PodFacts;
+import dev.dovetail.api.distribution.RuleSet;
+import dev.dovetail.extender.protocol.CandidateNode;
+import dev.dovetail.extender.protocol.ExtenderArgs;
+import dev.dovetail.extender.protocol.FilterResult;
+import dev.dovetail.extender.protocol.HostPriority;
+import dev.dovetail.state.ClusterView;
+import dev.dovetail.state.NodeFacts;
+import dev.dovetail.state.Workload;
+import dev.dovetail.state.WorkloadPlacement;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The extender's answers. Filter narrows a governed pod to nodes of one capacity class — the one the
+ * shared distribution decision prefers, else another class the rule still allows — and rejects the
+ * rest with a reason a user can read; it records the decision in flight so the next replicas of a
+ * burst see it. Prioritize ranks the survivors by the rule's strategy.
+ */
+public final class Decisions {
+  private final ClusterView view;
+  private final InFlightTable inFlight;
+  private final Set<String> systemNamespaces;
+  private final Catalog catalog;
+
+  public Decisions(ClusterView view, InFlightTable inFlight, Set<String> systemNamespaces, Catalog catalog) {
+    this.view = view;
+    this.inFlight = inFlight;
+    this.systemNamespaces = Set.copyOf(systemNamespaces);
+    this.catalog = catalog;
+  }
+
+  /** A filter answer and what kind of request it was. */
+  public record FilterVerdict(FilterResult result, Outcome outcome) {
+  }
+
+  /** A prioritize answer and what kind of request it was. */
+  public record PrioritizeVerdict(List<HostPriority> priorities, Outcome outcome) {
+  }
+
+  /** A pod under a rule, with what the shared decision says about its next replica. */
+  private record Governed(PodFacts pod, RuleSet.Entry rule, Workload workload, WorkloadPlacement placement, Placement decision) {
+  }
+
+  /** Either an outcome that leaves the pod alone, or the governed pod. */
+  private record Context(Outcome outcome, Governed governed) {
+  }
+
+  private Context govern(PodFacts pod) {
+    if (!view.synced()) {
+      return new Context(Outcome.NOT_SYNCED, null);
+    }
+    if (pod.exemption(systemNamespaces).isPresent()) {
+      return new Context(Outcome.EXEMPT, null);
+    }
+    Optional<RuleSet.Entry> rule = view.rules().forNamespace(pod.namespace());
+    if (rule.isEmpty()) {
+      return new Context(Outcome.NO_RULE, null);
+    }
+    Workload workload = view.workloadOf(pod);
+    WorkloadPlacement placement = view.placement(workload.key(), pod.uid(), inFlight);
+    Placement decision = Distribution.next(rule.get().rule(), workload.desiredReplicas(), placement.counts(), pod.statefulSetOrdinal());
+    return new Context(Outcome.GOVERNED, new Governed(pod, rule.get(), workload, placement, decision));
+  }
+
+  public FilterVerdict filter(ExtenderArgs args) {
+    Context context = govern(args.pod());
+    if (context.governed() == null) {
+      return new FilterVerdict(FilterResult.all(args.nodes()), context.outcome());
+    }
+    Governed g = context.governed();
+    List<CandidateNode> neutral = new ArrayList<>();
+    List<CandidateNode> spotPlaces = new ArrayList<>();
+    List<CandidateNode> onDemandPlaces = new ArrayList<>();
+    for (CandidateNode node : args.nodes()) {
+      Optional<NodeFacts> facts = facts(node);
+      if (facts.isEmpty() || facts.get().capacityType().isEmpty()) {
+        neutral.add(node);  // a node we know nothing about: no opinion
+      } else if (facts.get().holdsSpotPlaces()) {
+        spotPlaces.add(node);
+      } else {
+        onDemandPlaces.add(node);
+      }
+    }
+    boolean preferSpot = g.decision().preferred().orElseThrow().isSpot();
+    Boolean chosenSpot = null;
+    if (!(preferSpot ? spotPlaces : onDemandPlaces).isEmpty()) {
+      chosenSpot = preferSpot;
+    } else if (g.decision().allows(preferSpot ? CapacityType.ON_DEMAND : CapacityType.SPOT)
+        && !(preferSpot ? onDemandPlaces : spotPlaces).isEmpty()) {
+      chosenSpot = !preferSpot;
+    }
+    List<CandidateNode> passed = new ArrayList<>(neutral);
+    Map<String, String> rejected = new LinkedHashMap<>();
+    boolean needSpot = chosenSpot != null ? chosenSpot : preferSpot;
+    String need = needSpot ? "spot" : "on-demand";
+    for (CandidateNode n : spotPlaces) {
+      if (chosenSpot != null && chosenSpot) {
+        passed.add(n);
+      } else {
+        rejected.put(n.name(), reason(g, need, "spot"));
+      }
+    }
+    for (CandidateNode n : onDemandPlaces) {
+      if (chosenSpot != null && !chosenSpot) {
+        passed.add(n);
+      } else {
+        rejected.put(n.name(), reason(g, need, "on-demand"));
+      }
+    }
+    if (chosenSpot != null) {
+      inFlight.decided(g.pod().uid(), chosenSpot);
+    } else {
+      inFlight.forget(g.pod().uid());
+    }
+    Outcome outcome = passed.isEmpty() ? Outcome.NO_FITTING_NODE : Outcome.GOVERNED;
+    return new FilterVerdict(new FilterResult(passed, Map.of(), rejected, ""), outcome);
+  }
+
+  private static String reason(Governed g, String need, String node) {
+    return "dovetail: " + g.workload().key() + " needs " + need + " capacity for this replica, node is " + node
+        + " (" + g.decision().reason() + "; rule " + g.rule().name() + ")";
+  }
+
+  public PrioritizeVerdict prioritize(ExtenderArgs args) {
+    Context context = govern(args.pod());
+    List<HostPriority> out = new ArrayList<>(args.nodes().size());
+    if (context.governed() == null) {
+      for (CandidateNode n : args.nodes()) {
+        out.add(new HostPriority(n.name(), 0));
+      }
+      return new PrioritizeVerdict(out, context.outcome());
+    }
+    Governed g = context.governed();
+    List<NodeFacts> known = new ArrayList<>();
+    Map<String, Integer> index = new HashMap<>();
+    for (CandidateNode n : args.nodes()) {
+      Optional<NodeFacts> facts = facts(n);
+      if (facts.isPresent()) {
+        index.put(n.name(), known.size());
+        known.add(facts.get());
+      }
+    }
+    int[] scores = Scoring.scores(g.rule().rule().strategy(), known, view::requested, g.placement());
+    String best = null;
+    int bestScore = -1;
+    for (CandidateNode n : args.nodes()) {
+      Integer i = index.get(n.name());
+      int score = i == null ? 0 : scores[i];
+      out.add(new HostPriority(n.name(), score));
+      if (i != null && score > bestScore) {
+        bestScore = score;
+        best = n.name();
+      }
+    }
+    if (best != null) {
+      inFlight.ranked(g.pod().uid(), best);
+    }
+    return new PrioritizeVerdict(out, Outcome.GOVERNED);
+  }
+
+  /** From the cache; in full-node mode a node the cache has not seen yet is read from its labels. */
+  private Optional<NodeFacts> facts(CandidateNode node) {
+    Optional<NodeFacts> cached = view.node(node.name());
+    if (cached.isPresent() || node.labels().isEmpty()) {
+      return cached;
+    }
+    return Optional.of(NodeFacts.of(new NodeBuilder().withNewMetadata().withName(node.name()).withLabels(node.labels())
+        .endMetadata().build(), catalog));
+  }
+}

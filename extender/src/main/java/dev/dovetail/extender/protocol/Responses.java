@@ -1,0 +1,99 @@
+package dev.dovetail.extender.protocol;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes replies in the wire format kube-scheduler decodes: the canonical capitalised keys, every
+ * top-level key present, {@code NodeNames} never null in node-cache mode (null would mean "no node fits").
+ */
+public final class Responses {
+  private static final JsonFactory JSON = JsonFactory.builder().build();
+
+  private Responses() {
+  }
+
+  public static byte[] filter(FilterResult result, ExtenderArgs args) {
+    return write(g -> {
+      g.writeStartObject();
+      if (args.nodeCacheMode()) {
+        g.writeNullField("Nodes");
+        g.writeArrayFieldStart("NodeNames");
+        for (CandidateNode n : result.passed()) {
+          g.writeString(n.name());
+        }
+        g.writeEndArray();
+      } else {
+        g.writeObjectFieldStart("Nodes");
+        g.writeArrayFieldStart("items");
+        for (CandidateNode n : result.passed()) {
+          // The node object exactly as kube-scheduler sent it.
+          g.writeRawValue(new String(args.body(), n.rawOffset(), n.rawLength(), StandardCharsets.UTF_8));
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeNullField("NodeNames");
+      }
+      map(g, "FailedNodes", result.failed());
+      map(g, "FailedAndUnresolvableNodes", result.failedAndUnresolvable());
+      g.writeStringField("Error", result.error());
+      g.writeEndObject();
+    });
+  }
+
+  public static byte[] prioritize(List<HostPriority> priorities) {
+    return write(g -> {
+      g.writeStartArray();
+      for (HostPriority h : priorities) {
+        g.writeStartObject();
+        g.writeStringField("Host", h.host());
+        g.writeNumberField("Score", h.score());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+    });
+  }
+
+  /** A filter-shaped error reply: kube-scheduler reads {@code Error}, humans read the message. */
+  public static byte[] error(String message) {
+    return write(g -> {
+      g.writeStartObject();
+      g.writeNullField("Nodes");
+      g.writeNullField("NodeNames");
+      g.writeNullField("FailedNodes");
+      g.writeNullField("FailedAndUnresolvableNodes");
+      g.writeStringField("Error", message);
+      g.writeEndObject();
+    });
+  }
+
+  private static void map(JsonGenerator g, String name, Map<String, String> entries) throws IOException {
+    g.writeObjectFieldStart(name);
+    for (Map.Entry<String, String> e : entries.entrySet()) {
+      g.writeStringField(e.getKey(), e.getValue());
+    }
+    g.writeEndObject();
+  }
+
+  @FunctionalInterface
+  private interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static byte[] write(Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+      body.write(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

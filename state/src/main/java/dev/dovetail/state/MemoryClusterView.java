@@ -1,0 +1,113 @@
+package dev.dovetail.state;
+
+import dev.dovetail.api.distribution.PodFacts;
+import dev.dovetail.api.distribution.RuleSet;
+import dev.dovetail.api.scheduling.Resources;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A {@link ClusterView} held entirely in memory and changed by its owner: what-if snapshots for
+ * simulation, benchmarks, and tests of code that reads a cluster view. Not thread-safe.
+ */
+public final class MemoryClusterView implements ClusterView {
+  private final Map<String, NodeFacts> nodes = new LinkedHashMap<>();
+  private final Map<String, BoundPod> pods = new LinkedHashMap<>();
+  private final Map<String, Workload> owners = new HashMap<>();
+  private RuleSet rules = RuleSet.EMPTY;
+  private boolean synced = true;
+
+  private record BoundPod(WorkloadKey workload, Optional<String> node, Resources requests) {
+  }
+
+  public MemoryClusterView node(NodeFacts node) {
+    nodes.put(node.name(), node);
+    return this;
+  }
+
+  public MemoryClusterView rules(RuleSet rules) {
+    this.rules = rules;
+    return this;
+  }
+
+  public MemoryClusterView synced(boolean synced) {
+    this.synced = synced;
+    return this;
+  }
+
+  /** Declares the workload behind pods whose controlling owner has this kind and name. */
+  public MemoryClusterView workload(String ownerKind, String ownerName, Workload workload) {
+    owners.put(ownerKey(workload.key().namespace(), ownerKind, ownerName), workload);
+    return this;
+  }
+
+  /** A replica of a workload, bound to {@code node} or (empty) not yet bound. */
+  public MemoryClusterView pod(String uid, WorkloadKey workload, Optional<String> node, Resources requests) {
+    pods.put(uid, new BoundPod(workload, node, requests));
+    return this;
+  }
+
+  public MemoryClusterView removePod(String uid) {
+    pods.remove(uid);
+    return this;
+  }
+
+  private static String ownerKey(String namespace, String kind, String name) {
+    return namespace + "/" + kind + "/" + name;
+  }
+
+  @Override
+  public boolean synced() {
+    return synced;
+  }
+
+  @Override
+  public Optional<NodeFacts> node(String name) {
+    return Optional.ofNullable(nodes.get(name));
+  }
+
+  @Override
+  public Resources requested(String node) {
+    Resources total = Resources.NONE;
+    for (BoundPod p : pods.values()) {
+      if (p.node().filter(node::equals).isPresent()) {
+        total = total.plus(p.requests());
+      }
+    }
+    return total;
+  }
+
+  @Override
+  public Workload workloadOf(PodFacts pod) {
+    if (pod.owner().isEmpty()) {
+      return new Workload(new WorkloadKey(pod.namespace(), "Pod", pod.name()), 1);
+    }
+    Workload declared = owners.get(ownerKey(pod.namespace(), pod.owner().get().kind(), pod.owner().get().name()));
+    return declared != null ? declared
+        : new Workload(new WorkloadKey(pod.namespace(), pod.owner().get().kind(), pod.owner().get().name()), 1);
+  }
+
+  @Override
+  public WorkloadPlacement placement(WorkloadKey workload, String excludedPodUid, InFlight inFlight) {
+    PlacementTally tally = new PlacementTally(nodes::get);
+    for (Map.Entry<String, BoundPod> e : pods.entrySet()) {
+      BoundPod p = e.getValue();
+      if (!p.workload().equals(workload) || e.getKey().equals(excludedPodUid)) {
+        continue;
+      }
+      if (p.node().isPresent()) {
+        tally.bound(p.node().get());
+      } else {
+        tally.unbound(inFlight.expected(e.getKey()));
+      }
+    }
+    return tally.result();
+  }
+
+  @Override
+  public RuleSet rules() {
+    return rules;
+  }
+}
