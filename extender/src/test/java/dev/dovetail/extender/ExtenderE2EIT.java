@@ -1,0 +1,206 @@
+package dev.dovetail.extender;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.harness.v1.Distribution;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.extender.decision.Decisions;
+import dev.dovetail.extender.decision.InFlightTable;
+import dev.dovetail.state.InformerClusterView;
+import dev.dovetail.testkit.TestNamespace;
+import dev.dovetail.testkit.WithCluster;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real kube-scheduler, configured by manifests/scheduler/local-extender.yaml, calls the extender
+ * (in this JVM on 127.0.0.1:8888) while placing Deployments on kwok nodes labelled spot and on-demand.
+ */
+@WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
+class ExtenderE2EIT {
+  private static final String POOL = "dovetail.dev/e2e-pool";
+  private static final String[] ZONES = {"us-east-1a", "us-east-1b", "us-east-1c"};
+  private static Vertx vertx;
+  private static InformerClusterView view;
+  private static PrometheusMeterRegistry registry;
+
+  @BeforeAll
+  static void startExtenderAndNodes(KubernetesClient client) throws Exception {
+    try (Socket probe = new Socket()) {
+      probe.connect(new InetSocketAddress("127.0.0.1", 8888), 200);
+      throw new IllegalStateException("port 8888 is in use (a demo extender?); the scheduler config of this test calls 127.0.0.1:8888");
+    } catch (IOException free) {
+      // nothing listens: good
+    }
+    for (int i = 0; i < 8; i++) {
+      client.nodes().resource(node("e2e-spot-" + i, "spot", ZONES[i % 3])).create();
+      client.nodes().resource(node("e2e-od-" + i, "on-demand", ZONES[i % 3])).create();
+    }
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    view = new InformerClusterView(Catalog.bundled(), registry).start(client);
+    vertx = Vertx.vertx();
+    Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
+    Router router = new ExtenderServer(decisions, registry, 16 << 20).mount(vertx, Router.router(vertx));
+    vertx.createHttpServer().requestHandler(router).listen(8888, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> view.synced()
+        && client.nodes().withLabel(POOL).list().getItems().stream().allMatch(ExtenderE2EIT::ready));
+  }
+
+  @AfterAll
+  static void stop(KubernetesClient client) throws Exception {
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    if (view != null) {
+      view.close();
+    }
+    client.nodes().withLabel(POOL).delete();
+  }
+
+  private static Node node(String name, String capacityType, String zone) {
+    return new NodeBuilder().withNewMetadata().withName(name)
+        .addToLabels(POOL, "true").addToLabels(WellKnownLabels.CAPACITY_TYPE, capacityType)
+        .addToLabels(WellKnownLabels.ZONE, zone).addToLabels(WellKnownLabels.INSTANCE_TYPE, "m5.2xlarge")
+        .addToLabels(WellKnownLabels.NODEPOOL, "general").addToLabels("kubernetes.io/hostname", name)
+        .addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
+        .withNewStatus()
+        .addToCapacity("cpu", new Quantity("8")).addToCapacity("memory", new Quantity("32Gi")).addToCapacity("pods", new Quantity("110"))
+        .addToAllocatable("cpu", new Quantity("8")).addToAllocatable("memory", new Quantity("32Gi")).addToAllocatable("pods", new Quantity("110"))
+        .endStatus().build();
+  }
+
+  private static boolean ready(Node n) {
+    return n.getStatus() != null && n.getStatus().getConditions() != null
+        && n.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private static WorkloadDistributionRule rule(String name, String namespace, int spot, int base, Strategy strategy) {
+    WorkloadDistributionRule r = new WorkloadDistributionRule();
+    r.getMetadata().setName(name);
+    r.setSpec(new WorkloadDistributionRuleSpec(namespace, new Distribution(spot, 100 - spot), "SpotReady", base, strategy));
+    return r;
+  }
+
+  private static void deploy(KubernetesClient client, TestNamespace ns, String name, int replicas) {
+    client.apps().deployments().inNamespace(ns.name()).resource(new DeploymentBuilder()
+        .withNewMetadata().withName(name).endMetadata()
+        .withNewSpec().withReplicas(replicas).withNewSelector().addToMatchLabels("app", name).endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata()
+        .withNewSpec().addToNodeSelector(POOL, "true")
+        .addNewContainer().withName("app").withImage("registry.k8s.io/pause:3.10")
+        .withNewResources().addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi")).endResources()
+        .endContainer().endSpec().endTemplate().endSpec().build()).serverSideApply();
+  }
+
+  /** Waits until {@code replicas} pods of the Deployment run, then counts them by their node's capacity type. */
+  private static Map<String, Integer> runningByCapacityType(KubernetesClient client, TestNamespace ns, String app, int replicas) {
+    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(running(client, ns, app)).hasSize(replicas));
+    Map<String, Integer> out = new HashMap<>();
+    for (Pod p : running(client, ns, app)) {
+      String type = client.nodes().withName(p.getSpec().getNodeName()).get().getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE);
+      out.merge(type, 1, Integer::sum);
+    }
+    return out;
+  }
+
+  private static List<Pod> running(KubernetesClient client, TestNamespace ns, String app) {
+    return client.pods().inNamespace(ns.name()).withLabel("app", app).list().getItems().stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null && "Running".equals(p.getStatus().getPhase())).toList();
+  }
+
+  @Test
+  void twentyReplicasUnderSeventyThirtySplitFourteenSixAndKeepTheSplitAtThirty(KubernetesClient client, TestNamespace ns) {
+    String clusterRule = ns.unique("cluster-default");
+    client.resources(WorkloadDistributionRule.class).resource(rule(clusterRule, null, 70, 0, Strategy.CostOptimized)).create();
+    try {
+      deploy(client, ns, "web", 20);
+      Map<String, Integer> at20 = runningByCapacityType(client, ns, "web", 20);
+      assertThat(at20.getOrDefault("spot", 0)).as("spot of 20: %s", at20).isBetween(13, 15);
+      assertThat(at20.getOrDefault("on-demand", 0)).as("on-demand of 20: %s", at20).isBetween(5, 7);
+
+      deploy(client, ns, "web", 30);
+      Map<String, Integer> at30 = runningByCapacityType(client, ns, "web", 30);
+      assertThat(at30.getOrDefault("spot", 0)).as("spot of 30: %s", at30).isBetween(20, 22);
+      assertThat(at30.getOrDefault("on-demand", 0)).as("on-demand of 30: %s", at30).isBetween(8, 10);
+      // kube-scheduler really asked: at least one governed filter call per replica.
+      assertThat(registry.get("dovetail.extender.decisions").tag("verb", "filter").tag("outcome", "governed").counter().count())
+          .isGreaterThanOrEqualTo(30);
+    } finally {
+      client.resources(WorkloadDistributionRule.class).withName(clusterRule).delete();
+    }
+  }
+
+  @Test
+  void aNamespaceRuleOverridesTheClusterLevelRule(KubernetesClient client, TestNamespace ns) {
+    String clusterRule = ns.unique("cluster-default");
+    String namespaceRule = ns.unique("all-on-demand");
+    client.resources(WorkloadDistributionRule.class).resource(rule(clusterRule, null, 70, 0, Strategy.CostOptimized)).create();
+    client.resources(WorkloadDistributionRule.class).resource(rule(namespaceRule, ns.name(), 20, 2, Strategy.CostOptimized)).create();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name())
+          .map(e -> e.name().equals(namespaceRule)).orElse(false));
+      deploy(client, ns, "api", 10);
+      // base 2 on-demand, then 20% spot of the other 8: 2 + ceil(8 * 0.8) = 9 on-demand, 1 spot.
+      Map<String, Integer> split = runningByCapacityType(client, ns, "api", 10);
+      assertThat(split.getOrDefault("on-demand", 0)).as("%s", split).isBetween(8, 10);
+      assertThat(split.getOrDefault("spot", 0)).as("%s", split).isBetween(0, 2);
+    } finally {
+      client.resources(WorkloadDistributionRule.class).withName(clusterRule).delete();
+      client.resources(WorkloadDistributionRule.class).withName(namespaceRule).delete();
+    }
+  }
+
+  @Test
+  void leastInterruptedSpreadsWhereCostOptimizedPacks(KubernetesClient client, TestNamespace ns) {
+    String rule = ns.unique("all-spot");
+    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).isPresent());
+      deploy(client, ns, "packed", 6);
+      runningByCapacityType(client, ns, "packed", 6);
+      Set<String> packedNodes = running(client, ns, "packed").stream().map(p -> p.getSpec().getNodeName()).collect(Collectors.toSet());
+
+      client.resources(WorkloadDistributionRule.class).withName(rule).edit(r -> {
+        r.setSpec(new WorkloadDistributionRuleSpec(ns.name(), new Distribution(100, 0), "SpotReady", 0, Strategy.LeastInterrupted));
+        return r;
+      });
+      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name())
+          .map(e -> e.rule().strategy() == Strategy.LeastInterrupted).orElse(false));
+      deploy(client, ns, "spread", 6);
+      Map<String, Integer> split = runningByCapacityType(client, ns, "spread", 6);
+      Set<String> spreadNodes = running(client, ns, "spread").stream().map(p -> p.getSpec().getNodeName()).collect(Collectors.toSet());
+
+      assertThat(split).containsOnlyKeys("spot");
+      assertThat(spreadNodes).as("LeastInterrupted").hasSizeGreaterThanOrEqualTo(3);
+      assertThat(packedNodes).as("CostOptimized").hasSizeLessThan(spreadNodes.size()).hasSizeLessThanOrEqualTo(2);
+    } finally {
+      client.resources(WorkloadDistributionRule.class).withName(rule).delete();
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package dev.dovetail.extender;
+
+import static dev.dovetail.extender.Fixtures.node;
+import static dev.dovetail.extender.Fixtures.rule;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.distribution.RuleSet;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;
+import dev.dovetail.extender.decision.Decisions;
+import dev.dovetail.extender.decision.InFlightTable;
+import dev.dovetail.state.MemoryClusterView;
+import dev.dovetail.state.Workload;
+import dev.dovetail.state.WorkloadKey;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The extender protocol over real HTTP, with request bodies shaped like kube-scheduler's and a local cluster view. */
+class ExtenderServerMockTest {
+  private Vertx vertx;
+  private WebClient http;
+  private int port;
+  private PrometheusMeterRegistry registry;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MemoryClusterView view = new MemoryClusterView()
+        .node(node("spot-a", CapacityType.SPOT, "us-east-1a", "m5.large"))
+        .node(node("spot-b", CapacityType.SPOT, "us-east-1b", "m5.large"))
+        .node(node("od-a", CapacityType.ON_DEMAND, "us-east-1a", "m5.large"))
+        .node(node("od-b", CapacityType.ON_DEMAND, "us-east-1b", "m5.large"))
+        .rules(RuleSet.of(List.of(rule("cluster", null, 100, 0, Selector.All, Strategy.CostOptimized))))
+        .workload("ReplicaSet", "web-7d9f8c6b5", new Workload(new WorkloadKey("shop", "Deployment", "web"), 4));
+    Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
+    Router router = new ExtenderServer(decisions, registry, 64 * 1024).mount(vertx, Router.router(vertx));
+    HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    port = server.actualPort();
+    http = WebClient.create(vertx);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private HttpResponse<Buffer> post(String verb, byte[] body) throws Exception {
+    return http.post(port, "127.0.0.1", "/scheduler/" + verb).putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(body)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void filterAnswersKubeSchedulersNodeCacheRequest() throws Exception {
+    HttpResponse<Buffer> r = post("filter", Requests.load("filter-nodecache.json"));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.getHeader("content-type")).isEqualTo("application/json");
+    JsonObject body = r.bodyAsJsonObject();
+    assertThat(body.getJsonArray("NodeNames")).containsExactlyInAnyOrder("spot-a", "spot-b", "unknown-node");
+    assertThat(body.getJsonObject("FailedAndUnresolvableNodes").fieldNames()).containsExactlyInAnyOrder("od-a", "od-b");
+    assertThat(body.getJsonObject("FailedAndUnresolvableNodes").getString("od-a")).contains("needs spot capacity");
+    assertThat(body.getString("Error")).isEmpty();
+    assertThat(body.containsKey("Nodes")).isTrue();
+  }
+
+  @Test
+  void filterAnswersFullNodeRequestsWithNodeObjects() throws Exception {
+    JsonObject body = post("filter", Requests.load("filter-nodes.json")).bodyAsJsonObject();
+    JsonArray items = body.getJsonObject("Nodes").getJsonArray("items");
+    assertThat(items).hasSize(1);
+    assertThat(items.getJsonObject(0).getJsonObject("metadata").getString("name")).isEqualTo("spot-a");
+    assertThat(items.getJsonObject(0).getJsonObject("status").getJsonObject("allocatable").getString("cpu")).isEqualTo("1930m");
+  }
+
+  @Test
+  void prioritizeAnswersAHostPriorityList() throws Exception {
+    HttpResponse<Buffer> r = post("prioritize", Requests.nodeCache("shop", "web-7d9f8c6b5-a", "uid-a", "web-7d9f8c6b5", "spot-a", "spot-b"));
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonArray list = r.bodyAsJsonArray();
+    assertThat(list).hasSize(2);
+    assertThat(list.getJsonObject(0).getString("Host")).isEqualTo("spot-a");
+    assertThat(list.getJsonObject(0).getInteger("Score")).isBetween(0, 10);
+  }
+
+  @Test
+  void badInputGets4xxWithAReasonAndTheServerKeepsServing() throws Exception {
+    HttpResponse<Buffer> malformed = post("filter", "{\"Pod\": {".getBytes(StandardCharsets.UTF_8));
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(malformed.bodyAsJsonObject().getString("Error")).contains("malformed JSON");
+
+    HttpResponse<Buffer> wrongType = post("prioritize", "{\"Pod\":{\"metadata\":{\"name\":\"p\"}},\"NodeNames\":{}}".getBytes(StandardCharsets.UTF_8));
+    assertThat(wrongType.statusCode()).isEqualTo(400);
+    assertThat(wrongType.bodyAsJsonObject().getString("Error")).contains("NodeNames must be an array");
+
+    byte[] huge = ("{\"Pod\":{\"metadata\":{\"name\":\"p\",\"x\":\"" + "x".repeat(70_000) + "\"}},\"NodeNames\":[]}").getBytes(StandardCharsets.UTF_8);
+    HttpResponse<Buffer> tooLarge = post("filter", huge);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(tooLarge.bodyAsJsonObject().getString("Error")).contains("larger than the limit of 65536 bytes");
+
+    assertThat(post("filter", new byte[0]).statusCode()).isEqualTo(400);
+    assertThat(post("filter", Requests.load("filter-nodecache.json")).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aClientThatStopsMidRequestDoesNotDisturbOthers() throws Exception {
+    try (Socket slow = new Socket("127.0.0.1", port)) {
+      slow.getOutputStream().write(("POST /scheduler/filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 1000\r\n\r\n{\"Pod\":").getBytes(StandardCharsets.UTF_8));
+      slow.getOutputStream().flush();
+      HttpResponse<Buffer> other = post("filter", Requests.load("filter-nodecache.json"));
+      assertThat(other.statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void latencyAndOutcomesAreMetered() throws Exception {
+    post("filter", Requests.load("filter-nodecache.json"));
+    post("filter", "nope".getBytes(StandardCharsets.UTF_8));
+    String scrape = registry.scrape();
+    assertThat(scrape).contains("dovetail_extender_request_duration_seconds_bucket{verb=\"filter\"");
+    assertThat(scrape).contains("dovetail_extender_decisions_total{outcome=\"governed\",verb=\"filter\"} 1.0");
+    assertThat(scrape).contains("dovetail_extender_decisions_total{outcome=\"bad_request\",verb=\"filter\"} 1.0");
+  }
+
+  @Test
+  void unknownPathsAndMethodsAreClientErrors() throws Exception {
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions());
+    int get = client.request(HttpMethod.GET, port, "127.0.0.1", "/scheduler/filter").compose(req -> req.send())
+        .map(resp -> resp.statusCode()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(get).isEqualTo(405);
+    assertThat(post("bind", new byte[] {'{', '}'}).statusCode()).isEqualTo(404);
+  }
+}
