@@ -139,6 +139,7 @@ class ExtenderE2EIT {
     String clusterRule = ns.unique("cluster-default");
     client.resources(WorkloadDistributionRule.class).resource(rule(clusterRule, null, 70, 0, Strategy.CostOptimized)).create();
     try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).map(e -> e.name().equals(clusterRule)).orElse(false));
       deploy(client, ns, "web", 20);
       Map<String, Integer> at20 = runningByCapacityType(client, ns, "web", 20);
       assertThat(at20.getOrDefault("spot", 0)).as("spot of 20: %s", at20).isBetween(13, 15);
@@ -181,7 +182,8 @@ class ExtenderE2EIT {
     String rule = ns.unique("all-spot");
     client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
     try {
-      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).isPresent());
+      // The namespace's own rule, not a cluster-level rule an earlier test deleted a moment ago.
+      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).map(e -> e.name().equals(rule)).orElse(false));
       deploy(client, ns, "packed", 6);
       runningByCapacityType(client, ns, "packed", 6);
       Set<String> packedNodes = running(client, ns, "packed").stream().map(p -> p.getSpec().getNodeName()).collect(Collectors.toSet());

@@ -79,10 +79,19 @@ class ExtenderServerMockTest {
     assertThat(r.getHeader("content-type")).isEqualTo("application/json");
     JsonObject body = r.bodyAsJsonObject();
     assertThat(body.getJsonArray("NodeNames")).containsExactlyInAnyOrder("spot-a", "spot-b", "unknown-node");
-    assertThat(body.getJsonObject("FailedAndUnresolvableNodes").fieldNames()).containsExactlyInAnyOrder("od-a", "od-b");
-    assertThat(body.getJsonObject("FailedAndUnresolvableNodes").getString("od-a")).contains("needs spot capacity");
+    assertThat(body.getJsonObject("FailedAndUnresolvableNodes")).isEmpty();
     assertThat(body.getString("Error")).isEmpty();
     assertThat(body.containsKey("Nodes")).isTrue();
+  }
+
+  @Test
+  void whenNoNodeFitsEveryRejectionCarriesAReason() throws Exception {
+    JsonObject body = post("filter", Requests.nodeCache("shop", "web-7d9f8c6b5-z", "uid-z", "web-7d9f8c6b5", "od-a", "od-b"))
+        .bodyAsJsonObject();
+    assertThat(body.getJsonArray("NodeNames")).isEmpty();
+    assertThat(body.getJsonObject("FailedAndUnresolvableNodes").fieldNames()).containsExactlyInAnyOrder("od-a", "od-b");
+    assertThat(body.getJsonObject("FailedAndUnresolvableNodes").getString("od-a"))
+        .startsWith("dovetail: Deployment shop/web needs spot capacity for this replica, node is on-demand");
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.scheduling.Resources;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A read-only, in-memory view of the cluster for scheduling decisions. Every method answers from
@@ -24,9 +25,16 @@ public interface ClusterView {
   /**
    * Where a workload's replicas are, except the pod with {@code excludedPodUid}. Bound pods count by
    * their node; pods not yet bound count by {@code inFlight} (placement decided, binding pending).
+   * With {@code spread} false only the counts by capacity type are filled, which is cheaper.
    */
-  WorkloadPlacement placement(WorkloadKey workload, String excludedPodUid, InFlight inFlight);
+  WorkloadPlacement placement(Workload workload, String excludedPodUid, InFlight inFlight, boolean spread);
 
   /** The distribution rules in force. */
   RuleSet rules();
+
+  /**
+   * Calls {@code listener} with a pod's uid once the pod is bound, finished or gone: from then on it is
+   * counted where it is, and any placement held in flight for it must be dropped.
+   */
+  void onPodSettled(Consumer<String> listener);
 }

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -46,6 +47,9 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   private final Map<String, NodeFacts> nodes = new ConcurrentHashMap<>();
   private final Map<String, PodUsage> podUsage = new ConcurrentHashMap<>();
   private final Map<String, Resources> requested = new ConcurrentHashMap<>();
+  /** Running replicas per controller uid and node: what placement() sums instead of walking every pod. */
+  private final Map<String, Map<String, Integer>> boundByOwner = new ConcurrentHashMap<>();
+  private final List<Consumer<String>> settledListeners = new CopyOnWriteArrayList<>();
   private final AtomicReference<RuleSet> rules = new AtomicReference<>(RuleSet.EMPTY);
   private SharedIndexInformer<Pod> pods;
   private SharedIndexInformer<ReplicaSet> replicaSets;
@@ -54,7 +58,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   private SharedIndexInformer<Job> jobs;
   private SharedIndexInformer<WorkloadDistributionRule> ruleInformer;
 
-  private record PodUsage(String node, Resources requests) {
+  private record PodUsage(String node, String ownerUid, Resources requests) {
   }
 
   public InformerClusterView(Catalog catalog, MeterRegistry registry) {
@@ -64,33 +68,28 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
 
   /** Starts the informers; {@link #synced()} tells when their first lists have arrived. */
   public InformerClusterView start(KubernetesClient client) {
-    SharedIndexInformer<Node> nodeInformer = client.nodes().inform(handler("nodes",
+    // Every informer is created, assigned and given its handlers before any runs: the first events
+    // arrive while run() is still returning, and handlers read the other informers' fields.
+    SharedIndexInformer<Node> nodeInformer = client.nodes().runnableInformer(0);
+    nodeInformer.addEventHandler(handler("nodes",
         n -> nodes.put(n.getMetadata().getName(), NodeFacts.of(n, catalog)),
-        n -> nodes.remove(n.getMetadata().getName())), 0);
-    informers.add(nodeInformer);
-
+        n -> nodes.remove(n.getMetadata().getName())));
     pods = client.pods().inAnyNamespace().runnableInformer(0);
     pods.addIndexers(Map.of(BY_OWNER, InformerClusterView::controllerUid));
     pods.addEventHandler(handler("pods", this::podChanged, this::podRemoved));
-    informers.add(pods.run());
-
     replicaSets = client.apps().replicaSets().inAnyNamespace().runnableInformer(0);
     replicaSets.addIndexers(Map.of(BY_OWNER, InformerClusterView::controllerUid));
-    replicaSets.addEventHandler(handler("replicasets", r -> { }, r -> { }));
-    informers.add(replicaSets.run());
-
-    deployments = client.apps().deployments().inAnyNamespace().inform(handler("deployments", d -> { }, d -> { }), 0);
-    statefulSets = client.apps().statefulSets().inAnyNamespace().inform(handler("statefulsets", s -> { }, s -> { }), 0);
-    jobs = client.batch().v1().jobs().inAnyNamespace().inform(handler("jobs", j -> { }, j -> { }), 0);
-    informers.addAll(List.of(deployments, statefulSets, jobs));
-
-    ruleInformer = client.resources(WorkloadDistributionRule.class).inform(
-        handler("workloaddistributionrules", r -> rebuildRules(), r -> rebuildRules()), 0);
-    informers.add(ruleInformer);
+    deployments = client.apps().deployments().inAnyNamespace().runnableInformer(0);
+    statefulSets = client.apps().statefulSets().inAnyNamespace().runnableInformer(0);
+    jobs = client.batch().v1().jobs().inAnyNamespace().runnableInformer(0);
+    ruleInformer = client.resources(WorkloadDistributionRule.class).runnableInformer(0);
+    ruleInformer.addEventHandler(handler("workloaddistributionrules", r -> rebuildRules(), r -> rebuildRules()));
+    informers.addAll(List.of(nodeInformer, pods, replicaSets, deployments, statefulSets, jobs, ruleInformer));
     for (SharedIndexInformer<?> informer : informers) {
       Gauge.builder("dovetail.informer.synced", informer, i -> i.hasSynced() ? 1 : 0)
           .description("1 once the informer has listed its resource").tag("resource", informer.getApiTypeClass().getSimpleName())
           .register(lag.registry());
+      informer.run();
     }
     return this;
   }
@@ -143,21 +142,51 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   private void podChanged(Pod pod) {
     String uid = pod.getMetadata().getUid();
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    PodUsage now = node != null && counts(pod) ? new PodUsage(node, Resources.requestsOf(pod)) : null;
+    boolean live = counts(pod);
+    PodUsage now = node != null && live
+        ? new PodUsage(node, controller(pod).map(OwnerReference::getUid).orElse(null), Resources.requestsOf(pod)) : null;
     PodUsage before = now == null ? podUsage.remove(uid) : podUsage.put(uid, now);
     if (before != null) {
-      requested.computeIfPresent(before.node(), (k, r) -> r.minus(before.requests()));
+      unaccount(before);
     }
     if (now != null) {
       requested.merge(now.node(), now.requests(), Resources::plus);
+      if (now.ownerUid() != null) {
+        boundByOwner.computeIfAbsent(now.ownerUid(), k -> new ConcurrentHashMap<>()).merge(now.node(), 1, Integer::sum);
+      }
+    }
+    if (node != null || !live) {
+      settled(uid);
     }
   }
 
   private void podRemoved(Pod pod) {
     PodUsage before = podUsage.remove(pod.getMetadata().getUid());
     if (before != null) {
-      requested.computeIfPresent(before.node(), (k, r) -> r.minus(before.requests()));
+      unaccount(before);
     }
+    settled(pod.getMetadata().getUid());
+  }
+
+  private void unaccount(PodUsage usage) {
+    requested.computeIfPresent(usage.node(), (k, r) -> r.minus(usage.requests()));
+    if (usage.ownerUid() != null) {
+      boundByOwner.computeIfPresent(usage.ownerUid(), (k, perNode) -> {
+        perNode.computeIfPresent(usage.node(), (n, c) -> c <= 1 ? null : c - 1);
+        return perNode.isEmpty() ? null : perNode;
+      });
+    }
+  }
+
+  private void settled(String uid) {
+    for (Consumer<String> listener : settledListeners) {
+      listener.accept(uid);
+    }
+  }
+
+  @Override
+  public void onPodSettled(Consumer<String> listener) {
+    settledListeners.add(listener);
   }
 
   private void rebuildRules() {
@@ -208,81 +237,47 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
         if (deployment.isPresent()) {
           Deployment d = deployments.getStore().getByKey(Cache.namespaceKeyFunc(ns, deployment.get().getName()));
           int desired = d != null && d.getSpec().getReplicas() != null ? d.getSpec().getReplicas() : 1;
-          return new Workload(new WorkloadKey(ns, "Deployment", deployment.get().getName()), desired);
+          // All ReplicaSets of the Deployment: during a rollout its replicas are spread over several.
+          List<String> owners = replicaSets.getIndexer().byIndex(BY_OWNER, deployment.get().getUid()).stream()
+              .map(r -> r.getMetadata().getUid()).toList();
+          return new Workload(new WorkloadKey(ns, "Deployment", deployment.get().getName()), desired, owners);
         }
         int desired = rs != null && rs.getSpec().getReplicas() != null ? rs.getSpec().getReplicas() : 1;
-        return new Workload(new WorkloadKey(ns, "ReplicaSet", owner.name()), desired);
+        return new Workload(new WorkloadKey(ns, "ReplicaSet", owner.name()), desired, List.of(owner.uid()));
       }
       case "StatefulSet" -> {
         StatefulSet s = statefulSets.getStore().getByKey(Cache.namespaceKeyFunc(ns, owner.name()));
         int desired = s != null && s.getSpec().getReplicas() != null ? s.getSpec().getReplicas() : 1;
-        return new Workload(new WorkloadKey(ns, "StatefulSet", owner.name()), desired);
+        return new Workload(new WorkloadKey(ns, "StatefulSet", owner.name()), desired, List.of(owner.uid()));
       }
       case "Job" -> {
         Job j = jobs.getStore().getByKey(Cache.namespaceKeyFunc(ns, owner.name()));
         int desired = j != null && j.getSpec().getParallelism() != null ? j.getSpec().getParallelism() : 1;
-        return new Workload(new WorkloadKey(ns, "Job", owner.name()), desired);
+        return new Workload(new WorkloadKey(ns, "Job", owner.name()), desired, List.of(owner.uid()));
       }
       default -> {
         // Another controller (an operator's custom kind): its pods are the replicas it wants.
         int desired = Math.max(1, pods.getIndexer().byIndex(BY_OWNER, owner.uid()).size());
-        return new Workload(new WorkloadKey(ns, owner.kind(), owner.name()), desired);
+        return new Workload(new WorkloadKey(ns, owner.kind(), owner.name()), desired, List.of(owner.uid()));
       }
     }
   }
 
   @Override
-  public WorkloadPlacement placement(WorkloadKey workload, String excludedPodUid, InFlight inFlight) {
-    List<Pod> replicas = podsOf(workload);
-    if (replicas.isEmpty()) {
-      return WorkloadPlacement.NONE;
-    }
-    PlacementTally tally = new PlacementTally(nodes::get);
-    for (Pod p : replicas) {
-      if (p.getMetadata().getUid().equals(excludedPodUid) || !counts(p)) {
-        continue;
-      }
-      String nodeName = p.getSpec() == null ? null : p.getSpec().getNodeName();
-      if (nodeName == null) {
-        tally.unbound(inFlight.expected(p.getMetadata().getUid()));
-      } else {
-        tally.bound(nodeName);
+  public WorkloadPlacement placement(Workload workload, String excludedPodUid, InFlight inFlight, boolean spread) {
+    PlacementTally tally = new PlacementTally(nodes::get, spread);
+    for (String ownerUid : workload.podOwnerUids()) {
+      Map<String, Integer> perNode = boundByOwner.get(ownerUid);
+      if (perNode != null) {
+        perNode.forEach(tally::on);
       }
     }
+    PodUsage excluded = podUsage.get(excludedPodUid);
+    if (excluded != null && workload.podOwnerUids().contains(excluded.ownerUid())) {
+      tally.on(excluded.node(), -1);
+    }
+    tally.inFlight(inFlight.pending(workload.key(), excludedPodUid));
     return tally.result();
-  }
-
-  private List<Pod> podsOf(WorkloadKey workload) {
-    switch (workload.kind()) {
-      case "Pod" -> {
-        return List.of();
-      }
-      case "Deployment" -> {
-        Deployment d = deployments.getStore().getByKey(Cache.namespaceKeyFunc(workload.namespace(), workload.name()));
-        if (d == null) {
-          return List.of();
-        }
-        List<Pod> out = new ArrayList<>();
-        for (ReplicaSet rs : replicaSets.getIndexer().byIndex(BY_OWNER, d.getMetadata().getUid())) {
-          out.addAll(pods.getIndexer().byIndex(BY_OWNER, rs.getMetadata().getUid()));
-        }
-        return out;
-      }
-      default -> {
-        HasMetadata owner = switch (workload.kind()) {
-          case "ReplicaSet" -> replicaSets.getStore().getByKey(Cache.namespaceKeyFunc(workload.namespace(), workload.name()));
-          case "StatefulSet" -> statefulSets.getStore().getByKey(Cache.namespaceKeyFunc(workload.namespace(), workload.name()));
-          case "Job" -> jobs.getStore().getByKey(Cache.namespaceKeyFunc(workload.namespace(), workload.name()));
-          default -> null;
-        };
-        if (owner != null) {
-          return pods.getIndexer().byIndex(BY_OWNER, owner.getMetadata().getUid());
-        }
-        // A custom controller: find its pods by owner name among the namespace's pods.
-        return pods.getStore().list().stream().filter(p -> p.getMetadata().getNamespace().equals(workload.namespace())
-            && controller(p).map(r -> r.getKind().equals(workload.kind()) && r.getName().equals(workload.name())).orElse(false)).toList();
-      }
-    }
   }
 
   @Override

@@ -3,10 +3,13 @@ package dev.dovetail.state;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.scheduling.Resources;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A {@link ClusterView} held entirely in memory and changed by its owner: what-if snapshots for
@@ -16,6 +19,8 @@ public final class MemoryClusterView implements ClusterView {
   private final Map<String, NodeFacts> nodes = new LinkedHashMap<>();
   private final Map<String, BoundPod> pods = new LinkedHashMap<>();
   private final Map<String, Workload> owners = new HashMap<>();
+  private final Map<String, Resources> requested = new HashMap<>();
+  private final List<Consumer<String>> settledListeners = new ArrayList<>();
   private RuleSet rules = RuleSet.EMPTY;
   private boolean synced = true;
 
@@ -45,12 +50,24 @@ public final class MemoryClusterView implements ClusterView {
 
   /** A replica of a workload, bound to {@code node} or (empty) not yet bound. */
   public MemoryClusterView pod(String uid, WorkloadKey workload, Optional<String> node, Resources requests) {
+    BoundPod removed = pods.remove(uid);
+    if (removed != null) {
+      removed.node().ifPresent(n -> requested.computeIfPresent(n, (k, r) -> r.minus(removed.requests())));
+    }
     pods.put(uid, new BoundPod(workload, node, requests));
+    node.ifPresent(n -> {
+      requested.merge(n, requests, Resources::plus);
+      settledListeners.forEach(l -> l.accept(uid));
+    });
     return this;
   }
 
   public MemoryClusterView removePod(String uid) {
-    pods.remove(uid);
+    BoundPod removed = pods.remove(uid);
+    if (removed != null) {
+      removed.node().ifPresent(n -> requested.computeIfPresent(n, (k, r) -> r.minus(removed.requests())));
+    }
+    settledListeners.forEach(l -> l.accept(uid));
     return this;
   }
 
@@ -70,13 +87,7 @@ public final class MemoryClusterView implements ClusterView {
 
   @Override
   public Resources requested(String node) {
-    Resources total = Resources.NONE;
-    for (BoundPod p : pods.values()) {
-      if (p.node().filter(node::equals).isPresent()) {
-        total = total.plus(p.requests());
-      }
-    }
-    return total;
+    return requested.getOrDefault(node, Resources.NONE);
   }
 
   @Override
@@ -90,20 +101,21 @@ public final class MemoryClusterView implements ClusterView {
   }
 
   @Override
-  public WorkloadPlacement placement(WorkloadKey workload, String excludedPodUid, InFlight inFlight) {
-    PlacementTally tally = new PlacementTally(nodes::get);
+  public WorkloadPlacement placement(Workload workload, String excludedPodUid, InFlight inFlight, boolean spread) {
+    PlacementTally tally = new PlacementTally(nodes::get, spread);
     for (Map.Entry<String, BoundPod> e : pods.entrySet()) {
       BoundPod p = e.getValue();
-      if (!p.workload().equals(workload) || e.getKey().equals(excludedPodUid)) {
-        continue;
-      }
-      if (p.node().isPresent()) {
-        tally.bound(p.node().get());
-      } else {
-        tally.unbound(inFlight.expected(e.getKey()));
+      if (p.workload().equals(workload.key()) && !e.getKey().equals(excludedPodUid) && p.node().isPresent()) {
+        tally.on(p.node().get(), 1);
       }
     }
+    tally.inFlight(inFlight.pending(workload.key(), excludedPodUid));
     return tally.result();
+  }
+
+  @Override
+  public void onPodSettled(Consumer<String> listener) {
+    settledListeners.add(listener);
   }
 
   @Override

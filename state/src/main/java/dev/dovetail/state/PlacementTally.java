@@ -3,54 +3,64 @@ package dev.dovetail.state;
 import dev.dovetail.api.distribution.ReplicaCounts;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
 
-/** Adds up where a workload's replicas are, one replica at a time; shared by every {@link ClusterView}. */
+/** Adds up where a workload's replicas are, a node at a time; shared by every {@link ClusterView}. */
 final class PlacementTally {
   private final Function<String, NodeFacts> nodes;
+  private final boolean spread;
   private int spot;
   private int onDemand;
   private int fallback;
   private final Map<String, Integer> perNode = new HashMap<>();
   private final Map<String, Integer> perZone = new HashMap<>();
-  private final Map<String, Integer> perPool = new HashMap<>();
+  private final Map<WorkloadPlacement.Pool, Integer> perPool = new HashMap<>();
 
-  PlacementTally(Function<String, NodeFacts> nodes) {
+  /** {@code spread}: also count per node, zone and pool (prioritize needs them, filter does not). */
+  PlacementTally(Function<String, NodeFacts> nodes, boolean spread) {
     this.nodes = nodes;
+    this.spread = spread;
   }
 
-  /** A replica bound to a node (ignored when the node or its capacity type is unknown). */
-  void bound(String nodeName) {
+  /** {@code count} replicas on a node, negative to take some away (ignored when the node or its capacity type is unknown). */
+  void on(String nodeName, int count) {
     NodeFacts node = nodes.apply(nodeName);
-    if (node == null || node.capacityType().isEmpty()) {
+    if (node == null || node.capacityType().isEmpty() || count == 0) {
       return;
     }
     if (node.fallback()) {
-      fallback++;
+      fallback += count;
     } else if (node.holdsSpotPlaces()) {
-      spot++;
+      spot += count;
     } else {
-      onDemand++;
+      onDemand += count;
     }
-    perNode.merge(node.name(), 1, Integer::sum);
-    perZone.merge(node.zone(), 1, Integer::sum);
-    perPool.merge(WorkloadPlacement.pool(node), 1, Integer::sum);
+    if (spread) {
+      perNode.merge(node.name(), count, PlacementTally::sumOrDrop);
+      perZone.merge(node.zone(), count, PlacementTally::sumOrDrop);
+      perPool.merge(WorkloadPlacement.pool(node), count, PlacementTally::sumOrDrop);
+    }
   }
 
-  /** A replica not bound yet: counted where the in-flight table expects it, if anywhere. */
-  void unbound(Optional<InFlight.Expected> expected) {
-    if (expected.isEmpty()) {
-      return;
+  /** Replicas in flight: those with a predicted node count there, the others by the class decided for them. */
+  void inFlight(InFlight.Pending pending) {
+    int located = 0;
+    int locatedSpot = 0;
+    for (Map.Entry<String, Integer> e : pending.perNode().entrySet()) {
+      NodeFacts node = nodes.apply(e.getKey());
+      if (node != null) {
+        on(e.getKey(), e.getValue());
+        located += e.getValue();
+        locatedSpot += node.holdsSpotPlaces() ? e.getValue() : 0;
+      }
     }
-    Optional<String> node = expected.get().node().filter(n -> nodes.apply(n) != null);
-    if (node.isPresent()) {
-      bound(node.get());
-    } else if (expected.get().holdsSpot()) {
-      spot++;
-    } else {
-      onDemand++;
-    }
+    spot += Math.max(0, pending.spot() - locatedSpot);
+    onDemand += Math.max(0, pending.onDemand() - (located - locatedSpot));
+  }
+
+  private static Integer sumOrDrop(Integer a, Integer b) {
+    int sum = a + b;
+    return sum == 0 ? null : sum;
   }
 
   WorkloadPlacement result() {

@@ -66,13 +66,13 @@ class InformerClusterViewApiTest {
         Workload w = view.workloadOf(PodFacts.of(pending));
         assertThat(w.key()).isEqualTo(new WorkloadKey(ns.name(), "Deployment", "web"));
         assertThat(w.desiredReplicas()).isEqualTo(5);
-        WorkloadPlacement placement = view.placement(w.key(), pending.getMetadata().getUid(), InFlight.NONE);
+        WorkloadPlacement placement = view.placement(w, pending.getMetadata().getUid(), InFlight.NONE, true);
         assertThat(placement.counts()).isEqualTo(new ReplicaCounts(2, 1, 0));
         assertThat(placement.perNode()).containsEntry(spot, 2).containsEntry(onDemand, 1);
-        assertThat(view.placement(w.key(), a.getMetadata().getUid(), InFlight.NONE).counts()).isEqualTo(new ReplicaCounts(1, 1, 0));
+        assertThat(view.placement(w, a.getMetadata().getUid(), InFlight.NONE, false).counts()).isEqualTo(new ReplicaCounts(1, 1, 0));
         // The pending pod, once the extender has decided it, counts where it was sent.
-        assertThat(view.placement(w.key(), "nobody", uid -> uid.equals(pending.getMetadata().getUid())
-            ? Optional.of(new InFlight.Expected(true, Optional.of(spot))) : Optional.empty()).perNode()).containsEntry(spot, 3);
+        assertThat(view.placement(w, "nobody", (workload, excluded) -> workload.equals(w.key())
+            ? new InFlight.Pending(1, 0, Map.of(spot, 1)) : InFlight.Pending.NONE, true).perNode()).containsEntry(spot, 3);
       });
       assertThat(view.node(spot)).hasValueSatisfying(n -> {
         assertThat(n.capacityType()).contains(CapacityType.SPOT);

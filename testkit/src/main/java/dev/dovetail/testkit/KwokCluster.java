@@ -82,6 +82,16 @@ public final class KwokCluster extends BaseControlPlane {
     }
   }
 
+  /** The process id of one component, from kwokctl's pid file (to pause it in benchmarks, say). */
+  public long pid(String component) {
+    Path file = workDir.resolve("clusters").resolve(name).resolve("pids").resolve(component + ".pid");
+    try {
+      return Long.parseLong(Files.readString(file).strip());
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalStateException("no pid for " + component + " in " + file, e);
+    }
+  }
+
   /** Log file of one component (etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok-controller). */
   public Path log(String component) {
     return workDir.resolve("clusters").resolve(name).resolve("logs").resolve(component + ".log");

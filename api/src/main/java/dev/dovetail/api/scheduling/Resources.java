@@ -12,16 +12,28 @@ import java.util.TreeMap;
 
 /**
  * An immutable bag of resource amounts in canonical integer units: CPU in millicores, memory and
- * storage in bytes, everything else (pods, GPUs, extended resources) in units.
+ * storage in bytes, everything else (pods, GPUs, extended resources) in units. CPU and memory are also
+ * kept in fields, because scoring reads them for thousands of nodes per scheduling cycle.
  */
-public record Resources(Map<String, Long> amounts) {
+public final class Resources {
   public static final String CPU = "cpu";
   public static final String MEMORY = "memory";
   public static final String PODS = "pods";
   public static final Resources NONE = new Resources(Map.of());
 
-  public Resources {
-    amounts = Collections.unmodifiableMap(new TreeMap<>(amounts));
+  private final Map<String, Long> amounts;
+  private final long cpuMillis;
+  private final long memoryBytes;
+
+  public Resources(Map<String, Long> amounts) {
+    this.amounts = Collections.unmodifiableMap(new TreeMap<>(amounts));
+    this.cpuMillis = this.amounts.getOrDefault(CPU, 0L);
+    this.memoryBytes = this.amounts.getOrDefault(MEMORY, 0L);
+  }
+
+  /** Every amount, by resource name. */
+  public Map<String, Long> amounts() {
+    return amounts;
   }
 
   public static Resources of(Map<String, Quantity> quantities) {
@@ -83,11 +95,11 @@ public record Resources(Map<String, Long> amounts) {
   }
 
   public long cpuMillis() {
-    return get(CPU);
+    return cpuMillis;
   }
 
   public long memoryBytes() {
-    return get(MEMORY);
+    return memoryBytes;
   }
 
   public Resources plus(Resources other) {
@@ -120,5 +132,20 @@ public record Resources(Map<String, Long> amounts) {
       }
     }
     return true;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Resources r && amounts.equals(r.amounts);
+  }
+
+  @Override
+  public int hashCode() {
+    return amounts.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return amounts.toString();
   }
 }

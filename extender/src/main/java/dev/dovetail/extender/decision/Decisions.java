@@ -16,7 +16,6 @@ import dev.dovetail.state.Workload;
 import dev.dovetail.state.WorkloadPlacement;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +39,7 @@ public final class Decisions {
     this.inFlight = inFlight;
     this.systemNamespaces = Set.copyOf(systemNamespaces);
     this.catalog = catalog;
+    view.onPodSettled(inFlight::settled);
   }
 
   /** A filter answer and what kind of request it was. */
@@ -58,7 +58,8 @@ public final class Decisions {
   private record Context(Outcome outcome, Governed governed) {
   }
 
-  private Context govern(PodFacts pod) {
+  /** {@code spread}: also find where the replicas are by node, zone and pool (prioritize needs it). */
+  private Context govern(PodFacts pod, boolean spread) {
     if (!view.synced()) {
       return new Context(Outcome.NOT_SYNCED, null);
     }
@@ -70,13 +71,13 @@ public final class Decisions {
       return new Context(Outcome.NO_RULE, null);
     }
     Workload workload = view.workloadOf(pod);
-    WorkloadPlacement placement = view.placement(workload.key(), pod.uid(), inFlight);
+    WorkloadPlacement placement = view.placement(workload, pod.uid(), inFlight, spread);
     Placement decision = Distribution.next(rule.get().rule(), workload.desiredReplicas(), placement.counts(), pod.statefulSetOrdinal());
     return new Context(Outcome.GOVERNED, new Governed(pod, rule.get(), workload, placement, decision));
   }
 
   public FilterVerdict filter(ExtenderArgs args) {
-    Context context = govern(args.pod());
+    Context context = govern(args.pod(), false);
     if (context.governed() == null) {
       return new FilterVerdict(FilterResult.all(args.nodes()), context.outcome());
     }
@@ -103,27 +104,26 @@ public final class Decisions {
       chosenSpot = !preferSpot;
     }
     List<CandidateNode> passed = new ArrayList<>(neutral);
-    Map<String, String> rejected = new LinkedHashMap<>();
-    boolean needSpot = chosenSpot != null ? chosenSpot : preferSpot;
-    String need = needSpot ? "spot" : "on-demand";
-    for (CandidateNode n : spotPlaces) {
-      if (chosenSpot != null && chosenSpot) {
-        passed.add(n);
-      } else {
-        rejected.put(n.name(), reason(g, need, "spot"));
-      }
-    }
-    for (CandidateNode n : onDemandPlaces) {
-      if (chosenSpot != null && !chosenSpot) {
-        passed.add(n);
-      } else {
-        rejected.put(n.name(), reason(g, need, "on-demand"));
-      }
-    }
     if (chosenSpot != null) {
-      inFlight.decided(g.pod().uid(), chosenSpot);
+      passed.addAll(chosenSpot ? spotPlaces : onDemandPlaces);
+      inFlight.decided(g.pod().uid(), g.workload().key(), chosenSpot);
     } else {
       inFlight.forget(g.pod().uid());
+    }
+    // Reasons reach the user only when nothing passes (the pod's FailedScheduling event); when a node
+    // passes, the rejected ones are simply left out, which keeps replies small on large clusters.
+    Map<String, String> rejected = Map.of();
+    if (passed.isEmpty()) {
+      String need = preferSpot ? "spot" : "on-demand";
+      String onSpot = reason(g, need, "spot");
+      String onOnDemand = reason(g, need, "on-demand");
+      rejected = new LinkedHashMap<>();
+      for (CandidateNode n : spotPlaces) {
+        rejected.put(n.name(), onSpot);
+      }
+      for (CandidateNode n : onDemandPlaces) {
+        rejected.put(n.name(), onOnDemand);
+      }
     }
     Outcome outcome = passed.isEmpty() ? Outcome.NO_FITTING_NODE : Outcome.GOVERNED;
     return new FilterVerdict(new FilterResult(passed, Map.of(), rejected, ""), outcome);
@@ -135,7 +135,7 @@ public final class Decisions {
   }
 
   public PrioritizeVerdict prioritize(ExtenderArgs args) {
-    Context context = govern(args.pod());
+    Context context = govern(args.pod(), true);
     List<HostPriority> out = new ArrayList<>(args.nodes().size());
     if (context.governed() == null) {
       for (CandidateNode n : args.nodes()) {
@@ -144,29 +144,20 @@ public final class Decisions {
       return new PrioritizeVerdict(out, context.outcome());
     }
     Governed g = context.governed();
-    List<NodeFacts> known = new ArrayList<>();
-    Map<String, Integer> index = new HashMap<>();
+    List<NodeFacts> facts = new ArrayList<>(args.nodes().size());
     for (CandidateNode n : args.nodes()) {
-      Optional<NodeFacts> facts = facts(n);
-      if (facts.isPresent()) {
-        index.put(n.name(), known.size());
-        known.add(facts.get());
+      facts.add(facts(n).orElse(null));
+    }
+    int[] scores = Scoring.scores(g.rule().rule().strategy(), facts, view::requested, g.placement());
+    int best = -1;
+    for (int i = 0; i < scores.length; i++) {
+      out.add(new HostPriority(args.nodes().get(i).name(), scores[i]));
+      if (facts.get(i) != null && (best < 0 || scores[i] > scores[best])) {
+        best = i;
       }
     }
-    int[] scores = Scoring.scores(g.rule().rule().strategy(), known, view::requested, g.placement());
-    String best = null;
-    int bestScore = -1;
-    for (CandidateNode n : args.nodes()) {
-      Integer i = index.get(n.name());
-      int score = i == null ? 0 : scores[i];
-      out.add(new HostPriority(n.name(), score));
-      if (i != null && score > bestScore) {
-        bestScore = score;
-        best = n.name();
-      }
-    }
-    if (best != null) {
-      inFlight.ranked(g.pod().uid(), best);
+    if (best >= 0) {
+      inFlight.ranked(g.pod().uid(), args.nodes().get(best).name());
     }
     return new PrioritizeVerdict(out, Outcome.GOVERNED);
   }

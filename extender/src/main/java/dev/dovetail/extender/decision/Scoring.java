@@ -13,7 +13,7 @@ import java.util.function.Function;
  * <p>CostOptimized packs: nodes already running the workload's replicas, fuller nodes and cheaper
  * nodes (per vCPU-hour) score higher, so replicas land on the fewest, cheapest nodes. LeastInterrupted
  * spreads: nodes, zones and instance pools with fewer of the workload's replicas, and instance types
- * in a lower interruption bucket, score higher.
+ * in a lower interruption bucket, score higher. Nodes without facts (null) score 0.
  */
 final class Scoring {
   private Scoring() {
@@ -29,6 +29,10 @@ final class Scoring {
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < nodes.size(); i++) {
       NodeFacts n = nodes.get(i);
+      if (n == null) {
+        perCpu[i] = Double.NaN;
+        continue;
+      }
       long cpu = n.allocatable().cpuMillis();
       perCpu[i] = Double.isNaN(n.pricePerHour()) || cpu <= 0 ? Double.NaN : n.pricePerHour() / (cpu / 1000.0);
       if (!Double.isNaN(perCpu[i])) {
@@ -39,6 +43,9 @@ final class Scoring {
     int[] out = new int[nodes.size()];
     for (int i = 0; i < nodes.size(); i++) {
       NodeFacts n = nodes.get(i);
+      if (n == null) {
+        continue;
+      }
       double here = placement.perNode().getOrDefault(n.name(), 0) > 0 ? 1 : 0;
       double cheap = Double.isNaN(perCpu[i]) ? 0.5 : max > min ? (max - perCpu[i]) / (max - min) : 1;
       double raw = 0.4 * here + 0.35 * utilisation(n, requested.apply(n.name())) + 0.25 * cheap;
@@ -51,12 +58,18 @@ final class Scoring {
     int maxZone = 0;
     int maxPool = 0;
     for (NodeFacts n : nodes) {
+      if (n == null) {
+        continue;
+      }
       maxZone = Math.max(maxZone, placement.perZone().getOrDefault(n.zone(), 0));
       maxPool = Math.max(maxPool, placement.perPool().getOrDefault(WorkloadPlacement.pool(n), 0));
     }
     int[] out = new int[nodes.size()];
     for (int i = 0; i < nodes.size(); i++) {
       NodeFacts n = nodes.get(i);
+      if (n == null) {
+        continue;
+      }
       double node = 1.0 / (1 + placement.perNode().getOrDefault(n.name(), 0));
       double zone = maxZone == 0 ? 1 : 1 - (double) placement.perZone().getOrDefault(n.zone(), 0) / maxZone;
       double pool = maxPool == 0 ? 1 : 1 - (double) placement.perPool().getOrDefault(WorkloadPlacement.pool(n), 0) / maxPool;

@@ -1,0 +1,35 @@
+package dev.dovetail.extender.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+
+/** Small helpers for benchmark harnesses: percentiles and the machine line every report starts with. */
+final class BenchReport {
+  private BenchReport() {
+  }
+
+  static double percentileMicros(long[] nanos, double p) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    int i = (int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100.0 * sorted.length) - 1));
+    return sorted[i] / 1000.0;
+  }
+
+  static String machine() {
+    String cpu = "unknown CPU";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+    } catch (IOException e) {
+      // not Linux: keep the placeholder
+    }
+    return String.format("%s, %d cores, Java %s, max heap %d MiB, %s", cpu, Runtime.getRuntime().availableProcessors(),
+        Runtime.version(), Runtime.getRuntime().maxMemory() >> 20,
+        ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + " (" + ManagementFactory.getRuntimeMXBean().getVmName() + ")");
+  }
+}

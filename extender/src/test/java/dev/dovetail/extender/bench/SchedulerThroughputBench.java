@@ -1,0 +1,201 @@
+package dev.dovetail.extender.bench;
+
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.harness.v1.Distribution;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.extender.ExtenderServer;
+import dev.dovetail.extender.decision.Decisions;
+import dev.dovetail.extender.decision.InFlightTable;
+import dev.dovetail.state.InformerClusterView;
+import dev.dovetail.testkit.ControlPlaneExtension;
+import dev.dovetail.testkit.KwokCluster;
+import dev.dovetail.testkit.RepoPaths;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
+
+/**
+ * kube-scheduler throughput with and without the Dovetail extender, in one run: a kwokctl cluster with
+ * 1,000 fake nodes (half spot, half on-demand) and a 70/30 rule; kube-scheduler is paused while 2,000
+ * pods of one workload are created, then resumed, and the time until every pod is bound is measured.
+ * Pausing isolates scheduling from pod creation. Run by scripts/bench-extender.
+ */
+public final class SchedulerThroughputBench {
+  private static final String[] ZONES = {"us-east-1a", "us-east-1b", "us-east-1c"};
+
+  private record Result(String mode, double seconds, int pods, Map<String, Integer> split) {
+  }
+
+  public static void main(String[] args) throws Exception {
+    int nodes = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+    int pods = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+    System.out.println("kube-scheduler throughput on " + BenchReport.machine());
+    Result without = run(false, nodes, pods);
+    Result with = run(true, nodes, pods);
+    System.out.println();
+    System.out.printf("| mode | nodes | pods | seconds to bind all | pods/s | placed spot / on-demand |%n|---|---:|---:|---:|---:|---|%n");
+    for (Result r : new Result[] {without, with}) {
+      System.out.printf("| %s | %,d | %,d | %.2f | %.0f | %s |%n", r.mode(), nodes, r.pods(), r.seconds(), r.pods() / r.seconds(),
+          r.split().getOrDefault("spot", 0) + " / " + r.split().getOrDefault("on-demand", 0));
+    }
+    System.out.printf("%nthroughput with the extender = %.0f%% of without%n", 100 * without.seconds() / with.seconds());
+  }
+
+  private static Result run(boolean extender, int nodeCount, int podCount) throws Exception {
+    String config = "extender/src/test/resources/bench/" + (extender ? "with" : "without") + "-extender.yaml";
+    try (KwokCluster cluster = KwokCluster.start(Optional.of(RepoPaths.root().resolve(config)))) {
+      KubernetesClient client = cluster.client();
+      ControlPlaneExtension.installCrds(client);
+      Vertx vertx = null;
+      InformerClusterView view = null;
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      SimpleMeterRegistry extenderMetrics = new SimpleMeterRegistry();
+      try {
+        parallel(pool, nodeCount, i -> client.nodes().resource(new NodeBuilder().withNewMetadata().withName("bench-" + i)
+            .addToLabels(WellKnownLabels.CAPACITY_TYPE, i % 2 == 0 ? "spot" : "on-demand")
+            .addToLabels(WellKnownLabels.ZONE, ZONES[i % 3]).addToLabels(WellKnownLabels.INSTANCE_TYPE, "m5.2xlarge")
+            .addToLabels("kubernetes.io/hostname", "bench-" + i).addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
+            .withNewStatus().addToAllocatable("cpu", new Quantity("8")).addToAllocatable("memory", new Quantity("32Gi"))
+            .addToAllocatable("pods", new Quantity("110")).addToCapacity("cpu", new Quantity("8"))
+            .addToCapacity("memory", new Quantity("32Gi")).addToCapacity("pods", new Quantity("110")).endStatus().build()).create());
+        waitFor("nodes Ready", Duration.ofMinutes(5), () -> client.nodes().list().getItems().stream().filter(n -> n.getStatus()
+            .getConditions() != null && n.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()))).count() >= nodeCount);
+
+        WorkloadDistributionRule rule = new WorkloadDistributionRule();
+        rule.getMetadata().setName("bench");
+        rule.setSpec(new WorkloadDistributionRuleSpec(null, new Distribution(70, 30), "SpotReady", 0, Strategy.CostOptimized));
+        client.resources(WorkloadDistributionRule.class).resource(rule).create();
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("bench").endMetadata().build()).create();
+        ConfigMap owner = client.configMaps().inNamespace("bench").resource(new ConfigMapBuilder()
+            .withNewMetadata().withName("bench-owner").endMetadata().build()).create();
+
+        if (extender) {
+          view = new InformerClusterView(Catalog.bundled(), new SimpleMeterRegistry()).start(client);
+          vertx = Vertx.vertx();
+          Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
+          Router router = new ExtenderServer(decisions, extenderMetrics, 64 << 20).mount(vertx, Router.router(vertx));
+          vertx.createHttpServer().requestHandler(router).listen(8888, "127.0.0.1").toCompletionStage().toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+          InformerClusterView v = view;
+          waitFor("extender caches (synced " + v.synced() + ")", Duration.ofMinutes(2),
+              () -> v.synced() && v.rules().forNamespace("bench").isPresent());
+        }
+
+        long scheduler = cluster.pid("kube-scheduler");
+        signal("STOP", scheduler);
+        Map<String, String> bound = new ConcurrentHashMap<>();
+        SharedIndexInformer<Pod> watch = client.pods().inNamespace("bench").inform(new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod p) {
+            record(p);
+          }
+
+          @Override
+          public void onUpdate(Pod o, Pod p) {
+            record(p);
+          }
+
+          @Override
+          public void onDelete(Pod p, boolean unknown) {
+          }
+
+          private void record(Pod p) {
+            if (p.getSpec().getNodeName() != null) {
+              bound.putIfAbsent(p.getMetadata().getName(), p.getSpec().getNodeName());
+            }
+          }
+        });
+        parallel(pool, podCount, i -> client.pods().inNamespace("bench").resource(new PodBuilder().withNewMetadata()
+            .withName("bench-" + i).withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("v1").withKind("ConfigMap")
+                .withName("bench-owner").withUid(owner.getMetadata().getUid()).withController(true).build()).endMetadata()
+            .withNewSpec().addNewContainer().withName("c").withImage("registry.k8s.io/pause:3.10").withNewResources()
+            .addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi")).endResources()
+            .endContainer().endSpec().build()).create());
+        com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
+        long start = System.nanoTime();
+        signal("CONT", scheduler);
+        waitFor("every pod bound", Duration.ofMinutes(10), () -> bound.size() >= podCount);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("  this JVM used %.2f CPU-seconds while pods were scheduled%n", (os.getProcessCpuTime() - cpu0) / 1e9);
+        for (io.micrometer.core.instrument.Timer t : extenderMetrics.find("dovetail.extender.request.duration").timers()) {
+          System.out.printf("  extender %s: %d calls, mean %.0f µs, max %.1f ms%n", t.getId().getTag("verb"), t.count(),
+              t.mean(TimeUnit.MICROSECONDS), t.max(TimeUnit.MILLISECONDS));
+        }
+        watch.close();
+        Map<String, Integer> split = new ConcurrentHashMap<>();
+        for (String node : bound.values()) {
+          split.merge(Integer.parseInt(node.substring("bench-".length())) % 2 == 0 ? "spot" : "on-demand", 1, Integer::sum);
+        }
+        Result r = new Result(extender ? "with extender" : "without extender", seconds, podCount, split);
+        System.out.printf("%s: %,d pods bound in %.2f s%n", r.mode(), podCount, seconds);
+        return r;
+      } finally {
+        pool.shutdownNow();
+        if (vertx != null) {
+          vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        if (view != null) {
+          view.close();
+        }
+      }
+    }
+  }
+
+  private static void parallel(ExecutorService pool, int n, IntConsumer task) throws Exception {
+    List<Future<?>> futures = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int index = i;
+      futures.add(pool.submit(() -> task.accept(index)));
+    }
+    for (Future<?> f : futures) {
+      f.get(5, TimeUnit.MINUTES);
+    }
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+    }
+  }
+
+  private static void waitFor(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+}
