@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -50,7 +51,11 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   /** Running replicas per controller uid and node: what placement() sums instead of walking every pod. */
   private final Map<String, Map<String, Integer>> boundByOwner = new ConcurrentHashMap<>();
   private final List<Consumer<String>> settledListeners = new CopyOnWriteArrayList<>();
+  /** Live (not finished, not terminating) pods per controller uid, bound or not, and the owner of each. */
+  private final Map<String, Integer> liveByOwner = new ConcurrentHashMap<>();
+  private final Map<String, String> liveOwnerOf = new ConcurrentHashMap<>();
   private final AtomicReference<RuleSet> rules = new AtomicReference<>(RuleSet.EMPTY);
+  private KubernetesClient client;
   private SharedIndexInformer<Pod> pods;
   private SharedIndexInformer<ReplicaSet> replicaSets;
   private SharedIndexInformer<Deployment> deployments;
@@ -67,7 +72,11 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   }
 
   /** Starts the informers; {@link #synced()} tells when their first lists have arrived. */
-  public InformerClusterView start(KubernetesClient client) {
+  public InformerClusterView start(KubernetesClient apiClient) {
+    // A client of its own, decoding with the trimmed serialization: these caches are never written back.
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(apiClient.getConfiguration())
+        .withKubernetesSerialization(TrimmedSerialization.create()).build();
+    this.client = client;
     // Every informer is created, assigned and given its handlers before any runs: the first events
     // arrive while run() is still returning, and handlers read the other informers' fields.
     SharedIndexInformer<Node> nodeInformer = client.nodes().runnableInformer(0);
@@ -75,7 +84,6 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
         n -> nodes.put(n.getMetadata().getName(), NodeFacts.of(n, catalog)),
         n -> nodes.remove(n.getMetadata().getName())));
     pods = client.pods().inAnyNamespace().runnableInformer(0);
-    pods.addIndexers(Map.of(BY_OWNER, InformerClusterView::controllerUid));
     pods.addEventHandler(handler("pods", this::podChanged, this::podRemoved));
     replicaSets = client.apps().replicaSets().inAnyNamespace().runnableInformer(0);
     replicaSets.addIndexers(Map.of(BY_OWNER, InformerClusterView::controllerUid));
@@ -98,13 +106,12 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {
-        lag.observe(resource, obj);
+        lag.created(resource, obj);
         guard(resource, obj, changed);
       }
 
       @Override
       public void onUpdate(T oldObj, T newObj) {
-        lag.observe(resource, newObj);
         guard(resource, newObj, changed);
       }
 
@@ -143,8 +150,15 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     String uid = pod.getMetadata().getUid();
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
     boolean live = counts(pod);
-    PodUsage now = node != null && live
-        ? new PodUsage(node, controller(pod).map(OwnerReference::getUid).orElse(null), Resources.requestsOf(pod)) : null;
+    String owner = controller(pod).map(OwnerReference::getUid).orElse(null);
+    if (live && owner != null) {
+      if (liveOwnerOf.put(uid, owner) == null) {
+        liveByOwner.merge(owner, 1, Integer::sum);
+      }
+    } else {
+      forgetLive(uid);
+    }
+    PodUsage now = node != null && live ? new PodUsage(node, owner, Resources.requestsOf(pod)) : null;
     PodUsage before = now == null ? podUsage.remove(uid) : podUsage.put(uid, now);
     if (before != null) {
       unaccount(before);
@@ -160,7 +174,15 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     }
   }
 
+  private void forgetLive(String podUid) {
+    String owner = liveOwnerOf.remove(podUid);
+    if (owner != null) {
+      liveByOwner.computeIfPresent(owner, (k, c) -> c <= 1 ? null : c - 1);
+    }
+  }
+
   private void podRemoved(Pod pod) {
+    forgetLive(pod.getMetadata().getUid());
     PodUsage before = podUsage.remove(pod.getMetadata().getUid());
     if (before != null) {
       unaccount(before);
@@ -257,7 +279,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
       }
       default -> {
         // Another controller (an operator's custom kind): its pods are the replicas it wants.
-        int desired = Math.max(1, pods.getIndexer().byIndex(BY_OWNER, owner.uid()).size());
+        int desired = Math.max(1, liveByOwner.getOrDefault(owner.uid(), 0));
         return new Workload(new WorkloadKey(ns, owner.kind(), owner.name()), desired, List.of(owner.uid()));
       }
     }
@@ -283,5 +305,8 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   @Override
   public void close() {
     informers.forEach(SharedIndexInformer::close);
+    if (client != null) {
+      client.close();
+    }
   }
 }

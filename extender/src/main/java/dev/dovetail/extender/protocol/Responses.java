@@ -21,7 +21,8 @@ public final class Responses {
   }
 
   public static byte[] filter(FilterResult result, ExtenderArgs args) {
-    return write(g -> {
+    int estimate = 128 + 24 * result.passed().size() + 160 * result.failedAndUnresolvable().size();
+    return write(estimate, g -> {
       g.writeStartObject();
       if (args.nodeCacheMode()) {
         g.writeNullField("Nodes");
@@ -49,7 +50,7 @@ public final class Responses {
   }
 
   public static byte[] prioritize(List<HostPriority> priorities) {
-    return write(g -> {
+    return write(16 + 40 * priorities.size(), g -> {
       g.writeStartArray();
       for (HostPriority h : priorities) {
         g.writeStartObject();
@@ -63,7 +64,7 @@ public final class Responses {
 
   /** A filter-shaped error reply: kube-scheduler reads {@code Error}, humans read the message. */
   public static byte[] error(String message) {
-    return write(g -> {
+    return write(128 + message.length(), g -> {
       g.writeStartObject();
       g.writeNullField("Nodes");
       g.writeNullField("NodeNames");
@@ -87,8 +88,9 @@ public final class Responses {
     void write(JsonGenerator g) throws IOException;
   }
 
-  private static byte[] write(Body body) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+  /** Encodes into a buffer sized for the reply up front, so large replies are not copied as they grow. */
+  private static byte[] write(int sizeHint, Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint);
     try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
       body.write(g);
     } catch (IOException e) {
