@@ -24,11 +24,13 @@ public final class Resources {
   private final Map<String, Long> amounts;
   private final long cpuMillis;
   private final long memoryBytes;
+  private final long pods;
 
   public Resources(Map<String, Long> amounts) {
     this.amounts = Collections.unmodifiableMap(new TreeMap<>(amounts));
     this.cpuMillis = this.amounts.getOrDefault(CPU, 0L);
     this.memoryBytes = this.amounts.getOrDefault(MEMORY, 0L);
+    this.pods = this.amounts.getOrDefault(PODS, 0L);
   }
 
   /** Every amount, by resource name. */
@@ -126,12 +128,39 @@ public final class Resources {
 
   /** True when every amount here is at most the other's (a missing resource counts as 0). */
   public boolean fitsIn(Resources capacity) {
+    // CPU, memory and pods decide almost every fit; they are fields, the rest is in the map.
+    if (cpuMillis > capacity.cpuMillis || memoryBytes > capacity.memoryBytes || pods > capacity.pods) {
+      return false;
+    }
     for (Map.Entry<String, Long> e : amounts.entrySet()) {
-      if (e.getValue() > capacity.get(e.getKey())) {
+      if (!basic(e.getKey()) && e.getValue() > capacity.get(e.getKey())) {
         return false;
       }
     }
     return true;
+  }
+
+  /** {@code this + extra} fits in {@code capacity}, without building the sum. */
+  public boolean fitsWith(Resources extra, Resources capacity) {
+    if (cpuMillis + extra.cpuMillis > capacity.cpuMillis || memoryBytes + extra.memoryBytes > capacity.memoryBytes
+        || pods + extra.pods > capacity.pods) {
+      return false;
+    }
+    for (Map.Entry<String, Long> e : extra.amounts.entrySet()) {
+      if (!basic(e.getKey()) && get(e.getKey()) + e.getValue() > capacity.get(e.getKey())) {
+        return false;
+      }
+    }
+    for (Map.Entry<String, Long> e : amounts.entrySet()) {
+      if (!basic(e.getKey()) && !extra.amounts.containsKey(e.getKey()) && e.getValue() > capacity.get(e.getKey())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean basic(String name) {
+    return name.equals(CPU) || name.equals(MEMORY) || name.equals(PODS);
   }
 
   @Override

@@ -87,6 +87,16 @@ public final class WellKnownLabels {
   /** Keys under {@code karpenter.sh} that users may set or require. */
   public static final Set<String> KARPENTER_USER_SETTABLE = Set.of(CAPACITY_TYPE, NODEPOOL);
 
+  /**
+   * Keys whose values the provisioner decides when it launches a node (from the instance type, the
+   * offering or the pool), so a pod may require them even though no NodePool lists them.
+   */
+  public static final Set<String> PROVIDER_DEFINED = Set.of(NODEPOOL, CAPACITY_TYPE, ZONE, REGION, INSTANCE_TYPE, ARCH, OS,
+      ZONE_ID, INSTANCE_CATEGORY, INSTANCE_FAMILY, INSTANCE_GENERATION, INSTANCE_SIZE, INSTANCE_CPU, INSTANCE_CPU_MANUFACTURER,
+      INSTANCE_MEMORY, INSTANCE_GPU_NAME, INSTANCE_GPU_MANUFACTURER, INSTANCE_GPU_COUNT, INSTANCE_GPU_MEMORY,
+      "karpenter.k8s.aws/instance-hypervisor", "karpenter.k8s.aws/instance-network-bandwidth",
+      "karpenter.k8s.aws/instance-ebs-bandwidth", "karpenter.k8s.aws/instance-local-nvme", "karpenter.k8s.aws/instance-encryption-in-transit-supported");
+
   /** Deprecated beta keys and the stable keys they mean. */
   public static final Map<String, String> NORMALIZED = Map.of(
       "failure-domain.beta.kubernetes.io/zone", ZONE,

@@ -1,0 +1,161 @@
+package dev.dovetail.api.scheduling;
+
+import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Requirements over several label keys, ANDed; a key that is not listed is unconstrained. Beta label
+ * keys are normalised to their stable names. Immutable; {@code and} returns a new value.
+ */
+public final class Requirements {
+  public static final Requirements NONE = new Requirements(Map.of());
+
+  private final Map<String, Requirement> byKey;
+
+  private Requirements(Map<String, Requirement> byKey) {
+    this.byKey = Collections.unmodifiableMap(byKey);
+  }
+
+  public static Requirements of(Collection<Requirement> requirements) {
+    Requirements r = NONE;
+    for (Requirement req : requirements) {
+      r = r.and(req);
+    }
+    return r;
+  }
+
+  public static Requirements of(Requirement... requirements) {
+    return of(List.of(requirements));
+  }
+
+  /** Each label as an {@code In} requirement of its single value. */
+  public static Requirements ofLabels(Map<String, String> labels) {
+    Map<String, Requirement> out = new TreeMap<>();
+    if (labels != null) {
+      labels.forEach((k, v) -> out.put(WellKnownLabels.normalize(k), Requirement.in(WellKnownLabels.normalize(k), v)));
+    }
+    return new Requirements(out);
+  }
+
+  /** A NodePool's or NodeClaim's requirements. */
+  public static Requirements ofKarpenter(Collection<NodeSelectorRequirementWithMinValues> requirements) {
+    Requirements r = NONE;
+    if (requirements != null) {
+      for (NodeSelectorRequirementWithMinValues q : requirements) {
+        r = r.and(Requirement.of(WellKnownLabels.normalize(q.key()), q.operator(), q.values(), q.minValues()));
+      }
+    }
+    return r;
+  }
+
+  /** One term of a pod's required node affinity. */
+  public static Requirements ofTerm(NodeSelectorTerm term) {
+    Requirements r = NONE;
+    if (term != null && term.getMatchExpressions() != null) {
+      for (NodeSelectorRequirement e : term.getMatchExpressions()) {
+        r = r.and(Requirement.of(WellKnownLabels.normalize(e.getKey()), e.getOperator(), e.getValues()));
+      }
+    }
+    return r;
+  }
+
+  /** Intersects with one more requirement (on a shared key the two intersect). */
+  public Requirements and(Requirement requirement) {
+    Map<String, Requirement> out = new TreeMap<>(byKey);
+    out.merge(requirement.key(), requirement, Requirement::intersect);
+    return new Requirements(out);
+  }
+
+  public Requirements and(Requirements other) {
+    if (other.byKey.isEmpty()) {
+      return this;
+    }
+    Map<String, Requirement> out = new TreeMap<>(byKey);
+    other.byKey.forEach((k, v) -> out.merge(k, v, Requirement::intersect));
+    return new Requirements(out);
+  }
+
+  public Optional<Requirement> get(String key) {
+    return Optional.ofNullable(byKey.get(key));
+  }
+
+  public boolean has(String key) {
+    return byKey.containsKey(key);
+  }
+
+  public Set<String> keys() {
+    return byKey.keySet();
+  }
+
+  public Collection<Requirement> all() {
+    return byKey.values();
+  }
+
+  /** The first key on which the two share no value, explained; empty when they intersect. */
+  public Optional<String> conflict(Requirements other) {
+    Map<String, Requirement> small = byKey.size() <= other.byKey.size() ? byKey : other.byKey;
+    Map<String, Requirement> large = small == byKey ? other.byKey : byKey;
+    for (Map.Entry<String, Requirement> e : small.entrySet()) {
+      Requirement o = large.get(e.getKey());
+      if (o != null && !e.getValue().intersects(o)) {
+        Requirement mine = byKey.get(e.getKey());
+        Requirement theirs = other.byKey.get(e.getKey());
+        return Optional.of("incompatible requirements, key " + e.getKey() + ", " + theirs + " not in " + mine);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether a node described by these requirements can satisfy a pod's: shared keys must intersect, and
+   * every key the pod needs but these leave undefined must be one the provisioner decides at launch or
+   * one whose absence the pod accepts (NotIn, DoesNotExist).
+   */
+  public Optional<String> compatible(Requirements pod) {
+    Optional<String> conflict = conflict(pod);
+    if (conflict.isPresent()) {
+      return conflict;
+    }
+    for (Requirement p : pod.byKey.values()) {
+      if (!byKey.containsKey(p.key()) && !WellKnownLabels.PROVIDER_DEFINED.contains(p.key()) && !p.allowsAbsence()) {
+        return Optional.of("label " + p.key() + " is not defined by the NodePool (requires " + p + ")");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Labels a node gets from single-valued requirements. */
+  public Map<String, String> singleValues() {
+    Map<String, String> out = new TreeMap<>();
+    for (Requirement r : byKey.values()) {
+      if (!r.complement() && r.values().size() == 1) {
+        out.put(r.key(), r.values().iterator().next());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Requirements r && byKey.equals(r.byKey);
+  }
+
+  @Override
+  public int hashCode() {
+    return byKey.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return byKey.values().toString();
+  }
+}
