@@ -20,7 +20,7 @@ public record ClaimTemplate(String nodePool, int weight, Requirements requiremen
     taints = taints == null ? List.of() : List.copyOf(taints);
     Requirements constraints = requirements;
     // Only options the pool allows, cheapest first: the order ranks every claim's choices.
-    options = options.stream().filter(o -> o.requirements().conflict(constraints).isEmpty() && o.offerable(constraints))
+    options = options.stream().filter(o -> o.requirements().intersects(constraints) && o.offerable(constraints))
         .sorted(Comparator.comparingDouble(o -> o.cheapestPrice(constraints))).toList();
   }
 

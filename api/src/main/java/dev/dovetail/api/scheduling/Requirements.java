@@ -100,6 +100,19 @@ public final class Requirements {
     return byKey.values();
   }
 
+  /** Whether the two share a value on every common key (the allocation-free twin of {@link #conflict}). */
+  public boolean intersects(Requirements other) {
+    Map<String, Requirement> small = byKey.size() <= other.byKey.size() ? byKey : other.byKey;
+    Map<String, Requirement> large = small == byKey ? other.byKey : byKey;
+    for (Map.Entry<String, Requirement> e : small.entrySet()) {
+      Requirement o = large.get(e.getKey());
+      if (o != null && !e.getValue().intersects(o)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The first key on which the two share no value, explained; empty when they intersect. */
   public Optional<String> conflict(Requirements other) {
     Map<String, Requirement> small = byKey.size() <= other.byKey.size() ? byKey : other.byKey;

@@ -32,13 +32,14 @@ public final class Scheduler {
   private final int maxTypesPerClaim;
   private final Map<ClaimTemplate, Resources> remainingLimits = new HashMap<>();
   private final Map<ClaimTemplate, Integer> remainingNodes = new HashMap<>();
+  private final Map<ClaimTemplate, Requirements> templateDomains = new HashMap<>();
 
   private final List<OpenClaim> claims = new ArrayList<>();
   private final Map<String, String> onNodes = new LinkedHashMap<>();
   private final Map<String, String> unschedulable = new LinkedHashMap<>();
-  /** Per pod shape and requirement alternative: nodes it can never use, and the first claim that may still take it. */
+  /** Per pod shape and requirement alternative: nodes and claims it can never use (they only fill up). */
   private final Map<Attempt, BitSet> nodesRuledOut = new HashMap<>();
-  private final Map<Attempt, Integer> claimCursor = new HashMap<>();
+  private final Map<Attempt, BitSet> claimsRuledOut = new HashMap<>();
 
   private record Attempt(SchedulingPod.Shape shape, Requirements requirements) {
   }
@@ -148,21 +149,14 @@ public final class Scheduler {
   }
 
   private boolean placeOnOpenClaim(SchedulingPod pod, Requirements alt) {
-    boolean constrained = !pod.topology().isEmpty();
-    Attempt key = new Attempt(pod.shape(), alt);
-    int start = constrained ? 0 : claimCursor.getOrDefault(key, 0);
-    for (int i = start; i < claims.size(); i++) {
-      OpenClaim claim = claims.get(i);
-      Fit fit = claim.tryAdd(pod, alt);
+    BitSet ruledOut = claimsRuledOut.computeIfAbsent(new Attempt(pod.shape(), alt), k -> new BitSet());
+    for (int i = ruledOut.nextClearBit(0); i < claims.size(); i = ruledOut.nextClearBit(i + 1)) {
+      Fit fit = claims.get(i).tryAdd(pod, alt);
       if (fit == Fit.ADDED) {
-        if (!constrained) {
-          claimCursor.put(key, i);
-        }
         return true;
       }
-      if (fit == Fit.NEVER && !constrained && i == start) {
-        start = i + 1;
-        claimCursor.put(key, start);
+      if (fit == Fit.NEVER) {
+        ruledOut.set(i);
       }
     }
     return false;
@@ -193,7 +187,8 @@ public final class Scheduler {
       Requirements merged = t.requirements().and(alt);
       String id = "new-" + claims.size();
       if (!pod.topology().isEmpty()) {
-        Optional<Requirements> topo = topology.requirements(pod, alt, merged);
+        Requirements offered = templateDomains.computeIfAbsent(t, k -> new OptionSet(k.options()).offeredDomains(k.requirements()));
+        Optional<Requirements> topo = topology.requirements(pod, alt, merged.and(offered));
         if (topo.isEmpty() || !topology.allowsHost(pod, id)) {
           reasons.add("NodePool " + t.nodePool() + ": no topology domain satisfies its spread or affinity constraints");
           continue;
@@ -205,7 +200,7 @@ public final class Scheduler {
       List<InstanceOption> fitting = new ArrayList<>();
       boolean limited = false;
       for (InstanceOption o : t.options()) {
-        if (!total.fitsIn(o.allocatable()) || o.requirements().conflict(merged).isPresent() || !o.offerable(merged)) {
+        if (!total.fitsIn(o.allocatable()) || !o.requirements().intersects(merged) || !o.offerable(merged)) {
           continue;
         }
         if (limits != null && !withinLimits(o, limits)) {
@@ -226,7 +221,7 @@ public final class Scheduler {
         continue;
       }
       OpenClaim claim = new OpenClaim(id, t, merged, fitting, total);
-      claim.commit(pod, alt, merged, fitting, total);
+      claim.commit(pod, alt, merged, total);
       reserve(t, fitting);
       claims.add(claim);
       return Optional.empty();
@@ -277,6 +272,15 @@ public final class Scheduler {
     return Optional.empty();
   }
 
+  private static boolean hasMinValues(Requirements requirements) {
+    for (Requirement r : requirements.all()) {
+      if (r.minValues().isPresent()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static String describe(Resources r) {
     return r.amounts().toString();
   }
@@ -295,20 +299,26 @@ public final class Scheduler {
     private final String id;
     private final ClaimTemplate template;
     private Requirements requirements;
-    private List<InstanceOption> options;
+    private final OptionSet options;
     private Resources requests;
     private final List<String> pods = new ArrayList<>();
     private final Set<String> hostPorts = new HashSet<>();
     private final Set<Requirements> merged = new HashSet<>();
+    /** Where the claim can still land (zones, capacity types), for topology; recomputed when options change. */
+    private Requirements domains;
 
     OpenClaim(String id, ClaimTemplate template, Requirements requirements, List<InstanceOption> options, Resources requests) {
       this.id = id;
       this.template = template;
       this.requirements = requirements;
-      this.options = options;
+      this.options = new OptionSet(options);
       this.requests = requests;
     }
 
+    /**
+     * Offers a pod. NEVER covers what cannot change for this pod shape (taints, ports, requirements,
+     * resources: the claim only fills up and narrows); NOT_NOW what topology counts may change.
+     */
     Fit tryAdd(SchedulingPod pod, Requirements alt) {
       if (Tolerations.firstUntolerated(pod.tolerations(), template.taints()).isPresent()) {
         return Fit.NEVER;
@@ -318,55 +328,65 @@ public final class Scheduler {
           return Fit.NEVER;
         }
       }
-      boolean constrained = !pod.topology().isEmpty();
-      Requirements next = requirements;
-      boolean changed = false;
-      if (constrained || !merged.contains(alt)) {
-        if (requirements.compatible(alt).isPresent()) {
-          return Fit.NEVER;
-        }
-        next = requirements.and(alt);
-        if (constrained) {
-          Optional<Requirements> topo = topology.requirements(pod, alt, next);
-          if (topo.isEmpty() || !topology.allowsHost(pod, id)) {
-            return Fit.NOT_NOW;
-          }
-          next = next.and(topo.get());
-          if (next.all().stream().anyMatch(Requirement::isEmpty)) {
-            return Fit.NOT_NOW;
-          }
-        }
-        changed = !next.equals(requirements);
+      boolean newRequirements = !merged.contains(alt);
+      if (newRequirements && requirements.compatible(alt).isPresent()) {
+        return Fit.NEVER;
       }
       Resources total = requests.plus(pod.requests());
-      List<InstanceOption> fitting = new ArrayList<>(options.size());
-      for (InstanceOption o : options) {
-        if (total.fitsIn(o.allocatable()) && (!changed || (o.requirements().conflict(next).isEmpty() && o.offerable(next)))) {
-          fitting.add(o);
+      if (options.count(total, null) == 0) {
+        return Fit.NEVER;
+      }
+      boolean constrained = !pod.topology().isEmpty();
+      Requirements next = newRequirements ? requirements.and(alt) : requirements;
+      if (constrained) {
+        if (domains == null) {
+          domains = options.offeredDomains(requirements);
+        }
+        Optional<Requirements> topo = topology.requirements(pod, alt, next.and(domains));
+        if (topo.isEmpty() || !topology.allowsHost(pod, id)) {
+          return Fit.NOT_NOW;
+        }
+        next = next.and(topo.get());
+        if (next.all().stream().anyMatch(Requirement::isEmpty)) {
+          return Fit.NOT_NOW;
         }
       }
-      if (fitting.isEmpty() || minValuesUnmet(next, fitting).isPresent()) {
+      Requirements changed = next.equals(requirements) ? null : next;
+      if (options.count(total, changed) == 0) {
         return constrained ? Fit.NOT_NOW : Fit.NEVER;
       }
-      commit(pod, alt, next, fitting, total);
+      if (hasMinValues(next)) {
+        List<InstanceOption> remaining = new ArrayList<>();
+        for (InstanceOption o : options.list()) {
+          if (total.fitsIn(o.allocatable()) && (changed == null || (o.requirements().intersects(next) && o.offerable(next)))) {
+            remaining.add(o);
+          }
+        }
+        if (minValuesUnmet(next, remaining).isPresent()) {
+          return constrained ? Fit.NOT_NOW : Fit.NEVER;
+        }
+      }
+      int before = options.size();
+      options.retain(total, changed);
+      if (options.size() != before || changed != null) {
+        domains = null;
+      }
+      commit(pod, alt, next, total);
       return Fit.ADDED;
     }
 
-    void commit(SchedulingPod pod, Requirements alt, Requirements next, List<InstanceOption> fitting, Resources total) {
+    void commit(SchedulingPod pod, Requirements alt, Requirements next, Resources total) {
       requirements = next;
-      options = fitting;
       requests = total;
       pods.add(pod.uid());
       hostPorts.addAll(pod.hostPorts());
-      if (pod.topology().isEmpty()) {
-        merged.add(alt);
-      }
+      merged.add(alt);
       topology.record(pod, domains(requirements.singleValues(), id));
     }
 
     NewClaim toNewClaim(int maxTypes) {
       Requirements r = requirements;
-      List<InstanceOption> cheapest = options.stream()
+      List<InstanceOption> cheapest = options.list().stream()
           .sorted(Comparator.comparingDouble((InstanceOption o) -> o.cheapestPrice(r)).thenComparing(InstanceOption::name))
           .limit(maxTypes).toList();
       return new NewClaim(template, requirements, cheapest, requests, pods);
