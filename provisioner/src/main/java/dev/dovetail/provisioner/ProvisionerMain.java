@@ -1,7 +1,10 @@
 package dev.dovetail.provisioner;
 
 import dev.dovetail.api.CustomResources;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.runtime.ComponentMain;
+import dev.dovetail.runtime.DurationConverter;
 import dev.dovetail.runtime.KubeOptions;
 import dev.dovetail.runtime.Launcher;
 import dev.dovetail.runtime.LogOptions;
@@ -12,24 +15,110 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Command line of the provisioner. */
 @Command(name = "dovetail-provisioner", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    sortOptions = false, usageHelpWidth = 110,
+    sortOptions = false, usageHelpWidth = 120,
     description = {
         "Karpenter-compatible provisioner. Watches pods kube-scheduler could not place, simulates scheduling",
-        "against NodePools and launches the cheapest fitting capacity as NodeClaims through a cloud provider.",
+        "against NodePools and launches the cheapest fitting capacity as NodeClaims through a cloud provider",
+        "(the built-in simulated cloud by default: it registers kwok-managed Nodes and charges catalog prices).",
         "Needs the CRDs of manifests/crds; /readyz stays 503 and names the missing ones until they exist."})
 public final class ProvisionerMain implements Callable<Integer> {
   @Option(names = "--cluster-name", defaultValue = "${env:CLUSTER_NAME:-dovetail}",
       description = "Cluster name, used in instance tags and metrics. Default: ${DEFAULT-VALUE}.")
   String clusterName;
+
+  @Option(names = "--cloud-provider", defaultValue = "${env:CLOUD_PROVIDER:-sim}",
+      description = "Where capacity comes from: sim (simulated, no AWS account needed). Default: ${DEFAULT-VALUE}.")
+  String cloudProvider;
+
+  @Option(names = "--namespace", defaultValue = "${env:POD_NAMESPACE:-kube-system}",
+      description = "Namespace of the leader-election Lease and the sim ConfigMap. Default: ${DEFAULT-VALUE}.")
+  String namespace;
+
+  @Option(names = "--scheduler-names", split = ",", defaultValue = "default-scheduler,dovetail-scheduler",
+      description = "Provision for pods of these schedulers only. Default: ${DEFAULT-VALUE}.")
+  List<String> schedulerNames;
+
+  @Option(names = "--batch-idle-duration", defaultValue = "${env:BATCH_IDLE_DURATION:-1s}", converter = DurationConverter.class,
+      description = "A batch of pending pods closes after this long without a new one (Karpenter's BATCH_IDLE_DURATION). Default: ${DEFAULT-VALUE}.")
+  Duration batchIdle;
+
+  @Option(names = "--batch-max-duration", defaultValue = "${env:BATCH_MAX_DURATION:-10s}", converter = DurationConverter.class,
+      description = "... or after this long in any case (Karpenter's BATCH_MAX_DURATION). Default: ${DEFAULT-VALUE}.")
+  Duration batchMax;
+
+  @Option(names = "--registration-ttl", defaultValue = "15m", converter = DurationConverter.class,
+      description = "A launched NodeClaim whose node has not registered by then is deleted and replaced. Default: ${DEFAULT-VALUE}.")
+  Duration registrationTtl;
+
+  @Option(names = "--exempt-namespaces", split = ",", defaultValue = "kube-system",
+      description = "Namespaces whose pods distribution rules never govern (as the extender's flag). Default: ${DEFAULT-VALUE}.")
+  List<String> exemptNamespaces;
+
+  @Option(names = "--concurrency", defaultValue = "10",
+      description = "NodeClaims reconciled at once. Default: ${DEFAULT-VALUE}.")
+  int concurrency;
+
+  @Option(names = "--sim-boot-delay", defaultValue = "3s", converter = DurationConverter.class,
+      description = "sim: time from launch until the node registers. Default: ${DEFAULT-VALUE}.")
+  Duration simBootDelay;
+
+  @Option(names = "--sim-launch-latency", defaultValue = "0s", converter = DurationConverter.class,
+      description = "sim: how long each launch call takes. Default: ${DEFAULT-VALUE}.")
+  Duration simLaunchLatency;
+
+  @Option(names = "--sim-launch-failure-rate", defaultValue = "0",
+      description = "sim: share (0-1) of launches that fail with an API error. Default: ${DEFAULT-VALUE}.")
+  double simLaunchFailureRate;
+
+  @Option(names = "--sim-insufficient-capacity", split = ",", paramLabel = "TYPE/ZONE/CAPACITY",
+      description = "sim: offerings without capacity, '*' for any part, e.g. '*/us-east-1a/spot,m5.large/*/*'.")
+  List<String> simInsufficientCapacity = List.of();
+
+  @Option(names = "--sim-config-map", defaultValue = "dovetail-sim",
+      description = "sim: ConfigMap ([namespace/]name) whose data replaces the sim flags while it exists (keys insufficientCapacity, "
+          + "launchFailureRate, launchLatency, bootDelay). Default: ${DEFAULT-VALUE}.")
+  String simConfigMap;
+
+  @Option(names = "--leader-elect", defaultValue = "true", negatable = true, fallbackValue = "true",
+      description = "Run controllers only while holding the leader Lease. Default: ${DEFAULT-VALUE}.")
+  boolean leaderElect;
+
+  @Option(names = "--leader-election-lease", defaultValue = "dovetail-provisioner",
+      description = "Name of the leader-election Lease. Default: ${DEFAULT-VALUE}.")
+  String leaseName;
+
+  @Option(names = "--leader-election-identity", defaultValue = "${env:POD_NAME}",
+      description = "This replica's name in the Lease. Default: the pod name, else host name plus a random suffix.")
+  String identity;
+
+  @Option(names = "--leader-election-lease-duration", defaultValue = "15s", converter = DurationConverter.class,
+      description = "How long a lease holds without renewal. Default: ${DEFAULT-VALUE}.")
+  Duration leaseDuration;
+
+  @Option(names = "--leader-election-renew-deadline", defaultValue = "10s", converter = DurationConverter.class,
+      description = "How long the leader keeps trying to renew before giving up. Default: ${DEFAULT-VALUE}.")
+  Duration renewDeadline;
+
+  @Option(names = "--leader-election-retry-period", defaultValue = "2s", converter = DurationConverter.class,
+      description = "How often candidates try to acquire or renew. Default: ${DEFAULT-VALUE}.")
+  Duration retryPeriod;
 
   @Mixin
   KubeOptions kube;
@@ -44,16 +133,67 @@ public final class ProvisionerMain implements Callable<Integer> {
     System.exit(Launcher.run(new ProvisionerMain(), args));
   }
 
+  /** The settings the flags describe; invalid combinations fail with a message naming the flag. */
+  Operator.Settings settings() {
+    if (!"sim".equals(cloudProvider)) {
+      throw new IllegalArgumentException("--cloud-provider " + cloudProvider + " is not available in this build (sim is)");
+    }
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("--concurrency must be at least 1");
+    }
+    List<SimFaults.OfferingPattern> patterns = simInsufficientCapacity.stream().map(SimFaults.OfferingPattern::parse).toList();
+    SimFaults faults = new SimFaults(patterns, simLaunchFailureRate, simLaunchLatency, simBootDelay);
+    Set<String> exempt = new LinkedHashSet<>(exemptNamespaces);
+    String who = identity != null && !identity.isBlank() ? identity : host() + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, exempt, faults,
+        simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
+        new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency);
+  }
+
+  private static String host() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "provisioner";
+    }
+  }
+
   @Override
   public Integer call() {
     return ComponentMain.run("provisioner", ProvisionerMain.class, logging, ops, runtime -> {
+      Operator.Settings settings = settings();
       KubernetesClient client = runtime.closeOnShutdown(kube.client());
       SharedIndexInformer<CustomResourceDefinition> crds =
           runtime.closeOnShutdown(client.apiextensions().v1().customResourceDefinitions().inform());
       List<String> required = CustomResources.ALL.stream().map(CustomResource::getCRDName).toList();
       runtime.ops().withReadiness(new Readiness("crds", () -> missingCrds(crds, required)));
-      return "cluster " + clusterName + " at " + client.getMasterUrl();
+      Operator operator = new Operator(settings, client, Catalog.bundled(), runtime.registry(), Clock.systemUTC())
+          .onLostLeadership(() -> {
+            // As controller-runtime does: a replica that lost the lease exits and restarts as a standby.
+            org.slf4j.LoggerFactory.getLogger(ProvisionerMain.class).error("lost the leader lease; exiting");
+            Runtime.getRuntime().halt(1);
+          });
+      runtime.closeOnShutdown(operator);
+      runtime.ops().withReadiness(new Readiness("caches", () -> operator.caches().synced() ? Optional.empty()
+          : Optional.of("caches have not listed pods, nodes, NodePools, NodeClaims and EC2NodeClasses yet")));
+      waitForCrds(crds, required);
+      operator.start();
+      return "cluster " + settings.clusterName() + " at " + client.getMasterUrl() + ", cloud " + operator.cloud().name()
+          + (settings.leaderElection().enabled() ? ", leader election as " + settings.leaderElection().identity() + " on Lease "
+              + settings.namespace() + "/" + settings.leaderElection().lease() : ", no leader election");
     });
+  }
+
+  /** Informers on custom resources fail while their CRDs are missing: wait for them (readiness says why). */
+  private static void waitForCrds(SharedIndexInformer<CustomResourceDefinition> crds, List<String> required) throws InterruptedException {
+    long logged = 0;
+    while (missingCrds(crds, required).isPresent()) {
+      if (System.nanoTime() - logged > 30_000_000_000L) {
+        org.slf4j.LoggerFactory.getLogger(ProvisionerMain.class).warn("waiting: {}", missingCrds(crds, required).get());
+        logged = System.nanoTime();
+      }
+      Thread.sleep(500);
+    }
   }
 
   /** The CRDs Dovetail serves that the API server does not have Established; empty when all are. */

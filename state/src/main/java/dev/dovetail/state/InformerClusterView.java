@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,12 +65,59 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   private SharedIndexInformer<Job> jobs;
   private SharedIndexInformer<WorkloadDistributionRule> ruleInformer;
 
+  private SharedIndexInformer<Node> nodeInformer;
+  private final List<ResourceEventHandler<Pod>> extraPodHandlers = new ArrayList<>();
+  private final List<ResourceEventHandler<Node>> extraNodeHandlers = new ArrayList<>();
+  private final Map<String, Function<Pod, List<String>>> extraPodIndexers = new HashMap<>();
+  private final Map<String, Function<Node, List<String>>> extraNodeIndexers = new HashMap<>();
+
   private record PodUsage(String node, String ownerUid, Resources requests) {
   }
 
   public InformerClusterView(Catalog catalog, MeterRegistry registry) {
     this.catalog = catalog;
     this.lag = new InformerLag(registry);
+  }
+
+  /**
+   * Another component's handler on the same pod informer (one watch of all pods per process). Call
+   * before {@link #start}; the handler runs on the informer's thread and must not block.
+   */
+  public InformerClusterView onPods(ResourceEventHandler<Pod> handler) {
+    extraPodHandlers.add(handler);
+    return this;
+  }
+
+  /** As {@link #onPods}, for nodes. */
+  public InformerClusterView onNodes(ResourceEventHandler<Node> handler) {
+    extraNodeHandlers.add(handler);
+    return this;
+  }
+
+  /** An index on the pod cache (for example pods by node name). Call before {@link #start}. */
+  public InformerClusterView indexPods(String name, Function<Pod, List<String>> indexer) {
+    extraPodIndexers.put(name, indexer);
+    return this;
+  }
+
+  /** An index on the node cache. Call before {@link #start}. */
+  public InformerClusterView indexNodes(String name, Function<Node, List<String>> indexer) {
+    extraNodeIndexers.put(name, indexer);
+    return this;
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  /** The pod cache, decoded trimmed (no container statuses, env or probes): read only. */
+  public SharedIndexInformer<Pod> pods() {
+    return pods;
+  }
+
+  /** The node cache (without image lists): read only. */
+  public SharedIndexInformer<Node> nodes() {
+    return nodeInformer;
   }
 
   /** Starts the informers; {@link #synced()} tells when their first lists have arrived. */
@@ -79,12 +128,20 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     this.client = client;
     // Every informer is created, assigned and given its handlers before any runs: the first events
     // arrive while run() is still returning, and handlers read the other informers' fields.
-    SharedIndexInformer<Node> nodeInformer = client.nodes().runnableInformer(0);
+    nodeInformer = client.nodes().runnableInformer(0);
     nodeInformer.addEventHandler(handler("nodes",
         n -> nodes.put(n.getMetadata().getName(), NodeFacts.of(n, catalog)),
         n -> nodes.remove(n.getMetadata().getName())));
+    extraNodeHandlers.forEach(nodeInformer::addEventHandler);
+    if (!extraNodeIndexers.isEmpty()) {
+      nodeInformer.addIndexers(extraNodeIndexers);
+    }
     pods = client.pods().inAnyNamespace().runnableInformer(0);
     pods.addEventHandler(handler("pods", this::podChanged, this::podRemoved));
+    extraPodHandlers.forEach(pods::addEventHandler);
+    if (!extraPodIndexers.isEmpty()) {
+      pods.addIndexers(extraPodIndexers);
+    }
     replicaSets = client.apps().replicaSets().inAnyNamespace().runnableInformer(0);
     replicaSets.addIndexers(Map.of(BY_OWNER, InformerClusterView::controllerUid));
     deployments = client.apps().deployments().inAnyNamespace().runnableInformer(0);

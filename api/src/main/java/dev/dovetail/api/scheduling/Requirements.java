@@ -1,9 +1,11 @@
 package dev.dovetail.api.scheduling;
 
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues.Operator;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -144,6 +146,41 @@ public final class Requirements {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * The NodeClaim form: one entry per operator (a key with NotIn values and bounds becomes NotIn, Gt
+   * and Lt entries, which Karpenter ANDs), minValues on the first entry of its key.
+   */
+  public List<NodeSelectorRequirementWithMinValues> toKarpenter() {
+    List<NodeSelectorRequirementWithMinValues> out = new ArrayList<>();
+    for (Requirement r : byKey.values()) {
+      Integer min = r.minValues().isPresent() ? r.minValues().getAsInt() : null;
+      List<NodeSelectorRequirementWithMinValues> forKey = new ArrayList<>();
+      if (!r.complement()) {
+        forKey.add(new NodeSelectorRequirementWithMinValues(r.key(),
+            r.values().isEmpty() ? Operator.DoesNotExist : Operator.In, r.values().isEmpty() ? null : List.copyOf(r.values()), null));
+      } else {
+        if (!r.values().isEmpty()) {
+          forKey.add(new NodeSelectorRequirementWithMinValues(r.key(), Operator.NotIn, List.copyOf(r.values()), null));
+        }
+        if (r.greaterThan() != null) {
+          forKey.add(new NodeSelectorRequirementWithMinValues(r.key(), Operator.Gt, List.of(String.valueOf(r.greaterThan())), null));
+        }
+        if (r.lessThan() != null) {
+          forKey.add(new NodeSelectorRequirementWithMinValues(r.key(), Operator.Lt, List.of(String.valueOf(r.lessThan())), null));
+        }
+        if (forKey.isEmpty()) {
+          forKey.add(new NodeSelectorRequirementWithMinValues(r.key(), Operator.Exists, null, null));
+        }
+      }
+      if (min != null) {
+        NodeSelectorRequirementWithMinValues first = forKey.get(0);
+        forKey.set(0, new NodeSelectorRequirementWithMinValues(first.key(), first.operator(), first.values(), min));
+      }
+      out.addAll(forKey);
+    }
+    return out;
   }
 
   /** Labels a node gets from single-valued requirements. */

@@ -92,6 +92,28 @@ public final class Resources {
     return total;
   }
 
+  /** As Kubernetes quantities, in the units people read: cpu in cores or millicores, bytes in Ki/Mi/Gi. */
+  public Map<String, Quantity> toQuantities() {
+    Map<String, Quantity> out = new TreeMap<>();
+    amounts.forEach((k, v) -> out.put(k, quantity(k, v)));
+    return out;
+  }
+
+  public static Quantity quantity(String name, long amount) {
+    if (CPU.equals(name)) {
+      return new Quantity(amount % 1000 == 0 ? String.valueOf(amount / 1000) : amount + "m");
+    }
+    if (MEMORY.equals(name) || name.endsWith("storage") || name.startsWith("hugepages-")) {
+      for (String[] unit : new String[][] {{"Gi", "30"}, {"Mi", "20"}, {"Ki", "10"}}) {
+        long size = 1L << Integer.parseInt(unit[1]);
+        if (amount != 0 && amount % size == 0) {
+          return new Quantity((amount / size) + unit[0]);
+        }
+      }
+    }
+    return new Quantity(String.valueOf(amount));
+  }
+
   public long get(String name) {
     return amounts.getOrDefault(name, 0L);
   }

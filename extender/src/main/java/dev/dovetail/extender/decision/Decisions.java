@@ -2,18 +2,15 @@ package dev.dovetail.extender.decision;
 
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.CapacityType;
-import dev.dovetail.api.distribution.Distribution;
-import dev.dovetail.api.distribution.Placement;
 import dev.dovetail.api.distribution.PodFacts;
-import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.extender.protocol.CandidateNode;
 import dev.dovetail.extender.protocol.ExtenderArgs;
 import dev.dovetail.extender.protocol.FilterResult;
 import dev.dovetail.extender.protocol.HostPriority;
 import dev.dovetail.state.ClusterView;
+import dev.dovetail.state.Governance;
+import dev.dovetail.state.Governance.Governed;
 import dev.dovetail.state.NodeFacts;
-import dev.dovetail.state.Workload;
-import dev.dovetail.state.WorkloadPlacement;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,13 +28,13 @@ import java.util.Set;
 public final class Decisions {
   private final ClusterView view;
   private final InFlightTable inFlight;
-  private final Set<String> systemNamespaces;
+  private final Governance governance;
   private final Catalog catalog;
 
   public Decisions(ClusterView view, InFlightTable inFlight, Set<String> systemNamespaces, Catalog catalog) {
     this.view = view;
     this.inFlight = inFlight;
-    this.systemNamespaces = Set.copyOf(systemNamespaces);
+    this.governance = new Governance(view, systemNamespaces);
     this.catalog = catalog;
     view.onPodSettled(inFlight::settled);
   }
@@ -50,30 +47,20 @@ public final class Decisions {
   public record PrioritizeVerdict(List<HostPriority> priorities, Outcome outcome) {
   }
 
-  /** A pod under a rule, with what the shared decision says about its next replica. */
-  private record Governed(PodFacts pod, RuleSet.Entry rule, Workload workload, WorkloadPlacement placement, Placement decision) {
-  }
-
   /** Either an outcome that leaves the pod alone, or the governed pod. */
   private record Context(Outcome outcome, Governed governed) {
   }
 
   /** {@code spread}: also find where the replicas are by node, zone and pool (prioritize needs it). */
   private Context govern(PodFacts pod, boolean spread) {
-    if (!view.synced()) {
-      return new Context(Outcome.NOT_SYNCED, null);
-    }
-    if (pod.exemption(systemNamespaces).isPresent()) {
-      return new Context(Outcome.EXEMPT, null);
-    }
-    Optional<RuleSet.Entry> rule = view.rules().forNamespace(pod.namespace());
-    if (rule.isEmpty()) {
-      return new Context(Outcome.NO_RULE, null);
-    }
-    Workload workload = view.workloadOf(pod);
-    WorkloadPlacement placement = view.placement(workload, pod.uid(), inFlight, spread);
-    Placement decision = Distribution.next(rule.get().rule(), workload.desiredReplicas(), placement.counts(), pod.statefulSetOrdinal());
-    return new Context(Outcome.GOVERNED, new Governed(pod, rule.get(), workload, placement, decision));
+    Governance.Result result = governance.govern(pod, inFlight, spread);
+    Outcome outcome = switch (result.verdict()) {
+      case GOVERNED -> Outcome.GOVERNED;
+      case EXEMPT -> Outcome.EXEMPT;
+      case NO_RULE -> Outcome.NO_RULE;
+      case NOT_SYNCED -> Outcome.NOT_SYNCED;
+    };
+    return new Context(outcome, result.governed().orElse(null));
   }
 
   public FilterVerdict filter(ExtenderArgs args) {

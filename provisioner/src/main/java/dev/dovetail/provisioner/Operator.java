@@ -1,0 +1,356 @@
+package dev.dovetail.provisioner;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.provisioner.cloud.CloudProvider;
+import dev.dovetail.provisioner.cloud.UnavailableOfferings;
+import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
+import dev.dovetail.provisioner.cloud.sim.SimFaults;
+import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.controller.Controller;
+import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.provisioner.metrics.ClusterMetrics;
+import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.provisioner.nodeclaim.Lifecycle;
+import dev.dovetail.provisioner.nodeclaim.Termination;
+import dev.dovetail.provisioner.nodeclass.NodeClassController;
+import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
+import dev.dovetail.provisioner.provisioning.Batcher;
+import dev.dovetail.provisioner.provisioning.PendingPods;
+import dev.dovetail.provisioner.provisioning.Provisioner;
+import dev.dovetail.state.Governance;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The provisioner assembled: caches, the sim (or another) cloud, the NodeClaim, NodePool and
+ * EC2NodeClass controllers and the provisioning loop. Caches start at once (a standby is warm); the
+ * controllers and the loop start only while this replica holds the leader Lease, so two replicas
+ * never launch at the same time.
+ */
+public final class Operator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
+
+  /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
+  public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
+      Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
+      int concurrency) {
+  }
+
+  /** Lease-based leader election; disabled, this replica leads at once. */
+  public record LeaderElection(boolean enabled, String lease, String identity, Duration leaseDuration, Duration renewDeadline,
+      Duration retryPeriod) {
+  }
+
+  private final Settings settings;
+  private final KubernetesClient client;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final Caches caches;
+  private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1, daemon("provisioner-timer"));
+  private final ExecutorService blocking = Executors.newFixedThreadPool(8, daemon("provisioner-io"));
+  private final AtomicReference<SimFaults> faults;
+  private final Batcher batcher;
+  private final AtomicBoolean leading = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicReference<Provisioner.Outcome> lastOutcome = new AtomicReference<>();
+  private final List<AutoCloseable> running = new ArrayList<>();
+  private final CloudProvider cloud;
+  private final Recorder events;
+  private final KarpenterMetrics metrics;
+  private SharedIndexInformer<ConfigMap> simConfig;
+  private volatile Controller<String> claims;
+  private volatile Controller<String> pools;
+  private volatile Controller<String> classes;
+  private Thread loop;
+  private CompletableFuture<?> election;
+  private Runnable onLostLeadership = () -> { };
+
+  public Operator(Settings settings, KubernetesClient client, Catalog catalog, MeterRegistry registry, Clock clock) {
+    this.settings = settings;
+    this.client = client;
+    this.registry = registry;
+    this.clock = clock;
+    this.caches = new Caches(catalog, registry);
+    this.faults = new AtomicReference<>(settings.simFaults());
+    this.batcher = new Batcher(settings.batchIdle(), settings.batchMax());
+    this.metrics = new KarpenterMetrics(registry);
+    this.events = new Recorder(client, clock, settings.leaderElection().identity(), registry);
+    this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
+        caches::nodes);
+  }
+
+  /** Called if leadership is lost after it was held (the process should exit, as controller-runtime's do). */
+  public Operator onLostLeadership(Runnable action) {
+    this.onLostLeadership = action;
+    return this;
+  }
+
+  public Caches caches() {
+    return caches;
+  }
+
+  public CloudProvider cloud() {
+    return cloud;
+  }
+
+  public boolean leading() {
+    return leading.get();
+  }
+
+  public Optional<Provisioner.Outcome> lastOutcome() {
+    return Optional.ofNullable(lastOutcome.get());
+  }
+
+  public Operator start() {
+    // Handlers go on before the informers start, so none misses the initial list.
+    caches.onPods(Caches.handler(this::podChanged, (p, unknown) -> podGone(p)));
+    caches.onNodes(Caches.handler(this::nodeChanged, (n, unknown) -> nodeChanged(n)));
+    caches.onNodeClaims(Caches.handler(this::claimChanged, (c, unknown) -> {
+      claimChanged(c);
+      batcher.trigger();
+    }));
+    caches.onNodePools(Caches.handler(p -> {
+      enqueue(pools, p.getMetadata().getName());
+      batcher.trigger();
+    }, (p, unknown) -> enqueue(pools, p.getMetadata().getName())));
+    caches.onNodeClasses(Caches.handler(this::nodeClassChanged, (c, unknown) -> nodeClassChanged(c)));
+    caches.start(client);
+    Gauge.builder("karpenter.cluster.state.synced", caches, c -> c.synced() ? 1 : 0)
+        .description("1 once the cluster state caches are synced.").register(registry);
+    Gauge.builder("dovetail.provisioner.leader", leading, l -> l.get() ? 1 : 0)
+        .description("1 while this replica holds the leader lease and runs the controllers.").register(registry);
+    settings.simConfigMap().ifPresent(this::watchSimConfig);
+    new ClusterMetrics(caches, registry).start(timer);
+    LeaderElection le = settings.leaderElection();
+    if (!le.enabled()) {
+      startLeading();
+      return this;
+    }
+    var config = new LeaderElectionConfigBuilder()
+        .withName("dovetail-provisioner")
+        .withLock(new LeaseLock(settings.namespace(), le.lease(), le.identity()))
+        .withLeaseDuration(le.leaseDuration()).withRenewDeadline(le.renewDeadline()).withRetryPeriod(le.retryPeriod())
+        .withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(this::startLeading, this::stopLeading,
+            leader -> LOG.info("leader is now {}", leader)))
+        .build();
+    election = new LeaderElector(client, config, blocking).start();
+    return this;
+  }
+
+  private void startLeading() {
+    if (closed.get() || !leading.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info("{} leads: starting controllers", settings.leaderElection().identity());
+    Termination termination = new Termination(client, caches, cloud, events, metrics, clock);
+    Lifecycle lifecycle = new Lifecycle(client, caches, cloud, events, metrics, clock, batcher::trigger, termination, settings.registrationTtl());
+    claims = new Controller<>("nodeclaim.lifecycle", lifecycle::reconcile, settings.concurrency(), registry);
+    pools = new Controller<>("nodepool.status", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
+    classes = new Controller<>("ec2nodeclass.status", new NodeClassController(client, caches, cloud, events)::reconcile, 2, registry);
+    running.addAll(List.of(claims, pools, classes));
+    // Wait for the caches: decisions on a partial picture would launch capacity that already exists.
+    blocking.execute(() -> {
+      while (!caches.synced() && !closed.get()) {
+        sleep(100);
+      }
+      if (closed.get()) {
+        return;
+      }
+      caches.nodeClaims().forEach(c -> claims.enqueue(c.getMetadata().getName()));
+      caches.nodePools().forEach(p -> pools.enqueue(p.getMetadata().getName()));
+      caches.nodeClasses().forEach(c -> classes.enqueue(c.getMetadata().getName()));
+      claims.start();
+      pools.start();
+      classes.start();
+      Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
+          settings.schedulerNames(), blocking);
+      loop = new Thread(() -> provisionLoop(provisioner), "provisioner-batch");
+      loop.setDaemon(true);
+      loop.start();
+      batcher.trigger();
+    });
+  }
+
+  private void stopLeading() {
+    if (!leading.compareAndSet(true, false)) {
+      return;
+    }
+    LOG.warn("{} lost the leader lease: stopping controllers", settings.leaderElection().identity());
+    stopControllers();
+    if (!closed.get()) {
+      onLostLeadership.run();
+    }
+  }
+
+  private void stopControllers() {
+    if (loop != null) {
+      loop.interrupt();
+    }
+    running.forEach(r -> {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.debug("closing {}: {}", r, e.toString());
+      }
+    });
+    running.clear();
+  }
+
+  private void provisionLoop(Provisioner provisioner) {
+    long lastRun = 0;
+    while (leading.get() && !Thread.currentThread().isInterrupted()) {
+      try {
+        long triggers = batcher.await(Duration.ofSeconds(1));
+        boolean periodic = System.nanoTime() - lastRun > TimeUnit.SECONDS.toNanos(30);
+        if (triggers == 0 && !periodic) {
+          continue;
+        }
+        lastRun = System.nanoTime();
+        lastOutcome.set(provisioner.provision());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        // A bad object or a failed call must not stop provisioning: log it and try the next batch.
+        LOG.error("provisioning pass failed: {}", e.toString(), e);
+        sleep(1000);
+      }
+    }
+  }
+
+  // --- event routing ------------------------------------------------------------------------------
+
+  private void podChanged(Pod pod) {
+    if (PendingPods.provisionable(pod, settings.schedulerNames())) {
+      batcher.trigger();
+    }
+    claimOfPodNode(pod);
+  }
+
+  private void podGone(Pod pod) {
+    claimOfPodNode(pod);
+  }
+
+  /** A pod on a node being drained changed: the claim's drain may progress. */
+  private void claimOfPodNode(Pod pod) {
+    String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    if (node != null && claims != null) {
+      caches.nodeClaimOfNode(node).filter(c -> c.getMetadata().getDeletionTimestamp() != null)
+          .ifPresent(c -> claims.enqueue(c.getMetadata().getName()));
+    }
+  }
+
+  private void nodeChanged(Node node) {
+    String providerId = node.getSpec() == null ? null : node.getSpec().getProviderID();
+    if (providerId != null) {
+      caches.nodeClaimByProviderId(providerId).ifPresent(c -> enqueue(claims, c.getMetadata().getName()));
+    }
+  }
+
+  private void claimChanged(NodeClaim claim) {
+    enqueue(claims, claim.getMetadata().getName());
+    String pool = claim.getMetadata().getLabels() == null ? null : claim.getMetadata().getLabels().get("karpenter.sh/nodepool");
+    if (pool != null) {
+      enqueue(pools, pool);
+    }
+  }
+
+  private void nodeClassChanged(EC2NodeClass nodeClass) {
+    enqueue(classes, nodeClass.getMetadata().getName());
+    for (NodePool p : caches.nodePools()) {
+      var ref = p.getSpec().template().spec().nodeClassRef();
+      if (ref != null && nodeClass.getMetadata().getName().equals(ref.name())) {
+        enqueue(pools, p.getMetadata().getName());
+      }
+    }
+    batcher.trigger();
+  }
+
+  private static void enqueue(Controller<String> controller, String key) {
+    if (controller != null) {
+      controller.enqueue(key);
+    }
+  }
+
+  private void watchSimConfig(String namespaceAndName) {
+    String[] parts = namespaceAndName.split("/", 2);
+    String ns = parts.length == 2 ? parts[0] : settings.namespace();
+    String name = parts.length == 2 ? parts[1] : parts[0];
+    SimFaults defaults = settings.simFaults();
+    simConfig = client.configMaps().inNamespace(ns).withName(name).inform(Caches.handler(cm -> {
+      try {
+        SimFaults next = SimFaults.fromConfigMap(cm.getData(), defaults);
+        faults.set(next);
+        LOG.info("sim faults from ConfigMap {}/{}: {}", ns, name, next);
+      } catch (RuntimeException e) {
+        LOG.error("ignoring ConfigMap {}/{}: {}", ns, name, e.getMessage());
+      }
+    }, (cm, unknown) -> {
+      faults.set(defaults);
+      LOG.info("ConfigMap {}/{} deleted: sim faults back to {}", ns, name, defaults);
+    }));
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    leading.set(false);
+    if (election != null) {
+      election.cancel(true);  // releases the lease (releaseOnCancel), so a standby takes over at once
+    }
+    stopControllers();
+    if (simConfig != null) {
+      simConfig.close();
+    }
+    events.close();
+    caches.close();
+    timer.shutdownNow();
+    blocking.shutdownNow();
+  }
+}

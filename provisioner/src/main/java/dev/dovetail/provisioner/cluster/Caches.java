@@ -1,0 +1,199 @@
+package dev.dovetail.provisioner.cluster;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.state.InformerClusterView;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * The provisioner's picture of the cluster, from informers: the shared cluster view (nodes, pods,
+ * workloads and distribution rules, one watch each for the whole process) plus NodePools, NodeClaims,
+ * EC2NodeClasses, DaemonSets and the volumes that pin pods to zones. Everything the controllers read
+ * comes from here; they only write to the API server.
+ */
+public final class Caches implements AutoCloseable {
+  /** Pods by {@code spec.nodeName}. */
+  public static final String PODS_BY_NODE = "byNode";
+  /** NodeClaims by {@code status.providerID}; Nodes by {@code spec.providerID}. */
+  public static final String BY_PROVIDER_ID = "byProviderID";
+  /** NodeClaims by {@code status.nodeName}. */
+  public static final String CLAIMS_BY_NODE = "byNode";
+
+  private final InformerClusterView view;
+  private final List<SharedIndexInformer<?>> own = new ArrayList<>();
+  private SharedIndexInformer<NodePool> nodePools;
+  private SharedIndexInformer<NodeClaim> nodeClaims;
+  private SharedIndexInformer<EC2NodeClass> nodeClasses;
+  private SharedIndexInformer<DaemonSet> daemonSets;
+  private SharedIndexInformer<PersistentVolumeClaim> claims;
+  private SharedIndexInformer<PersistentVolume> volumes;
+  private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
+  private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
+  private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
+
+  public Caches(Catalog catalog, MeterRegistry registry) {
+    this.view = new InformerClusterView(catalog, registry)
+        .indexPods(PODS_BY_NODE, p -> p.getSpec() != null && p.getSpec().getNodeName() != null ? List.of(p.getSpec().getNodeName()) : List.of())
+        .indexNodes(BY_PROVIDER_ID, n -> n.getSpec() != null && n.getSpec().getProviderID() != null ? List.of(n.getSpec().getProviderID()) : List.of());
+  }
+
+  public InformerClusterView view() {
+    return view;
+  }
+
+  // Handlers are registered before start(), so none misses the initial list.
+
+  public Caches onPods(ResourceEventHandler<Pod> handler) {
+    view.onPods(handler);
+    return this;
+  }
+
+  public Caches onNodes(ResourceEventHandler<Node> handler) {
+    view.onNodes(handler);
+    return this;
+  }
+
+  public Caches onNodePools(ResourceEventHandler<NodePool> handler) {
+    poolHandlers.add(handler);
+    return this;
+  }
+
+  public Caches onNodeClaims(ResourceEventHandler<NodeClaim> handler) {
+    claimHandlers.add(handler);
+    return this;
+  }
+
+  public Caches onNodeClasses(ResourceEventHandler<EC2NodeClass> handler) {
+    classHandlers.add(handler);
+    return this;
+  }
+
+  public Caches start(KubernetesClient client) {
+    view.start(client);
+    nodePools = client.resources(NodePool.class).runnableInformer(0);
+    poolHandlers.forEach(nodePools::addEventHandler);
+    nodeClaims = client.resources(NodeClaim.class).runnableInformer(0);
+    nodeClaims.addIndexers(java.util.Map.of(
+        BY_PROVIDER_ID, c -> c.getStatus() != null && c.getStatus().providerID() != null ? List.of(c.getStatus().providerID()) : List.of(),
+        CLAIMS_BY_NODE, c -> c.getStatus() != null && c.getStatus().nodeName() != null ? List.of(c.getStatus().nodeName()) : List.of()));
+    claimHandlers.forEach(nodeClaims::addEventHandler);
+    nodeClasses = client.resources(EC2NodeClass.class).runnableInformer(0);
+    classHandlers.forEach(nodeClasses::addEventHandler);
+    daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(0);
+    claims = client.persistentVolumeClaims().inAnyNamespace().runnableInformer(0);
+    volumes = client.persistentVolumes().runnableInformer(0);
+    own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes));
+    own.forEach(SharedIndexInformer::run);
+    return this;
+  }
+
+  public boolean synced() {
+    return view.synced() && own.stream().allMatch(SharedIndexInformer::hasSynced);
+  }
+
+  public List<NodePool> nodePools() {
+    return nodePools.getStore().list();
+  }
+
+  public Optional<NodePool> nodePool(String name) {
+    return Optional.ofNullable(nodePools.getStore().getByKey(name));
+  }
+
+  public List<NodeClaim> nodeClaims() {
+    return nodeClaims.getStore().list();
+  }
+
+  public Optional<NodeClaim> nodeClaim(String name) {
+    return Optional.ofNullable(nodeClaims.getStore().getByKey(name));
+  }
+
+  public Optional<NodeClaim> nodeClaimByProviderId(String providerId) {
+    return nodeClaims.getIndexer().byIndex(BY_PROVIDER_ID, providerId).stream().findFirst();
+  }
+
+  public Optional<NodeClaim> nodeClaimOfNode(String nodeName) {
+    return nodeClaims.getIndexer().byIndex(CLAIMS_BY_NODE, nodeName).stream().findFirst();
+  }
+
+  public Optional<EC2NodeClass> nodeClass(String name) {
+    return Optional.ofNullable(nodeClasses.getStore().getByKey(name));
+  }
+
+  public List<EC2NodeClass> nodeClasses() {
+    return nodeClasses.getStore().list();
+  }
+
+  public List<Node> nodes() {
+    return view.nodes().getStore().list();
+  }
+
+  public Optional<Node> node(String name) {
+    return Optional.ofNullable(view.nodes().getStore().getByKey(name));
+  }
+
+  public Optional<Node> nodeByProviderId(String providerId) {
+    return view.nodes().getIndexer().byIndex(BY_PROVIDER_ID, providerId).stream().findFirst();
+  }
+
+  public List<Pod> pods() {
+    return view.pods().getStore().list();
+  }
+
+  public List<Pod> podsOn(String nodeName) {
+    return view.pods().getIndexer().byIndex(PODS_BY_NODE, nodeName);
+  }
+
+  public List<DaemonSet> daemonSets() {
+    return daemonSets.getStore().list();
+  }
+
+  public Optional<PersistentVolumeClaim> volumeClaim(String namespace, String name) {
+    return Optional.ofNullable(claims.getStore().getByKey(namespace + "/" + name));
+  }
+
+  public Optional<PersistentVolume> volume(String name) {
+    return Optional.ofNullable(volumes.getStore().getByKey(name));
+  }
+
+  /** A handler from two lambdas (changed, deleted), for the common case. */
+  public static <T extends HasMetadata> ResourceEventHandler<T> handler(Consumer<T> changed, BiConsumer<T, Boolean> deleted) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        changed.accept(obj);
+      }
+
+      @Override
+      public void onUpdate(T oldObj, T newObj) {
+        changed.accept(newObj);
+      }
+
+      @Override
+      public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+        deleted.accept(obj, deletedFinalStateUnknown);
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    own.forEach(SharedIndexInformer::close);
+    view.close();
+  }
+}

@@ -1,0 +1,102 @@
+package dev.dovetail.provisioner.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/**
+ * Meters under Karpenter's metric names and labels, so its dashboards and alerts work unchanged
+ * (Micrometer adds the {@code _total} and {@code _seconds} suffixes Prometheus expects).
+ */
+public final class KarpenterMetrics {
+  private final MeterRegistry registry;
+
+  public KarpenterMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void nodeClaimCreated(String reason, String nodePool) {
+    Counter.builder("karpenter.nodeclaims.created").description("Number of nodeclaims created in total by Karpenter.")
+        .tag("reason", reason).tag("nodepool", nodePool).tag("min_values_relaxed", "false").register(registry).increment();
+  }
+
+  public void nodeClaimLaunched(String nodePool) {
+    Counter.builder("karpenter.nodeclaims.launched").description("Number of nodeclaims launched in total by Karpenter.")
+        .tag("nodepool", nodePool).register(registry).increment();
+  }
+
+  public void nodeClaimRegistered(String nodePool) {
+    Counter.builder("karpenter.nodeclaims.registered").description("Number of nodeclaims registered in total by Karpenter.")
+        .tag("nodepool", nodePool).register(registry).increment();
+  }
+
+  public void nodeClaimInitialized(String nodePool) {
+    Counter.builder("karpenter.nodeclaims.initialized").description("Number of nodeclaims initialized in total by Karpenter.")
+        .tag("nodepool", nodePool).register(registry).increment();
+  }
+
+  public void nodeClaimTerminated(String nodePool, String capacityType, String zone) {
+    Counter.builder("karpenter.nodeclaims.terminated").description("Number of nodeclaims terminated in total by Karpenter.")
+        .tag("nodepool", nodePool).tag("capacity_type", capacityType).tag("zone", zone).register(registry).increment();
+  }
+
+  public void nodeClaimDisrupted(String reason, String nodePool, String capacityType) {
+    Counter.builder("karpenter.nodeclaims.disrupted").description("Number of nodeclaims disrupted in total by Karpenter.")
+        .tag("reason", reason).tag("nodepool", nodePool).tag("capacity_type", capacityType).register(registry).increment();
+  }
+
+  public void nodeCreated(String nodePool, String zone) {
+    Counter.builder("karpenter.nodes.created").description("Number of nodes created in total by Karpenter.")
+        .tag("nodepool", nodePool).tag("zone", zone).register(registry).increment();
+  }
+
+  public void nodeTerminated(String nodePool, String zone) {
+    Counter.builder("karpenter.nodes.terminated").description("Number of nodes terminated in total by Karpenter.")
+        .tag("nodepool", nodePool).tag("zone", zone).register(registry).increment();
+  }
+
+  public void terminationDuration(String nodePool, Duration d) {
+    Timer.builder("karpenter.nodeclaims.termination.duration").description("Time from NodeClaim deletion until its finalizer is removed.")
+        .tag("nodepool", nodePool).register(registry).record(d);
+  }
+
+  public void evictionRequest(int code) {
+    Counter.builder("karpenter.pods.eviction.requests").description("Eviction API calls by response code.")
+        .tag("code", String.valueOf(code)).register(registry).increment();
+  }
+
+  public void launchFailure(String zone, String capacityType, String reason) {
+    Counter.builder("karpenter.cloudprovider.instance.launch.failures").description("Failed instance launches.")
+        .tag("zone", zone).tag("capacity_type", capacityType).tag("reason", reason).register(registry).increment();
+  }
+
+  public void cloudProviderError(String method, String provider, String error) {
+    Counter.builder("karpenter.cloudprovider.errors").description("Errors returned by cloud provider calls.")
+        .tag("controller", "nodeclaim.lifecycle").tag("method", method).tag("provider", provider).tag("error", error)
+        .register(registry).increment();
+  }
+
+  public Timer cloudProviderDuration(String method, String provider) {
+    return Timer.builder("karpenter.cloudprovider.duration").description("Duration of cloud provider calls.")
+        .tag("controller", "nodeclaim.lifecycle").tag("method", method).tag("provider", provider).register(registry);
+  }
+
+  /** Scheduling simulation time, under the v1.0 name and the later one. */
+  public void schedulingDuration(Duration d) {
+    Timer.builder("karpenter.provisioner.scheduling.duration").description("Duration of scheduling simulations used for deprovisioning and provisioning.")
+        .publishPercentileHistogram().register(registry).record(d);
+    Timer.builder("karpenter.scheduler.scheduling.duration").description("Duration of scheduling simulations.")
+        .tag("controller", "provisioner").publishPercentileHistogram().register(registry).record(d);
+  }
+
+  public void batchSize(int pods) {
+    DistributionSummary.builder("dovetail.provisioner.batch.pods").description("Pending pods simulated per batch.")
+        .register(registry).record(pods);
+  }
+}

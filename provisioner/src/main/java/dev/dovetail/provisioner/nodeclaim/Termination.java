@@ -1,0 +1,291 @@
+package dev.dovetail.provisioner.nodeclaim;
+
+import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.karpenter.v1.Durations;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.Tolerations;
+import dev.dovetail.provisioner.cloud.CloudProvider;
+import dev.dovetail.provisioner.cloud.CloudProviderException;
+import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.controller.Controller.Result;
+import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Taint;
+import io.fabric8.kubernetes.api.model.TaintBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens to a deleted NodeClaim before its finalizer goes, as in Karpenter's termination
+ * controller: the node is tainted {@code karpenter.sh/disrupted:NoSchedule} and excluded from load
+ * balancers; its pods are evicted through the Eviction API (so PodDisruptionBudgets hold) in four
+ * tiers, non-critical before critical, DaemonSet pods after the others; with a
+ * {@code terminationGracePeriod}, pods that would outlast it are deleted in time and the rest at the
+ * deadline; then the instance is terminated, the Node deleted and the finalizers removed.
+ */
+public final class Termination {
+  private static final Logger LOG = LoggerFactory.getLogger(Termination.class);
+  static final String EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
+  static final Duration DRAIN_POLL = Duration.ofSeconds(1);
+
+  private final KubernetesClient client;
+  private final Caches caches;
+  private final CloudProvider cloud;
+  private final Recorder events;
+  private final KarpenterMetrics metrics;
+  private final Clock clock;
+  private final Writer writer;
+
+  public Termination(KubernetesClient client, Caches caches, CloudProvider cloud, Recorder events, KarpenterMetrics metrics, Clock clock) {
+    this.client = client;
+    this.caches = caches;
+    this.cloud = cloud;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.writer = new Writer(client);
+  }
+
+  CompletionStage<Result> reconcile(NodeClaim claim) {
+    List<String> finalizers = claim.getMetadata().getFinalizers();
+    if (finalizers == null || !finalizers.contains(NodeClaims.TERMINATION_FINALIZER)) {
+      return Result.done();
+    }
+    Optional<Node> node = nodeOf(claim);
+    if (node.isPresent()) {
+      Node n = node.get();
+      taint(n);
+      Optional<Duration> pending = drain(claim, n);
+      if (pending.isPresent()) {
+        return Result.requeue(pending.get());
+      }
+      if (!Conditions.isTrue(conditions(claim), "Drained")) {
+        setCondition(claim, "Drained", Condition.Status.True, "Drained", "");
+      }
+    }
+    String providerId = claim.getStatus() == null ? null : claim.getStatus().providerID();
+    if (providerId == null) {
+      // Never launched (or the launch result was never recorded): make sure nothing runs for it.
+      return cloud.delete(claim).handle((ok, error) -> {
+        finishOrRetry(claim, node, error);
+        return Result.DONE;
+      });
+    }
+    return cloud.delete(claim).handle((ok, error) -> {
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
+        metrics.cloudProviderError("Delete", cloud.name(), cause.getClass().getSimpleName());
+        throw new CompletionException(cause);
+      }
+      finish(claim, node);
+      return Result.DONE;
+    });
+  }
+
+  private void finishOrRetry(NodeClaim claim, Optional<Node> node, Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
+      throw new CompletionException(cause);
+    }
+    finish(claim, node);
+  }
+
+  /** The instance is gone: delete the Node and release both finalizers. */
+  private void finish(NodeClaim claim, Optional<Node> node) {
+    String pool = NodeClaims.pool(claim);
+    Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
+    if (node.isPresent()) {
+      String nodeName = node.get().getMetadata().getName();
+      try {
+        client.nodes().withName(nodeName).delete();
+        removeFinalizer(Node.class, nodeName, node.get().getMetadata().getFinalizers());
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 404) {
+          throw e;
+        }
+      }
+      metrics.nodeTerminated(pool, labels.getOrDefault(WellKnownLabels.ZONE, ""));
+    }
+    removeFinalizer(NodeClaim.class, claim.getMetadata().getName(), claim.getMetadata().getFinalizers());
+    metrics.nodeClaimTerminated(pool, labels.getOrDefault(WellKnownLabels.CAPACITY_TYPE, ""), labels.getOrDefault(WellKnownLabels.ZONE, ""));
+    metrics.terminationDuration(pool, Duration.between(Instant.parse(claim.getMetadata().getDeletionTimestamp()), clock.instant()));
+    LOG.info("NodeClaim {} terminated{}", claim.getMetadata().getName(), node.map(n -> " (node " + n.getMetadata().getName() + " deleted)").orElse(""));
+  }
+
+  private <T extends io.fabric8.kubernetes.api.model.HasMetadata> void removeFinalizer(Class<T> type, String name, List<String> current) {
+    if (current == null || !current.contains(NodeClaims.TERMINATION_FINALIZER)) {
+      return;
+    }
+    List<String> kept = new ArrayList<>(current);
+    kept.remove(NodeClaims.TERMINATION_FINALIZER);
+    try {
+      writer.patchMetadata(type, name, Map.of("finalizers", kept));
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+  }
+
+  private Optional<Node> nodeOf(NodeClaim claim) {
+    NodeClaimStatus s = claim.getStatus();
+    if (s != null && s.providerID() != null) {
+      Optional<Node> byId = caches.nodeByProviderId(s.providerID());
+      if (byId.isPresent()) {
+        return byId;
+      }
+    }
+    return s == null || s.nodeName() == null ? Optional.empty() : caches.node(s.nodeName());
+  }
+
+  private void taint(Node node) {
+    List<Taint> taints = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
+    Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+    boolean tainted = taints.stream().anyMatch(t -> Lifecycle.DISRUPTED_TAINT.equals(t.getKey()) && "NoSchedule".equals(t.getEffect()));
+    if (tainted && "karpenter".equals(labels.get(EXCLUDE_LB_LABEL))) {
+      return;
+    }
+    List<Taint> next = new ArrayList<>(taints);
+    if (!tainted) {
+      next.add(new TaintBuilder().withKey(Lifecycle.DISRUPTED_TAINT).withEffect("NoSchedule").build());
+    }
+    Node patch = new Node();
+    patch.setMetadata(new ObjectMetaBuilder().withLabels(Map.of(EXCLUDE_LB_LABEL, "karpenter"))
+        .withResourceVersion(node.getMetadata().getResourceVersion()).build());
+    patch.setSpec(new io.fabric8.kubernetes.api.model.NodeSpec());
+    patch.getSpec().setTaints(next);
+    client.nodes().withName(node.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+  }
+
+  /** Drain tiers, lowest first: non-critical non-DaemonSet, non-critical DaemonSet, critical, critical DaemonSet. */
+  static int tier(Pod pod) {
+    String priorityClass = pod.getSpec() == null ? null : pod.getSpec().getPriorityClassName();
+    boolean critical = "system-cluster-critical".equals(priorityClass) || "system-node-critical".equals(priorityClass);
+    boolean daemon = pod.getMetadata().getOwnerReferences() != null
+        && pod.getMetadata().getOwnerReferences().stream().anyMatch(r -> "DaemonSet".equals(r.getKind()) && Boolean.TRUE.equals(r.getController()));
+    return (critical ? 2 : 0) + (daemon ? 1 : 0);
+  }
+
+  /** Pods the drain waits for: not mirror pods, not finished, not tolerating the disrupted taint. */
+  static boolean drainable(Pod pod) {
+    var annotations = pod.getMetadata().getAnnotations();
+    if (annotations != null && annotations.containsKey("kubernetes.io/config.mirror")) {
+      return false;
+    }
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+      return false;
+    }
+    Taint disrupted = new TaintBuilder().withKey(Lifecycle.DISRUPTED_TAINT).withEffect("NoSchedule").build();
+    return pod.getSpec() == null || pod.getSpec().getTolerations() == null
+        || pod.getSpec().getTolerations().stream().noneMatch(t -> Tolerations.tolerates(t, disrupted));
+  }
+
+  /** Evicts what may go now; empty once nothing is left to wait for, else when to look again. */
+  private Optional<Duration> drain(NodeClaim claim, Node node) {
+    List<Pod> remaining = caches.podsOn(node.getMetadata().getName()).stream().filter(Termination::drainable).toList();
+    if (remaining.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Instant> deadline = deadline(claim);
+    Instant now = clock.instant();
+    if (deadline.isPresent()) {
+      for (Pod p : remaining) {
+        long grace = p.getSpec().getTerminationGracePeriodSeconds() == null ? 30 : p.getSpec().getTerminationGracePeriodSeconds();
+        Instant mustStart = deadline.get().minusSeconds(grace);
+        if (!now.isBefore(mustStart) && p.getMetadata().getDeletionTimestamp() == null) {
+          long left = Math.max(1, Duration.between(now, deadline.get()).toSeconds());
+          LOG.info("deleting pod {}/{} (grace {}s) to finish before the terminationGracePeriod of NodeClaim {}", p.getMetadata().getNamespace(),
+              p.getMetadata().getName(), left, claim.getMetadata().getName());
+          deletePod(p, left);
+        }
+      }
+    }
+    int lowest = remaining.stream().mapToInt(Termination::tier).min().orElse(0);
+    boolean blocked = false;
+    for (Pod p : remaining) {
+      if (tier(p) != lowest || p.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      blocked |= !evict(p);
+    }
+    if (blocked && !Conditions.get(conditions(claim), "Drained").map(c -> c.reason().equals("PodsBlockedByDisruptionBudget")).orElse(false)) {
+      setCondition(claim, "Drained", Condition.Status.False, "PodsBlockedByDisruptionBudget",
+          "eviction refused (PodDisruptionBudget); retrying");
+      events.warning(claim, "FailedDraining", "eviction of pods on node " + node.getMetadata().getName()
+          + " refused by a PodDisruptionBudget; retrying");
+    }
+    return Optional.of(blocked ? Duration.ofSeconds(2) : DRAIN_POLL);
+  }
+
+  private boolean evict(Pod pod) {
+    try {
+      boolean ok = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
+      metrics.evictionRequest(ok ? 200 : 429);
+      if (ok) {
+        events.normal(pod, "Evicted", "Evicted pod: node is being terminated");
+      }
+      return ok;
+    } catch (KubernetesClientException e) {
+      metrics.evictionRequest(e.getCode());
+      if (e.getCode() == 404 || e.getCode() == 409) {
+        return true;
+      }
+      LOG.warn("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+      return false;
+    }
+  }
+
+  private void deletePod(Pod pod, long graceSeconds) {
+    try {
+      client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).withGracePeriod(graceSeconds).delete();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+  }
+
+  /** Deletion time plus the claim's terminationGracePeriod, if it has one. */
+  private static Optional<Instant> deadline(NodeClaim claim) {
+    String tgp = claim.getSpec().terminationGracePeriod();
+    if (tgp == null || claim.getMetadata().getDeletionTimestamp() == null) {
+      return Optional.empty();
+    }
+    return Durations.parse(tgp).map(d -> Instant.parse(claim.getMetadata().getDeletionTimestamp()).plus(d));
+  }
+
+  private static List<Condition> conditions(NodeClaim claim) {
+    return claim.getStatus() == null ? null : claim.getStatus().conditions();
+  }
+
+  private void setCondition(NodeClaim claim, String type, Condition.Status status, String reason, String message) {
+    NodeClaimStatus s = claim.getStatus();
+    List<Condition> updated = Conditions.set(conditions(claim), type, status, reason, message, Lifecycle.generation(claim), clock.instant());
+    NodeClaimStatus next = s == null ? new NodeClaimStatus(null, null, null, null, null, null, updated)
+        : new NodeClaimStatus(s.nodeName(), s.providerID(), s.imageID(), s.capacity(), s.allocatable(), s.lastPodEventTime(), updated);
+    try {
+      writer.writeStatus(claim, next);
+    } catch (KubernetesClientException e) {
+      LOG.debug("status of NodeClaim {} not updated: {}", claim.getMetadata().getName(), e.getMessage());
+    }
+  }
+}
