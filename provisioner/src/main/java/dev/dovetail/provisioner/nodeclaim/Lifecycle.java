@@ -177,7 +177,8 @@ public final class Lifecycle {
     String name = claim.getMetadata().getName();
     Map<String, String> labels = new LinkedHashMap<>(instance.labels());
     labels.keySet().removeIf(k -> k.equals(WellKnownLabels.HOSTNAME));
-    patchMetadata(NodeClaim.class, name, Map.of("labels", labels));
+    // The label patch returns the new resourceVersion, which the status update then holds to.
+    NodeClaim patched = writer.patchMetadata(NodeClaim.class, name, Map.of("labels", labels));
     NodeClaimStatus before = claim.getStatus();
     List<Condition> conditions = before == null ? null : before.conditions();
     Instant now = clock.instant();
@@ -193,7 +194,7 @@ public final class Lifecycle {
         generation, now);
     NodeClaimStatus status = new NodeClaimStatus(null, instance.providerId(), instance.imageId(), instance.capacity().toQuantities(),
         instance.allocatable().toQuantities(), before == null ? null : before.lastPodEventTime(), conditions);
-    writeStatus(claim, status);
+    writeStatus(patched != null ? patched : claim, status);
     metrics.nodeClaimLaunched(NodeClaims.pool(claim));
     events.normal(claim, "Launched", "Status condition transitioned, Type: Launched, Status: Unknown -> True, Reason: Launched ("
         + instance.instanceType() + " " + instance.capacityType().label() + " in " + instance.zone() + ", " + instance.instanceId() + ")");
@@ -288,16 +289,15 @@ public final class Lifecycle {
     if (!finalizers.contains(NodeClaims.TERMINATION_FINALIZER)) {
       finalizers.add(NodeClaims.TERMINATION_FINALIZER);
     }
-    Node patch = new Node();
-    patch.setMetadata(new ObjectMetaBuilder().withLabels(labels).withAnnotations(annotations).withFinalizers(finalizers)
-        .withResourceVersion(node.getMetadata().getResourceVersion())
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(claim.getApiVersion()).withKind(claim.getKind())
-            .withName(claim.getMetadata().getName()).withUid(claim.getMetadata().getUid()).withBlockOwnerDeletion(true).build())
-        .build());
-    patch.setSpec(new io.fabric8.kubernetes.api.model.NodeSpec());
-    patch.getSpec().setTaints(taints);
-    // A merge patch with the cached resourceVersion: if the node changed meanwhile, this fails and is retried.
-    client.nodes().withName(node.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    Map<String, Object> metadata = new LinkedHashMap<>();
+    metadata.put("labels", labels);
+    metadata.put("annotations", annotations);
+    metadata.put("finalizers", finalizers);
+    metadata.put("resourceVersion", node.getMetadata().getResourceVersion());
+    metadata.put("ownerReferences", List.of(Map.of("apiVersion", claim.getApiVersion(), "kind", claim.getKind(),
+        "name", claim.getMetadata().getName(), "uid", claim.getMetadata().getUid(), "blockOwnerDeletion", true)));
+    // With the cached resourceVersion: if the node changed meanwhile, this fails and is retried.
+    writer.mergePatch(Node.class, node.getMetadata().getName(), Map.of("metadata", metadata, "spec", Map.of("taints", taints)));
   }
 
   // --- initialization -----------------------------------------------------------------------------

@@ -167,12 +167,9 @@ public final class Termination {
     if (!tainted) {
       next.add(new TaintBuilder().withKey(Lifecycle.DISRUPTED_TAINT).withEffect("NoSchedule").build());
     }
-    Node patch = new Node();
-    patch.setMetadata(new ObjectMetaBuilder().withLabels(Map.of(EXCLUDE_LB_LABEL, "karpenter"))
-        .withResourceVersion(node.getMetadata().getResourceVersion()).build());
-    patch.setSpec(new io.fabric8.kubernetes.api.model.NodeSpec());
-    patch.getSpec().setTaints(next);
-    client.nodes().withName(node.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    writer.mergePatch(Node.class, node.getMetadata().getName(), Map.of(
+        "metadata", Map.of("labels", Map.of(EXCLUDE_LB_LABEL, "karpenter"), "resourceVersion", node.getMetadata().getResourceVersion()),
+        "spec", Map.of("taints", next)));
   }
 
   /** Drain tiers, lowest first: non-critical non-DaemonSet, non-critical DaemonSet, critical, critical DaemonSet. */

@@ -9,6 +9,7 @@ import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller.Result;
 import dev.dovetail.provisioner.drift.Hashes;
 import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.provisioner.nodeclaim.Writer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -78,17 +79,7 @@ public final class NodeClassController {
     return cloud.resolve(nodeClass).thenApply(resolved -> {
       EC2NodeClassStatus status = keepTransitionTimes(nodeClass.getStatus(), resolved);
       if (!Objects.equals(nodeClass.getStatus(), status)) {
-        EC2NodeClass copy = new EC2NodeClass();
-        copy.setMetadata(new ObjectMetaBuilder(nodeClass.getMetadata()).build());
-        copy.setSpec(nodeClass.getSpec());
-        copy.setStatus(status);
-        try {
-          client.resources(EC2NodeClass.class).resource(copy).updateStatus();
-        } catch (KubernetesClientException e) {
-          if (e.getCode() != 404) {
-            throw e;
-          }
-        }
+        new Writer(client).patchStatus(EC2NodeClass.class, name, status);
       }
       return Result.after(RESOLVE_EVERY);
     });

@@ -10,6 +10,7 @@ import dev.dovetail.provisioner.controller.Controller.Result;
 import dev.dovetail.provisioner.drift.Hashes;
 import dev.dovetail.provisioner.nodeclaim.Conditions;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
+import dev.dovetail.provisioner.nodeclaim.Writer;
 import dev.dovetail.provisioner.provisioning.Templates;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -39,6 +40,7 @@ public final class NodePoolStatusController {
   private final Caches caches;
   private final Clock clock;
   private final MeterRegistry registry;
+  private final Writer writer;
   private final Map<String, Double> gauges = new ConcurrentHashMap<>();
   private final Map<String, List<Meter>> meters = new ConcurrentHashMap<>();
 
@@ -47,6 +49,7 @@ public final class NodePoolStatusController {
     this.caches = caches;
     this.clock = clock;
     this.registry = registry;
+    this.writer = new Writer(client);
   }
 
   public CompletionStage<Result> reconcile(String name) {
@@ -92,17 +95,7 @@ public final class NodePoolStatusController {
     Long observed = nodeClass.map(c -> c.getMetadata().getGeneration()).orElse(pool.getStatus() == null ? null : pool.getStatus().nodeClassObservedGeneration());
     var status = new dev.dovetail.api.karpenter.v1.NodePoolStatus(usage.toQuantities(), nodes, observed, conditions);
     if (!Objects.equals(pool.getStatus(), status)) {
-      NodePool copy = new NodePool();
-      copy.setMetadata(new ObjectMetaBuilder(pool.getMetadata()).build());
-      copy.setSpec(pool.getSpec());
-      copy.setStatus(status);
-      try {
-        client.resources(NodePool.class).resource(copy).updateStatus();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 404) {
-          throw e;
-        }
-      }
+      writer.patchStatus(NodePool.class, name, status);
     }
     publish(name, usage, nodes, pool.getSpec().limits() == null ? null : Resources.of(pool.getSpec().limits()));
     return Result.done();
