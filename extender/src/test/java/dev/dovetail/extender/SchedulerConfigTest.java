@@ -42,6 +42,9 @@ class SchedulerConfigTest {
     assertThat(extender.has("ignorable")).as("ignorable is chosen explicitly").isTrue();
     assertThat(extender.has("bindVerb")).isFalse();
     assertThat(config.get("profiles").get(0).get("percentageOfNodesToScore").asInt()).isEqualTo(100);
+    JsonNode fit = config.at("/profiles/0/pluginConfig/0");
+    assertThat(fit.get("name").asText()).isEqualTo("NodeResourcesFit");
+    assertThat(fit.at("/args/scoringStrategy/type").asText()).as("pods are packed, as the provisioner plans them").isEqualTo("MostAllocated");
   }
 
   @Test

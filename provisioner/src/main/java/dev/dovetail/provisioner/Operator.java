@@ -18,6 +18,7 @@ import dev.dovetail.provisioner.nodeclaim.Termination;
 import dev.dovetail.provisioner.nodeclass.NodeClassController;
 import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
 import dev.dovetail.provisioner.provisioning.Batcher;
+import dev.dovetail.provisioner.provisioning.Nominations;
 import dev.dovetail.provisioner.provisioning.PendingPods;
 import dev.dovetail.provisioner.provisioning.Provisioner;
 import dev.dovetail.state.Governance;
@@ -59,7 +60,7 @@ public final class Operator implements AutoCloseable {
 
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
-      Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
+      Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
       int concurrency) {
   }
 
@@ -76,6 +77,7 @@ public final class Operator implements AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1, daemon("provisioner-timer"));
   private final ExecutorService blocking = Executors.newFixedThreadPool(8, daemon("provisioner-io"));
   private final AtomicReference<SimFaults> faults;
+  private final Nominations nominations = new Nominations();
   private final Batcher batcher;
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -84,6 +86,7 @@ public final class Operator implements AutoCloseable {
   private final CloudProvider cloud;
   private final Recorder events;
   private final KarpenterMetrics metrics;
+  private final KubernetesClient evictions;
   private SharedIndexInformer<ConfigMap> simConfig;
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
@@ -101,6 +104,8 @@ public final class Operator implements AutoCloseable {
     this.faults = new AtomicReference<>(settings.simFaults());
     this.batcher = new Batcher(settings.batchIdle(), settings.batchMax());
     this.metrics = new KarpenterMetrics(registry);
+    this.evictions = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     this.events = new Recorder(client, clock, settings.leaderElection().identity(), registry);
     this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
         caches::nodes);
@@ -133,6 +138,7 @@ public final class Operator implements AutoCloseable {
     caches.onPods(Caches.handler(this::podChanged, (p, unknown) -> podGone(p)));
     caches.onNodes(Caches.handler(this::nodeChanged, (n, unknown) -> nodeChanged(n)));
     caches.onNodeClaims(Caches.handler(this::claimChanged, (c, unknown) -> {
+      nominations.forget(c.getMetadata().getName());
       claimChanged(c);
       batcher.trigger();
     }));
@@ -170,8 +176,9 @@ public final class Operator implements AutoCloseable {
       return;
     }
     LOG.info("{} leads: starting controllers", settings.leaderElection().identity());
-    Termination termination = new Termination(client, caches, cloud, events, metrics, clock);
-    Lifecycle lifecycle = new Lifecycle(client, caches, cloud, events, metrics, clock, batcher::trigger, termination, settings.registrationTtl());
+    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock);
+    Lifecycle lifecycle = new Lifecycle(client, caches, cloud, events, metrics, clock, batcher::trigger, termination, settings.registrationTtl(),
+        settings.launchGroupWait(), nominations);
     claims = new Controller<>("nodeclaim.lifecycle", lifecycle::reconcile, settings.concurrency(), registry);
     pools = new Controller<>("nodepool.status", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
     classes = new Controller<>("ec2nodeclass.status", new NodeClassController(client, caches, cloud, events)::reconcile, 2, registry);
@@ -191,7 +198,7 @@ public final class Operator implements AutoCloseable {
       pools.start();
       classes.start();
       Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
-          settings.schedulerNames(), blocking);
+          settings.schedulerNames(), blocking, nominations);
       loop = new Thread(() -> provisionLoop(provisioner), "provisioner-batch");
       loop.setDaemon(true);
       loop.start();
@@ -350,6 +357,7 @@ public final class Operator implements AutoCloseable {
     }
     events.close();
     caches.close();
+    evictions.close();
     timer.shutdownNow();
     blocking.shutdownNow();
   }

@@ -67,6 +67,11 @@ public final class ProvisionerMain implements Callable<Integer> {
       description = "A launched NodeClaim whose node has not registered by then is deleted and replaced. Default: ${DEFAULT-VALUE}.")
   Duration registrationTtl;
 
+  @Option(names = "--launch-group-wait", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Nodes launched in one pass are released to the scheduler together, waiting at most this long for each other "
+          + "(so zone spread sees all their zones). 0s releases each node at once. Default: ${DEFAULT-VALUE}.")
+  Duration launchGroupWait;
+
   @Option(names = "--exempt-namespaces", split = ",", defaultValue = "kube-system",
       description = "Namespaces whose pods distribution rules never govern (as the extender's flag). Default: ${DEFAULT-VALUE}.")
   List<String> exemptNamespaces;
@@ -145,7 +150,7 @@ public final class ProvisionerMain implements Callable<Integer> {
     SimFaults faults = new SimFaults(patterns, simLaunchFailureRate, simLaunchLatency, simBootDelay);
     Set<String> exempt = new LinkedHashSet<>(exemptNamespaces);
     String who = identity != null && !identity.isBlank() ? identity : host() + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, exempt, faults,
+    return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency);
   }
@@ -167,6 +172,7 @@ public final class ProvisionerMain implements Callable<Integer> {
           runtime.closeOnShutdown(client.apiextensions().v1().customResourceDefinitions().inform());
       List<String> required = CustomResources.ALL.stream().map(CustomResource::getCRDName).toList();
       runtime.ops().withReadiness(new Readiness("crds", () -> missingCrds(crds, required)));
+      runtime.ops().withRenames(dev.dovetail.provisioner.metrics.KarpenterMetrics.RENAMES);
       Operator operator = new Operator(settings, client, Catalog.bundled(), runtime.registry(), Clock.systemUTC())
           .onLostLeadership(() -> {
             // As controller-runtime does: a replica that lost the lease exits and restarts as a standby.

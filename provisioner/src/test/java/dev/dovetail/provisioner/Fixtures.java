@@ -76,10 +76,10 @@ final class Fixtures {
     return prefix + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
   }
 
-  /** Settings for an in-process provisioner: no boot delay, short batches, no leader election unless asked. */
+  /** Settings for an in-process provisioner: no boot delay, Karpenter's batch windows, no leader election unless asked. */
   static Operator.Settings settings(String identity, boolean leaderElection) {
-    return new Operator.Settings("dovetail-test", Set.of("default-scheduler"), Duration.ofMillis(300), Duration.ofSeconds(3),
-        Duration.ofMinutes(15), Set.of("kube-system"), SimFaults.NONE, Optional.empty(), "kube-system",
+    return new Operator.Settings("dovetail-test", Set.of("default-scheduler"), Duration.ofSeconds(1), Duration.ofSeconds(10),
+        Duration.ofMinutes(15), Duration.ofSeconds(30), Set.of("kube-system"), SimFaults.NONE, Optional.empty(), "kube-system",
         new Operator.LeaderElection(leaderElection, "dovetail-provisioner-test", identity, Duration.ofSeconds(4), Duration.ofSeconds(3),
             Duration.ofMillis(500)), 10);
   }

@@ -3,66 +3,301 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues.Operator;
+import dev.dovetail.api.karpenter.v1.Taint;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.InstanceOptions;
+import dev.dovetail.api.scheduling.Requirements;
+import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.nodeclaim.Conditions;
+import dev.dovetail.provisioner.provisioning.Templates;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodAffinityTermBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The provisioner, in this JVM, against a real control plane with kube-scheduler and kwok nodes. */
-@WithCluster
+/**
+ * The provisioner and the scheduler extender, in this JVM, against a real control plane: kube-scheduler
+ * (configured as the product ships it: packing, calling the extender) places the pods,
+ * kube-controller-manager runs Deployments and PodDisruptionBudgets, kwok runs the nodes the simulated
+ * cloud registers. Each test has its own NodePools (their nodes carry a test label its pods select),
+ * so the tests do not see each other's capacity.
+ */
+@WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
 class ProvisioningE2EIT {
+  private static final List<String> ZONES = List.of("us-east-1a", "us-east-1b", "us-east-1c");
+  private static PrometheusMeterRegistry registry;
+  private static dev.dovetail.provisioner.Operator operator;
+  private static LocalExtender extender;
+
+  @BeforeAll
+  static void startProvisionerAndExtender(KubernetesClient client) throws Exception {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    operator = new dev.dovetail.provisioner.Operator(Fixtures.settings("e2e", false), client, Catalog.bundled(), registry, Clock.systemUTC())
+        .start();
+    extender = LocalExtender.start(operator.caches().view(), registry);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (extender != null) {
+      extender.close();
+    }
+    if (operator != null) {
+      operator.close();
+    }
+  }
+
+  private static String nodeClass(KubernetesClient client, String name) {
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(name)).create();
+    return name;
+  }
 
   @Test
-  void pendingPodsGetNodesAndRun(KubernetesClient client, TestNamespace ns) {
-    String label = Fixtures.unique("smoke");
-    client.resources(dev.dovetail.api.aws.v1.EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    NodePool pool = Fixtures.nodePool(label, label, label, null, 10,
+  void twoHundredPodsOfFiveShapesAllRunOnFewNodes(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("shapes");
+    nodeClass(client, label);
+    NodeSelectorRequirementWithMinValues[] general = {
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m", "r"),
-        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_GENERATION, NodeSelectorRequirementWithMinValues.Operator.Gt, "4"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ARCH, "amd64"));
-    client.resources(NodePool.class).resource(pool).create();
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (Operator operator = new Operator(Fixtures.settings("smoke", false), client, Catalog.bundled(), registry, Clock.systemUTC()).start()) {
-      client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 10, "500m", "1Gi", label)).create();
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-        List<Pod> pods = client.pods().inNamespace(ns.name()).list().getItems();
-        assertThat(pods).extracting(p -> p.getStatus().getPhase()).as(() -> ClusterDump.of(client, ns.name()))
-            .hasSize(10).containsOnly("Running");
+        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_GENERATION, Operator.Gt, "5"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "4", "8", "16"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ARCH, "amd64"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, ZONES.toArray(String[]::new)),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand")};
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, Map.of("cpu", new Quantity("400")), 50, general))
+        .create();
+    NodePool gpu = Fixtures.nodePool(label + "-gpu", label, label, Map.of("nvidia.com/gpu", new Quantity("4")), 10,
+        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_GPU_COUNT, Operator.Gt, "0"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_GPU_MANUFACTURER, "nvidia"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, ZONES.toArray(String[]::new)));
+    gpu.setSpec(new dev.dovetail.api.karpenter.v1.NodePoolSpec(new dev.dovetail.api.karpenter.v1.NodeClaimTemplate(
+        gpu.getSpec().template().metadata(), new dev.dovetail.api.karpenter.v1.NodeClaimTemplateSpec(
+            List.of(Taint.of("nvidia.com/gpu", "true", Taint.Effect.NoSchedule)), null, gpu.getSpec().template().spec().requirements(),
+            gpu.getSpec().template().spec().nodeClassRef(), null, null)), null, gpu.getSpec().limits(), 10, null));
+    client.resources(NodePool.class).resource(gpu).create();
+
+    // Five shapes, 200 pods: plain small, zone-spread, large, one per node (anti-affinity), one GPU pod.
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "small", 80, "250m", "512Mi", label)).create();
+    client.apps().deployments().resource(spreadOverZones(Fixtures.deployment(ns.name(), "spread", 60, "1", "2Gi", label))).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "large", 49, "2", "4Gi", label)).create();
+    client.apps().deployments().resource(onePerNode(Fixtures.deployment(ns.name(), "solo", 10, "500m", "1Gi", label))).create();
+    client.apps().deployments().resource(gpuPod(Fixtures.deployment(ns.name(), "cuda", 1, "1", "4Gi", label))).create();
+
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
+      List<Pod> pods = client.pods().inNamespace(ns.name()).list().getItems();
+      assertThat(pods).extracting(p -> p.getStatus().getPhase()).as(() -> ClusterDump.of(client, ns.name()))
+          .hasSize(200).containsOnly("Running");
+    });
+    List<NodeClaim> claims = new ArrayList<>(claimsOf(client, label));
+    claims.addAll(claimsOf(client, label + "-gpu"));
+    List<Node> nodes = client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems();
+    assertThat(claims).hasSameSizeAs(nodes).allSatisfy(c -> {
+      assertThat(Conditions.isTrue(c.getStatus().conditions(), "Initialized")).as(c.getMetadata().getName()).isTrue();
+      assertThat(c.getMetadata().getLabels()).containsKeys(WellKnownLabels.INSTANCE_TYPE, WellKnownLabels.ZONE, WellKnownLabels.CAPACITY_TYPE,
+          WellKnownLabels.NODEPOOL, WellKnownLabels.EC2NODECLASS);
+    });
+    for (Node n : nodes) {
+      assertThat(n.getMetadata().getLabels()).containsEntry(WellKnownLabels.INITIALIZED, "true").containsEntry(WellKnownLabels.REGISTERED, "true")
+          .containsKeys(WellKnownLabels.INSTANCE_TYPE, WellKnownLabels.ZONE, WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.NODEPOOL,
+              WellKnownLabels.INSTANCE_FAMILY, WellKnownLabels.INSTANCE_CPU, WellKnownLabels.INSTANCE_MEMORY, WellKnownLabels.ARCH);
+      assertThat(ZONES).contains(n.getMetadata().getLabels().get(WellKnownLabels.ZONE));
+    }
+    // The GPU pod runs on a GPU node of the GPU pool; nothing else landed there.
+    Pod cuda = client.pods().inNamespace(ns.name()).withLabel("app", "cuda").list().getItems().get(0);
+    Node gpuNode = client.nodes().withName(cuda.getSpec().getNodeName()).get();
+    assertThat(gpuNode.getMetadata().getLabels()).containsEntry(WellKnownLabels.NODEPOOL, label + "-gpu");
+    assertThat(Integer.parseInt(gpuNode.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_GPU_COUNT))).isPositive();
+    // Anti-affinity: one solo pod per node. Spread: zone counts differ by at most one.
+    Map<String, Long> soloPerNode = client.pods().inNamespace(ns.name()).withLabel("app", "solo").list().getItems().stream()
+        .collect(Collectors.groupingBy(p -> p.getSpec().getNodeName(), Collectors.counting()));
+    assertThat(soloPerNode).hasSize(10).allSatisfy((node, count) -> assertThat(count).isEqualTo(1));
+    Map<String, String> zoneOf = nodes.stream().collect(Collectors.toMap(n -> n.getMetadata().getName(),
+        n -> n.getMetadata().getLabels().get(WellKnownLabels.ZONE)));
+    Map<String, Long> spreadPerZone = client.pods().inNamespace(ns.name()).withLabel("app", "spread").list().getItems().stream()
+        .collect(Collectors.groupingBy(p -> zoneOf.get(p.getSpec().getNodeName()), Collectors.counting()));
+    assertThat(spreadPerZone).hasSize(3);
+    assertThat(spreadPerZone.values().stream().mapToLong(Long::longValue).max().getAsLong()
+        - spreadPerZone.values().stream().mapToLong(Long::longValue).min().getAsLong()).isLessThanOrEqualTo(1);
+    // Few nodes: at most 1.2 times the packing lower bound of the general pool, plus the GPU node.
+    int lowerBound = generalLowerBound(client, label, general);
+    long generalNodes = nodes.stream().filter(n -> label.equals(n.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL))).count();
+    System.out.printf("[shapes] %d general nodes for a lower bound of %d (%.2fx); %d NodeClaims in all%n", generalNodes, lowerBound,
+        generalNodes / (double) lowerBound, claims.size());
+    assertThat(generalNodes).isLessThanOrEqualTo((long) Math.floor(1.2 * lowerBound));
+    assertThat(scrape()).contains("karpenter_nodeclaims_created_total{min_values_relaxed=\"false\",nodepool=\"" + label + "\"")
+        .contains("karpenter_nodes_created_total{nodepool=\"" + label + "\"");
+  }
+
+  /**
+   * The fewest nodes the general pool's pods could need: the most of (total CPU / largest allocatable
+   * CPU of the pool's types), the same for memory, and the 10 anti-affinity pods, which need a node each.
+   */
+  private static int generalLowerBound(KubernetesClient client, String label, NodeSelectorRequirementWithMinValues[] requirements) {
+    Requirements pool = Requirements.ofKarpenter(List.of(requirements));
+    List<InstanceOption> options = InstanceOptions.from(Catalog.bundled(), Set.copyOf(ZONES), OptionalInt.empty(), (t, o) -> false).stream()
+        .filter(o -> o.requirements().intersects(pool)).toList();
+    Resources largest = Templates.largest(options, pool);
+    long maxCpu = options.stream().mapToLong(o -> o.allocatable().cpuMillis()).max().orElseThrow();
+    long maxMemory = options.stream().mapToLong(o -> o.allocatable().memoryBytes()).max().orElseThrow();
+    long cpu = 80 * 250 + 60 * 1000 + 49 * 2000 + 10 * 500;
+    long memory = (80L * 512 + 60L * 2048 + 49L * 4096 + 10L * 1024) << 20;
+    assertThat(largest.cpuMillis()).isPositive();
+    return (int) Math.max(10, Math.max(-Math.floorDiv(-cpu, maxCpu), -Math.floorDiv(-memory, maxMemory)));
+  }
+
+  @Test
+  void limitsHoldAndPodsThatFitNowhereSayWhy(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("limits");
+    nodeClass(client, label);
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, Map.of("cpu", new Quantity("8")), 10,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"))).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "greedy", 12, "1", "1Gi", label)).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "huge", 1, "64", "1Gi", label)).create();
+
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      List<Event> events = client.v1().events().inNamespace(ns.name()).list().getItems();
+      assertThat(events).as(() -> ClusterDump.of(client, ns.name()))
+          .anySatisfy(e -> assertThat(e.getReason() + " " + e.getMessage()).contains("FailedScheduling", "NodePool " + label, "limits"))
+          .anySatisfy(e -> assertThat(e.getInvolvedObject().getName()).startsWith("huge-"));
+      assertThat(client.pods().inNamespace(ns.name()).withLabel("app", "greedy").list().getItems())
+          .filteredOn(p -> "Running".equals(p.getStatus().getPhase())).hasSizeGreaterThanOrEqualTo(4);
+    });
+    // Nothing more is launched once the limit is reached, however long the pods wait.
+    sleep(Duration.ofSeconds(5));
+    long cpu = claimsOf(client, label).stream().mapToLong(c -> Resources.of(c.getStatus().capacity()).cpuMillis()).sum();
+    assertThat(cpu).isLessThanOrEqualTo(8000);
+    assertThat(client.pods().inNamespace(ns.name()).withLabel("app", "greedy").list().getItems())
+        .filteredOn(p -> "Pending".equals(p.getStatus().getPhase())).isNotEmpty();
+    assertThat(scrape()).containsPattern("dovetail_provisioner_unschedulable_pods_total\\{reason=\"limits\"\\} [1-9]");
+  }
+
+  @Test
+  void aNodePoolWithoutItsNodeClassIsNotReadyAndSaysWhy(KubernetesClient client) {
+    String label = Fixtures.unique("orphan");
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, "no-such-class", label, null, 1)).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      NodePool pool = client.resources(NodePool.class).withName(label).get();
+      assertThat(pool.getStatus()).isNotNull();
+      var ready = Conditions.get(pool.getStatus().conditions(), "Ready").orElseThrow();
+      assertThat(ready.status().name()).isEqualTo("False");
+      assertThat(ready.message()).contains("EC2NodeClass no-such-class not found");
+      assertThat(Conditions.get(pool.getStatus().conditions(), "NodeClassReady").orElseThrow().reason()).isEqualTo("NodeClassNotFound");
+    });
+  }
+
+  @Test
+  void deletingANodeClaimDrainsItsPodsWithinTheDisruptionBudget(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("drain");
+    nodeClass(client, label);
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, 10,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m6i.xlarge"))).create();
+    client.policy().v1().podDisruptionBudget().inNamespace(ns.name()).resource(new PodDisruptionBudgetBuilder().withNewMetadata().withName("api").endMetadata()
+        .withNewSpec().withMinAvailable(new io.fabric8.kubernetes.api.model.IntOrString(3))
+        .withSelector(new LabelSelectorBuilder().addToMatchLabels("app", "api").build()).endSpec().build()).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "api", 4, "500m", "1Gi", label)).create();
+    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(client.pods().inNamespace(ns.name()).list().getItems())
+        .as(() -> ClusterDump.of(client, ns.name())).extracting(p -> p.getStatus().getPhase()).hasSize(4).containsOnly("Running"));
+    List<NodeClaim> before = claimsOf(client, label);
+    assertThat(before).hasSize(1);  // an m6i.xlarge holds all four
+    String claimName = before.get(0).getMetadata().getName();
+    String nodeName = before.get(0).getStatus().nodeName();
+
+    // Watch availability while the claim is deleted: the budget allows one pod down at a time.
+    ConcurrentLinkedQueue<Integer> available = new ConcurrentLinkedQueue<>();
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleAtFixedRate(() -> available.add((int) client.pods().inNamespace(ns.name()).withLabel("app", "api").list().getItems()
+        .stream().filter(ProvisioningE2EIT::readyAndNotDeleting).count()), 0, 200, TimeUnit.MILLISECONDS);
+    try {
+      client.resources(NodeClaim.class).withName(claimName).delete();
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        assertThat(client.resources(NodeClaim.class).withName(claimName).get()).as(() -> ClusterDump.of(client, ns.name())).isNull();
+        assertThat(client.nodes().withName(nodeName).get()).isNull();
+        assertThat(client.pods().inNamespace(ns.name()).list().getItems()).extracting(p -> p.getStatus().getPhase() + "@" + p.getSpec().getNodeName())
+            .hasSize(4).allSatisfy(s -> assertThat(s).startsWith("Running@").doesNotEndWith(nodeName));
       });
-      List<NodeClaim> claims = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).list().getItems();
-      assertThat(claims).isNotEmpty().allSatisfy(c -> {
-        assertThat(Conditions.isTrue(c.getStatus().conditions(), "Initialized")).isTrue();
-        assertThat(Conditions.isTrue(c.getStatus().conditions(), "Ready")).isTrue();
-        assertThat(c.getStatus().providerID()).startsWith("aws:///us-east-1");
-        assertThat(c.getMetadata().getLabels()).containsKeys(WellKnownLabels.INSTANCE_TYPE, WellKnownLabels.ZONE, WellKnownLabels.CAPACITY_TYPE);
-        Node node = client.nodes().withName(c.getStatus().nodeName()).get();
-        Map<String, String> labels = node.getMetadata().getLabels();
-        assertThat(labels).containsEntry(WellKnownLabels.NODEPOOL, label).containsEntry(WellKnownLabels.REGISTERED, "true")
-            .containsEntry(WellKnownLabels.INITIALIZED, "true").containsEntry(WellKnownLabels.CAPACITY_TYPE, "on-demand")
-            .containsKeys(WellKnownLabels.INSTANCE_FAMILY, WellKnownLabels.INSTANCE_CPU);
-        assertThat(node.getSpec().getTaints()).noneMatch(t -> t.getKey().equals("karpenter.sh/unregistered"));
-        assertThat(node.getMetadata().getFinalizers()).contains("karpenter.sh/termination");
-      });
-      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-        NodePool status = client.resources(NodePool.class).withName(label).get();
-        assertThat(Conditions.isTrue(status.getStatus().conditions(), "Ready")).isTrue();
-        assertThat(status.getStatus().nodes()).isEqualTo((long) claims.size());
-      });
-      System.out.println(registry.scrape().lines().filter(l -> l.startsWith("karpenter_nodeclaims")).toList());
+    } finally {
+      sampler.shutdownNow();
+    }
+    assertThat(available).isNotEmpty();
+    assertThat(available.stream().mapToInt(Integer::intValue).min().getAsInt()).as("ready pods during the drain: " + available)
+        .isGreaterThanOrEqualTo(3);
+    assertThat(scrape()).containsPattern("karpenter_pods_eviction_requests_total\\{code=\"429\"\\} [1-9]");
+  }
+
+  private static boolean readyAndNotDeleting(Pod p) {
+    return p.getMetadata().getDeletionTimestamp() == null && p.getStatus().getConditions() != null
+        && p.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** What /metrics serves: the registry with Karpenter's names restored. */
+  private static String scrape() {
+    return dev.dovetail.runtime.OpsServer.rename(registry.scrape(), dev.dovetail.provisioner.metrics.KarpenterMetrics.RENAMES);
+  }
+
+  static List<NodeClaim> claimsOf(KubernetesClient client, String pool) {
+    return client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, pool).list().getItems();
+  }
+
+  private static Deployment spreadOverZones(Deployment d) {
+    return new DeploymentBuilder(d).editSpec().editTemplate().editSpec()
+        .addToTopologySpreadConstraints(new TopologySpreadConstraintBuilder().withMaxSkew(1).withTopologyKey(WellKnownLabels.ZONE)
+            .withWhenUnsatisfiable("DoNotSchedule").withLabelSelector(new LabelSelectorBuilder().addToMatchLabels("app", "spread").build()).build())
+        .endSpec().endTemplate().endSpec().build();
+  }
+
+  private static Deployment onePerNode(Deployment d) {
+    return new DeploymentBuilder(d).editSpec().editTemplate().editSpec().withNewAffinity().withNewPodAntiAffinity()
+        .addToRequiredDuringSchedulingIgnoredDuringExecution(new PodAffinityTermBuilder().withTopologyKey(WellKnownLabels.HOSTNAME)
+            .withLabelSelector(new LabelSelectorBuilder().addToMatchLabels("app", "solo").build()).build())
+        .endPodAntiAffinity().endAffinity().endSpec().endTemplate().endSpec().build();
+  }
+
+  private static Deployment gpuPod(Deployment d) {
+    return new DeploymentBuilder(d).editSpec().editTemplate().editSpec()
+        .editFirstContainer().editResources().addToRequests("nvidia.com/gpu", new Quantity("1")).addToLimits("nvidia.com/gpu", new Quantity("1"))
+        .endResources().endContainer()
+        .addNewToleration().withKey("nvidia.com/gpu").withOperator("Exists").withEffect("NoSchedule").endToleration()
+        .endSpec().endTemplate().endSpec().build();
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

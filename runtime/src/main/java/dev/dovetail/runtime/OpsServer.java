@@ -10,7 +10,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -25,9 +27,56 @@ public final class OpsServer {
   private final List<Readiness> checks = new CopyOnWriteArrayList<>();
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final PrometheusMeterRegistry registry;
+  private final Map<String, String> renames = new ConcurrentHashMap<>();
 
   public OpsServer(PrometheusMeterRegistry registry) {
     this.registry = registry;
+  }
+
+  /**
+   * Serves metric families under other names. The Prometheus client refuses names ending in
+   * {@code _created} (OpenMetrics reserves the suffix), yet Karpenter's dashboards expect
+   * {@code karpenter_nodeclaims_created_total}: such meters are registered under a stand-in name and
+   * renamed here, in the text the scrape returns.
+   */
+  public OpsServer withRenames(Map<String, String> fromTo) {
+    renames.putAll(fromTo);
+    return this;
+  }
+
+  /** The registry in Prometheus text format, with the renames applied. */
+  public String scrape() {
+    return rename(registry.scrape(), renames);
+  }
+
+  /** Renames metric families in Prometheus text: in HELP and TYPE lines and in samples. */
+  public static String rename(String text, Map<String, String> fromTo) {
+    if (fromTo.isEmpty()) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(text.length() + 256);
+    for (String line : text.split("\n", -1)) {
+      out.append(renameLine(line, fromTo)).append('\n');
+    }
+    out.setLength(out.length() - 1);
+    return out.toString();
+  }
+
+  private static String renameLine(String line, Map<String, String> fromTo) {
+    String prefix = "";
+    String rest = line;
+    if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
+      prefix = line.substring(0, 7);
+      rest = line.substring(7);
+    } else if (line.startsWith("#")) {
+      return line;
+    }
+    int end = 0;
+    while (end < rest.length() && rest.charAt(end) != '{' && rest.charAt(end) != ' ') {
+      end++;
+    }
+    String to = fromTo.get(rest.substring(0, end));
+    return to == null ? line : prefix + to + rest.substring(end);
   }
 
   public OpsServer withReadiness(Readiness check) {
@@ -86,6 +135,13 @@ public final class OpsServer {
   }
 
   private void metrics(RoutingContext ctx) {
-    ctx.response().putHeader("content-type", PROMETHEUS_TEXT).end(registry.scrape());
+    // A scrape walks every meter (one per pod for karpenter_pods_state): not on the event loop.
+    ctx.vertx().executeBlocking(this::scrape, false).onComplete(done -> {
+      if (done.succeeded()) {
+        ctx.response().putHeader("content-type", PROMETHEUS_TEXT).end(done.result());
+      } else {
+        ctx.response().setStatusCode(500).end(String.valueOf(done.cause()));
+      }
+    });
   }
 }

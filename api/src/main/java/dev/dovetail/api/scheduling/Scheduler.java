@@ -33,6 +33,7 @@ public final class Scheduler {
   private final Map<ClaimTemplate, Resources> remainingLimits = new HashMap<>();
   private final Map<ClaimTemplate, Integer> remainingNodes = new HashMap<>();
   private final Map<ClaimTemplate, Requirements> templateDomains = new HashMap<>();
+  private final Map<DomainQuery, Set<String>> domainCache = new HashMap<>();
 
   private final List<OpenClaim> claims = new ArrayList<>();
   private final Map<String, String> onNodes = new LinkedHashMap<>();
@@ -54,26 +55,46 @@ public final class Scheduler {
     this.nodes = List.copyOf(nodes);
     this.templates = templates.stream().sorted(ClaimTemplate.BY_WEIGHT).toList();
     this.maxTypesPerClaim = maxTypesPerClaim;
-    Map<String, Set<String>> universe = new HashMap<>();
     for (ClaimTemplate t : this.templates) {
       remainingLimits.put(t, t.remainingLimits());
       remainingNodes.put(t, t.remainingLimits() == null || !t.remainingLimits().amounts().containsKey("nodes")
           ? Integer.MAX_VALUE : (int) t.remainingLimits().get("nodes"));
-      for (InstanceOption o : t.options()) {
-        for (Offering off : o.offerings()) {
-          universe.computeIfAbsent(WellKnownLabels.ZONE, k -> new TreeSet<>()).add(off.zone());
-          universe.computeIfAbsent(WellKnownLabels.CAPACITY_TYPE, k -> new TreeSet<>()).add(off.capacityType().label());
-        }
-      }
     }
     List<Topology.Placed> placed = new ArrayList<>();
-    for (SimNode n : this.nodes) {
-      n.labels().forEach((k, v) -> universe.computeIfAbsent(k, x -> new TreeSet<>()).add(v));
-    }
     for (Placed p : existingPods) {
       placed.add(new Topology.Placed(p.namespace(), p.labels(), p.nodeLabels()));
     }
-    this.topology = new Topology(placed, universe);
+    this.topology = new Topology(placed, this::eligibleDomains);
+  }
+
+  private record DomainQuery(SchedulingPod.Shape shape, Requirements requirements, String key) {
+  }
+
+  /** Domains of {@code key} the pod could land in: on nodes it accepts, or through pools it is compatible with. */
+  private Set<String> eligibleDomains(SchedulingPod pod, Requirements alt, String key) {
+    return domainCache.computeIfAbsent(new DomainQuery(pod.shape(), alt, key), q -> {
+      Set<String> out = new TreeSet<>();
+      for (SimNode n : nodes) {
+        if (Tolerations.firstUntolerated(pod.tolerations(), n.taints()).isPresent() || !n.accepts(alt)) {
+          continue;
+        }
+        String v = n.labels().get(key);
+        if (v != null) {
+          out.add(v);
+        } else {
+          n.requirements().get(key).filter(r -> !r.complement()).ifPresent(r -> out.addAll(r.values()));
+        }
+      }
+      for (ClaimTemplate t : templates) {
+        if (Tolerations.firstUntolerated(pod.tolerations(), t.taints()).isPresent() || t.requirements().compatible(alt).isPresent()) {
+          continue;
+        }
+        Requirements offered = templateDomains.computeIfAbsent(t, k -> new OptionSet(k.options()).offeredDomains(k.requirements()));
+        Optional<Requirement> r = offered.get(key).or(() -> t.requirements().get(key));
+        r.filter(x -> !x.complement()).ifPresent(x -> out.addAll(x.values()));
+      }
+      return out;
+    });
   }
 
   /** A pod already running somewhere, with the labels of its node (zone, hostname, capacity type). */

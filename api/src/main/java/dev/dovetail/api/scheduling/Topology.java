@@ -19,13 +19,23 @@ final class Topology {
   record Placed(String namespace, Map<String, String> labels, Map<String, String> domains) {
   }
 
+  /**
+   * The domains of a topology key a pod could be placed in: those of the nodes it accepts and tolerates
+   * and those the NodePools it is compatible with can launch into. Skew is measured over these only
+   * (a zone no compatible pool offers is not a domain the pod could ever even out).
+   */
+  @FunctionalInterface
+  interface Domains {
+    Set<String> eligible(SchedulingPod pod, Requirements podRequirements, String topologyKey);
+  }
+
   private final List<Placed> placed = new ArrayList<>();
-  private final Map<String, Set<String>> universe;
+  private final Domains domains;
   private final Map<TopologyTerm, Map<String, Integer>> counts = new HashMap<>();
 
-  Topology(List<Placed> existing, Map<String, Set<String>> universe) {
+  Topology(List<Placed> existing, Domains domains) {
     placed.addAll(existing);
-    this.universe = universe;
+    this.domains = domains;
   }
 
   private Map<String, Integer> counts(TopologyTerm term) {
@@ -55,8 +65,8 @@ final class Topology {
   /**
    * The requirements the pod's non-hostname terms put on a candidate: a single domain per topology key
    * (the least crowded one the terms allow and the candidate can be in), or empty when there is none.
-   * Skew is measured over the domains the pod's own node requirements ({@code podRequirements}) admit,
-   * as kube-scheduler does, not only over the candidate's.
+   * Skew is measured over the domains the pod could use ({@link Domains}), as kube-scheduler measures
+   * it over the nodes matching the pod's node selection, not only over the candidate's.
    */
   Optional<Requirements> requirements(SchedulingPod pod, Requirements podRequirements, Requirements candidate) {
     Requirements out = Requirements.NONE;
@@ -68,7 +78,7 @@ final class Topology {
       Requirement candidateAllows = candidate.and(out).get(term.topologyKey()).orElse(null);
       Map<String, Integer> c = counts(term);
       Set<String> eligible = new TreeSet<>();
-      for (String d : universe.getOrDefault(term.topologyKey(), Set.of())) {
+      for (String d : domains.eligible(pod, podRequirements, term.topologyKey())) {
         if (podAllows == null || podAllows.allows(d)) {
           eligible.add(d);
         }

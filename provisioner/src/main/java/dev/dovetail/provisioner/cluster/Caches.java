@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.cluster;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -32,6 +33,8 @@ public final class Caches implements AutoCloseable {
   public static final String PODS_BY_NODE = "byNode";
   /** NodeClaims by {@code status.providerID}; Nodes by {@code spec.providerID}. */
   public static final String BY_PROVIDER_ID = "byProviderID";
+  /** NodeClaims by their launch group annotation. */
+  public static final String BY_LAUNCH_GROUP = "byLaunchGroup";
   /** NodeClaims by {@code status.nodeName}. */
   public static final String CLAIMS_BY_NODE = "byNode";
 
@@ -91,7 +94,9 @@ public final class Caches implements AutoCloseable {
     nodeClaims = client.resources(NodeClaim.class).runnableInformer(0);
     nodeClaims.addIndexers(java.util.Map.of(
         BY_PROVIDER_ID, c -> c.getStatus() != null && c.getStatus().providerID() != null ? List.of(c.getStatus().providerID()) : List.of(),
-        CLAIMS_BY_NODE, c -> c.getStatus() != null && c.getStatus().nodeName() != null ? List.of(c.getStatus().nodeName()) : List.of()));
+        CLAIMS_BY_NODE, c -> c.getStatus() != null && c.getStatus().nodeName() != null ? List.of(c.getStatus().nodeName()) : List.of(),
+        BY_LAUNCH_GROUP, c -> c.getMetadata().getAnnotations() != null && c.getMetadata().getAnnotations().containsKey(DovetailLabels.LAUNCH_GROUP)
+            ? List.of(c.getMetadata().getAnnotations().get(DovetailLabels.LAUNCH_GROUP)) : List.of()));
     claimHandlers.forEach(nodeClaims::addEventHandler);
     nodeClasses = client.resources(EC2NodeClass.class).runnableInformer(0);
     classHandlers.forEach(nodeClasses::addEventHandler);
@@ -127,6 +132,10 @@ public final class Caches implements AutoCloseable {
     return nodeClaims.getIndexer().byIndex(BY_PROVIDER_ID, providerId).stream().findFirst();
   }
 
+  public List<NodeClaim> launchGroup(String group) {
+    return nodeClaims.getIndexer().byIndex(BY_LAUNCH_GROUP, group);
+  }
+
   public Optional<NodeClaim> nodeClaimOfNode(String nodeName) {
     return nodeClaims.getIndexer().byIndex(CLAIMS_BY_NODE, nodeName).stream().findFirst();
   }
@@ -153,6 +162,10 @@ public final class Caches implements AutoCloseable {
 
   public List<Pod> pods() {
     return view.pods().getStore().list();
+  }
+
+  public Optional<Pod> pod(String namespace, String name) {
+    return Optional.ofNullable(view.pods().getStore().getByKey(namespace + "/" + name));
   }
 
   public List<Pod> podsOn(String nodeName) {

@@ -13,6 +13,14 @@ import java.time.Duration;
 public final class KarpenterMetrics {
   private final MeterRegistry registry;
 
+  /**
+   * Stand-in names of meters whose Karpenter names end in {@code _created_total}, which the Prometheus
+   * client will not register; {@code OpsServer.withRenames} restores the real names in scrapes.
+   */
+  public static final java.util.Map<String, String> RENAMES = java.util.Map.of(
+      "karpenter_nodeclaims_creations_total", "karpenter_nodeclaims_created_total",
+      "karpenter_nodes_creations_total", "karpenter_nodes_created_total");
+
   public KarpenterMetrics(MeterRegistry registry) {
     this.registry = registry;
   }
@@ -22,7 +30,7 @@ public final class KarpenterMetrics {
   }
 
   public void nodeClaimCreated(String reason, String nodePool) {
-    Counter.builder("karpenter.nodeclaims.created").description("Number of nodeclaims created in total by Karpenter.")
+    Counter.builder("karpenter.nodeclaims.creations").description("Number of nodeclaims created in total by Karpenter.")
         .tag("reason", reason).tag("nodepool", nodePool).tag("min_values_relaxed", "false").register(registry).increment();
   }
 
@@ -52,7 +60,7 @@ public final class KarpenterMetrics {
   }
 
   public void nodeCreated(String nodePool, String zone) {
-    Counter.builder("karpenter.nodes.created").description("Number of nodes created in total by Karpenter.")
+    Counter.builder("karpenter.nodes.creations").description("Number of nodes created in total by Karpenter.")
         .tag("nodepool", nodePool).tag("zone", zone).register(registry).increment();
   }
 

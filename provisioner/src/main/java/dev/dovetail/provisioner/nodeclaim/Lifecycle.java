@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -13,7 +14,9 @@ import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller.Result;
 import dev.dovetail.provisioner.events.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.provisioner.provisioning.Nominations;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Taint;
@@ -66,13 +69,15 @@ public final class Lifecycle {
   private final Runnable capacityChanged;
   private final Termination termination;
   private final Duration registrationTtl;
+  private final Duration launchGroupWait;
+  private final Nominations nominations;
   private final Writer writer;
 
   /**
    * @param capacityChanged called when a claim goes away without a node (its pods need new capacity)
    */
   public Lifecycle(KubernetesClient client, Caches caches, CloudProvider cloud, Recorder events, KarpenterMetrics metrics, Clock clock,
-      Runnable capacityChanged, Termination termination, Duration registrationTtl) {
+      Runnable capacityChanged, Termination termination, Duration registrationTtl, Duration launchGroupWait, Nominations nominations) {
     this.client = client;
     this.caches = caches;
     this.cloud = cloud;
@@ -82,6 +87,8 @@ public final class Lifecycle {
     this.capacityChanged = capacityChanged;
     this.termination = termination;
     this.registrationTtl = registrationTtl;
+    this.launchGroupWait = launchGroupWait;
+    this.nominations = nominations;
     this.writer = new Writer(client);
   }
 
@@ -228,8 +235,14 @@ public final class Lifecycle {
         return Result.after(left.compareTo(INSTANCE_CHECK) < 0 ? left : INSTANCE_CHECK);
       });
     }
+    Optional<String> waiting = launchGroupPending(claim);
+    if (waiting.isPresent()) {
+      LOG.debug("NodeClaim {} holds its node back: {}", claim.getMetadata().getName(), waiting.get());
+      return Result.requeue(Duration.ofMillis(500));
+    }
     Node n = node.get();
     String nodeName = n.getMetadata().getName();
+    nominate(claim, nodeName);
     syncNode(claim, n);
     NodeClaimStatus before = claim.getStatus();
     List<Condition> conditions = Conditions.set(before.conditions(), "Registered", Condition.Status.True, "Registered", "", generation(claim),
@@ -243,6 +256,50 @@ public final class Lifecycle {
     LOG.info("NodeClaim {} registered node {}", claim.getMetadata().getName(), nodeName);
     // Initialization usually follows at once (the node is Ready): look again right away.
     return Result.requeue(Duration.ofMillis(1));
+  }
+
+  /**
+   * Points the pods planned for this claim at its node before the node takes pods: kube-scheduler
+   * then tries that node first for them and keeps their room there while placing others.
+   */
+  private void nominate(NodeClaim claim, String nodeName) {
+    int nominated = 0;
+    for (Nominations.PodRef ref : nominations.take(claim.getMetadata().getName())) {
+      Optional<Pod> pod = caches.pod(ref.namespace(), ref.name());
+      if (pod.isEmpty() || !ref.uid().equals(pod.get().getMetadata().getUid()) || pod.get().getMetadata().getDeletionTimestamp() != null
+          || (pod.get().getSpec() != null && pod.get().getSpec().getNodeName() != null)) {
+        continue;
+      }
+      try {
+        client.pods().inNamespace(ref.namespace()).withName(ref.name()).subresource("status")
+            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"nominatedNodeName\":\"" + nodeName + "\"}}");
+        nominated++;
+      } catch (KubernetesClientException e) {
+        LOG.debug("pod {}/{} not nominated to {}: {}", ref.namespace(), ref.name(), nodeName, e.getMessage());
+      }
+    }
+    if (nominated > 0) {
+      LOG.debug("nominated {} pods to node {} of NodeClaim {}", nominated, nodeName, claim.getMetadata().getName());
+    }
+  }
+
+  /**
+   * Nodes launched in one provisioning pass are released to the scheduler together (their
+   * unregistered taint removed at once), at most {@code launchGroupWait} after the claim was created:
+   * released one by one, the first nodes would take pods planned for the others, and zone spread would
+   * count only the zones already up.
+   */
+  private Optional<String> launchGroupPending(NodeClaim claim) {
+    Map<String, String> annotations = claim.getMetadata().getAnnotations();
+    String group = annotations == null ? null : annotations.get(DovetailLabels.LAUNCH_GROUP);
+    if (group == null || age(claim).compareTo(launchGroupWait) >= 0) {
+      return Optional.empty();
+    }
+    long pending = caches.launchGroup(group).stream()
+        .filter(c -> !c.getMetadata().getName().equals(claim.getMetadata().getName()) && c.getMetadata().getDeletionTimestamp() == null)
+        .filter(c -> c.getStatus() == null || c.getStatus().providerID() == null || caches.nodeByProviderId(c.getStatus().providerID()).isEmpty())
+        .count();
+    return pending == 0 ? Optional.empty() : Optional.of(pending + " NodeClaims launched with it have no node yet");
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
@@ -31,7 +32,7 @@ public final class NodeClaims {
    * requirement as labels; the drift hashes; an owner reference to the pool; requirements narrowed to
    * the claim's instance types; the pods' requests plus DaemonSet overhead as resource requests.
    */
-  public static NodeClaim create(NewClaim claim, NodePool pool, EC2NodeClass nodeClass) {
+  public static NodeClaim create(NewClaim claim, NodePool pool, EC2NodeClass nodeClass, String launchGroup) {
     var template = pool.getSpec().template();
     Requirements requirements = claim.requirements()
         .and(Requirement.in(WellKnownLabels.INSTANCE_TYPE, claim.options().stream().map(InstanceOption::name).toList()));
@@ -54,6 +55,7 @@ public final class NodeClaims {
     annotations.put(Hashes.NODEPOOL_HASH_VERSION, Hashes.NODEPOOL_HASH_VERSION_VALUE);
     annotations.put(Hashes.NODECLASS_HASH, Hashes.nodeClass(nodeClass));
     annotations.put(Hashes.NODECLASS_HASH_VERSION, Hashes.NODECLASS_HASH_VERSION_VALUE);
+    annotations.put(DovetailLabels.LAUNCH_GROUP, launchGroup);
     var spec = template.spec();
     NodeClaim out = new NodeClaim();
     out.setMetadata(new ObjectMetaBuilder()

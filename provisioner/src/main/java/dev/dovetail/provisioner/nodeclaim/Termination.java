@@ -47,6 +47,7 @@ public final class Termination {
   static final Duration DRAIN_POLL = Duration.ofSeconds(1);
 
   private final KubernetesClient client;
+  private final KubernetesClient evictions;
   private final Caches caches;
   private final CloudProvider cloud;
   private final Recorder events;
@@ -54,8 +55,14 @@ public final class Termination {
   private final Clock clock;
   private final Writer writer;
 
-  public Termination(KubernetesClient client, Caches caches, CloudProvider cloud, Recorder events, KarpenterMetrics metrics, Clock clock) {
+  /**
+   * @param evictions a client that does not retry refused requests itself: a 429 from a disruption
+   *     budget must come back at once, so the drain retries on its own schedule without holding a thread
+   */
+  public Termination(KubernetesClient client, KubernetesClient evictions, Caches caches, CloudProvider cloud, Recorder events,
+      KarpenterMetrics metrics, Clock clock) {
     this.client = client;
+    this.evictions = evictions;
     this.caches = caches;
     this.cloud = cloud;
     this.events = events;
@@ -235,7 +242,7 @@ public final class Termination {
 
   private boolean evict(Pod pod) {
     try {
-      boolean ok = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
+      boolean ok = evictions.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
       metrics.evictionRequest(ok ? 200 : 429);
       if (ok) {
         events.normal(pod, "Evicted", "Evicted pod: node is being terminated");

@@ -58,11 +58,12 @@ public final class Provisioner {
   private final KarpenterMetrics metrics;
   private final Set<String> schedulerNames;
   private final ExecutorService writers;
+  private final Nominations nominations;
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
   private final AtomicInteger lastPending = new AtomicInteger();
 
   public Provisioner(KubernetesClient client, Caches caches, CloudProvider cloud, Governance governance, Recorder events,
-      KarpenterMetrics metrics, Set<String> schedulerNames, ExecutorService writers) {
+      KarpenterMetrics metrics, Set<String> schedulerNames, ExecutorService writers, Nominations nominations) {
     this.client = client;
     this.caches = caches;
     this.cloud = cloud;
@@ -71,6 +72,7 @@ public final class Provisioner {
     this.metrics = metrics;
     this.schedulerNames = Set.copyOf(schedulerNames);
     this.writers = writers;
+    this.nominations = nominations;
     Gauge.builder("karpenter.scheduler.unschedulable.pods.count", lastUnschedulable, AtomicInteger::get)
         .description("Pods the last simulation could not place.").tag("controller", "provisioner").register(metrics.registry());
     Gauge.builder("karpenter.scheduler.queue.depth", lastPending, AtomicInteger::get)
@@ -105,6 +107,7 @@ public final class Provisioner {
     }
     long start = System.nanoTime();
     Map<String, Pod> byUid = new HashMap<>();
+    java.util.Set<String> spreading = new java.util.HashSet<>();
     List<SchedulingPod> pods = new ArrayList<>(pending.size());
     VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
     BatchDecisions decided = new BatchDecisions();
@@ -113,7 +116,11 @@ public final class Provisioner {
       byUid.put(pod.getMetadata().getUid(), pod);
       try {
         Requirements extra = capacityTypeFor(pod, decided).and(volumes.requirements(pod));
-        pods.add(SchedulingPod.of(pod, extra));
+        SchedulingPod p = SchedulingPod.of(pod, extra);
+        pods.add(p);
+        if (p.topology().stream().anyMatch(t -> t.kind() == dev.dovetail.api.scheduling.TopologyTerm.Kind.SPREAD)) {
+          spreading.add(p.uid());
+        }
       } catch (RuntimeException e) {
         rejected.put(pod.getMetadata().getUid(), "its scheduling constraints could not be read: " + e.getMessage());
       }
@@ -125,7 +132,8 @@ public final class Provisioner {
     metrics.batchSize(pods.size());
     Map<String, Templates.PoolTemplate> poolByName = new HashMap<>();
     pools.forEach(p -> poolByName.put(p.pool().getMetadata().getName(), p));
-    List<String> created = createClaims(solution.newClaims(), poolByName, byUid);
+    String group = Long.toString(System.currentTimeMillis(), 36) + "-" + Integer.toString(solution.newClaims().size());
+    List<String> created = createClaims(solution.newClaims(), poolByName, byUid, group, spreading);
     solution.onExistingNodes().forEach((uid, node) -> {
       Pod pod = byUid.get(uid);
       if (pod != null) {
@@ -142,9 +150,29 @@ public final class Provisioner {
       }
     });
     lastUnschedulable.set(unschedulable.size());
+    if (!unschedulable.isEmpty()) {
+      LOG.info("pods that fit nowhere: {}", unschedulable.entrySet().stream().limit(3)
+          .map(e -> podName(byUid.get(e.getKey())) + ": " + e.getValue()).toList());
+    }
     LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms)",
         pending.size(), solution.onExistingNodes().size(), created.size(), unschedulable.size(), simulated.toMillis());
     return new Outcome(pending.size(), solution.onExistingNodes().size(), created, unschedulable, poolsNotReady, simulated);
+  }
+
+  /** Which workloads a claim's pods belong to, for the log: "web x12, api x3". */
+  static String owners(List<String> uids, Map<String, Pod> pods) {
+    Map<String, Integer> counts = new java.util.TreeMap<>();
+    for (String uid : uids) {
+      Pod p = pods.get(uid);
+      String owner = p == null || p.getMetadata().getOwnerReferences() == null || p.getMetadata().getOwnerReferences().isEmpty() ? "pod"
+          : p.getMetadata().getOwnerReferences().get(0).getName();
+      counts.merge(owner, 1, Integer::sum);
+    }
+    return counts.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  private static String podName(Pod pod) {
+    return pod == null ? "?" : pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
   }
 
   /** A coarse reason for metrics (the event carries the full one). */
@@ -218,11 +246,12 @@ public final class Provisioner {
     }
   }
 
-  private List<String> createClaims(List<NewClaim> claims, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods) {
+  private List<String> createClaims(List<NewClaim> claims, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods, String group,
+      java.util.Set<String> spreading) {
     List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
     for (NewClaim claim : claims) {
       Templates.PoolTemplate pool = pools.get(claim.template().nodePool());
-      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, pods), writers));
+      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, pods, group, spreading), writers));
     }
     List<String> created = new ArrayList<>();
     for (CompletableFuture<Optional<String>> f : futures) {
@@ -231,16 +260,27 @@ public final class Provisioner {
     return created;
   }
 
-  private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Map<String, Pod> pods) {
-    NodeClaim object = NodeClaims.create(claim, pool.pool(), pool.nodeClass());
+  private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Map<String, Pod> pods, String group,
+      java.util.Set<String> spreading) {
+    NodeClaim object = NodeClaims.create(claim, pool.pool(), pool.nodeClass(), group);
     try {
       NodeClaim created = client.resources(NodeClaim.class).resource(object).create();
       String name = created.getMetadata().getName();
+      List<Nominations.PodRef> planned = new ArrayList<>();
+      for (String uid : claim.podUids()) {
+        Pod pod = pods.get(uid);
+        // Not pods under topology spread: kube-scheduler counts a node's other nominees against the
+        // skew when it tries the nominated node, so co-nominated replicas would reject each other.
+        if (pod != null && !spreading.contains(uid)) {
+          planned.add(new Nominations.PodRef(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), uid));
+        }
+      }
+      nominations.plan(name, planned);
       metrics.nodeClaimCreated("provisioning", pool.pool().getMetadata().getName());
       InstanceOption cheapest = claim.cheapest();
-      LOG.info("created NodeClaim {} from NodePool {} for {} pods: requests {}, {} instance types from {} (${}/h)", name,
-          pool.pool().getMetadata().getName(), claim.podUids().size(), claim.requests().amounts(), claim.options().size(), cheapest.name(),
-          String.format("%.4f", cheapest.cheapestPrice(claim.requirements())));
+      LOG.info("created NodeClaim {} from NodePool {} for {} pods ({}): requests {}, {} instance types from {} (${}/h)", name,
+          pool.pool().getMetadata().getName(), claim.podUids().size(), owners(claim.podUids(), pods), claim.requests().amounts(),
+          claim.options().size(), cheapest.name(), String.format("%.4f", cheapest.cheapestPrice(claim.requirements())));
       for (String uid : claim.podUids()) {
         Pod pod = pods.get(uid);
         if (pod != null) {

@@ -47,6 +47,14 @@ public final class Snapshot {
   public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool) {
     List<SimNode> out = new ArrayList<>();
     Map<String, Map<String, String>> nodeLabels = new HashMap<>();
+    // Pods nominated to a node but not bound yet hold room there (kube-scheduler reserves it for them).
+    Map<String, Resources> nominated = new HashMap<>();
+    for (Pod p : caches.pods()) {
+      String target = p.getStatus() == null ? null : p.getStatus().getNominatedNodeName();
+      if (target != null && !target.isEmpty() && (p.getSpec() == null || p.getSpec().getNodeName() == null) && live(p)) {
+        nominated.merge(target, Resources.requestsOf(p), Resources::plus);
+      }
+    }
     Set<String> claimsWithNodes = new HashSet<>();
     for (Node node : caches.nodes()) {
       String name = node.getMetadata().getName();
@@ -76,7 +84,8 @@ public final class Snapshot {
           hostPorts(p, ports);
         }
       }
-      out.add(SimNode.node(name, labels, taints, allocatable, caches.view().requested(name), ports));
+      out.add(SimNode.node(name, labels, taints, allocatable, caches.view().requested(name).plus(nominated.getOrDefault(name, Resources.NONE)),
+          ports));
     }
     for (NodeClaim claim : caches.nodeClaims()) {
       String name = claim.getMetadata().getName();
@@ -99,6 +108,11 @@ public final class Snapshot {
     List<Scheduler.Placed> placed = new ArrayList<>();
     for (Pod p : caches.pods()) {
       String node = p.getSpec() == null ? null : p.getSpec().getNodeName();
+      if (node == null && p.getStatus() != null && p.getStatus().getNominatedNodeName() != null
+          && !p.getStatus().getNominatedNodeName().isEmpty()) {
+        // Nominated and about to bind: count it where it is going, or spread would look uneven meanwhile.
+        node = p.getStatus().getNominatedNodeName();
+      }
       if (node == null || !live(p)) {
         continue;
       }
