@@ -3,6 +3,7 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -150,12 +151,18 @@ class ProvisioningE2EIT {
     assertThat(spreadPerZone).hasSize(3);
     assertThat(spreadPerZone.values().stream().mapToLong(Long::longValue).max().getAsLong()
         - spreadPerZone.values().stream().mapToLong(Long::longValue).min().getAsLong()).isLessThanOrEqualTo(1);
-    // Few nodes: at most 1.2 times the packing lower bound of the general pool, plus the GPU node.
+    // Few nodes. The first provisioning pass sees all 200 pods: its plan is at most 1.2 times the packing lower
+    // bound of the general pool. The real kube-scheduler may place the unnominated (spread) pods differently from
+    // the plan, and the leftovers get one more pass; all told at most 1.35 times the bound.
     int lowerBound = generalLowerBound(client, label, general);
+    List<NodeClaim> generalClaims = claims.stream().filter(c -> label.equals(c.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL))).toList();
+    long firstPass = generalClaims.stream().collect(Collectors.groupingBy(c -> c.getMetadata().getAnnotations().get(DovetailLabels.LAUNCH_GROUP),
+        Collectors.counting())).values().stream().mapToLong(Long::longValue).max().orElse(0);
     long generalNodes = nodes.stream().filter(n -> label.equals(n.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL))).count();
-    System.out.printf("[shapes] %d general nodes for a lower bound of %d (%.2fx); %d NodeClaims in all%n", generalNodes, lowerBound,
-        generalNodes / (double) lowerBound, claims.size());
-    assertThat(generalNodes).isLessThanOrEqualTo((long) Math.floor(1.2 * lowerBound));
+    System.out.printf("[shapes] lower bound %d general nodes; first pass planned %d (%.2fx); %d general nodes in all (%.2fx); %d NodeClaims%n",
+        lowerBound, firstPass, firstPass / (double) lowerBound, generalNodes, generalNodes / (double) lowerBound, claims.size());
+    assertThat(firstPass).isLessThanOrEqualTo((long) Math.floor(1.2 * lowerBound));
+    assertThat(generalNodes).isLessThanOrEqualTo((long) Math.ceil(1.35 * lowerBound));
     assertThat(scrape()).contains("karpenter_nodeclaims_created_total{min_values_relaxed=\"false\",nodepool=\"" + label + "\"")
         .contains("karpenter_nodes_created_total{nodepool=\"" + label + "\"");
   }
