@@ -25,3 +25,20 @@ die()  { printf '\033[1;31m[dovetail] error:\033[0m %s\n' "$*" >&2; exit 1; }
 need() { # need <command> <why>
   command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed; it is needed to $2."
 }
+
+# build_jars <module>...: the shaded jars (<module>/target/dovetail-<module>.jar), rebuilt only when a
+# source file or pom is newer than the jar.
+build_jars() {
+  local stale=() m jar
+  for m in "$@"; do
+    jar="$DOVETAIL_REPO/$m/target/dovetail-$m.jar"
+    if [ ! -f "$jar" ] || [ -n "$(cd "$DOVETAIL_REPO" && find pom.xml api runtime state "$m" -path '*/target' -prune -o \
+        -type f \( -path '*/src/main/*' -o -name 'pom.xml' \) -newer "$jar" -print -quit)" ]; then
+      stale+=("$m")
+    fi
+  done
+  [ ${#stale[@]} -eq 0 ] && return 0
+  log "building ${stale[*]} (Maven; the first build downloads dependencies)"
+  (cd "$DOVETAIL_REPO" && ./mvnw -B -q -ntp package -DskipTests -pl "$(IFS=,; echo "${stale[*]}")" -am) \
+    || die "the build failed (run ./mvnw package -DskipTests to see why)"
+}

@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,8 +38,7 @@ public final class SimulationBench {
     int[] sizes = args.length > 0 ? Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1000, 10000, 50000};
     List<InstanceOption> options = InstanceOptions.from(Catalog.bundled(), Set.of(), OptionalInt.empty(), (t, o) -> false);
     List<ClaimTemplate> pools = pools(options);
-    System.out.printf("Provisioning simulation on %d cores, Java %s, max heap %d MiB, %s; %d instance types, %d NodePools%n%n",
-        Runtime.getRuntime().availableProcessors(), Runtime.version(), Runtime.getRuntime().maxMemory() >> 20, ZonedDateTime.now(),
+    System.out.printf("Provisioning simulation on %s; %d instance types, %d NodePools%n%n", dev.dovetail.testkit.BenchReport.machine(),
         options.size(), pools.size());
     // Warm the JIT once, so the smallest size is not measured mostly compiling.
     new Scheduler(List.of(), pools, List.of(), 60).solve(pods(5000));

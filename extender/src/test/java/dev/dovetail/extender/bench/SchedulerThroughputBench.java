@@ -1,5 +1,7 @@
 package dev.dovetail.extender.bench;
 
+import dev.dovetail.testkit.BenchReport;
+
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.harness.v1.Distribution;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;

@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.controller;
 
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -171,7 +172,12 @@ public final class Controller<K> implements AutoCloseable {
       int n = failures.merge(key, 1, Integer::sum);
       Duration backoff = backoff(n);
       Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-      LOG.warn("{}: reconciling {} failed (attempt {}), retrying in {} ms: {}", name, key, n, backoff.toMillis(), cause.toString());
+      if (cause instanceof KubernetesClientException k && k.getCode() == 409) {
+        // A write raced another writer or went out from a cache a little behind: routine, the retry reads anew.
+        LOG.debug("{}: reconciling {} hit a conflict (attempt {}), retrying in {} ms", name, key, n, backoff.toMillis());
+      } else {
+        LOG.warn("{}: reconciling {} failed (attempt {}), retrying in {} ms: {}", name, key, n, backoff.toMillis(), cause.toString());
+      }
       enqueueAfter(key, backoff);
     } else {
       succeeded.increment();

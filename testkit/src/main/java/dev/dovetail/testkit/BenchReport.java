@@ -1,4 +1,4 @@
-package dev.dovetail.extender.bench;
+package dev.dovetail.testkit;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -9,18 +9,18 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 
 /** Small helpers for benchmark harnesses: percentiles and the machine line every report starts with. */
-final class BenchReport {
+public final class BenchReport {
   private BenchReport() {
   }
 
-  static double percentileMicros(long[] nanos, double p) {
+  public static double percentileMicros(long[] nanos, double p) {
     long[] sorted = nanos.clone();
     Arrays.sort(sorted);
     int i = (int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100.0 * sorted.length) - 1));
     return sorted[i] / 1000.0;
   }
 
-  static String machine() {
+  public static String machine() {
     String cpu = "unknown CPU";
     try {
       cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
