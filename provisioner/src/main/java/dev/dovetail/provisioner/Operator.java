@@ -180,6 +180,7 @@ public final class Operator implements AutoCloseable {
     Lifecycle lifecycle = new Lifecycle(client, caches, cloud, events, metrics, clock, batcher::trigger, termination, settings.registrationTtl(),
         settings.launchGroupWait(), nominations);
     claims = new Controller<>("nodeclaim.lifecycle", lifecycle::reconcile, settings.concurrency(), registry);
+    lifecycle.onGroupReleased(claims::enqueue);
     pools = new Controller<>("nodepool.status", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
     classes = new Controller<>("ec2nodeclass.status", new NodeClassController(client, caches, cloud, events)::reconcile, 2, registry);
     running.addAll(List.of(claims, pools, classes));
@@ -233,15 +234,19 @@ public final class Operator implements AutoCloseable {
 
   private void provisionLoop(Provisioner provisioner) {
     long lastRun = 0;
+    long recheckAt = Long.MAX_VALUE;
     while (leading.get() && !Thread.currentThread().isInterrupted()) {
       try {
         long triggers = batcher.await(Duration.ofSeconds(1));
         boolean periodic = System.nanoTime() - lastRun > TimeUnit.SECONDS.toNanos(30);
-        if (triggers == 0 && !periodic) {
+        if (triggers == 0 && !periodic && System.nanoTime() < recheckAt) {
           continue;
         }
         lastRun = System.nanoTime();
-        lastOutcome.set(provisioner.provision());
+        Provisioner.Outcome outcome = provisioner.provision();
+        lastOutcome.set(outcome);
+        // Pods left to the scheduler for a moment are looked at again once that moment is over.
+        recheckAt = outcome.inTransit() > 0 ? System.nanoTime() + Provisioner.PLACEMENT_GRACE.toNanos() : Long.MAX_VALUE;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.dovetail.api.distribution;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
@@ -19,8 +20,11 @@ import java.util.Set;
  * @param owner the controlling owner reference, if any
  * @param mirror a static pod's mirror (kubelet-managed)
  * @param capacityTypePinned the pod itself selects a capacity type (node selector or required affinity)
+ * @param plannedNodes the nodes the provisioner launched for this pod's workload, with how many of its replicas
+ *     each ({@link DovetailLabels#PLANNED_NODES}): a placement hint the extender's prioritize follows
  */
-public record PodFacts(String namespace, String name, String uid, Optional<Owner> owner, boolean mirror, boolean capacityTypePinned) {
+public record PodFacts(String namespace, String name, String uid, Optional<Owner> owner, boolean mirror, boolean capacityTypePinned,
+    Map<String, Integer> plannedNodes) {
 
   /** A controlling owner reference. */
   public record Owner(String kind, String name, String uid) {
@@ -32,6 +36,7 @@ public record PodFacts(String namespace, String name, String uid, Optional<Owner
   public PodFacts {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(name, "name");
+    plannedNodes = plannedNodes == null ? Map.of() : Map.copyOf(plannedNodes);
   }
 
   public static PodFacts of(Pod pod) {
@@ -41,7 +46,41 @@ public record PodFacts(String namespace, String name, String uid, Optional<Owner
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
     boolean mirror = annotations != null && annotations.containsKey(MIRROR_ANNOTATION);
     return new PodFacts(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), pod.getMetadata().getUid(), owner,
-        mirror, pinsCapacityType(pod));
+        mirror, pinsCapacityType(pod), plannedNodes(annotations == null ? null : annotations.get(DovetailLabels.PLANNED_NODES)));
+  }
+
+  /**
+   * The nodes and counts of a {@link DovetailLabels#PLANNED_NODES} annotation value ({@code a=3,b=1}; a
+   * node without a count counts 1; null, blank or malformed parts: ignored).
+   */
+  public static Map<String, Integer> plannedNodes(String annotation) {
+    if (annotation == null || annotation.isBlank()) {
+      return Map.of();
+    }
+    Map<String, Integer> out = new java.util.HashMap<>();
+    for (String part : annotation.split(",")) {
+      int eq = part.indexOf('=');
+      String node = (eq < 0 ? part : part.substring(0, eq)).trim();
+      if (node.isEmpty()) {
+        continue;
+      }
+      try {
+        int count = eq < 0 ? 1 : Integer.parseInt(part.substring(eq + 1).trim());
+        if (count > 0) {
+          out.merge(node, count, Integer::sum);
+        }
+      } catch (NumberFormatException e) {
+        // a hand-edited value: skip the part
+      }
+    }
+    return out;
+  }
+
+  /** The annotation value for these nodes and counts, in the order given. */
+  public static String plannedNodesAnnotation(Map<String, Integer> nodes) {
+    StringBuilder out = new StringBuilder();
+    nodes.forEach((node, count) -> out.append(out.length() == 0 ? "" : ",").append(node).append('=').append(count));
+    return out.toString();
   }
 
   /** True when the pod's node selector or required node affinity names a capacity-type label. */

@@ -16,6 +16,9 @@ import java.util.function.Function;
  * in a lower interruption bucket, score higher. Nodes without facts (null) score 0.
  */
 final class Scoring {
+  /** The highest score the extender protocol allows (kube-scheduler's MaxExtenderPriority). */
+  static final int MAX_SCORE = 10;
+
   private Scoring() {
   }
 
@@ -91,6 +94,6 @@ final class Scoring {
   }
 
   private static int toScore(double raw) {
-    return (int) Math.round(Math.max(0, Math.min(1, raw)) * 10);
+    return (int) Math.round(Math.max(0, Math.min(1, raw)) * MAX_SCORE);
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.distribution.PodFacts;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Streams kube-scheduler's {@code ExtenderArgs} out of the request body, reading only what decisions
@@ -172,6 +174,7 @@ public final class ExtenderArgsParser {
     String namespace = null;
     String uid = null;
     boolean mirror = false;
+    Map<String, Integer> plannedNodes = Map.of();
     Optional<PodFacts.Owner> owner = Optional.empty();
     boolean pinned = false;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -185,7 +188,11 @@ public final class ExtenderArgsParser {
             case "name" -> name = string(p, "Pod.metadata.name");
             case "namespace" -> namespace = string(p, "Pod.metadata.namespace");
             case "uid" -> uid = string(p, "Pod.metadata.uid");
-            case "annotations" -> mirror = stringMap(p, "Pod.metadata.annotations").containsKey(PodFacts.MIRROR_ANNOTATION);
+            case "annotations" -> {
+              Map<String, String> annotations = stringMap(p, "Pod.metadata.annotations");
+              mirror = annotations.containsKey(PodFacts.MIRROR_ANNOTATION);
+              plannedNodes = PodFacts.plannedNodes(annotations.get(DovetailLabels.PLANNED_NODES));
+            }
             case "ownerReferences" -> owner = controller(p);
             default -> p.skipChildren();
           }
@@ -207,7 +214,8 @@ public final class ExtenderArgsParser {
     if (name == null || name.isEmpty()) {
       throw new BadRequest("Pod.metadata.name is missing");
     }
-    return new PodFacts(namespace == null || namespace.isEmpty() ? "default" : namespace, name, uid == null ? "" : uid, owner, mirror, pinned);
+    return new PodFacts(namespace == null || namespace.isEmpty() ? "default" : namespace, name, uid == null ? "" : uid, owner, mirror, pinned,
+        plannedNodes);
   }
 
   private static Optional<PodFacts.Owner> controller(JsonParser p) throws IOException {

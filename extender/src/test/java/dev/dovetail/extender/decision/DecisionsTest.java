@@ -186,6 +186,42 @@ class DecisionsTest {
     assertThat(new ArrayList<>(scores.stream().map(HostPriority::host).toList())).containsExactly(NODES);
   }
 
+  /** A request whose pod carries the provisioner's planned-node hint. */
+  private static ExtenderArgs plannedFor(String namespace, String uid, String planned, String... nodes) {
+    String body = new String(Requests.nodeCache(namespace, "web-1-" + uid, uid, "web-1", nodes), java.nio.charset.StandardCharsets.UTF_8)
+        .replace("\"uid\":\"" + uid + "\",", "\"uid\":\"" + uid + "\",\"annotations\":{\"" + dev.dovetail.api.DovetailLabels.PLANNED_NODES
+            + "\":\"" + planned + "\"},");
+    return ExtenderArgsParser.parse(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void thePlannedNodeRanksFirstWhenFeasible() {
+    // Without a plan, the rule's strategy does not single out spot-b; with one, the plan wins.
+    assertThat(decisions.prioritize(request("shop", "o", "spot-a", "spot-b", "spot-c")).priorities())
+        .filteredOn(h -> !h.host().equals("spot-b")).extracting(HostPriority::score).isNotEqualTo(List.of(0, 0));
+    ExtenderArgs args = plannedFor("shop", "p", "spot-b=2,gone=3", "spot-a", "spot-b", "spot-c");
+    assertThat(args.pod().plannedNodes()).containsOnly(Map.entry("spot-b", 2), Map.entry("gone", 3));
+    List<HostPriority> governed = decisions.prioritize(args).priorities();
+    assertThat(governed).filteredOn(h -> h.host().equals("spot-b")).extracting(HostPriority::score).containsExactly(10);
+    assertThat(governed).filteredOn(h -> !h.host().equals("spot-b")).extracting(HostPriority::score).containsOnly(0);
+    // Several planned nodes (the workload's replicas were planned over them) rank by how many each was planned for.
+    assertThat(decisions.prioritize(plannedFor("shop", "r", "spot-a=15,spot-c=1", "spot-a", "spot-b", "spot-c")).priorities())
+        .extracting(HostPriority::score).containsExactly(10, 0, 1);
+    assertThat(decisions.prioritize(plannedFor("shop", "s", "spot-a=4,spot-c=2", "spot-a", "spot-b", "spot-c")).priorities())
+        .extracting(HostPriority::score).containsExactly(10, 0, 5);
+    // A pod no rule governs (exempt namespace) follows the plan too.
+    List<HostPriority> exempt = decisions.prioritize(plannedFor("kube-system", "q", "od-a=1", "od-a", "od-b")).priorities();
+    assertThat(exempt).extracting(HostPriority::host, HostPriority::score)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("od-a", 10), org.assertj.core.groups.Tuple.tuple("od-b", 0));
+  }
+
+  @Test
+  void aPlannedNodeThatIsNotFeasibleChangesNothing() {
+    List<HostPriority> unplanned = decisions.prioritize(request("shop", "u", "spot-a", "spot-b", "spot-c")).priorities();
+    List<HostPriority> planned = decisions.prioritize(plannedFor("shop", "v", "gone", "spot-a", "spot-b", "spot-c")).priorities();
+    assertThat(planned).isEqualTo(unplanned);
+  }
+
   @Test
   void inFlightEntriesExpire() {
     decisions.filter(request("shop", "x", NODES));

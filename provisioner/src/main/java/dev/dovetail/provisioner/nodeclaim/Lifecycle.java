@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner.nodeclaim;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -24,6 +25,7 @@ import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Clock;
 import java.time.Duration;
@@ -71,6 +73,7 @@ public final class Lifecycle {
   private final Duration registrationTtl;
   private final Duration launchGroupWait;
   private final Nominations nominations;
+  private volatile java.util.function.Consumer<String> groupReleased = c -> { };
   private final Writer writer;
 
   /**
@@ -243,6 +246,11 @@ public final class Lifecycle {
     Node n = node.get();
     String nodeName = n.getMetadata().getName();
     nominate(claim, nodeName);
+    String group = claim.getMetadata().getAnnotations() == null ? null : claim.getMetadata().getAnnotations().get(DovetailLabels.LAUNCH_GROUP);
+    if (!nominations.groupNominated(group) && age(claim).compareTo(launchGroupWait) < 0) {
+      LOG.debug("NodeClaim {} holds its node back until the pods of its launch group are nominated", claim.getMetadata().getName());
+      return Result.requeue(Duration.ofMillis(50));
+    }
     syncNode(claim, n);
     NodeClaimStatus before = claim.getStatus();
     List<Condition> conditions = Conditions.set(before.conditions(), "Registered", Condition.Status.True, "Registered", "", generation(claim),
@@ -260,27 +268,84 @@ public final class Lifecycle {
 
   /**
    * Points the pods planned for this claim at its node before the node takes pods: kube-scheduler
-   * then tries that node first for them and keeps their room there while placing others.
+   * then tries that node first for them and keeps their room there while placing others. Pods under
+   * topology spread get the planned-node hint the extender ranks by instead (see {@link Nominations.PodRef}).
    */
   private void nominate(NodeClaim claim, String nodeName) {
     int nominated = 0;
-    for (Nominations.PodRef ref : nominations.take(claim.getMetadata().getName())) {
+    for (Nominations.Guidance guidance : nominations.take(claim.getMetadata().getName())) {
+      Nominations.PodRef ref = guidance.pod();
       Optional<Pod> pod = caches.pod(ref.namespace(), ref.name());
       if (pod.isEmpty() || !ref.uid().equals(pod.get().getMetadata().getUid()) || pod.get().getMetadata().getDeletionTimestamp() != null
           || (pod.get().getSpec() != null && pod.get().getSpec().getNodeName() != null)) {
         continue;
       }
       try {
-        client.pods().inNamespace(ref.namespace()).withName(ref.name()).subresource("status")
-            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"nominatedNodeName\":\"" + nodeName + "\"}}");
+        // The hint first: changing the pod's metadata sends it back to the scheduling queue, where an attempt
+        // before the node is released would clear a nomination already made.
+        String planned = PodFacts.plannedNodesAnnotation(plannedNodes(guidance.plannedClaims(), claim.getMetadata().getName(), nodeName));
+        client.pods().inNamespace(ref.namespace()).withName(ref.name()).patch(PatchContext.of(PatchType.JSON_MERGE),
+            Serialization.asJson(Map.of("metadata", Map.of("annotations", Map.of(DovetailLabels.PLANNED_NODES, planned)))));
+        if (!ref.spread()) {
+          client.pods().inNamespace(ref.namespace()).withName(ref.name()).subresource("status")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"nominatedNodeName\":\"" + nodeName + "\"}}");
+        }
+        nominations.podReleased(ref.uid(), System.nanoTime());
         nominated++;
       } catch (KubernetesClientException e) {
         LOG.debug("pod {}/{} not nominated to {}: {}", ref.namespace(), ref.name(), nodeName, e.getMessage());
       }
     }
+    Set<String> released = nominations.nominated(claim.getMetadata().getName());
+    // The last claim of a launch group to have its pods nominated wakes the others at once, so the
+    // group's nodes are untainted within moments of each other.
+    released.forEach(c -> groupReleased.accept(c));
     if (nominated > 0) {
       LOG.debug("nominated {} pods to node {} of NodeClaim {}", nominated, nodeName, claim.getMetadata().getName());
     }
+  }
+
+  /** Where the claims of a launch group go when it is released (the lifecycle controller's queue). */
+  public void onGroupReleased(java.util.function.Consumer<String> requeue) {
+    this.groupReleased = requeue;
+  }
+
+  /** Nominates again the claim's planned pods that are still pending and lost their nomination. */
+  private void renominate(NodeClaim claim, String nodeName) {
+    int again = 0;
+    for (Nominations.PodRef ref : nominations.takeReleased(claim.getMetadata().getName())) {
+      Optional<Pod> pod = caches.pod(ref.namespace(), ref.name());
+      if (pod.isEmpty() || !ref.uid().equals(pod.get().getMetadata().getUid()) || pod.get().getSpec().getNodeName() != null
+          || pod.get().getMetadata().getDeletionTimestamp() != null
+          || (pod.get().getStatus() != null && pod.get().getStatus().getNominatedNodeName() != null
+              && !pod.get().getStatus().getNominatedNodeName().isEmpty())) {
+        continue;
+      }
+      try {
+        client.pods().inNamespace(ref.namespace()).withName(ref.name()).subresource("status")
+            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"nominatedNodeName\":\"" + nodeName + "\"}}");
+        again++;
+      } catch (KubernetesClientException e) {
+        LOG.debug("pod {}/{} not nominated again to {}: {}", ref.namespace(), ref.name(), nodeName, e.getMessage());
+      }
+    }
+    if (again > 0) {
+      LOG.debug("nominated {} pods again to node {} of NodeClaim {}", again, nodeName, claim.getMetadata().getName());
+    }
+  }
+
+  /** The nodes of the given claims (this one's is known; the others' through their provider IDs), with the counts. */
+  private Map<String, Integer> plannedNodes(Map<String, Integer> claims, String self, String selfNode) {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    claims.forEach((name, count) -> {
+      if (name.equals(self)) {
+        out.put(selfNode, count);
+      } else {
+        caches.nodeClaim(name).map(NodeClaim::getStatus).map(NodeClaimStatus::providerID).flatMap(caches::nodeByProviderId)
+            .ifPresent(n -> out.put(n.getMetadata().getName(), count));
+      }
+    });
+    return out;
   }
 
   /**
@@ -371,6 +436,7 @@ public final class Lifecycle {
       }
       return Result.requeue(Duration.ofSeconds(30));  // node and pod events requeue sooner
     }
+    renominate(claim, node.getMetadata().getName());
     patchMetadata(Node.class, node.getMetadata().getName(), Map.of("labels", Map.of(WellKnownLabels.INITIALIZED, "true")));
     List<Condition> conditions = Conditions.set(claim.getStatus().conditions(), "Initialized", Condition.Status.True, "Initialized", "",
         generation(claim), clock.instant());

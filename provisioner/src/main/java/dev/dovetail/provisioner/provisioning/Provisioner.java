@@ -81,11 +81,18 @@ public final class Provisioner {
 
   /** What a pass did. */
   public record Outcome(int pendingPods, int onExistingCapacity, List<String> createdClaims, Map<String, String> unschedulable,
-      Map<String, String> poolsNotReady, Duration simulation) {
+      Map<String, String> poolsNotReady, Duration simulation, int inTransit) {
     public static Outcome notSynced() {
-      return new Outcome(0, 0, List.of(), Map.of(), Map.of(), Duration.ZERO);
+      return new Outcome(0, 0, List.of(), Map.of(), Map.of(), Duration.ZERO, 0);
     }
   }
+
+  /**
+   * How long a pending pod whose planned node was just released is left to kube-scheduler before it
+   * counts as pending again: in that time it is in transit (queued, backing off after an attempt made
+   * while the launch group was being released), and simulating it would launch a node it never uses.
+   */
+  public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(10);
 
   public Outcome provision() {
     if (!caches.synced()) {
@@ -97,13 +104,20 @@ public final class Provisioner {
     Map<String, ClaimTemplate> byPool = new HashMap<>();
     pools.forEach(p -> byPool.put(p.pool().getMetadata().getName(), p.template()));
     Snapshot.Capacity capacity = Snapshot.of(caches, byPool);
+    long now = System.nanoTime();
+    int[] inTransit = {0};
     List<Pod> pending = caches.pods().stream().filter(p -> PendingPods.provisionable(p, schedulerNames))
+        .filter(p -> {
+          boolean transit = nominations.inTransit(p.getMetadata().getUid(), now, PLACEMENT_GRACE);
+          inTransit[0] += transit ? 1 : 0;
+          return !transit;
+        })
         .sorted(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()))
         .toList();
     lastPending.set(pending.size());
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
-      return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO);
+      return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO, inTransit[0]);
     }
     long start = System.nanoTime();
     Map<String, Pod> byUid = new HashMap<>();
@@ -154,9 +168,10 @@ public final class Provisioner {
       LOG.info("pods that fit nowhere: {}", unschedulable.entrySet().stream().limit(3)
           .map(e -> podName(byUid.get(e.getKey())) + ": " + e.getValue()).toList());
     }
-    LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms)",
-        pending.size(), solution.onExistingNodes().size(), created.size(), unschedulable.size(), simulated.toMillis());
-    return new Outcome(pending.size(), solution.onExistingNodes().size(), created, unschedulable, poolsNotReady, simulated);
+    LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms); "
+        + "{} more in transit to nodes just released", pending.size(), solution.onExistingNodes().size(), created.size(), unschedulable.size(),
+        simulated.toMillis(), inTransit[0]);
+    return new Outcome(pending.size(), solution.onExistingNodes().size(), created, unschedulable, poolsNotReady, simulated, inTransit[0]);
   }
 
   /** Which workloads a claim's pods belong to, for the log: "web x12, api x3". */
@@ -269,13 +284,14 @@ public final class Provisioner {
       List<Nominations.PodRef> planned = new ArrayList<>();
       for (String uid : claim.podUids()) {
         Pod pod = pods.get(uid);
-        // Not pods under topology spread: kube-scheduler counts a node's other nominees against the
-        // skew when it tries the nominated node, so co-nominated replicas would reject each other.
-        if (pod != null && !spreading.contains(uid)) {
-          planned.add(new Nominations.PodRef(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), uid));
+        if (pod != null) {
+          String workload = pod.getMetadata().getOwnerReferences() == null ? uid : pod.getMetadata().getOwnerReferences().stream()
+              .filter(r -> Boolean.TRUE.equals(r.getController())).map(r -> r.getUid()).findFirst().orElse(uid);
+          planned.add(new Nominations.PodRef(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), uid, workload,
+              spreading.contains(uid)));
         }
       }
-      nominations.plan(name, planned);
+      nominations.plan(name, group, planned);
       metrics.nodeClaimCreated("provisioning", pool.pool().getMetadata().getName());
       InstanceOption cheapest = claim.cheapest();
       LOG.info("created NodeClaim {} from NodePool {} for {} pods ({}): requests {}, {} instance types from {} (${}/h)", name,
