@@ -92,7 +92,7 @@ public final class Provisioner {
    * counts as pending again: in that time it is in transit (queued, backing off after an attempt made
    * while the launch group was being released), and simulating it would launch a node it never uses.
    */
-  public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(10);
+  public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(5);
 
   public Outcome provision() {
     if (!caches.synced()) {
