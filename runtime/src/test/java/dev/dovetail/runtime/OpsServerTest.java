@@ -110,4 +110,22 @@ class OpsServerTest {
     assertThat(get(port, "/metrics").statusCode()).isEqualTo(200);
     assertThat(get(port, "/readyz").statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void renamesRestoreMetricNamesThePrometheusClientWillNotRegister() {
+    String scrape = String.join("\n",
+        "# HELP karpenter_nodeclaims_creations_total Number of nodeclaims created in total by Karpenter.",
+        "# TYPE karpenter_nodeclaims_creations_total counter",
+        "karpenter_nodeclaims_creations_total{nodepool=\"general\"} 3.0",
+        "karpenter_nodeclaims_creations_totally_different 1.0",
+        "# EOF");
+    String renamed = OpsServer.rename(scrape, java.util.Map.of("karpenter_nodeclaims_creations_total", "karpenter_nodeclaims_created_total"));
+    assertThat(renamed.split("\n")).containsExactly(
+        "# HELP karpenter_nodeclaims_created_total Number of nodeclaims created in total by Karpenter.",
+        "# TYPE karpenter_nodeclaims_created_total counter",
+        "karpenter_nodeclaims_created_total{nodepool=\"general\"} 3.0",
+        "karpenter_nodeclaims_creations_totally_different 1.0",
+        "# EOF");
+    assertThat(OpsServer.rename(scrape, java.util.Map.of())).isSameAs(scrape);
+  }
 }

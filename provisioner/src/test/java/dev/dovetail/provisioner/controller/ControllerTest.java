@@ -1,0 +1,123 @@
+package dev.dovetail.provisioner.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dovetail.provisioner.controller.Controller.Result;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ControllerTest {
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+
+  private int runs(String key) {
+    return runs.computeIfAbsent(key, k -> new AtomicInteger()).get();
+  }
+
+  @Test
+  void aKeyQueuedManyTimesWhileWaitingIsReconciledOnce() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    try (Controller<String> c = new Controller<String>("t", key -> {
+      runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      if (key.equals("blocker")) {
+        try {
+          release.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return Result.done();
+    }, 1, registry).start()) {
+      c.enqueue("blocker");
+      await().atMost(Duration.ofSeconds(5)).until(() -> runs("blocker") == 1);
+      for (int i = 0; i < 5; i++) {
+        c.enqueue("b");
+      }
+      assertThat(c.depth()).isEqualTo(1);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(5)).until(() -> runs("b") == 1);
+      Thread.sleep(200);
+      assertThat(runs("b")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aKeyChangedDuringItsReconcileIsReconciledAgainButNeverTwiceAtOnce() throws Exception {
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger concurrent = new AtomicInteger();
+    AtomicInteger mostConcurrent = new AtomicInteger();
+    try (Controller<String> c = new Controller<String>("t", key -> {
+      mostConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+      int run = runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      if (run == 1) {
+        inside.countDown();
+        try {
+          release.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      concurrent.decrementAndGet();
+      return Result.done();
+    }, 4, registry).start()) {
+      c.enqueue("a");
+      assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+      c.enqueue("a");
+      c.enqueue("a");
+      Thread.sleep(100);
+      assertThat(runs("a")).as("not while the first run is in progress").isEqualTo(1);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(5)).until(() -> runs("a") == 2);
+      Thread.sleep(200);
+      assertThat(runs("a")).isEqualTo(2);
+      assertThat(mostConcurrent.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void failuresAreRetriedWithBackoffAndCounted() throws Exception {
+    try (Controller<String> c = new Controller<String>("t", key -> {
+      int run = runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      return run <= 2 ? CompletableFuture.failedFuture(new IllegalStateException("boom " + run)) : Result.done();
+    }, 2, registry).start()) {
+      long t0 = System.nanoTime();
+      c.enqueue("k");
+      await().atMost(Duration.ofSeconds(5)).until(() -> runs("k") == 3);
+      // Two backoffs: 100 ms, then 200 ms.
+      assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(300));
+      await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+        assertThat(registry.get("controller_runtime_reconcile").tag("controller", "t").tag("result", "error").counter().count()).isEqualTo(2);
+        assertThat(registry.get("controller_runtime_reconcile").tag("controller", "t").tag("result", "success").counter().count()).isEqualTo(1);
+      });
+    }
+  }
+
+  @Test
+  void aResultCanAskToComeBackLater() throws Exception {
+    try (Controller<String> c = new Controller<String>("t", key -> {
+      int run = runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      return run == 1 ? Result.requeue(Duration.ofMillis(50)) : Result.done();
+    }, 1, registry).start()) {
+      c.enqueue("k");
+      await().atMost(Duration.ofSeconds(5)).until(() -> runs("k") == 2);
+    }
+  }
+
+  @Test
+  void backoffDoublesFromATenthOfASecondUpToFiveMinutes() {
+    assertThat(Controller.backoff(1)).isEqualTo(Duration.ofMillis(100));
+    assertThat(Controller.backoff(2)).isEqualTo(Duration.ofMillis(200));
+    assertThat(Controller.backoff(5)).isEqualTo(Duration.ofMillis(1600));
+    assertThat(Controller.backoff(30)).isEqualTo(Duration.ofMinutes(5));
+    assertThat(Controller.backoff(10_000)).isEqualTo(Duration.ofMinutes(5));
+  }
+}
