@@ -11,10 +11,12 @@ import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.Lifecycle;
 import dev.dovetail.provisioner.nodeclaim.Termination;
+import dev.dovetail.provisioner.nodeclaim.Writer;
 import dev.dovetail.provisioner.nodeclass.NodeClassController;
 import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
 import dev.dovetail.provisioner.provisioning.Batcher;
@@ -184,6 +186,15 @@ public final class Operator implements AutoCloseable {
     pools = new Controller<>("nodepool.status", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
     classes = new Controller<>("ec2nodeclass.status", new NodeClassController(client, caches, cloud, events)::reconcile, 2, registry);
     running.addAll(List.of(claims, pools, classes));
+    RuleStatusReporter rules = new RuleStatusReporter(caches, new Writer(client), settings.exemptNamespaces(), clock);
+    java.util.concurrent.ScheduledFuture<?> ruleStatus = timer.scheduleWithFixedDelay(() -> {
+      try {
+        rules.report();
+      } catch (RuntimeException e) {
+        LOG.warn("reporting rule status failed: {}", e.toString());
+      }
+    }, 1, 10, TimeUnit.SECONDS);
+    running.add(() -> ruleStatus.cancel(false));
     // Wait for the caches: decisions on a partial picture would launch capacity that already exists.
     blocking.execute(() -> {
       while (!caches.synced() && !closed.get()) {

@@ -6,6 +6,10 @@ import static org.awaitility.Awaitility.await;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.harness.v1.Distribution;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleStatus;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
@@ -173,6 +177,59 @@ class ProvisioningE2EIT {
     assertThat(generalNodes).isLessThanOrEqualTo((long) Math.floor(1.2 * lowerBound) + 1);
     assertThat(scrape()).contains("karpenter_nodeclaims_created_total{min_values_relaxed=\"false\",nodepool=\"" + label + "\"")
         .contains("karpenter_nodes_created_total{nodepool=\"" + label + "\"");
+  }
+
+  @Test
+  void aNamespaceRuleSplitsTheReplicasItsNodesAreLaunchedForAndReportsThem(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("rule");
+    nodeClass(client, label);
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"))).create();
+    // 50/50 with one base on-demand replica: of 7 replicas, 1 + ceil(6 x 50%) = 4 on-demand, 3 spot.
+    WorkloadDistributionRule rule = rule(label, ns.name(), 50, 1);
+    client.resources(WorkloadDistributionRule.class).resource(rule).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "api", 7, "500m", "512Mi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(7).extracting(p -> p.getStatus().getPhase()).containsOnly("Running"));
+    Map<String, String> capacityOf = client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream()
+        .collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> n.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE)));
+    Map<String, Long> split = client.pods().inNamespace(ns.name()).list().getItems().stream()
+        .collect(Collectors.groupingBy(p -> capacityOf.get(p.getSpec().getNodeName()), Collectors.counting()));
+    assertThat(split).containsOnly(Map.entry("on-demand", 4L), Map.entry("spot", 3L));
+
+    // The rule reports what it governs; a second rule for the namespace is not in force and says why.
+    WorkloadDistributionRule duplicate = rule(label + "-dup", ns.name(), 100, 0);
+    client.resources(WorkloadDistributionRule.class).resource(duplicate).create();
+    await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+      WorkloadDistributionRuleStatus status = client.resources(WorkloadDistributionRule.class).withName(label).get().getStatus();
+      assertThat(status).isNotNull();
+      assertThat(status.workloads()).isEqualTo(1);
+      assertThat(status.replicas()).isEqualTo(new WorkloadDistributionRuleStatus.ReplicaCounts(3, 4, 0));
+      assertThat(status.conditions()).anySatisfy(c -> {
+        assertThat(c.type()).isEqualTo("Ready");
+        assertThat(c.status()).isEqualTo(dev.dovetail.api.common.Condition.Status.True);
+      });
+      WorkloadDistributionRuleStatus dup = client.resources(WorkloadDistributionRule.class).withName(label + "-dup").get().getStatus();
+      assertThat(dup).isNotNull();
+      assertThat(dup.conditions()).anySatisfy(c -> {
+        assertThat(c.status()).isEqualTo(dev.dovetail.api.common.Condition.Status.False);
+        assertThat(c.reason()).isEqualTo("Duplicate");
+        assertThat(c.message()).contains("rule " + label + " is older");
+      });
+    });
+    client.resources(WorkloadDistributionRule.class).withName(label).delete();
+    client.resources(WorkloadDistributionRule.class).withName(label + "-dup").delete();
+  }
+
+  private static WorkloadDistributionRule rule(String name, String namespace, int spot, int baseOnDemand) {
+    WorkloadDistributionRule rule = new WorkloadDistributionRule();
+    rule.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+    rule.setSpec(new WorkloadDistributionRuleSpec(namespace, new Distribution(spot, 100 - spot), "All", baseOnDemand,
+        WorkloadDistributionRuleSpec.Strategy.CostOptimized));
+    return rule;
   }
 
   /**

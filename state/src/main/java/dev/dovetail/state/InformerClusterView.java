@@ -115,6 +115,11 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     return pods;
   }
 
+  /** The WorkloadDistributionRule objects as listed (for status reporting): read only. */
+  public List<WorkloadDistributionRule> ruleObjects() {
+    return ruleInformer == null ? List.of() : ruleInformer.getStore().list();
+  }
+
   /** The node cache (without image lists): read only. */
   public SharedIndexInformer<Node> nodes() {
     return nodeInformer;
