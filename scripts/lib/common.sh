@@ -3,6 +3,7 @@
 
 DOVETAIL_K8S_VERSION="1.34.4"          # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
 DOVETAIL_KWOK_VERSION="v0.8.0"         # kwok, kwokctl
+DOVETAIL_AEMM_VERSION="v1.13.0"        # amazon-ec2-metadata-mock (IMDS for the interrupt listener's tests)
 
 DOVETAIL_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Caches live outside the repository and are keyed by version, so a fresh clone reuses them
@@ -16,7 +17,9 @@ case "$(uname -m)" in
 esac
 # The directory layout fabric8 kube-api-test expects: <dir>/k8s/<version>-<os>-<arch>/{etcd,kube-apiserver,kubectl}.
 DOVETAIL_BIN="$DOVETAIL_CACHE/k8s/${DOVETAIL_K8S_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}"
-export DOVETAIL_CACHE DOVETAIL_BIN
+# Test tools outside the control plane, each keyed by its own version.
+DOVETAIL_AEMM="$DOVETAIL_CACHE/tools/ec2-metadata-mock-${DOVETAIL_AEMM_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}/ec2-metadata-mock"
+export DOVETAIL_CACHE DOVETAIL_BIN DOVETAIL_AEMM
 
 log()  { printf '\033[1;34m[dovetail]\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33m[dovetail]\033[0m %s\n' "$*" >&2; }
