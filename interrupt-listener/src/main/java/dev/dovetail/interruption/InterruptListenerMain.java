@@ -5,7 +5,19 @@ import dev.dovetail.runtime.Launcher;
 import dev.dovetail.runtime.LogOptions;
 import dev.dovetail.runtime.OpsOptions;
 import dev.dovetail.runtime.VersionProvider;
+import dev.dovetail.interruption.imds.Imds;
+import dev.dovetail.interruption.imds.NoticeReader;
+import dev.dovetail.runtime.DurationConverter;
+import dev.dovetail.runtime.KubeOptions;
+import dev.dovetail.runtime.Readiness;
+import dev.dovetail.runtime.Recorder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +41,29 @@ public final class InterruptListenerMain implements Callable<Integer> {
       description = "Base URL of the instance metadata service. Default: ${DEFAULT-VALUE}.")
   URI imdsEndpoint;
 
+  @Option(names = "--poll-interval", defaultValue = "1s", converter = DurationConverter.class,
+      description = "How often IMDS is read (each poll is shifted by up to a quarter at random). Default: ${DEFAULT-VALUE}.")
+  Duration pollInterval;
+
+  @Option(names = "--rebalance-action", defaultValue = "taint",
+      description = "What a rebalance recommendation does: taint (NoSchedule), cordon (taint and cordon) or drain. Default: ${DEFAULT-VALUE}.")
+  Agent.RebalanceAction rebalanceAction;
+
+  @Option(names = "--drain-margin", defaultValue = "15s", converter = DurationConverter.class,
+      description = "The drain finishes this long before the instance-action or maintenance time. Default: ${DEFAULT-VALUE}.")
+  Duration drainMargin;
+
+  @Option(names = "--maintenance-lead", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Scheduled maintenance starting within this long cordons and drains the node. Default: ${DEFAULT-VALUE}.")
+  Duration maintenanceLead;
+
+  @Option(names = "--imds-token-ttl", defaultValue = "6h", converter = DurationConverter.class,
+      description = "Lifetime asked for each IMDSv2 session token (renewed at 80 %). Default: ${DEFAULT-VALUE}.")
+  Duration tokenTtl;
+
+  @Mixin
+  KubeOptions kube;
+
   @Mixin
   OpsOptions ops;
 
@@ -50,7 +85,23 @@ public final class InterruptListenerMain implements Callable<Integer> {
     if (imdsEndpoint.getScheme() == null || !imdsEndpoint.getScheme().startsWith("http")) {
       throw new ParameterException(spec.commandLine(), "--imds-endpoint must be an http(s) URL, not " + imdsEndpoint);
     }
-    return ComponentMain.run("interrupt-listener", InterruptListenerMain.class, logging, ops,
-        runtime -> "node " + nodeName + ", metadata service " + imdsEndpoint);
+    if (pollInterval.compareTo(Duration.ofMillis(200)) < 0 || pollInterval.compareTo(Duration.ofSeconds(10)) > 0) {
+      throw new ParameterException(spec.commandLine(), "--poll-interval must be between 200ms and 10s (a notice gives two minutes)");
+    }
+    return ComponentMain.run("interrupt-listener", InterruptListenerMain.class, logging, ops, runtime -> {
+      KubernetesClient client = runtime.closeOnShutdown(kube.client());
+      // Evictions refused by a PodDisruptionBudget (429) are answers to retry next round, not faults to retry here.
+      KubernetesClient evictions = runtime.closeOnShutdown(new KubernetesClientBuilder()
+          .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build());
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+      Clock clock = Clock.systemUTC();
+      NoticeReader reader = new NoticeReader(new Imds(http, imdsEndpoint, tokenTtl, Duration.ofSeconds(2), clock), clock);
+      Recorder events = runtime.closeOnShutdown(new Recorder(client, "dovetail-interrupt-listener", clock, nodeName, runtime.registry()));
+      Agent agent = runtime.closeOnShutdown(new Agent(reader, new NodeActions(client, nodeName), new Drainer(client, evictions, nodeName, clock),
+          events, new Agent.Settings(nodeName, pollInterval, rebalanceAction, drainMargin, maintenanceLead), runtime.registry(), clock));
+      runtime.ops().withReadiness(new Readiness("imds", agent::notReady));
+      agent.start();
+      return "node " + nodeName + ", metadata service " + imdsEndpoint + ", polling every " + pollInterval;
+    });
   }
 }

@@ -10,7 +10,7 @@ import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller;
-import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
@@ -108,7 +108,7 @@ public final class Operator implements AutoCloseable {
     this.metrics = new KarpenterMetrics(registry);
     this.evictions = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
         .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
-    this.events = new Recorder(client, clock, settings.leaderElection().identity(), registry);
+    this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
     this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
         caches::nodes);
   }

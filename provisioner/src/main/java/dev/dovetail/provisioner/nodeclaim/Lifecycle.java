@@ -13,7 +13,7 @@ import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller.Result;
-import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.provisioning.Nominations;
 import io.fabric8.kubernetes.api.model.Node;
@@ -55,7 +55,7 @@ import org.slf4j.MDC;
 public final class Lifecycle {
   private static final Logger LOG = LoggerFactory.getLogger(Lifecycle.class);
   public static final String UNREGISTERED_TAINT = "karpenter.sh/unregistered";
-  public static final String DISRUPTED_TAINT = "karpenter.sh/disrupted";
+  public static final String DISRUPTED_TAINT = WellKnownLabels.DISRUPTED_TAINT;
   public static final String DO_NOT_SYNC_TAINTS = WellKnownLabels.DO_NOT_SYNC_TAINTS;
   public static final Duration REGISTRATION_TTL = Duration.ofMinutes(15);
   public static final Duration LAUNCH_TTL = Duration.ofMinutes(5);

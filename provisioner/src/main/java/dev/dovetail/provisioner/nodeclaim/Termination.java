@@ -1,16 +1,16 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.scheduling.Tolerations;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller.Result;
-import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -179,33 +179,9 @@ public final class Termination {
         "spec", Map.of("taints", next)));
   }
 
-  /** Drain tiers, lowest first: non-critical non-DaemonSet, non-critical DaemonSet, critical, critical DaemonSet. */
-  static int tier(Pod pod) {
-    String priorityClass = pod.getSpec() == null ? null : pod.getSpec().getPriorityClassName();
-    boolean critical = "system-cluster-critical".equals(priorityClass) || "system-node-critical".equals(priorityClass);
-    boolean daemon = pod.getMetadata().getOwnerReferences() != null
-        && pod.getMetadata().getOwnerReferences().stream().anyMatch(r -> "DaemonSet".equals(r.getKind()) && Boolean.TRUE.equals(r.getController()));
-    return (critical ? 2 : 0) + (daemon ? 1 : 0);
-  }
-
-  /** Pods the drain waits for: not mirror pods, not finished, not tolerating the disrupted taint. */
-  static boolean drainable(Pod pod) {
-    var annotations = pod.getMetadata().getAnnotations();
-    if (annotations != null && annotations.containsKey("kubernetes.io/config.mirror")) {
-      return false;
-    }
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
-      return false;
-    }
-    Taint disrupted = new TaintBuilder().withKey(Lifecycle.DISRUPTED_TAINT).withEffect("NoSchedule").build();
-    return pod.getSpec() == null || pod.getSpec().getTolerations() == null
-        || pod.getSpec().getTolerations().stream().noneMatch(t -> Tolerations.tolerates(t, disrupted));
-  }
-
   /** Evicts what may go now; empty once nothing is left to wait for, else when to look again. */
   private Optional<Duration> drain(NodeClaim claim, Node node) {
-    List<Pod> remaining = caches.podsOn(node.getMetadata().getName()).stream().filter(Termination::drainable).toList();
+    List<Pod> remaining = caches.podsOn(node.getMetadata().getName()).stream().filter(Drain::drainable).toList();
     if (remaining.isEmpty()) {
       return Optional.empty();
     }
@@ -223,10 +199,10 @@ public final class Termination {
         }
       }
     }
-    int lowest = remaining.stream().mapToInt(Termination::tier).min().orElse(0);
+    int lowest = remaining.stream().mapToInt(Drain::tier).min().orElse(0);
     boolean blocked = false;
     for (Pod p : remaining) {
-      if (tier(p) != lowest || p.getMetadata().getDeletionTimestamp() != null) {
+      if (Drain.tier(p) != lowest || p.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
       blocked |= !evict(p);

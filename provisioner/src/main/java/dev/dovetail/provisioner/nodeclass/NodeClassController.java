@@ -8,7 +8,7 @@ import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller.Result;
 import dev.dovetail.provisioner.drift.Hashes;
-import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.nodeclaim.Writer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

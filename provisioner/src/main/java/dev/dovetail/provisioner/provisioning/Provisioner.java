@@ -16,7 +16,7 @@ import dev.dovetail.api.scheduling.SchedulingPod;
 import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.provisioner.events.Recorder;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.state.Governance;

@@ -19,6 +19,8 @@ public final class WellKnownLabels {
   public static final String NODEPOOL = "karpenter.sh/nodepool";
   public static final String CAPACITY_TYPE = "karpenter.sh/capacity-type";
   public static final String REGISTERED = "karpenter.sh/registered";
+  /** Taint (NoSchedule) on a node being disrupted: drained for termination or about to be reclaimed. */
+  public static final String DISRUPTED_TAINT = "karpenter.sh/disrupted";
   public static final String INITIALIZED = "karpenter.sh/initialized";
   public static final String DO_NOT_SYNC_TAINTS = "karpenter.sh/do-not-sync-taints";
 

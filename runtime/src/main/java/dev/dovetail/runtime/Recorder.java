@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.events;
+package dev.dovetail.runtime;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -21,24 +21,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Kubernetes Events for what users must see (pods nominated or not schedulable, NodeClaims launched,
- * registered, failing), written in the background so a slow API server never slows a controller. The
+ * registered, failing, nodes about to be reclaimed), written in the background so a slow API server never slows a controller. The
  * same event for the same object is written once per {@link #DEDUPE_WINDOW}, as Karpenter dedupes;
  * when the queue is full, events are dropped and counted rather than blocking.
  */
 public final class Recorder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Recorder.class);
   public static final Duration DEDUPE_WINDOW = Duration.ofMinutes(2);
-  public static final String COMPONENT = "dovetail-provisioner";
 
   private final KubernetesClient client;
+  private final String component;
   private final Clock clock;
   private final String host;
   private final Cache<String, Boolean> recent;
   private final ThreadPoolExecutor writer;
   private final Counter dropped;
 
-  public Recorder(KubernetesClient client, Clock clock, String host, MeterRegistry registry) {
+  /** @param component the events' source, e.g. {@code dovetail-provisioner} */
+  public Recorder(KubernetesClient client, String component, Clock clock, String host, MeterRegistry registry) {
     this.client = client;
+    this.component = component;
     this.clock = clock;
     this.host = host;
     this.recent = Caffeine.newBuilder().expireAfterWrite(DEDUPE_WINDOW).maximumSize(100_000).build();
@@ -83,8 +85,8 @@ public final class Recorder implements AutoCloseable {
             .withUid(object.getMetadata().getUid()).build())
         .withType(type).withReason(reason).withMessage(message.length() > 1024 ? message.substring(0, 1021) + "..." : message)
         .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
-        .withNewSource().withComponent(COMPONENT).withHost(host).endSource()
-        .withReportingComponent(COMPONENT).withReportingInstance(host)
+        .withNewSource().withComponent(component).withHost(host).endSource()
+        .withReportingComponent(component).withReportingInstance(host)
         .build();
     try {
       client.v1().events().inNamespace(namespace).resource(event).create();

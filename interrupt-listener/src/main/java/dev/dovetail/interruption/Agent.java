@@ -1,0 +1,228 @@
+package dev.dovetail.interruption;
+
+import dev.dovetail.interruption.imds.NoticeReader;
+import dev.dovetail.interruption.imds.NoticeReader.Observation;
+import dev.dovetail.interruption.imds.Notices;
+import dev.dovetail.runtime.Recorder;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-node loop: look at IMDS every {@code pollInterval} (with jitter, so a fleet of agents does not
+ * poll in step), and act once per notice. A spot interruption taints ({@code karpenter.sh/disrupted} and
+ * ours) and cordons the node at once, marks its NodeClaim for a replacement, and drains it before the
+ * instance-action time. A rebalance recommendation taints (and, as configured, cordons or drains).
+ * Scheduled maintenance cordons and drains ahead of its window. IMDS errors are logged and retried; the
+ * agent never stops over them, and readiness says whether IMDS answers.
+ */
+public final class Agent implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+  /** What a rebalance recommendation does to the node. */
+  public enum RebalanceAction { taint, cordon, drain }
+
+  public record Settings(String nodeName, Duration pollInterval, RebalanceAction rebalanceAction, Duration drainMargin,
+      Duration maintenanceLead) {
+  }
+
+  private final NoticeReader reader;
+  private final NodeActions node;
+  private final Drainer drainer;
+  private final Recorder events;
+  private final Settings settings;
+  private final Clock clock;
+  private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "interrupt-listener");
+    t.setDaemon(true);
+    return t;
+  });
+  private final ScheduledExecutorService drainLoop = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "drain");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Set<String> handled = new HashSet<>();
+  private final AtomicReference<Instant> lastAnswer = new AtomicReference<>(Instant.EPOCH);
+  private final AtomicReference<Optional<Instant>> drainDeadline = new AtomicReference<>(null);
+  private final MeterRegistry registry;
+  private final Timer noticeToTaint;
+  private final Timer drainDuration;
+  private volatile boolean closed;
+
+  public Agent(NoticeReader reader, NodeActions node, Drainer drainer, Recorder events, Settings settings, MeterRegistry registry, Clock clock) {
+    this.reader = reader;
+    this.node = node;
+    this.drainer = drainer;
+    this.events = events;
+    this.settings = settings;
+    this.clock = clock;
+    this.registry = registry;
+    this.noticeToTaint = Timer.builder("dovetail.interruption.action.duration").tag("action", "taint")
+        .description("From seeing a notice in IMDS to the node being tainted and cordoned").register(registry);
+    this.drainDuration = Timer.builder("dovetail.interruption.action.duration").tag("action", "drain")
+        .description("From seeing a notice in IMDS to the node being empty").register(registry);
+    Gauge.builder("dovetail.imds.reachable", this, a -> a.imdsReachable() ? 1 : 0).description("1 while IMDS answers").register(registry);
+  }
+
+  public Agent start() {
+    loop.schedule(this::poll, 0, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** IMDS answered within the last three polls. */
+  public boolean imdsReachable() {
+    return Duration.between(lastAnswer.get(), clock.instant()).compareTo(settings.pollInterval().multipliedBy(3).plusSeconds(2)) < 0;
+  }
+
+  private void poll() {
+    if (closed) {
+      return;
+    }
+    reader.observe().whenComplete((o, error) -> {
+      try {
+        if (error != null) {
+          LOG.warn("reading IMDS failed: {}", error.toString());
+        } else {
+          handle(o);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("acting on a notice failed (trying again next poll): {}", e.toString(), e);
+      } finally {
+        if (!closed) {
+          long base = settings.pollInterval().toMillis();
+          long jitter = ThreadLocalRandom.current().nextLong(-base / 4, base / 4 + 1);
+          loop.schedule(this::poll, Math.max(100, base + jitter), TimeUnit.MILLISECONDS);
+        }
+      }
+    });
+  }
+
+  void handle(Observation o) {
+    if (o.reachable()) {
+      lastAnswer.set(o.at());
+    }
+    if (!o.problems().isEmpty()) {
+      LOG.warn("IMDS: {}", String.join("; ", o.problems()));
+    }
+    o.spot().ifPresent(this::onSpotInterruption);
+    o.rebalance().ifPresent(this::onRebalance);
+    for (Notices.ScheduledEvent e : o.scheduled()) {
+      if (e.pending() && !e.notBefore().isAfter(clock.instant().plus(settings.maintenanceLead()))) {
+        onMaintenance(e);
+      }
+    }
+  }
+
+  private boolean first(String key, String messageType) {
+    if (!handled.add(key)) {
+      return false;
+    }
+    Counter.builder("karpenter.interruption.received.messages").tag("message_type", messageType)
+        .description("Count of interruption notices received, by type").register(registry).increment();
+    return true;
+  }
+
+  private void onSpotInterruption(Notices.SpotInterruption notice) {
+    if (!first("spot@" + notice.time(), "spot_interrupted")) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    node.taint(NodeActions.interruptionTaints(notice.action()), true);
+    noticeToTaint.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    LOG.info("spot interruption notice ({} at {}): node {} tainted and cordoned", notice.action(), notice.time(), settings.nodeName());
+    Optional<String> claim = node.markNodeClaim("spot-interruption@" + notice.time());
+    node.node().ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
+        + " at " + notice.time() + "; draining" + claim.map(c -> ", NodeClaim " + c + " marked for replacement").orElse("")));
+    startDrain(Optional.of(notice.time().minus(settings.drainMargin())), t0);
+  }
+
+  private void onRebalance(Notices.Rebalance notice) {
+    if (!first("rebalance@" + notice.noticeTime(), "rebalance_recommendation")) {
+      return;
+    }
+    RebalanceAction action = settings.rebalanceAction();
+    node.taint(Map.of(NodeActions.REBALANCE_TAINT, "true"), action != RebalanceAction.taint);
+    Optional<String> claim = node.markNodeClaim("rebalance-recommendation@" + notice.noticeTime());
+    LOG.info("rebalance recommendation at {}: node {} tainted{}", notice.noticeTime(), settings.nodeName(),
+        action == RebalanceAction.taint ? "" : " and cordoned");
+    node.node().ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "
+        + "interruption risk): node tainted" + (action == RebalanceAction.taint ? "" : " and cordoned")
+        + claim.map(c -> "; NodeClaim " + c + " marked for replacement").orElse("")));
+    if (action == RebalanceAction.drain) {
+      startDrain(Optional.empty(), System.nanoTime());
+    }
+  }
+
+  private void onMaintenance(Notices.ScheduledEvent event) {
+    if (!first("maintenance@" + event.eventId() + "@" + event.notBefore(), "scheduled_change")) {
+      return;
+    }
+    node.taint(Map.of(NodeActions.INTERRUPTION_TAINT, event.code()), true);
+    LOG.info("scheduled maintenance {} from {}: node {} cordoned, draining", event.code(), event.notBefore(), settings.nodeName());
+    node.node().ifPresent(n -> events.warning(n, "ScheduledMaintenance", "Scheduled " + event.code() + " from " + event.notBefore()
+        + ": cordoned and draining"));
+    startDrain(Optional.of(event.notBefore().minus(settings.drainMargin())), System.nanoTime());
+  }
+
+  /** Drains in the background, one round a second, until the node is empty; the earliest deadline wins. */
+  private void startDrain(Optional<Instant> deadline, long startedNanos) {
+    Optional<Instant> previous = drainDeadline.getAndUpdate(d -> d == null ? deadline
+        : d.isEmpty() ? deadline : deadline.isEmpty() ? d : Optional.of(d.get().isBefore(deadline.get()) ? d.get() : deadline.get()));
+    if (previous != null) {
+      return;  // a drain is running; it now works to the earliest deadline
+    }
+    drainLoop.execute(new Runnable() {
+      @Override
+      public void run() {
+        if (closed) {
+          return;
+        }
+        try {
+          Drainer.Round round = drainer.round(drainDeadline.get());
+          if (round.remaining() == 0) {
+            drainDuration.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+            LOG.info("node {} drained", settings.nodeName());
+            node.node().ifPresent(n -> events.normal(n, "Drained", "All pods evicted ahead of the interruption"));
+            return;
+          }
+          if (round.refused() > 0) {
+            LOG.info("{} evictions refused (PodDisruptionBudget); {} pods left on node {}", round.refused(), round.remaining(),
+                settings.nodeName());
+          }
+        } catch (RuntimeException e) {
+          LOG.warn("drain round failed (retrying): {}", e.toString());
+        }
+        drainLoop.schedule(this, 1, TimeUnit.SECONDS);
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    loop.shutdownNow();
+    drainLoop.shutdownNow();
+  }
+
+  /** For the readiness probe: why the agent is not ready, if it is not. */
+  public Optional<String> notReady() {
+    return imdsReachable() ? Optional.empty() : Optional.of("IMDS has not answered in the last " + settings.pollInterval().multipliedBy(3).plusSeconds(2));
+  }
+
+}
