@@ -25,4 +25,17 @@ public final class DovetailLabels {
    * skew), kube-scheduler never clears it after a failed attempt.
    */
   public static final String PLANNED_NODES = "dovetail.dev/planned-nodes";
+
+  /**
+   * On a NodeClaim: the interrupt listener saw a notice for its instance ({@code <kind>@<RFC 3339 time>},
+   * e.g. {@code spot-interruption@2026-11-24T00:30:27Z}). The provisioner launches capacity for the node's
+   * pods at once, and an interrupted spot offering is not launched again for a while.
+   */
+  public static final String INTERRUPTION = "dovetail.dev/interruption";
+
+  /** Taint (NoSchedule) the interrupt listener adds next to {@code karpenter.sh/disrupted}; its value is the notice's action. */
+  public static final String SPOT_INTERRUPTION_TAINT = "dovetail.dev/spot-interruption";
+
+  /** Taint (NoSchedule) for a rebalance recommendation: the instance is at elevated risk of interruption. */
+  public static final String REBALANCE_TAINT = "dovetail.dev/rebalance-recommendation";
 }

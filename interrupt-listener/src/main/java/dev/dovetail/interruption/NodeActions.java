@@ -1,5 +1,6 @@
 package dev.dovetail.interruption;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Node;
@@ -20,12 +21,9 @@ import java.util.Optional;
  * patch, retried on conflict) and marks the NodeClaim so the provisioner replaces the capacity at once.
  */
 final class NodeActions {
-  /** Our taint next to Karpenter's, saying why: its value is the notice (for example {@code terminate}). */
-  static final String INTERRUPTION_TAINT = "dovetail.dev/spot-interruption";
-  /** Taint for a rebalance recommendation (the instance is at elevated risk of interruption). */
-  static final String REBALANCE_TAINT = "dovetail.dev/rebalance-recommendation";
-  /** On the NodeClaim: the notice, {@code <kind>@<RFC 3339 time>}; the provisioner launches a replacement. */
-  static final String INTERRUPTION_ANNOTATION = "dovetail.dev/interruption";
+  static final String INTERRUPTION_TAINT = DovetailLabels.SPOT_INTERRUPTION_TAINT;
+  static final String REBALANCE_TAINT = DovetailLabels.REBALANCE_TAINT;
+  static final String INTERRUPTION_ANNOTATION = DovetailLabels.INTERRUPTION;
 
   private final KubernetesClient client;
   private final String nodeName;

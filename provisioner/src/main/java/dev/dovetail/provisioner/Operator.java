@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -299,6 +300,9 @@ public final class Operator implements AutoCloseable {
 
   private void claimChanged(NodeClaim claim) {
     enqueue(claims, claim.getMetadata().getName());
+    if (claim.getMetadata().getAnnotations() != null && claim.getMetadata().getAnnotations().containsKey(DovetailLabels.INTERRUPTION)) {
+      batcher.trigger();  // its pods need capacity elsewhere now, not after the drain
+    }
     String pool = claim.getMetadata().getLabels() == null ? null : claim.getMetadata().getLabels().get("karpenter.sh/nodepool");
     if (pool != null) {
       enqueue(pools, pool);

@@ -224,6 +224,50 @@ class ProvisioningE2EIT {
     client.resources(WorkloadDistributionRule.class).withName(label + "-dup").delete();
   }
 
+  @Test
+  void anInterruptedNodeClaimGetsItsReplacementBeforeItsPodsAreEvicted(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("intr");
+    nodeClass(client, label);
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "4"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, "us-east-1a"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"))).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 3, "1", "1Gi", label)).create();
+    await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(client.pods().inNamespace(ns.name()).list().getItems())
+        .hasSize(3).extracting(p -> p.getStatus().getPhase()).containsOnly("Running"));
+    NodeClaim first = claimsOf(client, label).get(0);
+    assertThat(claimsOf(client, label)).hasSize(1);
+    String type = first.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE);
+    String capacity = first.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE);
+    Set<String> podsBefore = client.pods().inNamespace(ns.name()).list().getItems().stream().map(p -> p.getMetadata().getUid())
+        .collect(Collectors.toSet());
+
+    // What the interrupt listener does on a spot notice: taint and cordon the node, mark the NodeClaim.
+    String node = first.getStatus().nodeName();
+    client.nodes().withName(node).edit(n -> new io.fabric8.kubernetes.api.model.NodeBuilder(n).editSpec().withUnschedulable(true)
+        .addNewTaint().withKey(WellKnownLabels.DISRUPTED_TAINT).withEffect("NoSchedule").endTaint().endSpec().build());
+    client.resources(NodeClaim.class).withName(first.getMetadata().getName()).edit(c -> {
+      c.getMetadata().getAnnotations().put(DovetailLabels.INTERRUPTION, "spot-interruption@" + java.time.Instant.now().plusSeconds(120));
+      return c;
+    });
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      List<NodeClaim> claims = claimsOf(client, label);
+      assertThat(claims).hasSize(2);
+      NodeClaim replacement = claims.stream().filter(c -> !c.getMetadata().getName().equals(first.getMetadata().getName())).findFirst().orElseThrow();
+      assertThat(replacement.getStatus()).isNotNull();
+      assertThat(Conditions.isTrue(replacement.getStatus().conditions(), "Launched")).isTrue();
+      if ("spot".equals(capacity)) {
+        // The interrupted spot offering is not bought again right away.
+        assertThat(replacement.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE) + "/"
+            + replacement.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE)).isNotEqualTo(type + "/spot");
+      }
+    });
+    // Nothing was evicted yet: the replacement came first.
+    assertThat(client.pods().inNamespace(ns.name()).list().getItems()).extracting(p -> p.getMetadata().getUid())
+        .containsExactlyInAnyOrderElementsOf(podsBefore);
+  }
+
   private static WorkloadDistributionRule rule(String name, String namespace, int spot, int baseOnDemand) {
     WorkloadDistributionRule rule = new WorkloadDistributionRule();
     rule.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());

@@ -1,6 +1,8 @@
 package dev.dovetail.provisioner.provisioning;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -59,6 +61,7 @@ public final class Provisioner {
   private final Set<String> schedulerNames;
   private final ExecutorService writers;
   private final Nominations nominations;
+  private final java.util.Set<String> interruptedOfferings = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
   private final AtomicInteger lastPending = new AtomicInteger();
 
@@ -94,6 +97,37 @@ public final class Provisioner {
    */
   public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(5);
 
+  /**
+   * Pods on nodes whose NodeClaim the interrupt listener marked: they are provisioned for before the
+   * drain evicts them, so the replacement is launching while the node empties (their room on the doomed
+   * node is not counted: it is tainted). An interrupted spot offering is left alone for a while, so the
+   * replacement goes to another pool, or on-demand as the rule allows.
+   */
+  private List<Pod> displaced() {
+    List<Pod> out = new ArrayList<>();
+    for (NodeClaim claim : caches.nodeClaims()) {
+      Map<String, String> annotations = claim.getMetadata().getAnnotations();
+      String notice = annotations == null ? null : annotations.get(DovetailLabels.INTERRUPTION);
+      if (notice == null || claim.getStatus() == null || claim.getStatus().nodeName() == null) {
+        continue;
+      }
+      Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
+      if (notice.startsWith("spot-interruption") && interruptedOfferings.add(claim.getMetadata().getName())
+          && labels.containsKey(WellKnownLabels.INSTANCE_TYPE) && labels.containsKey(WellKnownLabels.ZONE)) {
+        cloud.markUnavailable(labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE), CapacityType.SPOT.label());
+        LOG.info("NodeClaim {} is being interrupted ({}): launching for its pods now; {} spot in {} skipped for a while",
+            claim.getMetadata().getName(), notice, labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE));
+      }
+      for (Pod p : caches.podsOn(claim.getStatus().nodeName())) {
+        if (p.getMetadata().getDeletionTimestamp() == null && Drain.drainable(p) && Drain.tier(p) % 2 == 0
+            && schedulerNames.contains(p.getSpec().getSchedulerName() == null ? "default-scheduler" : p.getSpec().getSchedulerName())) {
+          out.add(p);
+        }
+      }
+    }
+    return out;
+  }
+
   public Outcome provision() {
     if (!caches.synced()) {
       return Outcome.notSynced();
@@ -112,8 +146,9 @@ public final class Provisioner {
           inTransit[0] += transit ? 1 : 0;
           return !transit;
         })
-        .sorted(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()))
-        .toList();
+        .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    pending.addAll(displaced());
+    pending.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
     lastPending.set(pending.size());
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
