@@ -137,10 +137,10 @@ public final class Provisioner {
     List<Templates.PoolTemplate> pools = readyPools(poolsNotReady);
     Map<String, ClaimTemplate> byPool = new HashMap<>();
     pools.forEach(p -> byPool.put(p.pool().getMetadata().getName(), p.template()));
-    Snapshot.Capacity capacity = Snapshot.of(caches, byPool);
     long now = System.nanoTime();
     int[] inTransit = {0};
-    List<Pod> pending = caches.pods().stream().filter(p -> PendingPods.provisionable(p, schedulerNames))
+    List<Pod> pending = caches.pods().stream()
+        .filter(p -> PendingPods.provisionable(p, schedulerNames) || PendingPods.plannedButUnplaced(p, schedulerNames))
         .filter(p -> {
           boolean transit = nominations.inTransit(p.getMetadata().getUid(), now, PLACEMENT_GRACE);
           inTransit[0] += transit ? 1 : 0;
@@ -148,6 +148,8 @@ public final class Provisioner {
         })
         .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
     pending.addAll(displaced());
+    // Pods simulated here hold no room where they were nominated: they are being placed anew.
+    Snapshot.Capacity capacity = Snapshot.of(caches, byPool, pending.stream().map(p -> p.getMetadata().getUid()).collect(java.util.stream.Collectors.toSet()));
     pending.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
     lastPending.set(pending.size());
     if (pending.isEmpty()) {

@@ -45,13 +45,19 @@ public final class Snapshot {
   }
 
   public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool) {
+    return of(caches, templatesByPool, Set.of());
+  }
+
+  /** {@code simulated}: uids of pods placed anew, whose nominations (if any) reserve nothing. */
+  public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool, Set<String> simulated) {
     List<SimNode> out = new ArrayList<>();
     Map<String, Map<String, String>> nodeLabels = new HashMap<>();
     // Pods nominated to a node but not bound yet hold room there (kube-scheduler reserves it for them).
     Map<String, Resources> nominated = new HashMap<>();
     for (Pod p : caches.pods()) {
       String target = p.getStatus() == null ? null : p.getStatus().getNominatedNodeName();
-      if (target != null && !target.isEmpty() && (p.getSpec() == null || p.getSpec().getNodeName() == null) && live(p)) {
+      if (target != null && !target.isEmpty() && (p.getSpec() == null || p.getSpec().getNodeName() == null) && live(p)
+          && !simulated.contains(p.getMetadata().getUid())) {
         nominated.merge(target, Resources.requestsOf(p), Resources::plus);
       }
     }
@@ -109,7 +115,7 @@ public final class Snapshot {
     for (Pod p : caches.pods()) {
       String node = p.getSpec() == null ? null : p.getSpec().getNodeName();
       if (node == null && p.getStatus() != null && p.getStatus().getNominatedNodeName() != null
-          && !p.getStatus().getNominatedNodeName().isEmpty()) {
+          && !p.getStatus().getNominatedNodeName().isEmpty() && !simulated.contains(p.getMetadata().getUid())) {
         // Nominated and about to bind: count it where it is going, or spread would look uneven meanwhile.
         node = p.getStatus().getNominatedNodeName();
       }
