@@ -49,10 +49,18 @@ public final class Responses {
     });
   }
 
+  /**
+   * The scores as kube-scheduler reads them. Zero scores are left out: kube-scheduler adds only the hosts
+   * listed, so an absent host scores 0 anyway, and on a large cluster most of the list would be zeros for
+   * kube-scheduler to decode on every cycle.
+   */
   public static byte[] prioritize(List<HostPriority> priorities) {
     return write(16 + 40 * priorities.size(), g -> {
       g.writeStartArray();
       for (HostPriority h : priorities) {
+        if (h.score() == 0) {
+          continue;
+        }
         g.writeStartObject();
         g.writeStringField("Host", h.host());
         g.writeNumberField("Score", h.score());

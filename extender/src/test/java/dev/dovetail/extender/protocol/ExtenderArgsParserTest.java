@@ -128,5 +128,7 @@ class ExtenderArgsParserTest {
     assertThat(scores.isArray()).isTrue();
     assertThat(scores.get(0).get("Host").asText()).isEqualTo("a");
     assertThat(scores.get(0).get("Score").asInt()).isEqualTo(10);
+    assertThat(scores).as("a zero score is the same as no entry, and is left out").hasSize(1);
+    assertThat(JSON.readTree(Responses.prioritize(List.of(new HostPriority("c", 0)))).isArray()).isTrue();
   }
 }
