@@ -107,7 +107,11 @@ public final class Agent implements AutoCloseable {
         if (!closed) {
           long base = settings.pollInterval().toMillis();
           long jitter = ThreadLocalRandom.current().nextLong(-base / 4, base / 4 + 1);
-          loop.schedule(this::poll, Math.max(100, base + jitter), TimeUnit.MILLISECONDS);
+          try {
+            loop.schedule(this::poll, Math.max(100, base + jitter), TimeUnit.MILLISECONDS);
+          } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // closed meanwhile
+          }
         }
       }
     });
@@ -120,8 +124,9 @@ public final class Agent implements AutoCloseable {
     if (!o.problems().isEmpty()) {
       LOG.warn("IMDS: {}", String.join("; ", o.problems()));
     }
-    o.spot().ifPresent(this::onSpotInterruption);
+    // The milder notice first: a spot interruption seen in the same look then has the last word.
     o.rebalance().ifPresent(this::onRebalance);
+    o.spot().ifPresent(this::onSpotInterruption);
     for (Notices.ScheduledEvent e : o.scheduled()) {
       if (e.pending() && !e.notBefore().isAfter(clock.instant().plus(settings.maintenanceLead()))) {
         onMaintenance(e);
@@ -146,14 +151,15 @@ public final class Agent implements AutoCloseable {
     node.taint(NodeActions.interruptionTaints(notice.action()), true);
     noticeToTaint.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     LOG.info("spot interruption notice ({} at {}): node {} tainted and cordoned", notice.action(), notice.time(), settings.nodeName());
-    Optional<String> claim = node.markNodeClaim("spot-interruption@" + notice.time());
+    Optional<String> claim = node.markNodeClaim(NodeActions.SPOT_INTERRUPTION + "@" + notice.time());
     node.node().ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
         + " at " + notice.time() + "; draining" + claim.map(c -> ", NodeClaim " + c + " marked for replacement").orElse("")));
     startDrain(Optional.of(notice.time().minus(settings.drainMargin())), t0);
   }
 
   private void onRebalance(Notices.Rebalance notice) {
-    if (!first("rebalance@" + notice.noticeTime(), "rebalance_recommendation")) {
+    // Once: a recommendation stays published (and some IMDS implementations restamp its time on every read).
+    if (!first("rebalance", "rebalance_recommendation")) {
       return;
     }
     RebalanceAction action = settings.rebalanceAction();
@@ -208,7 +214,11 @@ public final class Agent implements AutoCloseable {
         } catch (RuntimeException e) {
           LOG.warn("drain round failed (retrying): {}", e.toString());
         }
-        drainLoop.schedule(this, 1, TimeUnit.SECONDS);
+        try {
+          drainLoop.schedule(this, 1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+          // closed meanwhile
+        }
       }
     });
   }

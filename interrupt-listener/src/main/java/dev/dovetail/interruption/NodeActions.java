@@ -24,6 +24,7 @@ final class NodeActions {
   static final String INTERRUPTION_TAINT = DovetailLabels.SPOT_INTERRUPTION_TAINT;
   static final String REBALANCE_TAINT = DovetailLabels.REBALANCE_TAINT;
   static final String INTERRUPTION_ANNOTATION = DovetailLabels.INTERRUPTION;
+  static final String SPOT_INTERRUPTION = "spot-interruption";
 
   private final KubernetesClient client;
   private final String nodeName;
@@ -68,7 +69,10 @@ final class NodeActions {
     }
   }
 
-  /** Annotates the NodeClaim that launched this node (by provider ID), if there is one. */
+  /**
+   * Annotates the NodeClaim that launched this node (by provider ID), if there is one. A spot
+   * interruption is never replaced by a milder notice (a rebalance recommendation often comes with it).
+   */
   Optional<String> markNodeClaim(String notice) {
     Optional<String> providerId = node().map(n -> n.getSpec() == null ? null : n.getSpec().getProviderID());
     if (providerId.isEmpty()) {
@@ -77,6 +81,10 @@ final class NodeActions {
     for (NodeClaim claim : client.resources(NodeClaim.class).list().getItems()) {
       if (claim.getStatus() != null && providerId.get().equals(claim.getStatus().providerID())
           || nodeName.equals(claim.getStatus() == null ? null : claim.getStatus().nodeName())) {
+        String current = claim.getMetadata().getAnnotations() == null ? null : claim.getMetadata().getAnnotations().get(INTERRUPTION_ANNOTATION);
+        if (current != null && current.startsWith(SPOT_INTERRUPTION) && !notice.startsWith(SPOT_INTERRUPTION)) {
+          return Optional.of(claim.getMetadata().getName());
+        }
         client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE),
             Serialization.asJson(Map.of("metadata", Map.of("annotations", Map.of(INTERRUPTION_ANNOTATION, notice)))));
         return Optional.of(claim.getMetadata().getName());

@@ -117,8 +117,10 @@ class InterruptionE2EIT {
         assertThat(t.getValue()).isEqualTo("terminate");
         assertThat(t.getEffect()).isEqualTo("NoSchedule");
       });
-      assertThat(client.resources(NodeClaim.class).withName(doomed).get().getMetadata().getAnnotations())
-          .hasEntrySatisfying(NodeActions.INTERRUPTION_ANNOTATION, v -> assertThat(v).startsWith("spot-interruption@"));
+      // The NodeClaim is marked right after (a rebalance recommendation the mock also publishes never overrides it).
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+          client.resources(NodeClaim.class).withName(doomed).get().getMetadata().getAnnotations())
+          .hasEntrySatisfying(NodeActions.INTERRUPTION_ANNOTATION, v -> assertThat(v).startsWith("spot-interruption@")));
 
       // Drained through evictions: every replica ends up on the spare node, the budget held the pace.
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
