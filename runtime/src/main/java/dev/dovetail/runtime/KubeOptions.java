@@ -17,7 +17,13 @@ public final class KubeOptions {
 
   public KubernetesClient client() {
     Config config;
+    if (kubeconfig != null && kubeconfig.toString().isBlank()) {
+      throw new IllegalArgumentException("--kubeconfig is empty (is KUBECONFIG set to an empty string?)");
+    }
     if (kubeconfig != null) {
+      if (Files.isDirectory(kubeconfig)) {
+        throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " is a directory, not a kubeconfig file");
+      }
       if (!Files.isReadable(kubeconfig)) {
         throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " does not exist or cannot be read");
       }
