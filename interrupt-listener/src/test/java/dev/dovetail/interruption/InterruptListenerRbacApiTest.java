@@ -6,14 +6,12 @@ import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.ProcessResult;
 import dev.dovetail.testkit.RepoPaths;
 import dev.dovetail.testkit.WithApiServer;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** manifests/interrupt-listener on a real API server: a valid DaemonSet, and an agent that can drain its node and no more. */
 @WithApiServer
 class InterruptListenerRbacApiTest {
-  private static final String SA = "--as=system:serviceaccount:kube-system:dovetail-interrupt-listener";
+  private static final String SA = "kube-system:dovetail-interrupt-listener";
 
   @Test
   void theDaemonSetIsAccepted(ControlPlane cp) {
@@ -39,10 +37,7 @@ class InterruptListenerRbacApiTest {
     assertThat(canI(cp, "update", "deployments.apps")).isFalse();
   }
 
-  private static boolean canI(ControlPlane cp, String verb, String resource, String... more) {
-    List<String> args = new ArrayList<>(List.of("auth", "can-i", verb, resource));
-    args.addAll(List.of(more));
-    args.add(SA);
-    return cp.kubectl(args.toArray(String[]::new)).stdout().strip().equals("yes");
+  private static boolean canI(ControlPlane cp, String verb, String resource, String... flags) {
+    return cp.canI(SA, verb, resource, flags);
   }
 }

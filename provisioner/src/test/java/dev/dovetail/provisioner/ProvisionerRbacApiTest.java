@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 @WithApiServer
 class ProvisionerRbacApiTest {
-  private static final String SA = "--as=system:serviceaccount:kube-system:dovetail-provisioner";
+  private static final String SA = "kube-system:dovetail-provisioner";
 
   @Test
   void theDeploymentIsAccepted(ControlPlane cp) {
@@ -46,15 +46,7 @@ class ProvisionerRbacApiTest {
     assertThat(canI(cp, "update", "workloaddistributionrules.ccm.harness.io")).isFalse();
   }
 
-  private static boolean canI(ControlPlane cp, String verb, String resource, String... more) {
-    String[] args = new String[4 + more.length];
-    args[0] = "auth";
-    args[1] = "can-i";
-    args[2] = verb;
-    args[3] = resource;
-    System.arraycopy(more, 0, args, 4, more.length);
-    String[] all = java.util.Arrays.copyOf(args, args.length + 1);
-    all[args.length] = SA;
-    return cp.kubectl(all).stdout().strip().equals("yes");
+  private static boolean canI(ControlPlane cp, String verb, String resource, String... flags) {
+    return cp.canI(SA, verb, resource, flags);
   }
 }

@@ -19,6 +19,14 @@ public interface ControlPlane extends AutoCloseable {
   String description();
 
   /** Runs the control plane's own kubectl against it. */
+  /** {@code kubectl auth can-i} as a ServiceAccount ({@code namespace:name}): whether RBAC allows it. */
+  default boolean canI(String serviceAccount, String verb, String resource, String... flags) {
+    List<String> args = new ArrayList<>(List.of("auth", "can-i", verb, resource));
+    args.addAll(List.of(flags));
+    args.add("--as=system:serviceaccount:" + serviceAccount);
+    return kubectl(args.toArray(String[]::new)).stdout().strip().equals("yes");
+  }
+
   default ProcessResult kubectl(String... args) {
     List<String> command = new ArrayList<>();
     command.add(K8sBinaries.binary("kubectl").toString());

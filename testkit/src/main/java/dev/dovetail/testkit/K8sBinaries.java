@@ -35,11 +35,16 @@ public final class K8sBinaries {
   }
 
   public static String version() {
+    return scriptSetting("DOVETAIL_K8S_VERSION");
+  }
+
+  /** A version pinned in scripts/lib/common.sh, the one place the scripts and the tests read them from. */
+  static String scriptSetting(String variable) {
     Path common = RepoPaths.root().resolve("scripts/lib/common.sh");
     try {
-      Matcher m = Pattern.compile("(?m)^DOVETAIL_K8S_VERSION=\"([^\"]+)\"").matcher(Files.readString(common));
+      Matcher m = Pattern.compile("(?m)^" + Pattern.quote(variable) + "=\"([^\"]+)\"").matcher(Files.readString(common));
       if (!m.find()) {
-        throw new IllegalStateException("DOVETAIL_K8S_VERSION not set in " + common);
+        throw new IllegalStateException(variable + " not set in " + common);
       }
       return m.group(1);
     } catch (IOException e) {

@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -33,16 +31,7 @@ public final class MetadataMock implements AutoCloseable {
   }
 
   public static String version() {
-    Path common = RepoPaths.root().resolve("scripts/lib/common.sh");
-    try {
-      Matcher m = Pattern.compile("(?m)^DOVETAIL_AEMM_VERSION=\"([^\"]+)\"").matcher(Files.readString(common));
-      if (!m.find()) {
-        throw new IllegalStateException("DOVETAIL_AEMM_VERSION not set in " + common);
-      }
-      return m.group(1);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return K8sBinaries.scriptSetting("DOVETAIL_AEMM_VERSION");
   }
 
   /** Where scripts/build-control-plane installs the binary. */
