@@ -46,9 +46,9 @@ import org.junit.jupiter.api.Test;
  */
 @WithCluster
 class InterruptionE2EIT {
-  private static final String POOL = "dovetail.dev/test-pool";
+  static final String POOL = "dovetail.dev/test-pool";
 
-  private static Node node(String name, String pool) {
+  static Node node(String name, String pool) {
     return new NodeBuilder().withNewMetadata().withName(name).addToLabels(POOL, pool).addToLabels(WellKnownLabels.CAPACITY_TYPE, "spot")
         .addToLabels("kubernetes.io/hostname", name).addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
         .withNewSpec().withProviderID("aws:///us-east-1a/i-" + name).endSpec()
@@ -58,7 +58,7 @@ class InterruptionE2EIT {
         .endStatus().build();
   }
 
-  private static Agent agent(KubernetesClient client, URI imds, String nodeName) {
+  static Agent agent(KubernetesClient client, URI imds, String nodeName) {
     KubernetesClient evictions = new KubernetesClientBuilder()
         .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     Clock clock = Clock.systemUTC();
