@@ -4,6 +4,7 @@
 DOVETAIL_K8S_VERSION="1.34.4"          # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
 DOVETAIL_KWOK_VERSION="v0.8.0"         # kwok, kwokctl
 DOVETAIL_AEMM_VERSION="v1.13.0"        # amazon-ec2-metadata-mock (IMDS for the interrupt listener's tests)
+DOVETAIL_MOTO_VERSION="5.2.5"          # moto[server] (SQS and EC2 wire protocol for the AWS tests), in a Python venv
 
 DOVETAIL_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Caches live outside the repository and are keyed by version, so a fresh clone reuses them
@@ -19,7 +20,8 @@ esac
 DOVETAIL_BIN="$DOVETAIL_CACHE/k8s/${DOVETAIL_K8S_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}"
 # Test tools outside the control plane, each keyed by its own version.
 DOVETAIL_AEMM="$DOVETAIL_CACHE/tools/ec2-metadata-mock-${DOVETAIL_AEMM_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}/ec2-metadata-mock"
-export DOVETAIL_CACHE DOVETAIL_BIN DOVETAIL_AEMM
+DOVETAIL_MOTO="$DOVETAIL_CACHE/tools/moto-${DOVETAIL_MOTO_VERSION}/bin/moto_server"
+export DOVETAIL_CACHE DOVETAIL_BIN DOVETAIL_AEMM DOVETAIL_MOTO
 
 log()  { printf '\033[1;34m[dovetail]\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33m[dovetail]\033[0m %s\n' "$*" >&2; }

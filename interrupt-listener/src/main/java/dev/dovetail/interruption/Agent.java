@@ -164,7 +164,7 @@ public final class Agent implements AutoCloseable {
     }
     RebalanceAction action = settings.rebalanceAction();
     node.taint(Map.of(NodeActions.REBALANCE_TAINT, "true"), action != RebalanceAction.taint);
-    Optional<String> claim = node.markNodeClaim("rebalance-recommendation@" + notice.noticeTime());
+    Optional<String> claim = node.markNodeClaim(dev.dovetail.runtime.NodeMarks.REBALANCE_RECOMMENDATION + "@" + notice.noticeTime());
     LOG.info("rebalance recommendation at {}: node {} tainted{}", notice.noticeTime(), settings.nodeName(),
         action == RebalanceAction.taint ? "" : " and cordoned");
     node.node().ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "

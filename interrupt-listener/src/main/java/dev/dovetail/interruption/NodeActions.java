@@ -3,16 +3,9 @@ package dev.dovetail.interruption;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.runtime.NodeMarks;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,7 +17,7 @@ final class NodeActions {
   static final String INTERRUPTION_TAINT = DovetailLabels.SPOT_INTERRUPTION_TAINT;
   static final String REBALANCE_TAINT = DovetailLabels.REBALANCE_TAINT;
   static final String INTERRUPTION_ANNOTATION = DovetailLabels.INTERRUPTION;
-  static final String SPOT_INTERRUPTION = "spot-interruption";
+  static final String SPOT_INTERRUPTION = NodeMarks.SPOT_INTERRUPTION;
 
   private final KubernetesClient client;
   private final String nodeName;
@@ -40,38 +33,14 @@ final class NodeActions {
 
   /** Adds the taints (key → value, effect NoSchedule) that are missing and, if asked, cordons. */
   void taint(Map<String, String> taints, boolean cordon) {
-    for (int attempt = 1; ; attempt++) {
-      Node node = node().orElseThrow(() -> new IllegalStateException("node " + nodeName + " does not exist"));
-      List<Taint> current = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
-      List<Taint> next = new ArrayList<>(current);
-      taints.forEach((key, value) -> {
-        if (current.stream().noneMatch(t -> key.equals(t.getKey()) && "NoSchedule".equals(t.getEffect()))) {
-          next.add(new TaintBuilder().withKey(key).withValue(value).withEffect("NoSchedule").build());
-        }
-      });
-      boolean cordoned = node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
-      if (next.size() == current.size() && (cordoned || !cordon)) {
-        return;
-      }
-      Map<String, Object> spec = new java.util.HashMap<>(Map.of("taints", next));
-      if (cordon) {
-        spec.put("unschedulable", true);
-      }
-      try {
-        client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(Map.of(
-            "metadata", Map.of("resourceVersion", node.getMetadata().getResourceVersion()), "spec", spec)));
-        return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt >= 5) {
-          throw e;
-        }
-      }
+    if (!NodeMarks.taint(client, nodeName, taints, cordon)) {
+      throw new IllegalStateException("node " + nodeName + " does not exist");
     }
   }
 
   /**
-   * Annotates the NodeClaim that launched this node (by provider ID), if there is one. A spot
-   * interruption is never replaced by a milder notice (a rebalance recommendation often comes with it).
+   * Annotates the NodeClaim that launched this node (by provider ID or node name), if there is one; a
+   * spot interruption is never replaced by a milder notice.
    */
   Optional<String> markNodeClaim(String notice) {
     Optional<String> providerId = node().map(n -> n.getSpec() == null ? null : n.getSpec().getProviderID());
@@ -79,15 +48,8 @@ final class NodeActions {
       return Optional.empty();
     }
     for (NodeClaim claim : client.resources(NodeClaim.class).list().getItems()) {
-      if (claim.getStatus() != null && providerId.get().equals(claim.getStatus().providerID())
-          || nodeName.equals(claim.getStatus() == null ? null : claim.getStatus().nodeName())) {
-        String current = claim.getMetadata().getAnnotations() == null ? null : claim.getMetadata().getAnnotations().get(INTERRUPTION_ANNOTATION);
-        if (current != null && current.startsWith(SPOT_INTERRUPTION) && !notice.startsWith(SPOT_INTERRUPTION)) {
-          return Optional.of(claim.getMetadata().getName());
-        }
-        client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE),
-            Serialization.asJson(Map.of("metadata", Map.of("annotations", Map.of(INTERRUPTION_ANNOTATION, notice)))));
-        return Optional.of(claim.getMetadata().getName());
+      if (claim.getStatus() != null && (providerId.get().equals(claim.getStatus().providerID()) || nodeName.equals(claim.getStatus().nodeName()))) {
+        return NodeMarks.markNodeClaim(client, claim, notice) ? Optional.of(claim.getMetadata().getName()) : Optional.empty();
       }
     }
     return Optional.empty();

@@ -78,12 +78,106 @@ public final class InterruptionBench {
         System.out.printf("  trial %d: tainted %.0f ms, drained %.0f ms after the notice%n", t + 1, toTaint[t] / 1e6, toDrained[t] / 1e6);
         client.apps().deployments().inNamespace("bench").withName(pool).delete();
       }
+      footprint(cluster, 1);
     }
     System.out.println();
     System.out.println("| notices | notice → tainted + cordoned p50 / p99 / max | notice → drained (3 pods) p50 / p99 / max |");
     System.out.println("|---:|---:|---:|");
     System.out.printf("| %d | %s | %s |%n", trials, stats(toTaint), stats(toDrained));
     System.out.println("\nPoll interval 1 s (±25 % jitter); the notice time is when a 10 ms watcher first saw it in the mock.");
+  }
+
+  /**
+   * The agent as the DaemonSet runs it: the shaded jar in its own JVM with the manifest's
+   * JAVA_TOOL_OPTIONS (and, for comparison, with none), against the control plane and the mock, acting on
+   * a spot notice. Start-up is launch to /readyz 200; RSS is sampled from /proc every 100 ms.
+   */
+  static void footprint(KwokCluster cluster, int round) throws Exception {
+    java.nio.file.Path jar = dev.dovetail.testkit.RepoPaths.root().resolve("interrupt-listener/target/dovetail-interrupt-listener.jar");
+    if (!java.nio.file.Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: build it with ./mvnw package -pl interrupt-listener -am");
+    }
+    String manifestOptions = manifestJavaOptions();
+    System.out.println();
+    System.out.println("| JVM options | ready after | RSS when ready | RSS peak (notice handled, node drained) | RSS at end |");
+    System.out.println("|---|---:|---:|---:|---:|");
+    for (String options : java.util.List.of(manifestOptions, "")) {
+      String node = "footprint-" + round + "-" + (options.isEmpty() ? "default" : "tuned");
+      KubernetesClient client = cluster.client();
+      client.nodes().resource(InterruptionE2EIT.node(node, node)).create();
+      try (MetadataMock imds = MetadataMock.start("spot", "--mock-delay-sec", "8")) {
+        int probes = freePort();
+        ProcessBuilder pb = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
+            "--node-name", node, "--imds-endpoint", imds.endpoint().toString(), "--kubeconfig", cluster.kubeconfig().toString(),
+            "--metrics-port", Integer.toString(freePort()), "--health-probe-port", Integer.toString(probes), "--bind-address", "127.0.0.1")
+            .redirectErrorStream(true).redirectOutput(java.nio.file.Files.createTempFile("agent-", ".log").toFile());
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        if (!options.isEmpty()) {
+          pb.environment().put("JAVA_TOOL_OPTIONS", options);
+        }
+        long launched = System.nanoTime();
+        Process agent = pb.start();
+        try {
+          HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+          waitFor(() -> ready(http, probes), 30_000);
+          long readyNanos = System.nanoTime() - launched;
+          long atReady = rssKib(agent.pid());
+          long peak = atReady;
+          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+          while (System.nanoTime() < until) {
+            peak = Math.max(peak, rssKib(agent.pid()));
+            Thread.sleep(100);
+          }
+          Node n = client.nodes().withName(node).get();
+          boolean acted = n.getSpec().getTaints() != null && n.getSpec().getTaints().stream().anyMatch(x -> WellKnownLabels.DISRUPTED_TAINT.equals(x.getKey()));
+          System.out.printf("| %s | %.2f s | %d MiB | %d MiB%s | %d MiB |%n", options.isEmpty() ? "JVM defaults" : "`" + options + "`", readyNanos / 1e9,
+              atReady / 1024, peak / 1024, acted ? "" : " (notice NOT handled)", rssKib(agent.pid()) / 1024);
+        } finally {
+          agent.destroy();
+          agent.waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+      client.nodes().withName(node).delete();
+    }
+  }
+
+  /** JAVA_TOOL_OPTIONS of the DaemonSet in manifests/, the options measured are the options shipped. */
+  static String manifestJavaOptions() throws java.io.IOException {
+    String yaml = java.nio.file.Files.readString(dev.dovetail.testkit.RepoPaths.manifests().resolve("interrupt-listener/daemonset.yaml"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("name: JAVA_TOOL_OPTIONS\\s+value: \"([^\"]+)\"").matcher(yaml);
+    if (!m.find()) {
+      throw new IllegalStateException("no JAVA_TOOL_OPTIONS in manifests/interrupt-listener/daemonset.yaml");
+    }
+    return m.group(1);
+  }
+
+  private static boolean ready(HttpClient http, int port) {
+    try {
+      return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).timeout(Duration.ofSeconds(1))
+          .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** Resident set of a process, from /proc (Linux). */
+  static long rssKib(long pid) {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      return 0;
+    }
+    return 0;
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
   }
 
   /** A failed read (the mock sometimes drops a kept-alive connection) counts as "not yet". */

@@ -13,6 +13,8 @@ import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
+import dev.dovetail.provisioner.interruption.InterruptionHandler;
+import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.Lifecycle;
@@ -51,6 +53,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
  * The provisioner assembled: caches, the sim (or another) cloud, the NodeClaim, NodePool and
@@ -64,7 +67,11 @@ public final class Operator implements AutoCloseable {
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
-      int concurrency) {
+      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue) {
+    public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
+      return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
+          namespace, leaderElection, concurrency, Optional.of(queue));
+    }
   }
 
   /** Lease-based leader election; disabled, this replica leads at once. */
@@ -90,6 +97,7 @@ public final class Operator implements AutoCloseable {
   private final Recorder events;
   private final KarpenterMetrics metrics;
   private final KubernetesClient evictions;
+  private final Optional<SqsAsyncClient> sqs;
   private SharedIndexInformer<ConfigMap> simConfig;
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
@@ -110,6 +118,7 @@ public final class Operator implements AutoCloseable {
     this.evictions = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
         .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
+    this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::client);
     this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
         caches::nodes);
   }
@@ -212,6 +221,10 @@ public final class Operator implements AutoCloseable {
       classes.start();
       Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
           settings.schedulerNames(), blocking, nominations);
+      settings.interruptionQueue().ifPresent(q -> {
+        InterruptionHandler handler = new InterruptionHandler(client, caches, cloud, events);
+        running.add(new InterruptionQueue(sqs.orElseThrow(), q, handler::handle, blocking, timer, registry, clock).start());
+      });
       loop = new Thread(() -> provisionLoop(provisioner), "provisioner-batch");
       loop.setDaemon(true);
       loop.start();
@@ -378,6 +391,7 @@ public final class Operator implements AutoCloseable {
     events.close();
     caches.close();
     evictions.close();
+    sqs.ifPresent(SqsAsyncClient::close);
     timer.shutdownNow();
     blocking.shutdownNow();
   }

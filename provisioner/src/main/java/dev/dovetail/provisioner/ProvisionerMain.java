@@ -3,6 +3,7 @@ package dev.dovetail.provisioner;
 import dev.dovetail.api.CustomResources;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
+import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.runtime.ComponentMain;
 import dev.dovetail.runtime.DurationConverter;
 import dev.dovetail.runtime.KubeOptions;
@@ -101,6 +102,24 @@ public final class ProvisionerMain implements Callable<Integer> {
           + "launchFailureRate, launchLatency, bootDelay). Default: ${DEFAULT-VALUE}.")
   String simConfigMap;
 
+  @Option(names = "--interruption-queue", defaultValue = "${env:INTERRUPTION_QUEUE}",
+      description = "Queue mode: the SQS queue (name or URL) EventBridge feeds with EC2 spot interruption, rebalance, scheduled-change and "
+          + "state-change events (Karpenter's INTERRUPTION_QUEUE). The leader reads it and drains and replaces the instances named. "
+          + "Unset: off (the interrupt-listener DaemonSet reads IMDS on each node instead).")
+  String interruptionQueue;
+
+  @Option(names = "--interruption-queue-visibility-timeout", defaultValue = "20s", converter = DurationConverter.class,
+      description = "How long a received message stays hidden; one whose handling failed comes back after this. Default: ${DEFAULT-VALUE}.")
+  Duration interruptionVisibility;
+
+  @Option(names = "--aws-region", defaultValue = "${env:AWS_REGION}",
+      description = "AWS Region for the queue lookup. Default: AWS_REGION, else the SDK's region chain.")
+  String awsRegion;
+
+  @Option(names = "--aws-endpoint-url", defaultValue = "${env:AWS_ENDPOINT_URL}",
+      description = "Send AWS calls to this endpoint instead of AWS (a local SQS for testing). Default: AWS_ENDPOINT_URL.")
+  String awsEndpoint;
+
   @Option(names = "--leader-elect", defaultValue = "true", negatable = true, fallbackValue = "true",
       description = "Run controllers only while holding the leader Lease. Default: ${DEFAULT-VALUE}.")
   boolean leaderElect;
@@ -150,9 +169,29 @@ public final class ProvisionerMain implements Callable<Integer> {
     SimFaults faults = new SimFaults(patterns, simLaunchFailureRate, simLaunchLatency, simBootDelay);
     Set<String> exempt = new LinkedHashSet<>(exemptNamespaces);
     String who = identity != null && !identity.isBlank() ? identity : host() + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    Optional<InterruptionQueue.Settings> queue = interruptionQueue == null || interruptionQueue.isBlank() ? Optional.empty()
+        : Optional.of(new InterruptionQueue.Settings(interruptionQueue.trim(), blankToEmpty(awsRegion), blankToEmpty(awsEndpoint).map(ProvisionerMain::endpoint),
+            interruptionVisibility));
     return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
-        new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency);
+        new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue);
+  }
+
+  private static Optional<String> blankToEmpty(String value) {
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+  }
+
+  private static java.net.URI endpoint(String url) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("--aws-endpoint-url " + url + " is not a URL: " + e.getReason());
+    }
+    if (uri.getScheme() == null || uri.getHost() == null || !uri.getScheme().startsWith("http")) {
+      throw new IllegalArgumentException("--aws-endpoint-url " + url + " must be an http(s) URL with a host");
+    }
+    return uri;
   }
 
   private static String host() {
@@ -185,6 +224,7 @@ public final class ProvisionerMain implements Callable<Integer> {
       waitForCrds(crds, required);
       operator.start();
       return "cluster " + settings.clusterName() + " at " + client.getMasterUrl() + ", cloud " + operator.cloud().name()
+          + settings.interruptionQueue().map(q -> ", interruption queue " + q.queue()).orElse("")
           + (settings.leaderElection().enabled() ? ", leader election as " + settings.leaderElection().identity() + " on Lease "
               + settings.namespace() + "/" + settings.leaderElection().lease() : ", no leader election");
     });

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every Dovetail component does around its own work: configure logging, create the metrics
- * registry and the Vert.x instance, serve /healthz, /readyz and /metrics, start the component, and on
+ * registry (and Vert.x for those that use it), serve /healthz, /readyz and /metrics, start the component, and on
  * SIGTERM close what it opened. A component that fails to start logs why and exits with status 1.
  */
 public final class ComponentMain {
@@ -20,20 +20,23 @@ public final class ComponentMain {
 
   /** The shared pieces a component starts with; {@link #closeOnShutdown} registers its own resources. */
   public static final class Runtime {
-    private final Vertx vertx;
+    private Vertx vertx;
     private final PrometheusMeterRegistry registry;
     private final OpsServer ops;
     private final String version;
     private final List<AutoCloseable> resources = new ArrayList<>();
 
-    Runtime(Vertx vertx, PrometheusMeterRegistry registry, OpsServer ops, String version) {
-      this.vertx = vertx;
+    Runtime(PrometheusMeterRegistry registry, OpsServer ops, String version) {
       this.registry = registry;
       this.ops = ops;
       this.version = version;
     }
 
-    public Vertx vertx() {
+    /** Vert.x, created on first use: components without an HTTP API of their own (the per-node agent) never pay for it. */
+    public synchronized Vertx vertx() {
+      if (vertx == null) {
+        vertx = Vertx.vertx();
+      }
       return vertx;
     }
 
@@ -63,6 +66,12 @@ public final class ComponentMain {
           log.warn("closing {} failed: {}", resources.get(i), e.toString());
         }
       }
+      ops.stop();
+      synchronized (this) {
+        if (vertx == null) {
+          return;
+        }
+      }
       try {
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       } catch (Exception e) {
@@ -83,9 +92,9 @@ public final class ComponentMain {
     Logger log = LoggerFactory.getLogger(main);
     String version = Version.of(main);
     PrometheusMeterRegistry registry = Metrics.registry(component, version);
-    Runtime runtime = new Runtime(Vertx.vertx(), registry, new OpsServer(registry), version);
+    Runtime runtime = new Runtime(registry, new OpsServer(registry), version);
     try {
-      int[] ports = runtime.ops.start(runtime.vertx, ops).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      int[] ports = runtime.ops.start(ops);
       String what = startup.start(runtime);
       log.info("dovetail-{} {} started: {} (metrics :{}, probes :{})", component, version, what, ports[0], ports[1]);
     } catch (Exception e) {

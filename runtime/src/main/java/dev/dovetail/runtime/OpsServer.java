@@ -1,19 +1,19 @@
 package dev.dovetail.runtime;
 
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The operational endpoints of a component: {@code GET /healthz} (the process answers),
@@ -24,10 +24,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class OpsServer {
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   private final List<Readiness> checks = new CopyOnWriteArrayList<>();
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final PrometheusMeterRegistry registry;
   private final Map<String, String> renames = new ConcurrentHashMap<>();
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "ops-http");
+    t.setDaemon(true);
+    return t;
+  });
 
   public OpsServer(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -84,43 +91,112 @@ public final class OpsServer {
     return this;
   }
 
-  /** Adds the probe and metrics routes to a router (for components that serve them on their own port). */
+  /** Adds the probe and metrics routes to a Vert.x router (for a component that serves them on its own port too). */
   public Router mount(Router router) {
     router.get("/healthz").handler(ctx -> ctx.response().putHeader("content-type", "text/plain").end("ok"));
-    router.get("/readyz").handler(this::ready);
-    router.get("/metrics").handler(this::metrics);
+    router.get("/readyz").handler(ctx -> {
+      Answer a = readiness();
+      ctx.response().setStatusCode(a.status()).putHeader("content-type", a.contentType()).end(a.body());
+    });
+    // A scrape walks every meter (one per pod for karpenter_pods_state): not on the event loop.
+    router.get("/metrics").handler(ctx -> ctx.vertx().executeBlocking(this::scrape, false).onComplete(done -> {
+      if (done.succeeded()) {
+        ctx.response().putHeader("content-type", PROMETHEUS_TEXT).end(done.result());
+      } else {
+        ctx.response().setStatusCode(500).end(String.valueOf(done.cause()));
+      }
+    }));
     return router;
   }
 
-  /** Starts the servers; completes with the bound ports (metrics, health), useful when 0 was asked for. */
-  public Future<int[]> start(Vertx vertx, OpsOptions options) {
-    HttpServerOptions http = new HttpServerOptions().setHost(options.bindAddress);
+  /**
+   * Starts the servers on the JDK's built-in HTTP server (no event loop of its own: the per-node agent
+   * must stay small) with one worker thread; returns the bound ports (metrics, health), useful when 0
+   * was asked for.
+   */
+  public int[] start(OpsOptions options) {
     if (options.metricsPort == options.healthProbePort && options.metricsPort != 0) {
-      return listen(vertx, http, mount(Router.router(vertx)), options.metricsPort).map(p -> new int[] {p, p});
+      HttpServer one = listen(options.bindAddress, options.metricsPort, true, true);
+      return new int[] {one.getAddress().getPort(), one.getAddress().getPort()};
     }
-    Router metrics = Router.router(vertx);
-    metrics.get("/metrics").handler(this::metrics);
-    Router health = Router.router(vertx);
-    health.get("/healthz").handler(ctx -> ctx.response().putHeader("content-type", "text/plain").end("ok"));
-    health.get("/readyz").handler(this::ready);
-    return listen(vertx, http, metrics, options.metricsPort)
-        .compose(m -> listen(vertx, http, health, options.healthProbePort).map(h -> new int[] {m, h}));
+    HttpServer metrics = listen(options.bindAddress, options.metricsPort, true, false);
+    HttpServer health = listen(options.bindAddress, options.healthProbePort, false, true);
+    return new int[] {metrics.getAddress().getPort(), health.getAddress().getPort()};
   }
 
-  private Future<Integer> listen(Vertx vertx, HttpServerOptions options, Router router, int port) {
-    return vertx.createHttpServer(options).requestHandler(router).listen(port)
-        .onSuccess(servers::add)
-        .map(HttpServer::actualPort)
-        .recover(e -> Future.failedFuture(new IllegalStateException(
-            "cannot listen on " + options.getHost() + ":" + port + " (" + e.getMessage() + "); is the port in use?", e)));
+  private HttpServer listen(String host, int port, boolean withMetrics, boolean withProbes) {
+    HttpServer server;
+    try {
+      server = HttpServer.create(new InetSocketAddress(host, port), 16);
+    } catch (IOException e) {
+      stop();
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); is the port in use?", e);
+    }
+    if (withMetrics) {
+      server.createContext("/metrics", exchange -> {
+        if (exact(exchange, "/metrics")) {
+          respond(exchange, new Answer(200, PROMETHEUS_TEXT, scrape()));
+        }
+      });
+    }
+    if (withProbes) {
+      server.createContext("/healthz", exchange -> {
+        if (exact(exchange, "/healthz")) {
+          respond(exchange, new Answer(200, "text/plain", "ok"));
+        }
+      });
+      server.createContext("/readyz", exchange -> {
+        if (exact(exchange, "/readyz")) {
+          respond(exchange, readiness());
+        }
+      });
+    }
+    server.createContext("/", exchange -> respond(exchange, new Answer(404, "text/plain", "not found")));
+    server.setExecutor(worker);
+    server.start();
+    servers.add(server);
+    return server;
   }
 
-  public Future<Void> stop() {
-    return Future.all(servers.stream().map(HttpServer::close).toList()).mapEmpty();
+  /** Only GET (and HEAD) of the exact path; anything else gets its 404 or 405 here. */
+  private static boolean exact(HttpExchange exchange, String path) throws IOException {
+    if (!path.equals(exchange.getRequestURI().getPath())) {
+      respond(exchange, new Answer(404, "text/plain", "not found"));
+      return false;
+    }
+    if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+      exchange.getResponseHeaders().set("allow", "GET");
+      respond(exchange, new Answer(405, "text/plain", "method not allowed"));
+      return false;
+    }
+    return true;
   }
 
-  private void ready(RoutingContext ctx) {
-    JsonArray failing = new JsonArray();
+  private static void respond(HttpExchange exchange, Answer answer) throws IOException {
+    byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("content-type", answer.contentType());
+    boolean head = "HEAD".equals(exchange.getRequestMethod());
+    exchange.sendResponseHeaders(answer.status(), head ? -1 : body.length);
+    if (!head) {
+      try (var out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+    exchange.close();
+  }
+
+  public void stop() {
+    servers.forEach(s -> s.stop(0));
+    servers.clear();
+    worker.shutdownNow();
+  }
+
+  private record Answer(int status, String contentType, String body) {
+  }
+
+  /** 200 when every check holds, else 503; the body names the checks that fail and why. */
+  private Answer readiness() {
+    List<Map<String, String>> failing = new java.util.ArrayList<>();
     for (Readiness check : checks) {
       Optional<String> problem;
       try {
@@ -128,20 +204,15 @@ public final class OpsServer {
       } catch (RuntimeException e) {
         problem = Optional.of("check failed: " + e);
       }
-      problem.ifPresent(p -> failing.add(new JsonObject().put("check", check.name()).put("problem", p)));
+      problem.ifPresent(p -> failing.add(Map.of("check", check.name(), "problem", p)));
     }
-    JsonObject body = new JsonObject().put("ready", failing.isEmpty()).put("failing", failing);
-    ctx.response().setStatusCode(failing.isEmpty() ? 200 : 503).putHeader("content-type", "application/json").end(body.encode());
-  }
-
-  private void metrics(RoutingContext ctx) {
-    // A scrape walks every meter (one per pod for karpenter_pods_state): not on the event loop.
-    ctx.vertx().executeBlocking(this::scrape, false).onComplete(done -> {
-      if (done.succeeded()) {
-        ctx.response().putHeader("content-type", PROMETHEUS_TEXT).end(done.result());
-      } else {
-        ctx.response().setStatusCode(500).end(String.valueOf(done.cause()));
-      }
-    });
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("ready", failing.isEmpty());
+    body.put("failing", failing);
+    try {
+      return new Answer(failing.isEmpty() ? 200 : 503, "application/json", JSON.writeValueAsString(body));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return new Answer(500, "text/plain", e.toString());
+    }
   }
 }

@@ -2,33 +2,34 @@ package dev.dovetail.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class OpsServerTest {
-  private Vertx vertx;
-  private WebClient http;
-
-  @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
-    http = WebClient.create(vertx);
-  }
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<OpsServer> started = new ArrayList<>();
 
   @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  void tearDown() {
+    started.forEach(OpsServer::stop);
+  }
+
+  private int[] start(OpsServer server, OpsOptions options) {
+    started.add(server);
+    return server.start(options);
   }
 
   private static OpsOptions ports(int metrics, int health) {
@@ -39,8 +40,9 @@ class OpsServerTest {
     return o;
   }
 
-  private HttpResponse<Buffer> get(int port, String path) throws Exception {
-    return http.get(port, "127.0.0.1", path).send().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  private HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -49,18 +51,22 @@ class OpsServerTest {
     OpsServer server = new OpsServer(Metrics.registry("test", "1.0"))
         .withReadiness(Readiness.always("process"))
         .withReadiness(new Readiness("crds", crds::get));
-    int[] bound = server.start(vertx, ports(0, 0)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int[] bound = start(server, ports(0, 0));
 
-    HttpResponse<Buffer> notReady = get(bound[1], "/readyz");
+    HttpResponse<String> notReady = get(bound[1], "/readyz");
     assertThat(notReady.statusCode()).isEqualTo(503);
-    JsonObject body = notReady.bodyAsJsonObject();
-    assertThat(body.getBoolean("ready")).isFalse();
-    assertThat(body.getJsonArray("failing").getJsonObject(0).getString("check")).isEqualTo("crds");
-    assertThat(body.getJsonArray("failing").getJsonObject(0).getString("problem")).contains("nodepools.karpenter.sh");
+    JsonNode body = new ObjectMapper().readTree(notReady.body());
+    assertThat(body.get("ready").asBoolean()).isFalse();
+    assertThat(body.get("failing")).hasSize(1);
+    assertThat(body.get("failing").get(0).get("check").asText()).isEqualTo("crds");
+    assertThat(body.get("failing").get(0).get("problem").asText()).contains("nodepools.karpenter.sh");
 
     crds.set(Optional.empty());
     assertThat(get(bound[1], "/readyz").statusCode()).isEqualTo(200);
-    assertThat(get(bound[1], "/healthz").bodyAsString()).isEqualTo("ok");
+    assertThat(get(bound[1], "/healthz").body()).isEqualTo("ok");
+    assertThat(get(bound[1], "/healthz/extra").statusCode()).isEqualTo(404);
+    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bound[1] + "/readyz"))
+        .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(405);
   }
 
   @Test
@@ -69,20 +75,20 @@ class OpsServerTest {
         .withReadiness(new Readiness("broken", () -> {
           throw new IllegalStateException("boom");
         }));
-    int[] bound = server.start(vertx, ports(0, 0)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    HttpResponse<Buffer> r = get(bound[1], "/readyz");
+    int[] bound = start(server, ports(0, 0));
+    HttpResponse<String> r = get(bound[1], "/readyz");
     assertThat(r.statusCode()).isEqualTo(503);
-    assertThat(r.bodyAsString()).contains("boom");
+    assertThat(r.body()).contains("boom");
   }
 
   @Test
   void metricsArePrometheusTextWithBuildInfo() throws Exception {
     PrometheusMeterRegistry registry = Metrics.registry("extender", "1.2.3");
-    int[] bound = new OpsServer(registry).start(vertx, ports(0, 0)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    HttpResponse<Buffer> r = get(bound[0], "/metrics");
+    int[] bound = start(new OpsServer(registry), ports(0, 0));
+    HttpResponse<String> r = get(bound[0], "/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.getHeader("content-type")).startsWith("text/plain");
-    assertThat(r.bodyAsString()).contains("dovetail_build_info{component=\"extender\"").contains("version=\"1.2.3\"")
+    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+    assertThat(r.body()).contains("dovetail_build_info{component=\"extender\"").contains("version=\"1.2.3\"")
         .contains("jvm_memory_used_bytes");
     // Metrics and probes are on separate ports, like Karpenter's.
     assertThat(get(bound[0], "/readyz").statusCode()).isEqualTo(404);
@@ -90,11 +96,9 @@ class OpsServerTest {
 
   @Test
   void aPortInUseFailsWithAClearMessage() throws Exception {
-    int[] first = new OpsServer(Metrics.registry("a", "1")).start(vertx, ports(0, 0))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    Throwable failure = new OpsServer(Metrics.registry("b", "1")).start(vertx, ports(first[0], 0))
-        .toCompletionStage().toCompletableFuture().handle((ok, e) -> e).get(10, TimeUnit.SECONDS);
-    assertThat(failure).isNotNull();
+    int[] first = start(new OpsServer(Metrics.registry("a", "1")), ports(0, 0));
+    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(new OpsServer(Metrics.registry("b", "1")), ports(first[0], 0)));
+    assertThat(failure).isInstanceOf(IllegalStateException.class);
     assertThat(failure.getMessage()).contains("cannot listen on 127.0.0.1:" + first[0]).contains("is the port in use?");
   }
 
@@ -104,8 +108,7 @@ class OpsServerTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    int[] bound = new OpsServer(Metrics.registry("a", "1")).start(vertx, ports(port, port))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int[] bound = start(new OpsServer(Metrics.registry("a", "1")), ports(port, port));
     assertThat(bound[0]).isEqualTo(bound[1]);
     assertThat(get(port, "/metrics").statusCode()).isEqualTo(200);
     assertThat(get(port, "/readyz").statusCode()).isEqualTo(200);

@@ -1,18 +1,11 @@
 package dev.dovetail.testkit;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * amazon-ec2-metadata-mock (AEMM), the real IMDS stand-in, on a loopback port: built by
@@ -20,14 +13,10 @@ import org.junit.jupiter.api.Assumptions;
  * without the binary they skip with the reason, unless {@code DOVETAIL_REQUIRE_CLUSTER} forbids skipping.
  */
 public final class MetadataMock implements AutoCloseable {
-  private final Process process;
-  private final URI endpoint;
-  private final Path log;
+  private final LocalServer server;
 
-  private MetadataMock(Process process, URI endpoint, Path log) {
-    this.process = process;
-    this.endpoint = endpoint;
-    this.log = log;
+  private MetadataMock(LocalServer server) {
+    this.server = server;
   }
 
   public static String version() {
@@ -42,17 +31,7 @@ public final class MetadataMock implements AutoCloseable {
 
   /** The binary, or a skip (a failure when real components are required) naming what is missing. */
   public static Optional<Path> require() {
-    Path bin = binary();
-    if (Files.isExecutable(bin)) {
-      return Optional.of(bin);
-    }
-    String reason = "amazon-ec2-metadata-mock is missing at " + bin + " (build it with scripts/build-control-plane; needs Go)";
-    if (ControlPlaneExtension.requireCluster()) {
-      throw new IllegalStateException(ControlPlaneExtension.REQUIRE_ENV + " is set, so tests may not skip: " + reason);
-    }
-    System.err.println("[dovetail] SKIPPED: " + reason);
-    Assumptions.abort(reason);
-    return Optional.empty();
+    return LocalServer.require(binary(), "amazon-ec2-metadata-mock", "build it with scripts/build-control-plane; needs Go");
   }
 
   /**
@@ -61,65 +40,24 @@ public final class MetadataMock implements AutoCloseable {
    */
   public static MetadataMock start(String... args) {
     Path bin = require().orElseThrow();
-    int port = freePort();
+    int port = LocalServer.freePort();
     List<String> command = new ArrayList<>(List.of(bin.toString()));
     command.addAll(List.of(args));
     command.addAll(List.of("--imdsv2", "--hostname", "127.0.0.1", "--port", Integer.toString(port)));
-    try {
-      Path dir = Files.createTempDirectory("aemm-");
-      Path log = dir.resolve("aemm.log");
-      // AEMM reads and may write a config under $HOME: give it a directory of its own.
-      ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-      pb.environment().put("HOME", dir.toString());
-      Process p = pb.start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (System.nanoTime() < deadline) {
-        if (!p.isAlive()) {
-          throw new IllegalStateException("amazon-ec2-metadata-mock exited: " + Files.readString(log));
-        }
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-          return new MetadataMock(p, URI.create("http://127.0.0.1:" + port), log);
-        } catch (IOException notYet) {
-          Thread.sleep(50);
-        }
-      }
-      p.destroyForcibly();
-      throw new IllegalStateException("amazon-ec2-metadata-mock did not listen on port " + port + " within 20 s: " + Files.readString(log));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    // AEMM reads and may write a config under $HOME: LocalServer gives it a directory of its own.
+    return new MetadataMock(LocalServer.start("amazon-ec2-metadata-mock", command, port, Map.of()));
   }
 
   public URI endpoint() {
-    return endpoint;
+    return server.endpoint();
   }
 
   public Path log() {
-    return log;
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return server.log();
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    server.close();
   }
 }

@@ -1,5 +1,8 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.runtime.NodeMarks;
+
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.Durations;
@@ -43,6 +46,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Termination {
   private static final Logger LOG = LoggerFactory.getLogger(Termination.class);
+  /** Pods still on a reclaimed spot node are deleted this long before the reclaim, to stop in time. */
+  static final Duration RECLAIM_MARGIN = Duration.ofSeconds(15);
   static final String EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
   static final Duration DRAIN_POLL = Duration.ofSeconds(1);
 
@@ -245,12 +250,23 @@ public final class Termination {
   }
 
   /** Deletion time plus the claim's terminationGracePeriod, if it has one. */
-  private static Optional<Instant> deadline(NodeClaim claim) {
-    String tgp = claim.getSpec().terminationGracePeriod();
-    if (tgp == null || claim.getMetadata().getDeletionTimestamp() == null) {
+  /**
+   * When the node must be empty: the deletion time plus the terminationGracePeriod, or, for a reclaimed
+   * spot instance, the reclaim time less a margin for the last pods to stop, whichever is first.
+   */
+  static Optional<Instant> deadline(NodeClaim claim) {
+    if (claim.getMetadata().getDeletionTimestamp() == null) {
       return Optional.empty();
     }
-    return Durations.parse(tgp).map(d -> Instant.parse(claim.getMetadata().getDeletionTimestamp()).plus(d));
+    String tgp = claim.getSpec().terminationGracePeriod();
+    Optional<Instant> grace = tgp == null ? Optional.empty()
+        : Durations.parse(tgp).map(d -> Instant.parse(claim.getMetadata().getDeletionTimestamp()).plus(d));
+    Optional<Instant> reclaim = NodeMarks.interruptionTime(claim.getMetadata().getAnnotations() == null ? null
+        : claim.getMetadata().getAnnotations().get(DovetailLabels.INTERRUPTION)).map(t -> t.minus(RECLAIM_MARGIN));
+    if (grace.isPresent() && reclaim.isPresent()) {
+      return Optional.of(grace.get().isBefore(reclaim.get()) ? grace.get() : reclaim.get());
+    }
+    return grace.or(() -> reclaim);
   }
 
   private static List<Condition> conditions(NodeClaim claim) {
