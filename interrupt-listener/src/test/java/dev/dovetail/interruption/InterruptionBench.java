@@ -80,6 +80,9 @@ public final class InterruptionBench {
       }
       footprint(cluster, 1);
     }
+    if (trials == 0) {
+      return;
+    }
     System.out.println();
     System.out.println("| notices | notice → tainted + cordoned p50 / p99 / max | notice → drained (3 pods) p50 / p99 / max |");
     System.out.println("|---:|---:|---:|");
@@ -101,8 +104,12 @@ public final class InterruptionBench {
     System.out.println();
     System.out.println("| JVM options | ready after | RSS when ready | RSS peak (notice handled, node drained) | RSS at end |");
     System.out.println("|---|---:|---:|---:|---:|");
-    for (String options : java.util.List.of(manifestOptions, "")) {
-      String node = "footprint-" + round + "-" + (options.isEmpty() ? "default" : "tuned");
+    String asked = System.getProperty("bench.jvmOptions");
+    java.util.List<String> variants = asked == null ? java.util.List.of(manifestOptions, "")
+        : java.util.Arrays.stream(asked.split("\\|")).map(o -> o.replace("MANIFEST", manifestOptions).trim()).toList();
+    int variant = 0;
+    for (String options : variants) {
+      String node = "footprint-" + round + "-" + variant++;
       KubernetesClient client = cluster.client();
       client.nodes().resource(InterruptionE2EIT.node(node, node)).create();
       try (MetadataMock imds = MetadataMock.start("spot", "--mock-delay-sec", "8")) {
@@ -112,6 +119,10 @@ public final class InterruptionBench {
             "--metrics-port", Integer.toString(freePort()), "--health-probe-port", Integer.toString(probes), "--bind-address", "127.0.0.1")
             .redirectErrorStream(true).redirectOutput(java.nio.file.Files.createTempFile("agent-", ".log").toFile());
         pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().putAll(manifestEnvironment());
+        if (System.getProperty("bench.mallocArenaMax") != null) {
+          pb.environment().put("MALLOC_ARENA_MAX", System.getProperty("bench.mallocArenaMax"));
+        }
         if (!options.isEmpty()) {
           pb.environment().put("JAVA_TOOL_OPTIONS", options);
         }
@@ -122,6 +133,7 @@ public final class InterruptionBench {
           waitFor(() -> ready(http, probes), 30_000);
           long readyNanos = System.nanoTime() - launched;
           long atReady = rssKib(agent.pid());
+          nativeMemory(agent.pid(), "when ready");
           long peak = atReady;
           long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
           while (System.nanoTime() < until) {
@@ -130,6 +142,7 @@ public final class InterruptionBench {
           }
           Node n = client.nodes().withName(node).get();
           boolean acted = n.getSpec().getTaints() != null && n.getSpec().getTaints().stream().anyMatch(x -> WellKnownLabels.DISRUPTED_TAINT.equals(x.getKey()));
+          nativeMemory(agent.pid(), "after the notice");
           System.out.printf("| %s | %.2f s | %d MiB | %d MiB%s | %d MiB |%n", options.isEmpty() ? "JVM defaults" : "`" + options + "`", readyNanos / 1e9,
               atReady / 1024, peak / 1024, acted ? "" : " (notice NOT handled)", rssKib(agent.pid()) / 1024);
         } finally {
@@ -139,6 +152,25 @@ public final class InterruptionBench {
       }
       client.nodes().withName(node).delete();
     }
+  }
+
+  /** With -Dbench.nmt=true (and -XX:NativeMemoryTracking=summary in the variant): where the memory is. */
+  private static void nativeMemory(long pid, String when) throws java.io.IOException {
+    if (!Boolean.getBoolean("bench.nmt")) {
+      return;
+    }
+    Process jcmd = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid),
+        "VM.native_memory", "summary").redirectErrorStream(true).start();
+    System.out.println("native memory " + when + " (RSS " + rssKib(pid) / 1024 + " MiB):\n" + new String(jcmd.getInputStream().readAllBytes()).lines()
+        .filter(l -> l.startsWith("Total") || l.startsWith("-") && l.contains("committed="))
+        .map(l -> l.replaceAll("reserved=\\d+KB, ", "")).collect(java.util.stream.Collectors.joining("\n")));
+  }
+
+  /** Environment of the DaemonSet that shapes the process's memory (glibc's arena count). */
+  static java.util.Map<String, String> manifestEnvironment() throws java.io.IOException {
+    String yaml = java.nio.file.Files.readString(dev.dovetail.testkit.RepoPaths.manifests().resolve("interrupt-listener/daemonset.yaml"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("name: MALLOC_ARENA_MAX\\s+value: \"(\\d+)\"").matcher(yaml);
+    return m.find() ? java.util.Map.of("MALLOC_ARENA_MAX", m.group(1)) : java.util.Map.of();
   }
 
   /** JAVA_TOOL_OPTIONS of the DaemonSet in manifests/, the options measured are the options shipped. */

@@ -15,6 +15,30 @@ public record Instance(String providerId, String nodeClaim, String instanceType,
     labels = Map.copyOf(labels);
   }
 
+  /**
+   * The instance launched as this candidate: the node labels its type's requirements give (arch, family,
+   * CPU, memory, …), its zone, zone ID and capacity type, and its catalog price.
+   */
+  public static Instance launched(String instanceId, String nodeClaim, LaunchPlan.Candidate c, String imageId, Instant at) {
+    dev.dovetail.api.scheduling.Offering o = c.offering();
+    Map<String, String> labels = new java.util.TreeMap<>(c.option().requirements().singleValues());
+    labels.put(dev.dovetail.api.karpenter.v1.WellKnownLabels.ZONE, o.zone());
+    labels.put(dev.dovetail.api.karpenter.v1.WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
+    labels.put(dev.dovetail.api.karpenter.v1.WellKnownLabels.ZONE_ID, zoneId(o.zone()));
+    return new Instance(providerId(o.zone(), instanceId), nodeClaim, c.option().name(), o.zone(), o.capacityType(), o.pricePerHour(),
+        c.option().capacity(), c.option().allocatable(), imageId, labels, at);
+  }
+
+  /** Karpenter's provider id form for an EC2 instance. */
+  public static String providerId(String zone, String instanceId) {
+    return "aws:///" + zone + "/" + instanceId;
+  }
+
+  /** The zone ID of a us-east-1 style zone name by its letter (use1-az1 for us-east-1a), as the catalog has no ID map. */
+  static String zoneId(String zone) {
+    return "use1-az" + (zone.charAt(zone.length() - 1) - 'a' + 1);
+  }
+
   /** The instance id at the end of an {@code aws:///<zone>/<id>} provider id. */
   public String instanceId() {
     return providerId.substring(providerId.lastIndexOf('/') + 1);

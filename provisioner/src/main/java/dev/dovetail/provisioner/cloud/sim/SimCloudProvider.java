@@ -18,6 +18,7 @@ import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
+import dev.dovetail.provisioner.cloud.InstanceOptionCache;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import io.fabric8.kubernetes.api.model.Node;
@@ -83,14 +84,11 @@ public final class SimCloudProvider implements CloudProvider {
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   /** The provider id launched for each NodeClaim, so a second create returns the first instance. */
   private final Map<String, CompletableFuture<Instance>> launches = new ConcurrentHashMap<>();
-  private final AtomicReference<CachedOptions> options = new AtomicReference<>();
+  private final InstanceOptionCache optionCache;
   /** Terminated instances whose Node may still exist (the termination controller deletes it). */
   private final Set<String> terminated = ConcurrentHashMap.newKeySet();
   /** NodeClaims deleted while their launch was still under way: the launch must not go ahead. */
   private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
-
-  private record CachedOptions(Set<String> zones, OptionalInt maxPods, long version, List<InstanceOption> options) {
-  }
 
   /**
    * @param nodes the current Nodes (an informer's cache), where instances launched before a restart are found
@@ -103,6 +101,7 @@ public final class SimCloudProvider implements CloudProvider {
     this.clusterName = clusterName;
     this.faults = faults;
     this.unavailable = unavailable;
+    this.optionCache = new InstanceOptionCache(catalog, unavailable);
     this.timer = timer;
     this.blocking = blocking;
     this.clock = clock;
@@ -189,21 +188,7 @@ public final class SimCloudProvider implements CloudProvider {
   }
 
   List<InstanceOption> optionsFor(EC2NodeClass nodeClass) {
-    Set<String> zones = nodeClass.getStatus() == null || nodeClass.getStatus().subnets() == null ? Set.of()
-        : nodeClass.getStatus().subnets().stream().map(EC2NodeClassStatus.Subnet::zone).collect(Collectors.toSet());
-    var kubelet = nodeClass.getSpec().kubelet();
-    OptionalInt maxPods = kubelet == null || kubelet.getMaxPods() == null ? OptionalInt.empty() : OptionalInt.of(kubelet.getMaxPods());
-    long version = unavailable.version();
-    CachedOptions cached = options.get();
-    if (cached != null && cached.zones().equals(zones) && cached.maxPods().equals(maxPods) && cached.version() == version) {
-      return cached.options();
-    }
-    SimFaults f = faults.get();
-    List<InstanceOption> fresh = InstanceOptions.from(catalog, zones, maxPods,
-        (t, o) -> unavailable.isUnavailable(t.name(), o.zone(), o.capacityType()));
-    options.set(new CachedOptions(zones, maxPods, version, fresh));
-    LOG.debug("instance options rebuilt: {} types, faults {}", fresh.size(), f);
-    return fresh;
+    return optionCache.optionsFor(nodeClass);
   }
 
   @Override
@@ -278,17 +263,11 @@ public final class SimCloudProvider implements CloudProvider {
 
   private Instance instance(NodeClaim claim, EC2NodeClass nodeClass, LaunchPlan.Candidate c) {
     String id = "i-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 16) + "f";
-    Offering o = c.offering();
-    Map<String, String> labels = new TreeMap<>(c.option().requirements().singleValues());
-    labels.put(WellKnownLabels.ZONE, o.zone());
-    labels.put(WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
-    labels.put(WellKnownLabels.ZONE_ID, "use1-az" + (o.zone().charAt(o.zone().length() - 1) - 'a' + 1));
-    String arch = labels.getOrDefault(WellKnownLabels.ARCH, "amd64");
+    String arch = c.option().requirements().singleValues().getOrDefault(WellKnownLabels.ARCH, "amd64");
     String image = nodeClass.getStatus() == null || nodeClass.getStatus().amis() == null ? DEFAULT_IMAGE
         : nodeClass.getStatus().amis().stream().filter(a -> a.requirements().stream().anyMatch(r -> r.values() != null && r.values().contains(arch)))
             .map(EC2NodeClassStatus.Ami::id).findFirst().orElse(DEFAULT_IMAGE);
-    return new Instance("aws:///" + o.zone() + "/" + id, claim.getMetadata().getName(), c.option().name(), o.zone(), o.capacityType(),
-        o.pricePerHour(), c.option().capacity(), c.option().allocatable(), image, labels, clock.instant());
+    return Instance.launched(id, claim.getMetadata().getName(), c, image, clock.instant());
   }
 
   private void scheduleRegistration(NodeClaim claim, Instance instance, SimFaults f) {

@@ -1,0 +1,52 @@
+package dev.dovetail.provisioner.cloud;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.InstanceOptions;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+/**
+ * The instance options of a node class, as every cloud provider computes them: the catalog's types in
+ * the zones of the class's resolved subnets, pods per node from its kubelet settings, and offerings
+ * marked unavailable while they are in the {@link UnavailableOfferings} cache. Rebuilt only when one of
+ * those inputs changed (a scheduling pass asks many times).
+ */
+public final class InstanceOptionCache {
+  private final Catalog catalog;
+  private final UnavailableOfferings unavailable;
+  private final AtomicReference<Cached> cached = new AtomicReference<>();
+
+  private record Cached(Set<String> zones, OptionalInt maxPods, long version, List<InstanceOption> options) {
+  }
+
+  public InstanceOptionCache(Catalog catalog, UnavailableOfferings unavailable) {
+    this.catalog = catalog;
+    this.unavailable = unavailable;
+  }
+
+  public List<InstanceOption> optionsFor(EC2NodeClass nodeClass) {
+    Set<String> zones = nodeClass.getStatus() == null || nodeClass.getStatus().subnets() == null ? Set.of()
+        : nodeClass.getStatus().subnets().stream().map(EC2NodeClassStatus.Subnet::zone).collect(Collectors.toSet());
+    var kubelet = nodeClass.getSpec().kubelet();
+    OptionalInt maxPods = kubelet == null || kubelet.getMaxPods() == null ? OptionalInt.empty() : OptionalInt.of(kubelet.getMaxPods());
+    long version = unavailable.version();
+    Cached c = cached.get();
+    if (c != null && c.zones().equals(zones) && c.maxPods().equals(maxPods) && c.version() == version) {
+      return c.options();
+    }
+    List<InstanceOption> fresh = InstanceOptions.from(catalog, zones, maxPods,
+        (t, o) -> unavailable.isUnavailable(t.name(), o.zone(), o.capacityType()));
+    cached.set(new Cached(zones, maxPods, version, fresh));
+    return fresh;
+  }
+
+  public UnavailableOfferings unavailable() {
+    return unavailable;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.dovetail.provisioner.cloud.aws;
+
+import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.provisioner.cloud.LaunchPlan;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import software.amazon.awssdk.services.ec2.model.CreateFleetError;
+import software.amazon.awssdk.services.ec2.model.CreateFleetInstance;
+import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
+import software.amazon.awssdk.services.ec2.model.CreateFleetResponse;
+import software.amazon.awssdk.services.ec2.model.DefaultTargetCapacityType;
+import software.amazon.awssdk.services.ec2.model.FleetLaunchTemplateConfigRequest;
+import software.amazon.awssdk.services.ec2.model.FleetLaunchTemplateOverridesRequest;
+import software.amazon.awssdk.services.ec2.model.FleetLaunchTemplateSpecificationRequest;
+import software.amazon.awssdk.services.ec2.model.FleetOnDemandAllocationStrategy;
+import software.amazon.awssdk.services.ec2.model.FleetType;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagSpecification;
+
+/**
+ * One NodeClaim's EC2 Fleet call, as pure functions: the request (type {@code instant}, one instance,
+ * overrides for the cheapest compatible type × subnet pairs of one capacity type) and the reading of
+ * its answer (the instance that won, the pools that failed and why).
+ */
+final class Fleets {
+  /** Karpenter's cap on instance types per launch. */
+  static final int MAX_INSTANCE_TYPES = 60;
+
+  /** Per-override error codes that mean "this pool has no capacity now": the offering is skipped for a while. */
+  static final Set<String> UNAVAILABLE_CODES = Set.of("InsufficientInstanceCapacity", "UnfulfillableCapacity", "MaxSpotInstanceCountExceeded",
+      "VcpuLimitExceeded", "Unsupported", "MaxFleetCountExceeded", "InsufficientFreeAddressesInSubnet");
+
+  private Fleets() {
+  }
+
+  /** What one fleet call launches: its overrides' candidates (to map the winner back) and the request. */
+  record Call(CapacityType capacityType, Map<String, LaunchPlan.Candidate> byPool, CreateFleetRequest request) {
+  }
+
+  /** An override that failed: its pool and EC2's code and message. */
+  record PoolError(String instanceType, String zone, String capacityType, String code, String message) {
+    boolean unavailable() {
+      return UNAVAILABLE_CODES.contains(code);
+    }
+  }
+
+  /** The instance launched, if one was, and the pools that failed. */
+  record Result(Optional<Launched> launched, List<PoolError> errors) {
+  }
+
+  record Launched(String instanceId, String instanceType, String zone, String capacityType) {
+  }
+
+  static String pool(String instanceType, String zone) {
+    return instanceType + "@" + zone;
+  }
+
+  /**
+   * The call for a plan: the capacity type of its best candidate (reserved, then spot, then on-demand),
+   * and of that type the first {@value #MAX_INSTANCE_TYPES} instance types in plan order, each in every
+   * zone it is offered in that has a subnet, with the AMI of its architecture.
+   *
+   * @param subnets          subnet ID by zone (one per zone: the class's subnet there with the most free addresses)
+   * @param imageByArch      AMI ID by architecture label value
+   * @param spotStrategy     the allocation strategy for spot launches
+   * @param onDemandPriority price order for on-demand ({@code prioritized}) instead of {@code lowest-price}
+   */
+  static Optional<Call> call(LaunchPlan plan, String clientToken, String launchTemplate, Map<String, String> subnets, Map<String, String> imageByArch,
+      SpotAllocationStrategy spotStrategy, boolean onDemandPriority, Map<String, String> tags) {
+    List<LaunchPlan.Candidate> usable = plan.candidates().stream()
+        .filter(c -> subnets.containsKey(c.offering().zone()) && imageByArch.containsKey(arch(c))).toList();
+    if (usable.isEmpty()) {
+      return Optional.empty();
+    }
+    CapacityType type = usable.get(0).offering().capacityType();
+    Set<String> types = new LinkedHashSet<>();
+    Map<String, LaunchPlan.Candidate> byPool = new LinkedHashMap<>();
+    for (LaunchPlan.Candidate c : usable) {
+      if (c.offering().capacityType() != type) {
+        continue;
+      }
+      if (!types.contains(c.option().name()) && types.size() >= MAX_INSTANCE_TYPES) {
+        continue;
+      }
+      types.add(c.option().name());
+      byPool.putIfAbsent(pool(c.option().name(), c.offering().zone()), c);
+    }
+    List<FleetLaunchTemplateOverridesRequest> overrides = new ArrayList<>();
+    for (LaunchPlan.Candidate c : byPool.values()) {
+      overrides.add(FleetLaunchTemplateOverridesRequest.builder()
+          .instanceType(c.option().name())
+          .subnetId(subnets.get(c.offering().zone()))
+          .availabilityZone(c.offering().zone())
+          .imageId(imageByArch.get(arch(c)))
+          // Lower is preferred: the price, for the strategies that read priorities.
+          .priority(c.offering().pricePerHour())
+          .build());
+    }
+    List<Tag> tagList = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+    CreateFleetRequest.Builder request = CreateFleetRequest.builder()
+        .type(FleetType.INSTANT)
+        .clientToken(clientToken)
+        .launchTemplateConfigs(FleetLaunchTemplateConfigRequest.builder()
+            .launchTemplateSpecification(FleetLaunchTemplateSpecificationRequest.builder().launchTemplateName(launchTemplate).version("$Latest").build())
+            .overrides(overrides).build())
+        .targetCapacitySpecification(t -> t.totalTargetCapacity(1)
+            .defaultTargetCapacityType(type == CapacityType.SPOT ? DefaultTargetCapacityType.SPOT : DefaultTargetCapacityType.ON_DEMAND))
+        .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tagList).build(),
+            TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tagList).build(),
+            TagSpecification.builder().resourceType(ResourceType.FLEET).tags(tagList).build());
+    if (type == CapacityType.SPOT) {
+      request.spotOptions(s -> s.allocationStrategy(spotStrategy));
+    } else {
+      request.onDemandOptions(o -> o.allocationStrategy(onDemandPriority ? FleetOnDemandAllocationStrategy.PRIORITIZED
+          : FleetOnDemandAllocationStrategy.LOWEST_PRICE));
+    }
+    return Optional.of(new Call(type, byPool, request.build()));
+  }
+
+  private static String arch(LaunchPlan.Candidate c) {
+    return c.option().requirements().singleValues().getOrDefault(WellKnownLabels.ARCH, "amd64");
+  }
+
+  /** Reads the answer: the first instance ID returned (one was asked for) and every per-override error. */
+  static Result read(CreateFleetResponse response) {
+    Optional<Launched> launched = Optional.empty();
+    for (CreateFleetInstance i : response.instances()) {
+      if (i.instanceIds().isEmpty()) {
+        continue;
+      }
+      String zone = i.launchTemplateAndOverrides() != null && i.launchTemplateAndOverrides().overrides() != null
+          ? i.launchTemplateAndOverrides().overrides().availabilityZone() : null;
+      launched = Optional.of(new Launched(i.instanceIds().get(0), i.instanceTypeAsString(), zone, i.lifecycleAsString()));
+      break;
+    }
+    List<PoolError> errors = new ArrayList<>();
+    for (CreateFleetError e : response.errors()) {
+      var o = e.launchTemplateAndOverrides() == null ? null : e.launchTemplateAndOverrides().overrides();
+      errors.add(new PoolError(o == null ? null : o.instanceTypeAsString(), o == null ? null : o.availabilityZone(), e.lifecycleAsString(),
+          e.errorCode(), e.errorMessage()));
+    }
+    return new Result(launched, errors);
+  }
+}
