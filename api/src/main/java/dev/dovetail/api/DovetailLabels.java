@@ -27,6 +27,12 @@ public final class DovetailLabels {
   public static final String PLANNED_NODES = "dovetail.dev/planned-nodes";
 
   /**
+   * NodeClaim annotation: the distribution strategy ({@code CostOptimized} or {@code LeastInterrupted}) of
+   * the workloads a claim was launched for; the AWS provider picks the spot allocation strategy by it.
+   */
+  public static final String SPOT_STRATEGY = "dovetail.dev/distribution-strategy";
+
+  /**
    * On a NodeClaim: the interrupt listener saw a notice for its instance ({@code <kind>@<RFC 3339 time>},
    * e.g. {@code spot-interruption@2026-11-24T00:30:27Z}). The provisioner launches capacity for the node's
    * pods at once, and an interrupted spot offering is not launched again for a while.

@@ -7,6 +7,9 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
+import dev.dovetail.provisioner.cloud.aws.AwsClients;
+import dev.dovetail.provisioner.cloud.aws.AwsCloudProvider;
+import dev.dovetail.provisioner.cloud.aws.UserData;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cluster.Caches;
@@ -67,11 +70,25 @@ public final class Operator implements AutoCloseable {
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
-      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue) {
+      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsOptions> aws) {
     public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, Optional.of(queue));
+          namespace, leaderElection, concurrency, Optional.of(queue), aws);
     }
+
+    public Settings withAws(AwsOptions options) {
+      return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
+          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options));
+    }
+  }
+
+  /**
+   * The AWS cloud instead of the simulated one: where to call (Region, an endpoint override for a local
+   * EC2), what nodes need to join (the API server endpoint, its CA bundle, the service CIDR) and the
+   * default spot allocation strategy.
+   */
+  public record AwsOptions(Optional<String> region, Optional<java.net.URI> endpoint, String clusterEndpoint, String caBundle, String serviceCidr,
+      software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy spotStrategy) {
   }
 
   /** Lease-based leader election; disabled, this replica leads at once. */
@@ -98,6 +115,7 @@ public final class Operator implements AutoCloseable {
   private final KarpenterMetrics metrics;
   private final KubernetesClient evictions;
   private final Optional<SqsAsyncClient> sqs;
+  private final Optional<AwsClients> awsClients;
   private SharedIndexInformer<ConfigMap> simConfig;
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
@@ -119,8 +137,28 @@ public final class Operator implements AutoCloseable {
         .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
     this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::client);
-    this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
-        caches::nodes);
+    if (settings.aws().isPresent()) {
+      AwsOptions o = settings.aws().get();
+      this.awsClients = Optional.of(new AwsClients(o.region(), o.endpoint()));
+      this.cloud = new AwsCloudProvider(awsClients.get(), new AwsCloudProvider.Settings(settings.clusterName(),
+          new UserData.Cluster(settings.clusterName(), o.clusterEndpoint(), o.caBundle(), o.serviceCidr()), minorVersion(client), o.spotStrategy()),
+          catalog, new UnavailableOfferings(), clock);
+    } else {
+      this.awsClients = Optional.empty();
+      this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
+          caches::nodes);
+    }
+  }
+
+  /** The API server's minor version (1.34), for the AMI aliases; the newest we know if it cannot be read. */
+  private static String minorVersion(KubernetesClient client) {
+    try {
+      var v = client.getKubernetesVersion();
+      return v.getMajor() + "." + v.getMinor().replaceAll("[^0-9]", "");
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read the Kubernetes version ({}); AMI aliases resolve for 1.34", e.toString());
+      return "1.34";
+    }
   }
 
   /** Called if leadership is lost after it was held (the process should exit, as controller-runtime's do). */
@@ -392,6 +430,7 @@ public final class Operator implements AutoCloseable {
     caches.close();
     evictions.close();
     sqs.ifPresent(SqsAsyncClient::close);
+    awsClients.ifPresent(AwsClients::close);
     timer.shutdownNow();
     blocking.shutdownNow();
   }

@@ -45,8 +45,25 @@ public final class ProvisionerMain implements Callable<Integer> {
   String clusterName;
 
   @Option(names = "--cloud-provider", defaultValue = "${env:CLOUD_PROVIDER:-sim}",
-      description = "Where capacity comes from: sim (simulated, no AWS account needed). Default: ${DEFAULT-VALUE}.")
+      description = "Where capacity comes from: sim (simulated, no AWS account needed) or aws (EC2 Fleet). Default: ${DEFAULT-VALUE}.")
   String cloudProvider;
+
+  @Option(names = "--cluster-endpoint", defaultValue = "${env:CLUSTER_ENDPOINT}",
+      description = "aws: the API server URL nodes join (Karpenter's CLUSTER_ENDPOINT).")
+  String clusterEndpoint;
+
+  @Option(names = "--cluster-ca-bundle", defaultValue = "${env:CLUSTER_CA_BUNDLE}",
+      description = "aws: the API server's CA bundle, base64 PEM, for the node bootstrap.")
+  String clusterCaBundle;
+
+  @Option(names = "--service-cidr", defaultValue = "${env:SERVICE_CIDR:-10.100.0.0/16}",
+      description = "aws: the cluster's service CIDR, for the node bootstrap. Default: ${DEFAULT-VALUE}.")
+  String serviceCidr;
+
+  @Option(names = "--spot-allocation-strategy", defaultValue = "price-capacity-optimized",
+      description = "aws: the spot allocation strategy of launches no distribution rule sets one for (CostOptimized workloads get "
+          + "lowest-price, LeastInterrupted ones capacity-optimized). Default: ${DEFAULT-VALUE}.")
+  String spotStrategy;
 
   @Option(names = "--namespace", defaultValue = "${env:POD_NAMESPACE:-kube-system}",
       description = "Namespace of the leader-election Lease and the sim ConfigMap. Default: ${DEFAULT-VALUE}.")
@@ -113,11 +130,11 @@ public final class ProvisionerMain implements Callable<Integer> {
   Duration interruptionVisibility;
 
   @Option(names = "--aws-region", defaultValue = "${env:AWS_REGION}",
-      description = "AWS Region for the queue lookup. Default: AWS_REGION, else the SDK's region chain.")
+      description = "AWS Region of the cluster (EC2 calls, the queue). Default: AWS_REGION, else the SDK's region chain.")
   String awsRegion;
 
   @Option(names = "--aws-endpoint-url", defaultValue = "${env:AWS_ENDPOINT_URL}",
-      description = "Send AWS calls to this endpoint instead of AWS (a local SQS for testing). Default: AWS_ENDPOINT_URL.")
+      description = "Send AWS calls to this endpoint instead of AWS (moto or another local fake, for testing). Default: AWS_ENDPOINT_URL.")
   String awsEndpoint;
 
   @Option(names = "--leader-elect", defaultValue = "true", negatable = true, fallbackValue = "true",
@@ -159,8 +176,8 @@ public final class ProvisionerMain implements Callable<Integer> {
 
   /** The settings the flags describe; invalid combinations fail with a message naming the flag. */
   Operator.Settings settings() {
-    if (!"sim".equals(cloudProvider)) {
-      throw new IllegalArgumentException("--cloud-provider " + cloudProvider + " is not available in this build (sim is)");
+    if (!"sim".equals(cloudProvider) && !"aws".equals(cloudProvider)) {
+      throw new IllegalArgumentException("--cloud-provider must be sim or aws, not " + cloudProvider);
     }
     if (concurrency < 1) {
       throw new IllegalArgumentException("--concurrency must be at least 1");
@@ -174,7 +191,24 @@ public final class ProvisionerMain implements Callable<Integer> {
             interruptionVisibility));
     return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
-        new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue);
+        new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
+        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty());
+  }
+
+  private Operator.AwsOptions awsOptions() {
+    if (clusterEndpoint == null || clusterEndpoint.isBlank()) {
+      throw new IllegalArgumentException("--cloud-provider aws needs --cluster-endpoint (or CLUSTER_ENDPOINT): the URL nodes join");
+    }
+    if (clusterCaBundle == null || clusterCaBundle.isBlank()) {
+      throw new IllegalArgumentException("--cloud-provider aws needs --cluster-ca-bundle (or CLUSTER_CA_BUNDLE): the API server's CA, base64");
+    }
+    var strategy = software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.fromValue(spotStrategy);
+    if (strategy == software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.UNKNOWN_TO_SDK_VERSION) {
+      throw new IllegalArgumentException("--spot-allocation-strategy must be one of price-capacity-optimized, capacity-optimized, "
+          + "capacity-optimized-prioritized, lowest-price, diversified; not " + spotStrategy);
+    }
+    return new Operator.AwsOptions(blankToEmpty(awsRegion), blankToEmpty(awsEndpoint).map(ProvisionerMain::endpoint), clusterEndpoint.trim(),
+        clusterCaBundle.trim(), serviceCidr, strategy);
   }
 
   private static Optional<String> blankToEmpty(String value) {

@@ -45,6 +45,11 @@ public final class Hashes {
     return hash(spec);
   }
 
+  /** A stable hash of any value's JSON form (field and map order do not matter, nulls are left out). */
+  public static String of(Object value) {
+    return hash(CANONICAL.valueToTree(value));
+  }
+
   static String hash(JsonNode node) {
     try {
       byte[] canonical = CANONICAL.writeValueAsBytes(sorted(node));

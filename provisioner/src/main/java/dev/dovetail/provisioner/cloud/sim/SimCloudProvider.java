@@ -19,6 +19,7 @@ import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.InstanceOptionCache;
+import dev.dovetail.provisioner.cloud.NodeClassConditions;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import io.fabric8.kubernetes.api.model.Node;
@@ -152,28 +153,21 @@ public final class SimCloudProvider implements CloudProvider {
       }
     }
     String profile = spec.instanceProfile() != null ? spec.instanceProfile() : clusterName + "_" + Math.abs((long) String.valueOf(spec.role()).hashCode());
-    List<Condition> conditions = new ArrayList<>();
-    conditions.add(condition("SubnetsReady", !subnets.isEmpty(), subnets.isEmpty() ? "SubnetsNotFound" : "SubnetsReady",
-        subnets.isEmpty() ? "no simulated subnet matches subnetSelectorTerms (sim subnets: "
-            + zones().stream().map(SimCloudProvider::subnetId).collect(Collectors.joining(", ")) + ", all tagged)" : "", generation, now));
-    conditions.add(condition("SecurityGroupsReady", !groups.isEmpty(), groups.isEmpty() ? "SecurityGroupsNotFound" : "SecurityGroupsReady",
-        "", generation, now));
-    conditions.add(condition("AMIsReady", !amis.isEmpty(), amis.isEmpty() ? "AMINotFound" : "AMIsReady", "", generation, now));
-    conditions.add(condition("InstanceProfileReady", true, "InstanceProfileReady", "", generation, now));
-    conditions.add(condition("ValidationSucceeded", true, "ValidationSucceeded", "", generation, now));
-    List<String> notReady = conditions.stream().filter(c -> !c.isTrue()).map(Condition::type).toList();
-    conditions.add(condition("Ready", notReady.isEmpty(), notReady.isEmpty() ? "Ready" : "UnhealthyDependents",
-        notReady.isEmpty() ? "" : String.join(", ", notReady) + " not ready", generation, now));
+    List<Condition> conditions = NodeClassConditions.of(generation, now, List.of(
+        subnets.isEmpty() ? NodeClassConditions.Part.failed("SubnetsReady", "SubnetsNotFound", "no simulated subnet matches subnetSelectorTerms (sim subnets: "
+            + zones().stream().map(SimCloudProvider::subnetId).collect(Collectors.joining(", ")) + ", all tagged)")
+            : NodeClassConditions.Part.ok("SubnetsReady"),
+        groups.isEmpty() ? NodeClassConditions.Part.failed("SecurityGroupsReady", "SecurityGroupsNotFound", "no security group selector term")
+            : NodeClassConditions.Part.ok("SecurityGroupsReady"),
+        amis.isEmpty() ? NodeClassConditions.Part.failed("AMIsReady", "AMINotFound", "no AMI selector term") : NodeClassConditions.Part.ok("AMIsReady"),
+        NodeClassConditions.Part.ok("InstanceProfileReady"),
+        NodeClassConditions.Part.ok("ValidationSucceeded")));
     return CompletableFuture.completedFuture(new EC2NodeClassStatus(subnets, groups, amis, List.of(), profile, conditions));
   }
 
   private static boolean matches(SubnetSelectorTerm term, String id) {
     // Every simulated subnet carries every tag: only an id term selects among them.
     return term.id() == null || term.id().equals(id);
-  }
-
-  private static Condition condition(String type, boolean ok, String reason, String message, long generation, Instant now) {
-    return Condition.of(type, Condition.Status.of(ok), reason, message, generation, now);
   }
 
   private List<String> zones() {

@@ -1,0 +1,62 @@
+package dev.dovetail.provisioner.cloud.aws;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import software.amazon.awssdk.awscore.client.builder.AwsAsyncClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2AsyncClient;
+import software.amazon.awssdk.services.iam.IamAsyncClient;
+import software.amazon.awssdk.services.ssm.SsmAsyncClient;
+
+/**
+ * The async AWS clients of the provider, sharing one Netty HTTP client (its own event loop, never a
+ * caller's thread), credentials from the default chain (IRSA, EKS Pod Identity, environment) and the
+ * adaptive retry mode, which backs off and rate-limits itself when EC2 throttles.
+ */
+public final class AwsClients implements AutoCloseable {
+  private final SdkAsyncHttpClient http;
+  private final Ec2AsyncClient ec2;
+  private final SsmAsyncClient ssm;
+  private final IamAsyncClient iam;
+
+  public AwsClients(Optional<String> region, Optional<URI> endpoint) {
+    this.http = NettyNioAsyncHttpClient.builder().maxConcurrency(256).connectionTimeout(Duration.ofSeconds(5))
+        .readTimeout(Duration.ofSeconds(30)).build();
+    this.ec2 = configure(Ec2AsyncClient.builder(), region, endpoint).build();
+    this.ssm = configure(SsmAsyncClient.builder(), region, endpoint).build();
+    // IAM is global: its endpoint lives in us-east-1 (aws partition) whatever the cluster's Region.
+    this.iam = configure(IamAsyncClient.builder(), Optional.of(endpoint.isPresent() ? region.orElse("us-east-1") : "aws-global"), endpoint).build();
+  }
+
+  private <B extends AwsAsyncClientBuilder<B, ?> & AwsClientBuilder<B, ?>> B configure(B builder, Optional<String> region, Optional<URI> endpoint) {
+    builder.httpClient(http).overrideConfiguration(o -> o.retryStrategy(RetryMode.ADAPTIVE_V2));
+    region.map(Region::of).ifPresent(builder::region);
+    endpoint.ifPresent(builder::endpointOverride);
+    return builder;
+  }
+
+  public Ec2AsyncClient ec2() {
+    return ec2;
+  }
+
+  public SsmAsyncClient ssm() {
+    return ssm;
+  }
+
+  public IamAsyncClient iam() {
+    return iam;
+  }
+
+  @Override
+  public void close() {
+    ec2.close();
+    ssm.close();
+    iam.close();
+    http.close();
+  }
+}

@@ -1,0 +1,157 @@
+package dev.dovetail.provisioner.cloud.aws;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.dovetail.api.aws.v1.BlockDeviceMapping;
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.aws.v1.EC2NodeClassSpec;
+import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
+import dev.dovetail.api.aws.v1.MetadataOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import software.amazon.awssdk.services.ec2.Ec2AsyncClient;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+import software.amazon.awssdk.services.ec2.model.LaunchTemplateBlockDeviceMappingRequest;
+import software.amazon.awssdk.services.ec2.model.LaunchTemplateHttpTokensState;
+import software.amazon.awssdk.services.ec2.model.LaunchTemplateInstanceMetadataEndpointState;
+import software.amazon.awssdk.services.ec2.model.LaunchTemplateInstanceMetadataProtocolIpv6;
+import software.amazon.awssdk.services.ec2.model.RequestLaunchTemplateData;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.Tag;
+
+/**
+ * Launch templates, one per distinct launch configuration (node class parts, the node's labels and
+ * taints, the cluster it joins), named by a hash of that configuration so equal configurations share
+ * one and a changed one gets a new one. Created on first use, remembered, found again after a restart
+ * (an existing name is adopted), recreated when EC2 reports it missing.
+ */
+final class LaunchTemplates {
+  static final String PREFIX = "dovetail/";
+
+  private final Ec2AsyncClient ec2;
+  private final String clusterName;
+  private final Cache<String, Boolean> known = Caffeine.newBuilder().expireAfterWrite(Duration.ofHours(1)).build();
+
+  LaunchTemplates(Ec2AsyncClient ec2, String clusterName) {
+    this.ec2 = ec2;
+    this.clusterName = clusterName;
+  }
+
+  /** What a template holds. */
+  record Content(String instanceProfile, List<String> securityGroups, String userData, MetadataOptions metadata,
+      List<BlockDeviceMapping> blockDevices, Boolean detailedMonitoring, Map<String, String> tags) {
+    String name(String clusterName) {
+      return PREFIX + clusterName + "/" + dev.dovetail.provisioner.drift.Hashes.of(this);
+    }
+  }
+
+  static Content content(EC2NodeClass nodeClass, String userData, Map<String, String> tags) {
+    EC2NodeClassSpec spec = nodeClass.getSpec();
+    EC2NodeClassStatus status = nodeClass.getStatus();
+    List<String> groups = status == null || status.securityGroups() == null ? List.of()
+        : status.securityGroups().stream().map(EC2NodeClassStatus.SecurityGroup::id).sorted().toList();
+    return new Content(status == null ? null : status.instanceProfile(), groups, userData, spec.metadataOptions(), spec.blockDeviceMappings(),
+        spec.detailedMonitoring(), tags);
+  }
+
+  /** The template's name once it exists. */
+  CompletionStage<String> ensure(Content content) {
+    String name = content.name(clusterName);
+    if (known.getIfPresent(name) != null) {
+      return CompletableFuture.completedFuture(name);
+    }
+    return ec2.describeLaunchTemplates(r -> r.launchTemplateNames(name)).handle((found, error) -> {
+      if (error == null && !found.launchTemplates().isEmpty()) {
+        return CompletableFuture.completedFuture(name);
+      }
+      if (error != null && !notFound(error)) {
+        return CompletableFuture.<String>failedFuture(error);
+      }
+      return create(name, content);
+    }).thenCompose(f -> f).thenApply(n -> {
+      known.put(n, Boolean.TRUE);
+      return n;
+    });
+  }
+
+  /** EC2 said the template is gone: create it again on next use. */
+  void forget(String name) {
+    known.invalidate(name);
+  }
+
+  private CompletionStage<String> create(String name, Content content) {
+    MetadataOptions m = content.metadata();
+    RequestLaunchTemplateData.Builder data = RequestLaunchTemplateData.builder()
+        .userData(content.userData() == null || content.userData().isEmpty() ? null : UserData.base64(content.userData()))
+        .securityGroupIds(content.securityGroups())
+        .monitoring(mon -> mon.enabled(Boolean.TRUE.equals(content.detailedMonitoring())))
+        // IMDSv2 only unless the class says otherwise; hop limit 1 unless raised for pods that need IMDS.
+        .metadataOptions(o -> o
+            .httpTokens(m != null && m.httpTokens() == MetadataOptions.Tokens.OPTIONAL ? LaunchTemplateHttpTokensState.OPTIONAL
+                : LaunchTemplateHttpTokensState.REQUIRED)
+            .httpEndpoint(m != null && m.httpEndpoint() == MetadataOptions.Toggle.DISABLED ? LaunchTemplateInstanceMetadataEndpointState.DISABLED
+                : LaunchTemplateInstanceMetadataEndpointState.ENABLED)
+            .httpProtocolIpv6(m != null && m.httpProtocolIPv6() == MetadataOptions.Toggle.ENABLED ? LaunchTemplateInstanceMetadataProtocolIpv6.ENABLED
+                : LaunchTemplateInstanceMetadataProtocolIpv6.DISABLED)
+            .httpPutResponseHopLimit(m == null || m.httpPutResponseHopLimit() == null ? 1 : m.httpPutResponseHopLimit().intValue()));
+    if (content.instanceProfile() != null) {
+      data.iamInstanceProfile(p -> p.name(content.instanceProfile()));
+    }
+    if (content.blockDevices() != null && !content.blockDevices().isEmpty()) {
+      data.blockDeviceMappings(blockDevices(content.blockDevices()));
+    }
+    List<Tag> tags = content.tags().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+    return ec2.createLaunchTemplate(r -> r.launchTemplateName(name).launchTemplateData(data.build())
+            .tagSpecifications(t -> t.resourceType(ResourceType.LAUNCH_TEMPLATE).tags(tags)))
+        .handle((created, error) -> {
+          if (error != null && !(cause(error) instanceof Ec2Exception e && "InvalidLaunchTemplateName.AlreadyExistsException".equals(code(e)))) {
+            throw new java.util.concurrent.CompletionException(cause(error));
+          }
+          return name;
+        });
+  }
+
+  private static List<LaunchTemplateBlockDeviceMappingRequest> blockDevices(List<BlockDeviceMapping> mappings) {
+    List<LaunchTemplateBlockDeviceMappingRequest> out = new ArrayList<>();
+    for (BlockDeviceMapping b : mappings) {
+      var ebs = b.ebs();
+      out.add(LaunchTemplateBlockDeviceMappingRequest.builder().deviceName(b.deviceName()).ebs(e -> {
+        if (ebs == null) {
+          return;
+        }
+        e.deleteOnTermination(ebs.deleteOnTermination()).encrypted(ebs.encrypted()).kmsKeyId(ebs.kmsKeyID()).snapshotId(ebs.snapshotID())
+            .iops(ebs.iops() == null ? null : ebs.iops().intValue()).throughput(ebs.throughput() == null ? null : ebs.throughput().intValue())
+            .volumeType(ebs.volumeType() == null ? null : ebs.volumeType().name().toLowerCase(java.util.Locale.ROOT))
+            .volumeSize(ebs.volumeSize() == null ? null : gibibytes(ebs.volumeSize()));
+      }).build());
+    }
+    return out;
+  }
+
+  /** A Kubernetes quantity (20Gi, 100G) as whole GiB, rounded up. */
+  static int gibibytes(String quantity) {
+    java.math.BigDecimal bytes = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(quantity));
+    return bytes.divide(java.math.BigDecimal.valueOf(1L << 30), 0, java.math.RoundingMode.CEILING).intValueExact();
+  }
+
+  static boolean notFound(Throwable error) {
+    return cause(error) instanceof Ec2Exception e && code(e) != null && (code(e).startsWith("InvalidLaunchTemplateName.NotFound")
+        || code(e).startsWith("InvalidLaunchTemplateId.NotFound"));
+  }
+
+  static String code(Ec2Exception e) {
+    return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+  }
+
+  static Throwable cause(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}
