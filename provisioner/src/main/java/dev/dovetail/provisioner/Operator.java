@@ -20,6 +20,7 @@ import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.provisioner.nodeclaim.GarbageCollection;
 import dev.dovetail.provisioner.nodeclaim.Lifecycle;
 import dev.dovetail.provisioner.nodeclaim.Termination;
 import dev.dovetail.provisioner.nodeclaim.Writer;
@@ -259,6 +260,19 @@ public final class Operator implements AutoCloseable {
       classes.start();
       Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
           settings.schedulerNames(), blocking, nominations);
+      GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, GarbageCollection.GRACE, registry);
+      AtomicBoolean collecting = new AtomicBoolean();
+      java.util.concurrent.ScheduledFuture<?> gcPass = timer.scheduleWithFixedDelay(() -> {
+        if (caches.synced() && collecting.compareAndSet(false, true)) {
+          gc.collect().whenComplete((done, error) -> {
+            collecting.set(false);
+            if (error != null) {
+              LOG.warn("garbage collection pass failed: {}", error.toString());
+            }
+          });
+        }
+      }, 30, 120, TimeUnit.SECONDS);
+      running.add(() -> gcPass.cancel(false));
       settings.interruptionQueue().ifPresent(q -> {
         InterruptionHandler handler = new InterruptionHandler(client, caches, cloud, events);
         running.add(new InterruptionQueue(sqs.orElseThrow(), q, handler::handle, blocking, timer, registry, clock).start());

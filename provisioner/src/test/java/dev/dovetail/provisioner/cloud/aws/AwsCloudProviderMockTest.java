@@ -207,6 +207,28 @@ class AwsCloudProviderMockTest {
   }
 
   @Test
+  void anInstanceNoClaimOwnsIsTerminatedAfterTheGraceOnly() throws Exception {
+    EC2NodeClass c = resolved("orphans");
+    Instance kept = await(provider.create(claim("general-kept1", "on-demand", "m5.large"), c));
+    Instance orphan = await(provider.create(claim("general-gone1", "on-demand", "m5.large"), c));
+    NodeClaim owner = claim("general-kept1", "on-demand", "m5.large");
+    List<Instance> listed = await(provider.list());
+    java.time.Instant now = java.time.Instant.now();
+    // Young instances are left alone (their claims may not have recorded them yet) ...
+    assertThat(dev.dovetail.provisioner.nodeclaim.GarbageCollection.orphans(listed, List.of(owner), now,
+        dev.dovetail.provisioner.nodeclaim.GarbageCollection.GRACE)).isEmpty();
+    // ... older ones without a claim go, and only they.
+    List<Instance> orphans = dev.dovetail.provisioner.nodeclaim.GarbageCollection.orphans(listed, List.of(owner), now.plus(java.time.Duration.ofMinutes(6)),
+        dev.dovetail.provisioner.nodeclaim.GarbageCollection.GRACE);
+    assertThat(orphans).extracting(Instance::providerId).contains(orphan.providerId()).doesNotContain(kept.providerId());
+    NodeClaim standIn = new NodeClaim();
+    standIn.setMetadata(new ObjectMetaBuilder().withName(orphan.nodeClaim()).build());
+    standIn.setStatus(new dev.dovetail.api.karpenter.v1.NodeClaimStatus(null, orphan.providerId(), null, null, null, null, null));
+    await(provider.delete(standIn));
+    assertThat(await(provider.list())).extracting(Instance::providerId).contains(kept.providerId()).doesNotContain(orphan.providerId());
+  }
+
+  @Test
   void aSpotClaimLaunchesSpotAndAnUnknownInstanceIsNotFound() throws Exception {
     EC2NodeClass c = resolved("spot");
     Instance spot = await(provider.create(claim("general-spot1", "spot", "m5.large", "m5.xlarge"), c));

@@ -1,0 +1,428 @@
+package dev.dovetail.provisioner.cloud.aws;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A fake EC2 endpoint speaking the EC2 Query protocol, for what moto does not model: per-pool
+ * insufficient capacity reported in CreateFleet's {@code Errors[]} (partial fulfilment), throttling
+ * ({@code RequestLimitExceeded}), internal errors, slow answers and connection resets, and client-token
+ * idempotency. It keeps just enough state for the provider's launch path: launch templates, instances
+ * with their tags, terminations. The real SDK talks to it, so its marshalling and retries are exercised.
+ */
+final class FakeEc2 implements AutoCloseable {
+  private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
+
+  record FakeInstance(String id, String type, String zone, String lifecycle, String imageId, Map<String, String> tags, Instant launched,
+      AtomicReference<String> state) {
+  }
+
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final Set<String> noCapacity = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger throttle = new AtomicInteger();
+  private final AtomicInteger internalErrors = new AtomicInteger();
+  private final AtomicInteger resets = new AtomicInteger();
+  private final AtomicInteger dropAnswers = new AtomicInteger();
+  private volatile Duration delay = Duration.ZERO;
+  private volatile Set<String> faultActions = Set.of("CreateFleet");
+  private final Map<String, FakeInstance> instances = new ConcurrentHashMap<>();
+  private final Map<String, String> templates = new ConcurrentHashMap<>();
+  private final Map<String, String> responsesByToken = new ConcurrentHashMap<>();
+  private final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
+  private final AtomicLong ids = new AtomicLong(0x1000);
+
+  private FakeEc2(Vertx vertx, HttpServer server) {
+    this.vertx = vertx;
+    this.server = server;
+  }
+
+  static FakeEc2 start() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    FakeEc2[] self = new FakeEc2[1];
+    HttpServer server = vertx.createHttpServer().requestHandler(r -> self[0].handle(r));
+    self[0] = new FakeEc2(vertx, server);
+    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return self[0];
+  }
+
+  URI endpoint() {
+    return URI.create("http://127.0.0.1:" + server.actualPort());
+  }
+
+  // --- fault knobs ----------------------------------------------------------------------------------
+
+  /** CreateFleet finds no capacity in this pool ({@code *} for any part), e.g. {@code ("*", "us-east-1a", "spot")}. */
+  void noCapacity(String instanceType, String zone, String lifecycle) {
+    noCapacity.add(instanceType + "|" + zone + "|" + lifecycle);
+  }
+
+  void clearFaults() {
+    noCapacity.clear();
+    throttle.set(0);
+    internalErrors.set(0);
+    resets.set(0);
+    dropAnswers.set(0);
+    delay = Duration.ZERO;
+  }
+
+  /** The next {@code n} calls of the fault actions answer RequestLimitExceeded. */
+  void throttleNext(int n) {
+    throttle.set(n);
+  }
+
+  /** The next {@code n} calls of the fault actions answer 500 InternalError. */
+  void failNext(int n) {
+    internalErrors.set(n);
+  }
+
+  /** The next {@code n} calls of the fault actions have their connection closed without an answer. */
+  void resetNext(int n) {
+    resets.set(n);
+  }
+
+  /** The next {@code n} calls of the fault actions are carried out, then their connection is closed: the answer is lost. */
+  void dropAnswerNext(int n) {
+    dropAnswers.set(n);
+  }
+
+  /** Launch templates vanish (deleted by hand in the console, say). */
+  void forgetTemplates() {
+    templates.clear();
+  }
+
+  void delay(Duration d) {
+    this.delay = d;
+  }
+
+  /** Which actions the throttle, error and reset knobs apply to (CreateFleet by default). */
+  void faultsOn(String... actions) {
+    this.faultActions = Set.of(actions);
+  }
+
+  List<Map<String, String>> requests(String action) {
+    return requests.stream().filter(r -> action.equals(r.get("Action"))).toList();
+  }
+
+  Map<String, FakeInstance> instances() {
+    return Collections.unmodifiableMap(instances);
+  }
+
+  /** Live (not terminated) instances tagged for a NodeClaim. */
+  List<FakeInstance> liveFor(String claim) {
+    return instances.values().stream().filter(i -> !"terminated".equals(i.state().get()) && claim.equals(i.tags().get("karpenter.sh/nodeclaim")))
+        .toList();
+  }
+
+  // --- protocol -------------------------------------------------------------------------------------
+
+  private void handle(HttpServerRequest request) {
+    request.body().onSuccess(body -> {
+      Map<String, String> form = form(body.toString(StandardCharsets.UTF_8));
+      requests.add(form);
+      String action = form.getOrDefault("Action", "");
+      Runnable answer = () -> answer(request, action, form);
+      if (delay.isZero()) {
+        answer.run();
+      } else {
+        vertx.setTimer(delay.toMillis(), t -> answer.run());
+      }
+    });
+  }
+
+  private void answer(HttpServerRequest request, String action, Map<String, String> form) {
+    if (faultActions.contains(action)) {
+      if (take(resets)) {
+        request.connection().close();
+        return;
+      }
+      if (take(throttle)) {
+        error(request, 503, "RequestLimitExceeded", "Request limit exceeded.");
+        return;
+      }
+      if (take(internalErrors)) {
+        error(request, 500, "InternalError", "An internal error has occurred");
+        return;
+      }
+    }
+    boolean drop = faultActions.contains(action) && take(dropAnswers);
+    try {
+      if (drop) {
+        if ("CreateFleet".equals(action)) {
+          createFleet(form);
+        }
+        request.connection().close();
+        return;
+      }
+      switch (action) {
+        case "CreateFleet" -> createFleet(request, form);
+        case "DescribeInstances" -> describeInstances(request, form);
+        case "TerminateInstances" -> terminateInstances(request, form);
+        case "DescribeLaunchTemplates" -> describeLaunchTemplates(request, form);
+        case "CreateLaunchTemplate" -> ok(request, createLaunchTemplate(form));
+        default -> error(request, 400, "InvalidAction", "The action " + action + " is not valid for this web service.");
+      }
+    } catch (RuntimeException e) {
+      error(request, 400, "InvalidParameterValue", String.valueOf(e.getMessage()));
+    }
+  }
+
+  private static boolean take(AtomicInteger counter) {
+    return counter.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+  }
+
+  private void createFleet(HttpServerRequest request, Map<String, String> form) {
+    String template = form.get("LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName");
+    if (template == null || !templates.containsKey(template)) {
+      error(request, 400, "InvalidLaunchTemplateName.NotFoundException", "The specified launch template, with template name " + template
+          + ", does not exist.");
+      return;
+    }
+    ok(request, createFleet(form));
+  }
+
+  private String createFleet(Map<String, String> form) {
+    String token = form.get("ClientToken");
+    if (token != null && responsesByToken.containsKey(token)) {
+      return responsesByToken.get(token);
+    }
+    String lifecycle = form.getOrDefault("TargetCapacitySpecification.DefaultTargetCapacityType", "on-demand");
+    String template = form.get("LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName");
+    List<Map<String, String>> overrides = indexed(form, "LaunchTemplateConfigs.1.Overrides.");
+    overrides.sort((a, b) -> Double.compare(Double.parseDouble(a.getOrDefault("Priority", "0")), Double.parseDouble(b.getOrDefault("Priority", "0"))));
+    StringBuilder errors = new StringBuilder();
+    StringBuilder launched = new StringBuilder();
+    for (Map<String, String> o : overrides) {
+      String type = o.get("InstanceType");
+      String zone = o.get("AvailabilityZone");
+      if (blocked(type, zone, lifecycle)) {
+        errors.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>").append(lifecycle).append("</lifecycle>")
+            .append("<errorCode>InsufficientInstanceCapacity</errorCode><errorMessage>We currently do not have sufficient ").append(type)
+            .append(" capacity in the Availability Zone you requested (").append(zone).append(").</errorMessage></item>");
+        continue;
+      }
+      String id = "i-" + String.format("%017x", ids.incrementAndGet());
+      Map<String, String> tags = new TreeMap<>();
+      for (Map<String, String> spec : indexed(form, "TagSpecification.")) {
+        if ("instance".equals(spec.get("ResourceType"))) {
+          for (int t = 1; spec.containsKey("Tag." + t + ".Key"); t++) {
+            tags.put(spec.get("Tag." + t + ".Key"), spec.getOrDefault("Tag." + t + ".Value", ""));
+          }
+        }
+      }
+      instances.put(id, new FakeInstance(id, type, zone, lifecycle, o.get("ImageId"), tags, Instant.now(), new AtomicReference<>("running")));
+      launched.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>").append(lifecycle)
+          .append("</lifecycle><instanceIds><item>").append(id).append("</item></instanceIds><instanceType>").append(type)
+          .append("</instanceType></item>");
+      break;
+    }
+    String body = "<CreateFleetResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><fleetId>fleet-" + ids.incrementAndGet()
+        + "</fleetId><errorSet>" + errors + "</errorSet><fleetInstanceSet>" + launched + "</fleetInstanceSet></CreateFleetResponse>";
+    if (token != null) {
+      String first = responsesByToken.putIfAbsent(token, body);
+      if (first != null) {
+        return first;
+      }
+    }
+    return body;
+  }
+
+  private boolean blocked(String type, String zone, String lifecycle) {
+    for (String t : List.of(type, "*")) {
+      for (String z : List.of(zone, "*")) {
+        for (String l : List.of(lifecycle, "*")) {
+          if (noCapacity.contains(t + "|" + z + "|" + l)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String overridesXml(String template, String type, String zone) {
+    return "<launchTemplateAndOverrides><launchTemplateSpecification><launchTemplateName>" + template
+        + "</launchTemplateName><version>1</version></launchTemplateSpecification><overrides><instanceType>" + type
+        + "</instanceType><availabilityZone>" + zone + "</availabilityZone></overrides></launchTemplateAndOverrides>";
+  }
+
+  private void describeInstances(HttpServerRequest request, Map<String, String> form) {
+    List<String> ids = values(form, "InstanceId.");
+    List<FakeInstance> found = new ArrayList<>();
+    if (!ids.isEmpty()) {
+      for (String id : ids) {
+        FakeInstance i = instances.get(id);
+        if (i == null) {
+          error(request, 400, "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+          return;
+        }
+        found.add(i);
+      }
+    } else {
+      found.addAll(instances.values());
+    }
+    for (Map<String, String> filter : indexed(form, "Filter.")) {
+      String name = filter.get("Name");
+      List<String> accepted = new ArrayList<>();
+      for (int v = 1; filter.containsKey("Value." + v); v++) {
+        accepted.add(filter.get("Value." + v));
+      }
+      found.removeIf(i -> !matches(i, name, accepted));
+    }
+    StringBuilder items = new StringBuilder();
+    for (FakeInstance i : found) {
+      items.append("<item><reservationId>r-").append(i.id().substring(2)).append("</reservationId><ownerId>123456789012</ownerId><instancesSet><item>")
+          .append("<instanceId>").append(i.id()).append("</instanceId><imageId>").append(i.imageId()).append("</imageId>")
+          .append("<instanceState><code>").append(code(i.state().get())).append("</code><name>").append(i.state().get()).append("</name></instanceState>")
+          .append("<instanceType>").append(i.type()).append("</instanceType><placement><availabilityZone>").append(i.zone())
+          .append("</availabilityZone></placement><launchTime>").append(i.launched()).append("</launchTime>")
+          .append("spot".equals(i.lifecycle()) ? "<instanceLifecycle>spot</instanceLifecycle>" : "").append("<tagSet>");
+      i.tags().forEach((k, v) -> items.append("<item><key>").append(xml(k)).append("</key><value>").append(xml(v)).append("</value></item>"));
+      items.append("</tagSet></item></instancesSet></item>");
+    }
+    ok(request, "<DescribeInstancesResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><reservationSet>" + items
+        + "</reservationSet></DescribeInstancesResponse>");
+  }
+
+  private static boolean matches(FakeInstance i, String name, List<String> accepted) {
+    if (name.startsWith("tag:")) {
+      return accepted.contains(i.tags().get(name.substring(4)));
+    }
+    return switch (name) {
+      case "tag-key" -> accepted.stream().anyMatch(i.tags()::containsKey);
+      case "instance-state-name" -> accepted.contains(i.state().get());
+      default -> true;
+    };
+  }
+
+  private void terminateInstances(HttpServerRequest request, Map<String, String> form) {
+    StringBuilder items = new StringBuilder();
+    for (String id : values(form, "InstanceId.")) {
+      if (!instances.containsKey(id)) {
+        error(request, 400, "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+        return;
+      }
+    }
+    for (String id : values(form, "InstanceId.")) {
+      String previous = instances.get(id).state().getAndSet("terminated");
+      items.append("<item><instanceId>").append(id).append("</instanceId><currentState><code>48</code><name>terminated</name></currentState>")
+          .append("<previousState><code>").append(code(previous)).append("</code><name>").append(previous).append("</name></previousState></item>");
+    }
+    ok(request, "<TerminateInstancesResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><instancesSet>" + items
+        + "</instancesSet></TerminateInstancesResponse>");
+  }
+
+  private void describeLaunchTemplates(HttpServerRequest request, Map<String, String> form) {
+    StringBuilder items = new StringBuilder();
+    for (String name : values(form, "LaunchTemplateName.")) {
+      String id = templates.get(name);
+      if (id == null) {
+        error(request, 400, "InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.");
+        return;
+      }
+      items.append("<item><launchTemplateId>").append(id).append("</launchTemplateId><launchTemplateName>").append(xml(name))
+          .append("</launchTemplateName></item>");
+    }
+    ok(request, "<DescribeLaunchTemplatesResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><launchTemplates>" + items
+        + "</launchTemplates></DescribeLaunchTemplatesResponse>");
+  }
+
+  private String createLaunchTemplate(Map<String, String> form) {
+    String name = form.get("LaunchTemplateName");
+    String id = templates.computeIfAbsent(name, n -> "lt-" + String.format("%017x", ids.incrementAndGet()));
+    return "<CreateLaunchTemplateResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><launchTemplate><launchTemplateId>" + id
+        + "</launchTemplateId><launchTemplateName>" + xml(name) + "</launchTemplateName></launchTemplate></CreateLaunchTemplateResponse>";
+  }
+
+  private static int code(String state) {
+    return switch (state) {
+      case "pending" -> 0;
+      case "running" -> 16;
+      case "shutting-down" -> 32;
+      case "terminated" -> 48;
+      case "stopping" -> 64;
+      default -> 80;
+    };
+  }
+
+  private static void ok(HttpServerRequest request, String xml) {
+    request.response().putHeader("content-type", "text/xml;charset=UTF-8").end(xml);
+  }
+
+  private static void error(HttpServerRequest request, int status, String code, String message) {
+    request.response().setStatusCode(status).putHeader("content-type", "text/xml;charset=UTF-8").end("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        + "<Response><Errors><Error><Code>" + code + "</Code><Message>" + xml(message) + "</Message></Error></Errors><RequestID>" + requestId()
+        + "</RequestID></Response>");
+  }
+
+  private static String requestId() {
+    return java.util.UUID.randomUUID().toString();
+  }
+
+  private static String xml(String text) {
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  private static Map<String, String> form(String body) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : body.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      out.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
+          eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** {@code Prefix.1.X=..., Prefix.2.X=...} as one map per index (keys without the prefix and index). */
+  private static List<Map<String, String>> indexed(Map<String, String> form, String prefix) {
+    List<Map<String, String>> out = new ArrayList<>();
+    for (int n = 1; ; n++) {
+      String p = prefix + n + ".";
+      Map<String, String> item = new LinkedHashMap<>();
+      form.forEach((k, v) -> {
+        if (k.startsWith(p)) {
+          item.put(k.substring(p.length()), v);
+        }
+      });
+      if (item.isEmpty()) {
+        return out;
+      }
+      out.add(item);
+    }
+  }
+
+  private static List<String> values(Map<String, String> form, String prefix) {
+    List<String> out = new ArrayList<>();
+    for (int n = 1; form.containsKey(prefix + n); n++) {
+      out.add(form.get(prefix + n));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}
