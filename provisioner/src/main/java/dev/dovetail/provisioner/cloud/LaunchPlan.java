@@ -34,11 +34,18 @@ public record LaunchPlan(Requirements requirements, Resources requests, List<Can
     };
   }
 
-  public static LaunchPlan of(NodeClaim claim, List<InstanceOption> options) {
+  /** A plan without candidates: just what the claim asks for (its requirements and requests). */
+  public static LaunchPlan requirementsOf(NodeClaim claim) {
     var spec = claim.getSpec();
     Requirements requirements = Requirements.ofKarpenter(spec.requirements() == null ? List.of() : spec.requirements());
     Map<String, io.fabric8.kubernetes.api.model.Quantity> requested = spec.resources() == null ? null : spec.resources().requests();
-    Resources requests = requested == null ? Resources.NONE : Resources.of(requested);
+    return new LaunchPlan(requirements, requested == null ? Resources.NONE : Resources.of(requested), List.of());
+  }
+
+  public static LaunchPlan of(NodeClaim claim, List<InstanceOption> options) {
+    LaunchPlan asked = requirementsOf(claim);
+    Requirements requirements = asked.requirements();
+    Resources requests = asked.requests();
     List<Candidate> out = new ArrayList<>();
     for (InstanceOption o : options) {
       if (!o.requirements().intersects(requirements) || !requests.fitsIn(o.allocatable())) {

@@ -25,8 +25,9 @@ public final class AwsClients implements AutoCloseable {
   private final IamAsyncClient iam;
 
   public AwsClients(Optional<String> region, Optional<URI> endpoint) {
-    this.http = NettyNioAsyncHttpClient.builder().maxConcurrency(256).connectionTimeout(Duration.ofSeconds(5))
-        .readTimeout(Duration.ofSeconds(30)).build();
+    // A burst of launches queues for a connection rather than failing: the pool is bounded, the wait generous.
+    this.http = NettyNioAsyncHttpClient.builder().maxConcurrency(128).connectionTimeout(Duration.ofSeconds(5))
+        .connectionAcquisitionTimeout(Duration.ofSeconds(60)).readTimeout(Duration.ofSeconds(30)).build();
     this.ec2 = configure(Ec2AsyncClient.builder(), region, endpoint).build();
     this.ssm = configure(SsmAsyncClient.builder(), region, endpoint).build();
     // IAM is global: its endpoint lives in us-east-1 (aws partition) whatever the cluster's Region.

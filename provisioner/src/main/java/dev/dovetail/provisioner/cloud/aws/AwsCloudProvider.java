@@ -276,8 +276,34 @@ public final class AwsCloudProvider implements CloudProvider {
         : launch(claim, nodeClass, 1));
   }
 
+  /**
+   * Fleet call shapes (overrides, capacity type, strategy; no token or tags) by the claim's requirements
+   * and requests, per instance-option list: a burst of like claims plans once. A new option list (an
+   * offering became unavailable or available again) starts afresh.
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<List<InstanceOption>, com.github.benmanes.caffeine.cache.Cache<ShapeKey, ShapeValue>> shapes =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(16).build();
+
+  private record ShapeKey(dev.dovetail.api.scheduling.Requirements requirements, dev.dovetail.api.scheduling.Resources requests,
+      Map<String, String> subnets, Map<String, String> images, SpotAllocationStrategy strategy, String template) {
+  }
+
+  private record ShapeValue(LaunchPlan plan, Optional<Fleets.Call> call) {
+  }
+
+  private ShapeValue shape(NodeClaim claim, List<InstanceOption> optionList, Map<String, String> subnets, Map<String, String> images,
+      SpotAllocationStrategy strategy, String template) {
+    LaunchPlan probe = LaunchPlan.requirementsOf(claim);
+    ShapeKey key = new ShapeKey(probe.requirements(), probe.requests(), subnets, images, strategy, template);
+    return shapes.get(optionList, l -> com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(256).<ShapeKey, ShapeValue>build())
+        .get(key, k -> {
+          LaunchPlan plan = LaunchPlan.of(claim, optionList);
+          return new ShapeValue(plan, Fleets.call(plan, null, template, subnets, images, strategy, false, Map.of()));
+        });
+  }
+
   private CompletableFuture<Instance> launch(NodeClaim claim, EC2NodeClass nodeClass, int attempt) {
-    LaunchPlan plan = LaunchPlan.of(claim, options.optionsFor(nodeClass));
+    List<InstanceOption> optionList = options.optionsFor(nodeClass);
     EC2NodeClassStatus status = nodeClass.getStatus();
     if (status == null || status.subnets() == null || status.subnets().isEmpty() || status.amis() == null || status.amis().isEmpty()) {
       return CompletableFuture.failedFuture(new CloudProviderException.LaunchFailed("EC2NodeClass " + nodeClass.getMetadata().getName()
@@ -294,7 +320,9 @@ public final class AwsCloudProvider implements CloudProvider {
     LaunchTemplates.Content content = LaunchTemplates.content(nodeClass, userData, templateTags(nodeClass));
     String token = claim.getMetadata().getUid() == null ? null : claim.getMetadata().getUid() + "-" + attempt;
     return templates.ensure(content).toCompletableFuture().thenCompose(template -> {
-      Optional<Fleets.Call> call = Fleets.call(plan, token, template, subnets, images, spotStrategy(claim), false, tags);
+      ShapeValue shape = shape(claim, optionList, subnets, images, spotStrategy(claim), template);
+      LaunchPlan plan = shape.plan();
+      Optional<Fleets.Call> call = shape.call().map(c -> Fleets.forClaim(c, token, tags));
       if (call.isEmpty()) {
         return CompletableFuture.failedFuture(new CloudProviderException.InsufficientCapacity("no instance type in the claim's requirements has an "
             + "available offering in the class's subnets that fits its requests " + plan.requests().amounts()));

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.cloud.aws;
 
 import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -75,31 +76,35 @@ final class Fleets {
    */
   static Optional<Call> call(LaunchPlan plan, String clientToken, String launchTemplate, Map<String, String> subnets, Map<String, String> imageByArch,
       SpotAllocationStrategy spotStrategy, boolean onDemandPriority, Map<String, String> tags) {
-    List<LaunchPlan.Candidate> usable = plan.candidates().stream()
-        .filter(c -> subnets.containsKey(c.offering().zone()) && imageByArch.containsKey(arch(c))).toList();
-    if (usable.isEmpty()) {
-      return Optional.empty();
-    }
-    CapacityType type = usable.get(0).offering().capacityType();
+    // An option's architecture, worked out once per option (a plan holds thousands of candidates).
+    Map<InstanceOption, String> archOf = new java.util.IdentityHashMap<>();
+    java.util.function.Predicate<LaunchPlan.Candidate> usable = c -> subnets.containsKey(c.offering().zone())
+        && imageByArch.containsKey(archOf.computeIfAbsent(c.option(), Fleets::arch));
+    CapacityType type = null;
     Set<String> types = new LinkedHashSet<>();
     Map<String, LaunchPlan.Candidate> byPool = new LinkedHashMap<>();
-    for (LaunchPlan.Candidate c : usable) {
-      if (c.offering().capacityType() != type) {
+    for (LaunchPlan.Candidate c : plan.candidates()) {
+      if (type != null && c.offering().capacityType() != type || !usable.test(c)) {
         continue;
       }
+      type = c.offering().capacityType();
       if (!types.contains(c.option().name()) && types.size() >= MAX_INSTANCE_TYPES) {
         continue;
       }
       types.add(c.option().name());
       byPool.putIfAbsent(pool(c.option().name(), c.offering().zone()), c);
     }
+    if (type == null) {
+      return Optional.empty();
+    }
+    DefaultTargetCapacityType target = type == CapacityType.SPOT ? DefaultTargetCapacityType.SPOT : DefaultTargetCapacityType.ON_DEMAND;
     List<FleetLaunchTemplateOverridesRequest> overrides = new ArrayList<>();
     for (LaunchPlan.Candidate c : byPool.values()) {
       overrides.add(FleetLaunchTemplateOverridesRequest.builder()
           .instanceType(c.option().name())
           .subnetId(subnets.get(c.offering().zone()))
           .availabilityZone(c.offering().zone())
-          .imageId(imageByArch.get(arch(c)))
+          .imageId(imageByArch.get(archOf.get(c.option())))
           // Lower is preferred: the price, for the strategies that read priorities.
           .priority(c.offering().pricePerHour())
           .build());
@@ -111,8 +116,7 @@ final class Fleets {
         .launchTemplateConfigs(FleetLaunchTemplateConfigRequest.builder()
             .launchTemplateSpecification(FleetLaunchTemplateSpecificationRequest.builder().launchTemplateName(launchTemplate).version("$Latest").build())
             .overrides(overrides).build())
-        .targetCapacitySpecification(t -> t.totalTargetCapacity(1)
-            .defaultTargetCapacityType(type == CapacityType.SPOT ? DefaultTargetCapacityType.SPOT : DefaultTargetCapacityType.ON_DEMAND))
+        .targetCapacitySpecification(t -> t.totalTargetCapacity(1).defaultTargetCapacityType(target))
         .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tagList).build(),
             TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tagList).build(),
             TagSpecification.builder().resourceType(ResourceType.FLEET).tags(tagList).build());
@@ -125,8 +129,18 @@ final class Fleets {
     return Optional.of(new Call(type, byPool, request.build()));
   }
 
-  private static String arch(LaunchPlan.Candidate c) {
-    return c.option().requirements().singleValues().getOrDefault(WellKnownLabels.ARCH, "amd64");
+  /** The same call for another claim: its client token and tags (a shape computed once serves a burst of like claims). */
+  static Call forClaim(Call shape, String clientToken, Map<String, String> tags) {
+    List<Tag> tagList = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+    return new Call(shape.capacityType(), shape.byPool(), shape.request().toBuilder().clientToken(clientToken)
+        .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tagList).build(),
+            TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tagList).build(),
+            TagSpecification.builder().resourceType(ResourceType.FLEET).tags(tagList).build()).build());
+  }
+
+  private static String arch(InstanceOption option) {
+    return option.requirements().get(WellKnownLabels.ARCH).filter(r -> !r.complement() && r.values().size() == 1)
+        .map(r -> r.values().iterator().next()).orElse("amd64");
   }
 
   /** Reads the answer: the first instance ID returned (one was asked for) and every per-override error. */

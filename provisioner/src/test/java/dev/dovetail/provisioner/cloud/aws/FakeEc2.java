@@ -46,9 +46,11 @@ final class FakeEc2 implements AutoCloseable {
   private volatile Duration delay = Duration.ZERO;
   private volatile Set<String> faultActions = Set.of("CreateFleet");
   private final Map<String, FakeInstance> instances = new ConcurrentHashMap<>();
+  /** Instance IDs by their NodeClaim tag: the provider looks instances up by it before each launch. */
+  private final Map<String, List<String>> byClaim = new ConcurrentHashMap<>();
   private final Map<String, String> templates = new ConcurrentHashMap<>();
   private final Map<String, String> responsesByToken = new ConcurrentHashMap<>();
-  private final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
+  private final java.util.Queue<Map<String, String>> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final AtomicLong ids = new AtomicLong(0x1000);
 
   private FakeEc2(Vertx vertx, HttpServer server) {
@@ -138,7 +140,15 @@ final class FakeEc2 implements AutoCloseable {
   private void handle(HttpServerRequest request) {
     request.body().onSuccess(body -> {
       Map<String, String> form = form(body.toString(StandardCharsets.UTF_8));
-      requests.add(form);
+      // Recorded without the bulky lists (overrides, tags), so a benchmark's thousands of calls stay light.
+      Map<String, String> recorded = new LinkedHashMap<>();
+      form.forEach((k, v) -> {
+        if (!k.startsWith("LaunchTemplateConfigs.1.Overrides.") && !k.startsWith("TagSpecification.")) {
+          recorded.put(k, v);
+        }
+      });
+      recorded.put("Overrides", Long.toString(form.keySet().stream().filter(k -> k.endsWith(".InstanceType")).count()));
+      requests.add(recorded);
       String action = form.getOrDefault("Action", "");
       Runnable answer = () -> answer(request, action, form);
       if (delay.isZero()) {
@@ -230,6 +240,9 @@ final class FakeEc2 implements AutoCloseable {
         }
       }
       instances.put(id, new FakeInstance(id, type, zone, lifecycle, o.get("ImageId"), tags, Instant.now(), new AtomicReference<>("running")));
+      if (tags.containsKey("karpenter.sh/nodeclaim")) {
+        byClaim.computeIfAbsent(tags.get("karpenter.sh/nodeclaim"), k -> new CopyOnWriteArrayList<>()).add(id);
+      }
       launched.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>").append(lifecycle)
           .append("</lifecycle><instanceIds><item>").append(id).append("</item></instanceIds><instanceType>").append(type)
           .append("</instanceType></item>");
@@ -278,7 +291,13 @@ final class FakeEc2 implements AutoCloseable {
         found.add(i);
       }
     } else {
-      found.addAll(instances.values());
+      List<Map<String, String>> filters = indexed(form, "Filter.");
+      String claim = filters.stream().filter(f -> "tag:karpenter.sh/nodeclaim".equals(f.get("Name"))).map(f -> f.get("Value.1")).findFirst().orElse(null);
+      if (claim != null) {
+        byClaim.getOrDefault(claim, List.of()).forEach(id -> found.add(instances.get(id)));
+      } else {
+        found.addAll(instances.values());
+      }
     }
     for (Map<String, String> filter : indexed(form, "Filter.")) {
       String name = filter.get("Name");
@@ -305,7 +324,8 @@ final class FakeEc2 implements AutoCloseable {
 
   private static boolean matches(FakeInstance i, String name, List<String> accepted) {
     if (name.startsWith("tag:")) {
-      return accepted.contains(i.tags().get(name.substring(4)));
+      String key = name.substring(4);
+      return accepted.contains(i.tags().get(key));
     }
     return switch (name) {
       case "tag-key" -> accepted.stream().anyMatch(i.tags()::containsKey);
@@ -395,22 +415,25 @@ final class FakeEc2 implements AutoCloseable {
     return out;
   }
 
-  /** {@code Prefix.1.X=..., Prefix.2.X=...} as one map per index (keys without the prefix and index). */
+  /** {@code Prefix.1.X=..., Prefix.2.X=...} as one map per index (keys without the prefix and index), in one pass. */
   private static List<Map<String, String>> indexed(Map<String, String> form, String prefix) {
-    List<Map<String, String>> out = new ArrayList<>();
-    for (int n = 1; ; n++) {
-      String p = prefix + n + ".";
-      Map<String, String> item = new LinkedHashMap<>();
-      form.forEach((k, v) -> {
-        if (k.startsWith(p)) {
-          item.put(k.substring(p.length()), v);
-        }
-      });
-      if (item.isEmpty()) {
-        return out;
+    TreeMap<Integer, Map<String, String>> byIndex = new TreeMap<>();
+    form.forEach((k, v) -> {
+      if (!k.startsWith(prefix)) {
+        return;
       }
-      out.add(item);
-    }
+      int dot = k.indexOf('.', prefix.length());
+      if (dot < 0) {
+        return;
+      }
+      try {
+        int n = Integer.parseInt(k.substring(prefix.length(), dot));
+        byIndex.computeIfAbsent(n, x -> new LinkedHashMap<>()).put(k.substring(dot + 1), v);
+      } catch (NumberFormatException notIndexed) {
+        // another member sharing the prefix
+      }
+    });
+    return new ArrayList<>(byIndex.values());
   }
 
   private static List<String> values(Map<String, String> form, String prefix) {
