@@ -71,15 +71,15 @@ public final class Operator implements AutoCloseable {
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
-      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsOptions> aws) {
+      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsOptions> aws, Duration orphanGrace) {
     public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, Optional.of(queue), aws);
+          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace);
     }
 
     public Settings withAws(AwsOptions options) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options));
+          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace);
     }
   }
 
@@ -260,7 +260,7 @@ public final class Operator implements AutoCloseable {
       classes.start();
       Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
           settings.schedulerNames(), blocking, nominations);
-      GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, GarbageCollection.GRACE, registry);
+      GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, settings.orphanGrace(), registry);
       AtomicBoolean collecting = new AtomicBoolean();
       java.util.concurrent.ScheduledFuture<?> gcPass = timer.scheduleWithFixedDelay(() -> {
         if (caches.synced() && collecting.compareAndSet(false, true)) {
@@ -271,7 +271,7 @@ public final class Operator implements AutoCloseable {
             }
           });
         }
-      }, 30, 120, TimeUnit.SECONDS);
+      }, 30, Math.max(10, Math.min(120, settings.orphanGrace().toSeconds())), TimeUnit.SECONDS);
       running.add(() -> gcPass.cancel(false));
       settings.interruptionQueue().ifPresent(q -> {
         InterruptionHandler handler = new InterruptionHandler(client, caches, cloud, events);

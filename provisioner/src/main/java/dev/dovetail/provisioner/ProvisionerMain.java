@@ -94,6 +94,11 @@ public final class ProvisionerMain implements Callable<Integer> {
       description = "Namespaces whose pods distribution rules never govern (as the extender's flag). Default: ${DEFAULT-VALUE}.")
   List<String> exemptNamespaces;
 
+  @Option(names = "--garbage-collection-grace", defaultValue = "5m", converter = DurationConverter.class,
+      description = "An instance launched for this cluster that no NodeClaim owns is terminated once it is this old (room for launches "
+          + "whose claim has not recorded them yet). Default: ${DEFAULT-VALUE}.")
+  Duration orphanGrace;
+
   @Option(names = "--concurrency", defaultValue = "10",
       description = "NodeClaims reconciled at once. Default: ${DEFAULT-VALUE}.")
   int concurrency;
@@ -192,7 +197,7 @@ public final class ProvisionerMain implements Callable<Integer> {
     return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
-        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty());
+        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace);
   }
 
   private Operator.AwsOptions awsOptions() {

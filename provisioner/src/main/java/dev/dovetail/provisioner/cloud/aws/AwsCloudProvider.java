@@ -271,9 +271,14 @@ public final class AwsCloudProvider implements CloudProvider {
   @Override
   public CompletionStage<Instance> create(NodeClaim claim, EC2NodeClass nodeClass) {
     // A launch made before a restart (or by a call whose answer was lost) is found by its tag first.
-    return ofClaim(claim.getMetadata().getName()).thenCompose(existing -> existing.isPresent()
-        ? CompletableFuture.completedFuture(existing.get())
-        : launch(claim, nodeClass, 1));
+    return ofClaim(claim.getMetadata().getName()).thenCompose(existing -> {
+      if (existing.isPresent()) {
+        LOG.info("NodeClaim {} already has instance {} (its launch was not recorded): adopting it", claim.getMetadata().getName(),
+            existing.get().instanceId());
+        return CompletableFuture.completedFuture(existing.get());
+      }
+      return launch(claim, nodeClass, 1);
+    });
   }
 
   /**

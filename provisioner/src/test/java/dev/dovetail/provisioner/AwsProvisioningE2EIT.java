@@ -1,0 +1,120 @@
+package dev.dovetail.provisioner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.InstanceOptions;
+import dev.dovetail.provisioner.cloud.aws.AwsClients;
+import dev.dovetail.testkit.MotoServer;
+import dev.dovetail.testkit.TestNamespace;
+import dev.dovetail.testkit.WithCluster;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.TaintBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
+
+/**
+ * The provisioner with the AWS provider, end to end: moto server plays EC2, SSM and IAM; the real
+ * control plane schedules; a small bridge plays the kubelet of each launched instance, registering a
+ * kwok Node with the instance's provider ID, as a booted EC2 node would.
+ */
+@WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
+class AwsProvisioningE2EIT {
+  private static AwsWorld world;
+  private static Operator operator;
+  private static LocalExtender extender;
+
+  @BeforeAll
+  static void start(KubernetesClient client) throws Exception {
+    world = AwsWorld.start();
+    Operator.Settings settings = Fixtures.settings("aws", false).withAws(new Operator.AwsOptions(Optional.of(MotoServer.REGION),
+        Optional.of(world.moto.endpoint()), "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED));
+    operator = new Operator(settings, client, Catalog.bundled(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC()).start();
+    extender = LocalExtender.start(operator.caches().view(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    world.bridge(client, settings.clusterName());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (extender != null) {
+      extender.close();
+    }
+    if (operator != null) {
+      operator.close();
+    }
+    if (world != null) {
+      world.close();
+    }
+  }
+
+  @Test
+  void podsRunOnEc2InstancesLaunchedThroughFleetAndDeletingTheClaimsTerminatesThem(KubernetesClient client, TestNamespace ns) throws Exception {
+    String label = Fixtures.unique("aws");
+    client.resources(EC2NodeClass.class).resource(AwsWorld.nodeClass(label)).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      EC2NodeClass c = client.resources(EC2NodeClass.class).withName(label).get();
+      assertThat(c.getStatus()).isNotNull();
+      assertThat(c.getStatus().conditions()).filteredOn(x -> x.type().equals("Ready")).singleElement()
+          .satisfies(x -> assertThat(x.isTrue()).as(x.message()).isTrue());
+      assertThat(c.getStatus().subnets()).hasSize(2);
+    });
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ARCH, "amd64"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"))).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 6, "1", "1Gi", label)).create();
+
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(6).extracting(Pod::getStatus).extracting(s -> s.getPhase()).containsOnly("Running"));
+    List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+    assertThat(claims).isNotEmpty().allSatisfy(c -> assertThat(c.getStatus().providerID()).startsWith("aws:///us-east-1"));
+    // Every claim has exactly one running instance, tagged for it, and the pods run on those instances' nodes.
+    var running = world.aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:karpenter.sh/nodepool").values(label),
+        f -> f.name("instance-state-name").values("running"))).get().reservations().stream().flatMap(r -> r.instances().stream()).toList();
+    assertThat(running).hasSameSizeAs(claims);
+    assertThat(running).extracting(i -> "aws:///" + i.placement().availabilityZone() + "/" + i.instanceId())
+        .containsExactlyInAnyOrderElementsOf(claims.stream().map(c -> c.getStatus().providerID()).toList());
+    Set<String> nodes = claims.stream().map(c -> c.getStatus().nodeName()).collect(Collectors.toSet());
+    assertThat(client.pods().inNamespace(ns.name()).list().getItems()).extracting(p -> p.getSpec().getNodeName()).allMatch(nodes::contains);
+
+    client.apps().deployments().inNamespace(ns.name()).withName("web").delete();
+    claims.forEach(c -> client.resources(NodeClaim.class).withName(c.getMetadata().getName()).delete());
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      assertThat(ProvisioningE2EIT.claimsOf(client, label)).isEmpty();
+      var live = world.aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:karpenter.sh/nodepool").values(label),
+          f -> f.name("instance-state-name").values("pending", "running"))).get().reservations();
+      assertThat(live).isEmpty();
+    });
+  }
+}

@@ -1,0 +1,143 @@
+package dev.dovetail.provisioner;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.InstanceOptions;
+import dev.dovetail.provisioner.cloud.aws.AwsClients;
+import dev.dovetail.testkit.MotoServer;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.TaintBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * An AWS account on moto server for end-to-end tests: a VPC with discovery-tagged subnets in two zones, a
+ * security group, a node role, an AMI behind an SSM parameter; and a bridge that plays the kubelet of
+ * every running instance launched for the cluster, registering a kwok Node with its provider ID.
+ */
+final class AwsWorld implements AutoCloseable {
+  static final String DISCOVERY = "aws-e2e";
+  static final String AMI_PARAMETER = "/dovetail/e2e/node-ami";
+  private static final Map<String, InstanceOption> TYPES = InstanceOptions.from(Catalog.bundled(), Set.of("us-east-1a", "us-east-1b"),
+      OptionalInt.empty(), (t, o) -> false).stream().collect(Collectors.toMap(InstanceOption::name, Function.identity(), (a, b) -> a));
+
+  final MotoServer moto;
+  final AwsClients aws;
+  private final ScheduledExecutorService bridge = Executors.newSingleThreadScheduledExecutor();
+
+  private AwsWorld(MotoServer moto, AwsClients aws) {
+    this.moto = moto;
+    this.aws = aws;
+  }
+
+  static AwsWorld start() throws Exception {
+    MotoServer moto = MotoServer.start();
+    System.setProperty("aws.accessKeyId", MotoServer.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", MotoServer.SECRET_KEY);
+    AwsClients aws = new AwsClients(Optional.of(MotoServer.REGION), Optional.of(moto.endpoint()));
+    String vpc = aws.ec2().createVpc(r -> r.cidrBlock("10.0.0.0/16")).get().vpc().vpcId();
+    for (String[] zone : new String[][] {{"us-east-1a", "10.0.1.0/24"}, {"us-east-1b", "10.0.2.0/24"}}) {
+      String subnet = aws.ec2().createSubnet(r -> r.vpcId(vpc).cidrBlock(zone[1]).availabilityZone(zone[0])).get().subnet().subnetId();
+      aws.ec2().createTags(r -> r.resources(subnet).tags(t -> t.key("karpenter.sh/discovery").value(DISCOVERY))).get();
+    }
+    String group = aws.ec2().createSecurityGroup(r -> r.groupName("nodes").description("nodes").vpcId(vpc)).get().groupId();
+    aws.ec2().createTags(r -> r.resources(group).tags(t -> t.key("karpenter.sh/discovery").value(DISCOVERY))).get();
+    aws.iam().createRole(r -> r.roleName("KarpenterNodeRole-" + DISCOVERY).assumeRolePolicyDocument("{\"Version\":\"2012-10-17\",\"Statement\":[]}"))
+        .get();
+    aws.ssm().putParameter(r -> r.name(AMI_PARAMETER).value("ami-760aaa0f").type("String")).get();
+    return new AwsWorld(moto, aws);
+  }
+
+  /** Starts registering a Node for each running instance of the cluster, every half second. */
+  AwsWorld bridge(KubernetesClient client, String clusterName) {
+    bridge.scheduleWithFixedDelay(() -> registerBootedInstances(client, clusterName), 500, 500, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  static EC2NodeClass nodeClass(String name) {
+    return Serialization.unmarshal("""
+        apiVersion: karpenter.k8s.aws/v1
+        kind: EC2NodeClass
+        metadata: {name: %s}
+        spec:
+          role: KarpenterNodeRole-%s
+          amiFamily: AL2023
+          amiSelectorTerms: [{ssmParameter: %s}]
+          subnetSelectorTerms: [{tags: {karpenter.sh/discovery: %s}}]
+          securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: %s}}]
+        """.formatted(name, DISCOVERY, AMI_PARAMETER, DISCOVERY, DISCOVERY), EC2NodeClass.class);
+  }
+
+  /** Every instance launched for the cluster, in any state, as (instance id, NodeClaim tag, state). */
+  List<String[]> instances(String clusterName) throws Exception {
+    return aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:dovetail.dev/cluster").values(clusterName))).get().reservations().stream()
+        .flatMap(r -> r.instances().stream())
+        .map(i -> new String[] {i.instanceId(), i.tags().stream().filter(t -> t.key().equals("karpenter.sh/nodeclaim")).map(t -> t.value())
+            .findFirst().orElse(""), i.state().nameAsString()})
+        .toList();
+  }
+
+  /** What each instance's kubelet does on boot: register a Node with its provider ID, tainted unregistered. */
+  private void registerBootedInstances(KubernetesClient client, String clusterName) {
+    try {
+      var reservations = aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:dovetail.dev/cluster").values(clusterName),
+          f -> f.name("instance-state-name").values("running"))).get().reservations();
+      for (var reservation : reservations) {
+        for (var instance : reservation.instances()) {
+          String zone = instance.placement().availabilityZone();
+          String name = "ip-" + instance.instanceId().substring(2, 12) + ".ec2.internal";
+          if (client.nodes().withName(name).get() != null) {
+            continue;
+          }
+          String claimName = instance.tags().stream().filter(t -> t.key().equals("karpenter.sh/nodeclaim")).map(t -> t.value()).findFirst().orElse("");
+          NodeClaim claim = client.resources(NodeClaim.class).withName(claimName).get();
+          InstanceOption type = TYPES.get(instance.instanceTypeAsString());
+          if (claim == null || type == null || claim.getMetadata().getDeletionTimestamp() != null) {
+            continue;
+          }
+          Map<String, String> labels = new HashMap<>(claim.getMetadata().getLabels());
+          labels.putAll(type.requirements().singleValues());
+          labels.put(WellKnownLabels.ZONE, zone);
+          labels.put(WellKnownLabels.HOSTNAME, name);
+          labels.put(WellKnownLabels.CAPACITY_TYPE, "spot".equals(instance.instanceLifecycleAsString()) ? "spot" : "on-demand");
+          Node node = new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
+              .withNewSpec().withProviderID("aws:///" + zone + "/" + instance.instanceId())
+              .withTaints(new TaintBuilder().withKey("karpenter.sh/unregistered").withEffect("NoExecute").build()).endSpec()
+              .withNewStatus().withCapacity(type.capacity().toQuantities()).withAllocatable(type.allocatable().toQuantities()).endStatus().build();
+          try {
+            client.nodes().resource(node).create();
+          } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+              throw e;
+            }
+          }
+        }
+      }
+    } catch (Exception e) {
+      System.err.println("[bridge] " + e);
+    }
+  }
+
+  @Override
+  public void close() {
+    bridge.shutdownNow();
+    aws.close();
+    moto.close();
+  }
+}

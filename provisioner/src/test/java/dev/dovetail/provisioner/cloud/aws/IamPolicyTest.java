@@ -1,0 +1,77 @@
+package dev.dovetail.provisioner.cloud.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dovetail.testkit.RepoPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The shipped IAM policy allows every AWS call the provisioner's code makes, and only names known placeholders. */
+class IamPolicyTest {
+  private static final Path POLICY = RepoPaths.manifests().resolve("aws/iam-policy.json");
+  private static final Pattern CALL = Pattern.compile("\\b(ec2|ssm|iam|sqs)(?:\\(\\))?\\.([a-z][A-Za-z]+)\\(");
+
+  private static Set<String> allowedActions() throws IOException {
+    JsonNode policy = new ObjectMapper().readTree(Files.readString(POLICY));
+    Set<String> actions = new TreeSet<>();
+    for (JsonNode statement : policy.get("Statement")) {
+      assertThat(statement.get("Effect").asText()).isEqualTo("Allow");
+      JsonNode action = statement.get("Action");
+      if (action.isArray()) {
+        action.forEach(a -> actions.add(a.asText()));
+      } else {
+        actions.add(action.asText());
+      }
+    }
+    return actions;
+  }
+
+  /** service:Action for each SDK call in the provisioner's main sources ({@code aws.ec2().createFleet(} → ec2:CreateFleet). */
+  private static Set<String> calledActions() throws IOException {
+    Set<String> called = new TreeSet<>();
+    Path main = RepoPaths.root().resolve("provisioner/src/main/java");
+    try (Stream<Path> files = Files.walk(main)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        Matcher m = CALL.matcher(Files.readString(f));
+        while (m.find()) {
+          String method = m.group(2);
+          if (Set.of("close", "builder", "serviceName", "serviceClientConfiguration").contains(method)) {
+            continue;
+          }
+          called.add(m.group(1) + ":" + Character.toUpperCase(method.charAt(0)) + method.substring(1));
+        }
+      }
+    }
+    return called;
+  }
+
+  @Test
+  void everyCallTheProviderMakesIsAllowed() throws IOException {
+    Set<String> called = calledActions();
+    // The scan finds the calls it should (a broken pattern would make this test pass vacuously).
+    assertThat(called).contains("ec2:CreateFleet", "ec2:DescribeInstances", "ec2:TerminateInstances", "ec2:CreateLaunchTemplate",
+        "ssm:GetParameter", "iam:CreateInstanceProfile", "sqs:ReceiveMessage", "sqs:DeleteMessage");
+    assertThat(allowedActions()).containsAll(called);
+  }
+
+  @Test
+  void placeholdersAreTheDocumentedOnes() throws IOException {
+    Matcher m = Pattern.compile("\\$\\{([A-Z_]+)}").matcher(Files.readString(POLICY));
+    Set<String> used = new TreeSet<>();
+    while (m.find()) {
+      used.add(m.group(1));
+    }
+    assertThat(used).isSubsetOf("REGION", "ACCOUNT_ID", "CLUSTER_NAME", "NODE_ROLE", "INTERRUPTION_QUEUE");
+    String readme = Files.readString(POLICY.resolveSibling("README.md"));
+    used.forEach(p -> assertThat(readme).contains("${" + p + "}"));
+  }
+}
