@@ -50,20 +50,33 @@ public final class Responses {
   }
 
   /**
-   * The scores as kube-scheduler reads them. Zero scores are left out: kube-scheduler adds only the hosts
-   * listed, so an absent host scores 0 anyway, and on a large cluster most of the list would be zeros for
-   * kube-scheduler to decode on every cycle.
+   * The scores of every candidate node as kube-scheduler reads them, shifted so the lowest is 0, and the
+   * zeros left out. kube-scheduler adds weight × score to each listed host and nothing to an absent one;
+   * adding the same amount to every candidate changes no ranking, so subtracting the lowest score decides
+   * exactly as the full list would, while the many hosts that share it (the empty nodes of a large cluster,
+   * say) drop out of the reply kube-scheduler decodes on every cycle.
+   *
+   * @param priorities one entry for every candidate node of the request
    */
   public static byte[] prioritize(List<HostPriority> priorities) {
-    return write(16 + 40 * priorities.size(), g -> {
+    int floor = Integer.MAX_VALUE;
+    for (HostPriority h : priorities) {
+      floor = Math.min(floor, h.score());
+    }
+    int lowest = priorities.isEmpty() ? 0 : floor;
+    int listed = 0;
+    for (HostPriority h : priorities) {
+      listed += h.score() > lowest ? 1 : 0;
+    }
+    return write(16 + 40 * listed, g -> {
       g.writeStartArray();
       for (HostPriority h : priorities) {
-        if (h.score() == 0) {
+        if (h.score() == lowest) {
           continue;
         }
         g.writeStartObject();
         g.writeStringField("Host", h.host());
-        g.writeNumberField("Score", h.score());
+        g.writeNumberField("Score", h.score() - lowest);
         g.writeEndObject();
       }
       g.writeEndArray();

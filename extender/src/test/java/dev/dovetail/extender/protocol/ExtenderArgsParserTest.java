@@ -130,5 +130,14 @@ class ExtenderArgsParserTest {
     assertThat(scores.get(0).get("Score").asInt()).isEqualTo(10);
     assertThat(scores).as("a zero score is the same as no entry, and is left out").hasSize(1);
     assertThat(JSON.readTree(Responses.prioritize(List.of(new HostPriority("c", 0)))).isArray()).isTrue();
+    // Shifted so the lowest is 0: the same differences, so the same ranking once kube-scheduler adds them up.
+    JsonNode shifted = JSON.readTree(Responses.prioritize(List.of(new HostPriority("x", 4), new HostPriority("y", 9), new HostPriority("z", 4),
+        new HostPriority("w", 6))));
+    assertThat(shifted).hasSize(2);
+    assertThat(shifted.get(0).get("Host").asText()).isEqualTo("y");
+    assertThat(shifted.get(0).get("Score").asInt()).isEqualTo(5);
+    assertThat(shifted.get(1).get("Host").asText()).isEqualTo("w");
+    assertThat(shifted.get(1).get("Score").asInt()).isEqualTo(2);
+    assertThat(JSON.readTree(Responses.prioritize(List.of(new HostPriority("p", 7), new HostPriority("q", 7))))).as("all equal: no opinion").isEmpty();
   }
 }
