@@ -199,6 +199,9 @@ class ProvisioningE2EIT {
     Map<String, Long> split = client.pods().inNamespace(ns.name()).list().getItems().stream()
         .collect(Collectors.groupingBy(p -> capacityOf.get(p.getSpec().getNodeName()), Collectors.counting()));
     assertThat(split).containsOnly(Map.entry("on-demand", 4L), Map.entry("spot", 3L));
+    // The claims carry the rule's strategy, which picks the spot allocation strategy of an EC2 launch.
+    assertThat(claimsOf(client, label)).isNotEmpty().allSatisfy(c -> assertThat(c.getMetadata().getAnnotations())
+        .containsEntry(DovetailLabels.SPOT_STRATEGY, "CostOptimized"));
 
     // The rule reports what it governs; a second rule for the namespace is not in force and says why.
     WorkloadDistributionRule duplicate = rule(label + "-dup", ns.name(), 100, 0);

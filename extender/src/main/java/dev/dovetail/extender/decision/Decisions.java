@@ -69,9 +69,11 @@ public final class Decisions {
       return new FilterVerdict(FilterResult.all(args.nodes()), context.outcome());
     }
     Governed g = context.governed();
-    List<CandidateNode> neutral = new ArrayList<>();
-    List<CandidateNode> spotPlaces = new ArrayList<>();
-    List<CandidateNode> onDemandPlaces = new ArrayList<>();
+    // Sized up front: a large cluster sends a thousand nodes or more, and growing lists showed in profiles.
+    int size = args.nodes().size();
+    List<CandidateNode> neutral = new ArrayList<>(Math.min(size, 64));
+    List<CandidateNode> spotPlaces = new ArrayList<>(size);
+    List<CandidateNode> onDemandPlaces = new ArrayList<>(size);
     for (CandidateNode node : args.nodes()) {
       Optional<NodeFacts> facts = facts(node);
       if (facts.isEmpty() || facts.get().capacityType().isEmpty()) {
@@ -90,7 +92,8 @@ public final class Decisions {
         && !(preferSpot ? onDemandPlaces : spotPlaces).isEmpty()) {
       chosenSpot = !preferSpot;
     }
-    List<CandidateNode> passed = new ArrayList<>(neutral);
+    List<CandidateNode> passed = new ArrayList<>(size);
+    passed.addAll(neutral);
     if (chosenSpot != null) {
       passed.addAll(chosenSpot ? spotPlaces : onDemandPlaces);
       inFlight.decided(g.pod().uid(), g.workload().key(), chosenSpot);

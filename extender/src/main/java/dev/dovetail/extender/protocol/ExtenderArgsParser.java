@@ -98,7 +98,7 @@ public final class ExtenderArgsParser {
 
   private static List<CandidateNode> nodeNames(JsonParser p) throws IOException {
     expect(p, JsonToken.START_ARRAY, "NodeNames");
-    List<CandidateNode> out = new ArrayList<>();
+    List<CandidateNode> out = new ArrayList<>(1024);
     while (p.nextToken() != JsonToken.END_ARRAY) {
       String name = string(p, "each of NodeNames");
       if (name == null || name.isEmpty()) {

@@ -184,7 +184,7 @@ public final class Provisioner {
     Map<String, Templates.PoolTemplate> poolByName = new HashMap<>();
     pools.forEach(p -> poolByName.put(p.pool().getMetadata().getName(), p));
     String group = Long.toString(System.currentTimeMillis(), 36) + "-" + Integer.toString(solution.newClaims().size());
-    List<String> created = createClaims(solution.newClaims(), poolByName, byUid, group, spreading);
+    List<String> created = createClaims(solution.newClaims(), poolByName, byUid, group, spreading, decided.strategies);
     solution.onExistingNodes().forEach((uid, node) -> {
       Pod pod = byUid.get(uid);
       if (pod != null) {
@@ -279,6 +279,7 @@ public final class Provisioner {
     var governed = result.governed().get();
     CapacityType preferred = governed.decision().preferred().orElse(CapacityType.ON_DEMAND);
     decided.add(governed.workload().key(), preferred.isSpot());
+    decided.strategies.put(pod.getMetadata().getUid(), governed.rule().rule().strategy().name());
     return Requirements.of(preferred.isSpot() ? Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.SPOT)
         : Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND, WellKnownLabels.RESERVED));
   }
@@ -286,6 +287,8 @@ public final class Provisioner {
   /** Capacity types decided earlier in this pass, per workload. */
   static final class BatchDecisions implements InFlight {
     private final Map<WorkloadKey, int[]> counts = new HashMap<>();
+    /** The distribution strategy of each governed pod, by UID: a claim for pods of one strategy launches by it. */
+    final Map<String, String> strategies = new HashMap<>();
 
     void add(WorkloadKey key, boolean spot) {
       counts.computeIfAbsent(key, k -> new int[2])[spot ? 0 : 1]++;
@@ -299,11 +302,11 @@ public final class Provisioner {
   }
 
   private List<String> createClaims(List<NewClaim> claims, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods, String group,
-      java.util.Set<String> spreading) {
+      java.util.Set<String> spreading, Map<String, String> strategies) {
     List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
     for (NewClaim claim : claims) {
       Templates.PoolTemplate pool = pools.get(claim.template().nodePool());
-      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, pods, group, spreading), writers));
+      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, pods, group, spreading, strategies), writers));
     }
     List<String> created = new ArrayList<>();
     for (CompletableFuture<Optional<String>> f : futures) {
@@ -313,8 +316,14 @@ public final class Provisioner {
   }
 
   private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Map<String, Pod> pods, String group,
-      java.util.Set<String> spreading) {
+      java.util.Set<String> spreading, Map<String, String> strategies) {
     NodeClaim object = NodeClaims.create(claim, pool.pool(), pool.nodeClass(), group);
+    // The workloads' distribution strategy picks the spot allocation strategy of the launch (F8), when
+    // every pod the claim is for shares one; otherwise the provider's default applies.
+    java.util.Set<String> claimStrategies = claim.podUids().stream().map(strategies::get).collect(java.util.stream.Collectors.toSet());
+    if (claimStrategies.size() == 1 && !claimStrategies.contains(null)) {
+      object.getMetadata().getAnnotations().put(DovetailLabels.SPOT_STRATEGY, claimStrategies.iterator().next());
+    }
     try {
       NodeClaim created = client.resources(NodeClaim.class).resource(object).create();
       String name = created.getMetadata().getName();
