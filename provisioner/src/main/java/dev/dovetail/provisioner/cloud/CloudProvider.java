@@ -39,6 +39,14 @@ public interface CloudProvider {
   /** Marks an offering unavailable for a while (after an interruption or a capacity error). */
   void markUnavailable(String instanceType, String zone, String capacityType);
 
+  /**
+   * The node class is being deleted and no NodeClaim uses it any more: remove what the cloud keeps for
+   * it (launch templates, an instance profile made for its role). Completes when done; failures are retried.
+   */
+  default CompletionStage<Void> cleanUp(EC2NodeClass nodeClass) {
+    return java.util.concurrent.CompletableFuture.completedFuture(null);
+  }
+
   /** Why a launched claim's node class no longer matches (drift), if it does not. */
   default Optional<String> drifted(NodeClaim claim, EC2NodeClass nodeClass) {
     return Optional.empty();

@@ -59,12 +59,20 @@ public final class NodeClassController {
             users.subList(0, Math.min(5, users.size()))) + (users.size() > 5 ? ", ..." : ""));
         return Result.requeue(Duration.ofSeconds(10));
       }
-      if (finalizers.contains(FINALIZER)) {
+      if (!finalizers.contains(FINALIZER)) {
+        return Result.done();
+      }
+      // What the cloud keeps for the class goes before the class does; a failure is retried.
+      return cloud.cleanUp(nodeClass).handle((ok, error) -> {
+        if (error != null) {
+          events.warning(nodeClass, "FailedCleanup", "Removing the class's launch templates or instance profile failed (retrying): " + error);
+          return Result.after(Duration.ofSeconds(30));
+        }
         List<String> kept = new ArrayList<>(finalizers);
         kept.remove(FINALIZER);
         patch(name, Map.of("finalizers", kept));
-      }
-      return Result.done();
+        return Result.DONE;
+      });
     }
     String hash = Hashes.nodeClass(nodeClass);
     Map<String, String> annotations = nodeClass.getMetadata().getAnnotations() == null ? Map.of() : nodeClass.getMetadata().getAnnotations();

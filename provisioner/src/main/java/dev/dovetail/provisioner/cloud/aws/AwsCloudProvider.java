@@ -213,7 +213,8 @@ public final class AwsCloudProvider implements CloudProvider {
 
   /**
    * The class's instance profile: {@code instanceProfile} as given (it must exist), or for {@code role}
-   * one of ours, {@code <cluster>_<hash>}, created with the role in it if missing.
+   * one of ours, {@code <cluster>_<hash of the class name>}, created with the role in it if missing (and
+   * given the role if it lacks it).
    */
   private CompletableFuture<Optional<String>> instanceProfile(EC2NodeClass nodeClass) {
     EC2NodeClassSpec spec = nodeClass.getSpec();
@@ -223,7 +224,9 @@ public final class AwsCloudProvider implements CloudProvider {
     if (spec.role() == null) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    String name = settings.clusterName() + "_" + dev.dovetail.provisioner.drift.Hashes.of(Map.of("role", spec.role(), "cluster", settings.clusterName()));
+    // One profile per class (as Karpenter names them), so deleting a class never takes another class's profile.
+    String name = settings.clusterName() + "_" + dev.dovetail.provisioner.drift.Hashes.of(Map.of("nodeClass", nodeClass.getMetadata().getName(),
+        "cluster", settings.clusterName()));
     String role = spec.role().contains("/") ? spec.role().substring(spec.role().lastIndexOf('/') + 1) : spec.role();
     return aws.iam().getInstanceProfile(r -> r.instanceProfileName(name)).handle((found, error) -> {
       if (error == null) {
@@ -252,6 +255,41 @@ public final class AwsCloudProvider implements CloudProvider {
       calls.forEach(c -> c.join().forEach(v -> out.putIfAbsent(id.apply(v), v)));
       return List.copyOf(out.values());
     });
+  }
+
+  /**
+   * The class is gone: its launch templates (tagged with it) are deleted, and the instance profile made
+   * for its role loses the role and is deleted; a profile named in {@code instanceProfile} is the user's.
+   */
+  @Override
+  public CompletionStage<Void> cleanUp(EC2NodeClass nodeClass) {
+    String name = nodeClass.getMetadata().getName();
+    CompletableFuture<Void> templatesGone = aws.ec2().describeLaunchTemplates(r -> r.filters(Selectors.filter("tag:" + OWNER_TAG,
+            settings.clusterName()), Selectors.filter("tag:" + NODECLASS_TAG, name)))
+        .thenCompose(found -> CompletableFuture.allOf(found.launchTemplates().stream().map(t -> aws.ec2().deleteLaunchTemplate(d -> d
+            .launchTemplateName(t.launchTemplateName())).thenRun(() -> {
+              templates.forget(t.launchTemplateName());
+              LOG.info("deleted launch template {} of EC2NodeClass {}", t.launchTemplateName(), name);
+            })).toArray(CompletableFuture[]::new)));
+    String profile = nodeClass.getStatus() == null ? null : nodeClass.getStatus().instanceProfile();
+    if (nodeClass.getSpec().instanceProfile() != null || profile == null || !profile.startsWith(settings.clusterName() + "_")) {
+      return templatesGone;
+    }
+    CompletableFuture<Void> profileGone = aws.iam().getInstanceProfile(r -> r.instanceProfileName(profile)).thenCompose(found ->
+        CompletableFuture.allOf(found.instanceProfile().roles().stream().map(role -> aws.iam().removeRoleFromInstanceProfile(r -> r
+            .instanceProfileName(profile).roleName(role.roleName()))).toArray(CompletableFuture[]::new)))
+        .thenCompose(x -> aws.iam().deleteInstanceProfile(r -> r.instanceProfileName(profile)))
+        .<Void>thenApply(x -> {
+          LOG.info("deleted instance profile {} of EC2NodeClass {}", profile, name);
+          return null;
+        })
+        .exceptionally(e -> {
+          if (LaunchTemplates.cause(e) instanceof NoSuchEntityException) {
+            return null;  // already gone
+          }
+          throw new CompletionException(LaunchTemplates.cause(e));
+        });
+    return CompletableFuture.allOf(templatesGone, profileGone);
   }
 
   // --- instance types -----------------------------------------------------------------------------

@@ -207,6 +207,36 @@ class AwsCloudProviderMockTest {
   }
 
   @Test
+  void aDeletedClassTakesItsLaunchTemplatesAndInstanceProfileWithIt() throws Exception {
+    EC2NodeClass c = resolved("cleanup");
+    EC2NodeClass other = resolved("stays");
+    await(provider.create(claim("general-clean1", "on-demand", "m5.large"), c));
+    await(provider.create(claim("general-stay1", "on-demand", "m5.large"), other));
+    java.util.function.Function<String, List<String>> templatesOf = name -> {
+      try {
+        return await(aws.ec2().describeLaunchTemplates(r -> r.filters(Filter.builder().name("tag:" + AwsCloudProvider.NODECLASS_TAG).values(name)
+            .build()))).launchTemplates().stream().map(t -> t.launchTemplateName()).toList();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    assertThat(templatesOf.apply("cleanup")).isNotEmpty();
+    // Each class has its own profile for the role, so deleting one class leaves the other's alone.
+    String profile = c.getStatus().instanceProfile();
+    assertThat(other.getStatus().instanceProfile()).isNotEqualTo(profile);
+
+    await(provider.cleanUp(c));
+    assertThat(templatesOf.apply("cleanup")).isEmpty();
+    assertThat(templatesOf.apply("stays")).isNotEmpty();
+    Throwable gone = catchThrowable(() -> await(aws.iam().getInstanceProfile(r -> r.instanceProfileName(profile))));
+    assertThat(gone).hasCauseInstanceOf(software.amazon.awssdk.services.iam.model.NoSuchEntityException.class);
+    assertThat(await(aws.iam().getInstanceProfile(r -> r.instanceProfileName(other.getStatus().instanceProfile()))).instanceProfile().roles())
+        .hasSize(1);
+    // Cleaning up again finds nothing to do.
+    await(provider.cleanUp(c));
+  }
+
+  @Test
   void anInstanceNoClaimOwnsIsTerminatedAfterTheGraceOnly() throws Exception {
     EC2NodeClass c = resolved("orphans");
     Instance kept = await(provider.create(claim("general-kept1", "on-demand", "m5.large"), c));
