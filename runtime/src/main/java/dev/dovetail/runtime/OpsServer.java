@@ -30,10 +30,16 @@ public final class OpsServer {
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final PrometheusMeterRegistry registry;
   private final Map<String, String> renames = new ConcurrentHashMap<>();
-  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "ops-http");
-    t.setDaemon(true);
-    return t;
+  /** Two threads: a probe is answered while a scrape (which walks every meter, one per pod on a big cluster) runs. */
+  private final ExecutorService worker = Executors.newFixedThreadPool(2, new java.util.concurrent.ThreadFactory() {
+    private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "ops-http-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
   });
 
   public OpsServer(PrometheusMeterRegistry registry) {
@@ -111,7 +117,7 @@ public final class OpsServer {
 
   /**
    * Starts the servers on the JDK's built-in HTTP server (no event loop of its own: the per-node agent
-   * must stay small) with one worker thread; returns the bound ports (metrics, health), useful when 0
+   * must stay small) with two worker threads; returns the bound ports (metrics, health), useful when 0
    * was asked for.
    */
   public int[] start(OpsOptions options) {
