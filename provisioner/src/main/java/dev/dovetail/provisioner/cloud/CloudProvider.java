@@ -47,6 +47,14 @@ public interface CloudProvider {
     return java.util.concurrent.CompletableFuture.completedFuture(null);
   }
 
+  /**
+   * Removes what the cloud keeps that nothing uses any more (launch templates of changed classes, say);
+   * run with the instance garbage collection. A thing removed too eagerly is simply made again.
+   */
+  default CompletionStage<Void> collectGarbage() {
+    return java.util.concurrent.CompletableFuture.completedFuture(null);
+  }
+
   /** Why a launched claim's node class no longer matches (drift), if it does not. */
   default Optional<String> drifted(NodeClaim claim, EC2NodeClass nodeClass) {
     return Optional.empty();

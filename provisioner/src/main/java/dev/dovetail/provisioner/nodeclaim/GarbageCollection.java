@@ -82,7 +82,11 @@ public final class GarbageCollection {
         deleteStaleNode(i);
         return i;
       }).toCompletableFuture()).toList();
-      return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
+      CompletableFuture<Void> rest = cloud.collectGarbage().toCompletableFuture().exceptionally(e -> {
+        LOG.warn("collecting unused cloud resources failed (next pass retries): {}", e.toString());
+        return null;
+      });
+      return CompletableFuture.allOf(rest, CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)))
           .thenApply(x -> done.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList());
     });
   }

@@ -292,6 +292,29 @@ public final class AwsCloudProvider implements CloudProvider {
     return CompletableFuture.allOf(templatesGone, profileGone);
   }
 
+  /**
+   * Launch templates of this cluster that no launch of this process used in the last hour and that are
+   * older than {@code templateIdle} (a class changed, a pool went away, or the process restarted) are
+   * deleted, as Karpenter lets its template cache expire; the next launch that needs one creates it again.
+   */
+  @Override
+  public CompletionStage<Void> collectGarbage() {
+    Instant cutoff = clock.instant().minus(templateIdle);
+    return aws.ec2().describeLaunchTemplates(r -> r.filters(Selectors.filter("tag:" + OWNER_TAG, settings.clusterName())))
+        .thenCompose(found -> CompletableFuture.allOf(found.launchTemplates().stream()
+            .filter(t -> !templates.recentlyUsed(t.launchTemplateName()) && t.createTime() != null && t.createTime().isBefore(cutoff))
+            .map(t -> aws.ec2().deleteLaunchTemplate(d -> d.launchTemplateName(t.launchTemplateName())).thenRun(() ->
+                LOG.info("deleted launch template {}: unused since this process started or for an hour", t.launchTemplateName())))
+            .toArray(CompletableFuture[]::new)));
+  }
+
+  private java.time.Duration templateIdle = java.time.Duration.ofHours(1);
+
+  /** For tests: how old an unused template must be before it is collected. */
+  void templateIdle(java.time.Duration idle) {
+    this.templateIdle = idle;
+  }
+
   // --- instance types -----------------------------------------------------------------------------
 
   @Override

@@ -34,7 +34,8 @@ final class LaunchTemplates {
 
   private final Ec2AsyncClient ec2;
   private final String clusterName;
-  private final Cache<String, Boolean> known = Caffeine.newBuilder().expireAfterWrite(Duration.ofHours(1)).build();
+  /** Templates used within the last hour: they exist, and garbage collection leaves them alone. */
+  private final Cache<String, Boolean> known = Caffeine.newBuilder().expireAfterAccess(Duration.ofHours(1)).build();
 
   LaunchTemplates(Ec2AsyncClient ec2, String clusterName) {
     this.ec2 = ec2;
@@ -76,6 +77,11 @@ final class LaunchTemplates {
       known.put(n, Boolean.TRUE);
       return n;
     });
+  }
+
+  /** Whether this process used the template within the last hour. */
+  boolean recentlyUsed(String name) {
+    return known.getIfPresent(name) != null;
   }
 
   /** EC2 said the template is gone: create it again on next use. */

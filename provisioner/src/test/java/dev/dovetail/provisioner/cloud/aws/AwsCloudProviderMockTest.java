@@ -182,7 +182,7 @@ class AwsCloudProviderMockTest {
 
     // The launch template carries the bootstrap: nodeadm config joining the cluster, registered tainted, IMDSv2 only.
     var templates = await(aws.ec2().describeLaunchTemplates(r -> r.filters(Filter.builder().name("tag:" + AwsCloudProvider.OWNER_TAG)
-        .values(CLUSTER).build()))).launchTemplates();
+        .values(CLUSTER).build(), Filter.builder().name("tag:" + AwsCloudProvider.NODECLASS_TAG).values("launches").build()))).launchTemplates();
     assertThat(templates).isNotEmpty().allSatisfy(t -> assertThat(t.launchTemplateName()).startsWith(LaunchTemplates.PREFIX + CLUSTER + "/"));
     var data = await(aws.ec2().describeLaunchTemplateVersions(r -> r.launchTemplateName(templates.get(0).launchTemplateName())))
         .launchTemplateVersions().get(0).launchTemplateData();
@@ -234,6 +234,35 @@ class AwsCloudProviderMockTest {
         .hasSize(1);
     // Cleaning up again finds nothing to do.
     await(provider.cleanUp(c));
+  }
+
+  @Test
+  void unusedLaunchTemplatesAreCollectedAndMadeAgainWhenNeeded() throws Exception {
+    EC2NodeClass c = resolved("templates");
+    await(provider.create(claim("general-tmpl1", "on-demand", "m5.large"), c));
+    java.util.function.Supplier<List<String>> templates = () -> {
+      try {
+        return await(aws.ec2().describeLaunchTemplates(r -> r.filters(Filter.builder().name("tag:" + AwsCloudProvider.NODECLASS_TAG)
+            .values("templates").build()))).launchTemplates().stream().map(t -> t.launchTemplateName()).toList();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    assertThat(templates.get()).hasSize(1);
+    // Used by this process: kept, however old.
+    provider.templateIdle(java.time.Duration.ZERO);
+    Thread.sleep(1100);
+    await(provider.collectGarbage());
+    assertThat(templates.get()).hasSize(1);
+    // A restarted process has not used it: collected; its next launch makes it again.
+    AwsCloudProvider restarted = new AwsCloudProvider(aws, new AwsCloudProvider.Settings(CLUSTER, new UserData.Cluster(CLUSTER,
+        "https://example.eks.amazonaws.com", "Q0E=", "10.100.0.0/16"), "1.34", SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED), Catalog.bundled(),
+        new UnavailableOfferings(), Clock.systemUTC());
+    restarted.templateIdle(java.time.Duration.ZERO);
+    await(restarted.collectGarbage());
+    assertThat(templates.get()).isEmpty();
+    await(restarted.create(claim("general-tmpl2", "on-demand", "m5.large"), c));
+    assertThat(templates.get()).hasSize(1);
   }
 
   @Test
