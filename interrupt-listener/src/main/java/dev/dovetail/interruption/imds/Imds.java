@@ -1,5 +1,7 @@
 package dev.dovetail.interruption.imds;
 
+import dev.dovetail.runtime.Failures;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * An IMDSv2 client: a session token from {@code PUT /latest/api/token} (with its TTL header), sent with
@@ -120,7 +121,7 @@ public final class Imds {
   }
 
   private static <T> CompletableFuture<T> describe(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = Failures.cause(error);
     if (cause instanceof ImdsException) {
       return CompletableFuture.failedFuture(cause);
     }

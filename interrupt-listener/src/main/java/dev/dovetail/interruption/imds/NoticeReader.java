@@ -1,5 +1,7 @@
 package dev.dovetail.interruption.imds;
 
+import dev.dovetail.runtime.Failures;
+
 import dev.dovetail.interruption.imds.Notices.Rebalance;
 import dev.dovetail.interruption.imds.Notices.ScheduledEvent;
 import dev.dovetail.interruption.imds.Notices.SpotInterruption;
@@ -10,7 +12,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -51,7 +52,7 @@ public final class NoticeReader {
   private <T> CompletableFuture<Optional<T>> read(String path, Function<String, T> parse, List<String> problems, boolean[] answered, int slot) {
     return imds.metadata(path).handle((body, error) -> {
       if (error != null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.cause(error);
         if (cause instanceof Imds.ImdsException e && e.status() != 0) {
           synchronized (answered) {
             answered[slot] = true;

@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.controller;
 
+import dev.dovetail.runtime.Failures;
+
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -171,7 +173,7 @@ public final class Controller<K> implements AutoCloseable {
       failed.increment();
       int n = failures.merge(key, 1, Integer::sum);
       Duration backoff = backoff(n);
-      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+      Throwable cause = Failures.cause(error);
       if (cause instanceof KubernetesClientException k && k.getCode() == 409) {
         // A write raced another writer or went out from a cache a little behind: routine, the retry reads anew.
         LOG.debug("{}: reconciling {} hit a conflict (attempt {}), retrying in {} ms", name, key, n, backoff.toMillis());

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import dev.dovetail.runtime.Failures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -193,11 +194,9 @@ public final class InterruptionQueue implements AutoCloseable {
     }
   }
 
+  /** The failure without future wrappers; an SDK error that only wraps another (no message of its own) shows that one. */
   private static Throwable cause(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
+    Throwable t = Failures.cause(error);
     return t instanceof SdkException && t.getCause() != null && t.getMessage() == null ? t.getCause() : t;
   }
 

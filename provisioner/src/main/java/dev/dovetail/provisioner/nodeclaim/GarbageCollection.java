@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.runtime.Failures;
+
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -71,7 +73,7 @@ public final class GarbageCollection {
     return cloud.list().thenCompose(instances -> {
       List<Instance> orphans = orphans(instances, caches.nodeClaims(), clock.instant(), grace);
       List<CompletableFuture<Instance>> done = orphans.stream().map(i -> cloud.delete(claimFor(i)).handle((ok, error) -> {
-        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.cause(error);
         if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
           LOG.warn("terminating orphan instance {} failed (next pass retries): {}", i.instanceId(), cause.toString());
           return (Instance) null;

@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.runtime.Failures;
+
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
@@ -166,7 +168,7 @@ public final class Lifecycle {
         launched(claim, instance);
         return Result.DONE;
       }
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      Throwable cause = Failures.cause(error);
       if (cause instanceof CloudProviderException.InsufficientCapacity ice) {
         metrics.cloudProviderError("Create", cloud.name(), "InsufficientCapacityError");
         metrics.launchFailure("", capacityTypeOf(claim), "InsufficientCapacity");
@@ -230,7 +232,7 @@ public final class Lifecycle {
         return Result.done();
       }
       return cloud.get(claim.getStatus().providerID()).handle((instance, error) -> {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.cause(error);
         if (cause instanceof CloudProviderException.NotFound) {
           return instanceGone(claim).toCompletableFuture().join();
         }

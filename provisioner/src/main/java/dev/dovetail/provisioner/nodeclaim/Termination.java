@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.nodeclaim;
 
+import dev.dovetail.runtime.Failures;
+
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.runtime.NodeMarks;
 
@@ -102,7 +104,7 @@ public final class Termination {
       });
     }
     return cloud.delete(claim).handle((ok, error) -> {
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      Throwable cause = Failures.cause(error);
       if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
         metrics.cloudProviderError("Delete", cloud.name(), cause.getClass().getSimpleName());
         throw new CompletionException(cause);
@@ -113,7 +115,7 @@ public final class Termination {
   }
 
   private void finishOrRetry(NodeClaim claim, Optional<Node> node, Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = Failures.cause(error);
     if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
       throw new CompletionException(cause);
     }

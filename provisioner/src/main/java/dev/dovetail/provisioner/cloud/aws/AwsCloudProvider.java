@@ -21,6 +21,7 @@ import dev.dovetail.provisioner.cloud.InstanceOptionCache;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
 import dev.dovetail.provisioner.cloud.NodeClassConditions;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
+import dev.dovetail.runtime.Failures;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -141,7 +142,7 @@ public final class AwsCloudProvider implements CloudProvider {
       f.join();
       return otherwise;
     } catch (CompletionException e) {
-      return LaunchTemplates.cause(e).getMessage();
+      return Failures.cause(e).getMessage();
     }
   }
 
@@ -176,10 +177,10 @@ public final class AwsCloudProvider implements CloudProvider {
         for (String parameter : parameters) {
           calls.add(aws.ssm().getParameter(r -> r.name(parameter)).thenCompose(p -> images(DescribeImagesRequest.builder()
               .imageIds(p.parameter().value()).build())).exceptionally(e -> {
-                if (LaunchTemplates.cause(e) instanceof ParameterNotFoundException) {
+                if (Failures.cause(e) instanceof ParameterNotFoundException) {
                   return List.of();  // no AMI of that architecture for this version
                 }
-                throw new CompletionException(LaunchTemplates.cause(e));
+                throw new CompletionException(Failures.cause(e));
               }));
         }
       } else {
@@ -235,8 +236,8 @@ public final class AwsCloudProvider implements CloudProvider {
         }
         return aws.iam().addRoleToInstanceProfile(r -> r.instanceProfileName(name).roleName(role)).thenApply(x -> Optional.of(name));
       }
-      if (!(LaunchTemplates.cause(error) instanceof NoSuchEntityException)) {
-        return CompletableFuture.<Optional<String>>failedFuture(LaunchTemplates.cause(error));
+      if (!(Failures.cause(error) instanceof NoSuchEntityException)) {
+        return CompletableFuture.<Optional<String>>failedFuture(Failures.cause(error));
       }
       return aws.iam().createInstanceProfile(r -> r.instanceProfileName(name).tags(
               software.amazon.awssdk.services.iam.model.Tag.builder().key(OWNER_TAG).value(settings.clusterName()).build(),
@@ -284,10 +285,10 @@ public final class AwsCloudProvider implements CloudProvider {
           return null;
         })
         .exceptionally(e -> {
-          if (LaunchTemplates.cause(e) instanceof NoSuchEntityException) {
+          if (Failures.cause(e) instanceof NoSuchEntityException) {
             return null;  // already gone
           }
-          throw new CompletionException(LaunchTemplates.cause(e));
+          throw new CompletionException(Failures.cause(e));
         });
     return CompletableFuture.allOf(templatesGone, profileGone);
   }
@@ -400,7 +401,7 @@ public final class AwsCloudProvider implements CloudProvider {
             return launch(claim, nodeClass, attempt + 1);
           }
           return CompletableFuture.<Instance>failedFuture(new CloudProviderException.LaunchFailed("CreateFleet failed: "
-              + LaunchTemplates.cause(error).getMessage(), LaunchTemplates.cause(error)));
+              + Failures.cause(error).getMessage(), Failures.cause(error)));
         }
         Fleets.Result result = Fleets.read(response);
         result.errors().stream().filter(Fleets.PoolError::unavailable).forEach(e -> markUnavailable(e.instanceType(), e.zone(),
@@ -412,7 +413,7 @@ public final class AwsCloudProvider implements CloudProvider {
             won = call.get().byPool().values().stream().filter(c -> c.option().name().equals(l.instanceType())).findFirst()
                 .orElse(call.get().byPool().values().iterator().next());
           }
-          Instance instance = Instance.launched(l.instanceId(), claim.getMetadata().getName(), won, images.get(arch(won)), clock.instant());
+          Instance instance = Instance.launched(l.instanceId(), claim.getMetadata().getName(), won, images.get(Fleets.arch(won.option())), clock.instant());
           LOG.info("launched {} ({} {} {}) for NodeClaim {}", l.instanceId(), instance.instanceType(), instance.zone(), instance.capacityType().label(),
               claim.getMetadata().getName());
           return CompletableFuture.completedFuture(instance);
@@ -442,9 +443,6 @@ public final class AwsCloudProvider implements CloudProvider {
     return settings.spotStrategy();
   }
 
-  private static String arch(LaunchPlan.Candidate c) {
-    return c.option().requirements().singleValues().getOrDefault(WellKnownLabels.ARCH, "amd64");
-  }
 
   /** Tags on the instance, its volumes and the fleet: Karpenter's, the cluster's, ours and the class's own. */
   Map<String, String> tags(NodeClaim claim, EC2NodeClass nodeClass) {
@@ -495,10 +493,10 @@ public final class AwsCloudProvider implements CloudProvider {
   public CompletionStage<Void> delete(NodeClaim claim) {
     String providerId = claim.getStatus() == null ? null : claim.getStatus().providerID();
     CompletionStage<Optional<Instance>> target = providerId != null ? get(providerId).thenApply(Optional::of).exceptionally(e -> {
-      if (LaunchTemplates.cause(e) instanceof CloudProviderException.NotFound) {
+      if (Failures.cause(e) instanceof CloudProviderException.NotFound) {
         return Optional.empty();
       }
-      throw new CompletionException(LaunchTemplates.cause(e));
+      throw new CompletionException(Failures.cause(e));
     }) : ofClaim(claim.getMetadata().getName());
     return target.thenCompose(instance -> {
       if (instance.isEmpty()) {
@@ -507,7 +505,7 @@ public final class AwsCloudProvider implements CloudProvider {
       String id = instance.get().instanceId();
       return aws.ec2().terminateInstances(r -> r.instanceIds(id)).handle((ok, error) -> {
         if (error != null) {
-          Throwable cause = LaunchTemplates.cause(error);
+          Throwable cause = Failures.cause(error);
           if (cause instanceof Ec2Exception e && "InvalidInstanceID.NotFound".equals(LaunchTemplates.code(e))) {
             throw new CloudProviderException.NotFound("instance " + id + " not found");
           }
@@ -524,7 +522,7 @@ public final class AwsCloudProvider implements CloudProvider {
     String id = providerId.substring(providerId.lastIndexOf('/') + 1);
     return aws.ec2().describeInstances(r -> r.instanceIds(id)).handle((response, error) -> {
       if (error != null) {
-        Throwable cause = LaunchTemplates.cause(error);
+        Throwable cause = Failures.cause(error);
         if (cause instanceof Ec2Exception e && "InvalidInstanceID.NotFound".equals(LaunchTemplates.code(e))) {
           throw new CloudProviderException.NotFound("instance " + id + " not found");
         }

@@ -138,7 +138,8 @@ final class Fleets {
             TagSpecification.builder().resourceType(ResourceType.FLEET).tags(tagList).build()).build());
   }
 
-  private static String arch(InstanceOption option) {
+  /** The architecture label value an option serves (amd64 unless it names one). */
+  static String arch(InstanceOption option) {
     return option.requirements().get(WellKnownLabels.ARCH).filter(r -> !r.complement() && r.values().size() == 1)
         .map(r -> r.values().iterator().next()).orElse("amd64");
   }

@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.cloud.aws;
 
+import dev.dovetail.runtime.Failures;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.dovetail.api.aws.v1.BlockDeviceMapping;
@@ -114,8 +116,8 @@ final class LaunchTemplates {
     return ec2.createLaunchTemplate(r -> r.launchTemplateName(name).launchTemplateData(data.build())
             .tagSpecifications(t -> t.resourceType(ResourceType.LAUNCH_TEMPLATE).tags(tags)))
         .handle((created, error) -> {
-          if (error != null && !(cause(error) instanceof Ec2Exception e && "InvalidLaunchTemplateName.AlreadyExistsException".equals(code(e)))) {
-            throw new java.util.concurrent.CompletionException(cause(error));
+          if (error != null && !(Failures.cause(error) instanceof Ec2Exception e && "InvalidLaunchTemplateName.AlreadyExistsException".equals(code(e)))) {
+            throw new java.util.concurrent.CompletionException(Failures.cause(error));
           }
           return name;
         });
@@ -145,7 +147,7 @@ final class LaunchTemplates {
   }
 
   static boolean notFound(Throwable error) {
-    return cause(error) instanceof Ec2Exception e && code(e) != null && (code(e).startsWith("InvalidLaunchTemplateName.NotFound")
+    return Failures.cause(error) instanceof Ec2Exception e && code(e) != null && (code(e).startsWith("InvalidLaunchTemplateName.NotFound")
         || code(e).startsWith("InvalidLaunchTemplateId.NotFound"));
   }
 
@@ -153,11 +155,4 @@ final class LaunchTemplates {
     return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
   }
 
-  static Throwable cause(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
 }
