@@ -3,6 +3,8 @@ package dev.dovetail.provisioner;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.provisioner.pricing.AwsCatalog;
+import java.util.function.Supplier;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -117,6 +119,8 @@ public final class Operator implements AutoCloseable {
   private final KubernetesClient evictions;
   private final Optional<SqsAsyncClient> sqs;
   private final Optional<AwsClients> awsClients;
+  /** With the AWS provider: the catalog refreshed from EC2 and the Price List API. */
+  private final Optional<AwsCatalog> awsCatalog;
   private SharedIndexInformer<ConfigMap> simConfig;
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
@@ -130,7 +134,18 @@ public final class Operator implements AutoCloseable {
     this.client = client;
     this.registry = registry;
     this.clock = clock;
-    this.caches = new Caches(catalog, registry);
+    if (settings.aws().isPresent()) {
+      AwsOptions o = settings.aws().get();
+      this.awsClients = Optional.of(new AwsClients(o.region(), o.endpoint()));
+      String region = awsClients.get().ec2().serviceClientConfiguration().region().id();
+      this.awsCatalog = Optional.of(new AwsCatalog(awsClients.get().ec2(), awsClients.get().pricing(), AwsCatalog.Settings.defaults(region),
+          catalog, registry));
+    } else {
+      this.awsClients = Optional.empty();
+      this.awsCatalog = Optional.empty();
+    }
+    Supplier<Catalog> currentCatalog = awsCatalog.isPresent() ? awsCatalog.get() : () -> catalog;
+    this.caches = new Caches(currentCatalog, registry);
     this.faults = new AtomicReference<>(settings.simFaults());
     this.batcher = new Batcher(settings.batchIdle(), settings.batchMax());
     this.metrics = new KarpenterMetrics(registry);
@@ -140,12 +155,10 @@ public final class Operator implements AutoCloseable {
     this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::client);
     if (settings.aws().isPresent()) {
       AwsOptions o = settings.aws().get();
-      this.awsClients = Optional.of(new AwsClients(o.region(), o.endpoint()));
       this.cloud = new AwsCloudProvider(awsClients.get(), new AwsCloudProvider.Settings(settings.clusterName(),
           new UserData.Cluster(settings.clusterName(), o.clusterEndpoint(), o.caBundle(), o.serviceCidr()), minorVersion(client), o.spotStrategy()),
-          catalog, new UnavailableOfferings(), clock);
+          currentCatalog, new UnavailableOfferings(), clock);
     } else {
-      this.awsClients = Optional.empty();
       this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
           caches::nodes);
     }
@@ -204,6 +217,7 @@ public final class Operator implements AutoCloseable {
     Gauge.builder("dovetail.provisioner.leader", leading, l -> l.get() ? 1 : 0)
         .description("1 while this replica holds the leader lease and runs the controllers.").register(registry);
     settings.simConfigMap().ifPresent(this::watchSimConfig);
+    awsCatalog.ifPresent(c -> c.start(timer));
     new ClusterMetrics(caches, registry).start(timer);
     LeaderElection le = settings.leaderElection();
     if (!le.enabled()) {
@@ -245,8 +259,12 @@ public final class Operator implements AutoCloseable {
     }, 1, 10, TimeUnit.SECONDS);
     running.add(() -> ruleStatus.cancel(false));
     // Wait for the caches: decisions on a partial picture would launch capacity that already exists.
+    // And for the first catalog refresh (bounded: a Region's types may differ from the bundled ones, but
+    // an unanswered Price List API must not keep the provisioner from working on what it has).
+    long catalogDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     blocking.execute(() -> {
-      while (!caches.synced() && !closed.get()) {
+      while ((!caches.synced() || awsCatalog.isPresent() && !awsCatalog.get().firstRefresh().isDone() && System.nanoTime() < catalogDeadline)
+          && !closed.get()) {
         sleep(100);
       }
       if (closed.get()) {
@@ -444,6 +462,7 @@ public final class Operator implements AutoCloseable {
     caches.close();
     evictions.close();
     sqs.ifPresent(SqsAsyncClient::close);
+    awsCatalog.ifPresent(AwsCatalog::close);
     awsClients.ifPresent(AwsClients::close);
     timer.shutdownNow();
     blocking.shutdownNow();

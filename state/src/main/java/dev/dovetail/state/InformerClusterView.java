@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InformerClusterView.class);
   static final String BY_OWNER = "controller-owner-uid";
 
-  private final Catalog catalog;
+  private final Supplier<Catalog> catalog;
   private final InformerLag lag;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final Map<String, NodeFacts> nodes = new ConcurrentHashMap<>();
@@ -75,6 +76,11 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   }
 
   public InformerClusterView(Catalog catalog, MeterRegistry registry) {
+    this(() -> catalog, registry);
+  }
+
+  /** With a catalog that changes (prices refreshed from the cloud): node facts take the prices current when the node changes. */
+  public InformerClusterView(Supplier<Catalog> catalog, MeterRegistry registry) {
     this.catalog = catalog;
     this.lag = new InformerLag(registry);
   }
@@ -107,7 +113,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   }
 
   public Catalog catalog() {
-    return catalog;
+    return catalog.get();
   }
 
   /** The pod cache, decoded trimmed (no container statuses, env or probes): read only. */
@@ -135,7 +141,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     // arrive while run() is still returning, and handlers read the other informers' fields.
     nodeInformer = client.nodes().runnableInformer(0);
     nodeInformer.addEventHandler(handler("nodes",
-        n -> nodes.put(n.getMetadata().getName(), NodeFacts.of(n, catalog)),
+        n -> nodes.put(n.getMetadata().getName(), NodeFacts.of(n, catalog.get())),
         n -> nodes.remove(n.getMetadata().getName())));
     extraNodeHandlers.forEach(nodeInformer::addEventHandler);
     if (!extraNodeIndexers.isEmpty()) {

@@ -41,12 +41,13 @@ public record NodeFacts(
     Optional<CapacityType> type = CapacityType.ofNode(labels);
     String instanceType = label(labels, WellKnownLabels.INSTANCE_TYPE, "beta.kubernetes.io/instance-type");
     Optional<InstanceType> known = catalog.get(instanceType);
-    double price = known.isPresent() && type.isPresent() ? known.get().pricePerHour(type.get()) : Double.NaN;
+    String zone = label(labels, WellKnownLabels.ZONE, "failure-domain.beta.kubernetes.io/zone");
+    double price = known.isPresent() && type.isPresent() ? known.get().pricePerHour(type.get(), zone) : Double.NaN;
     int rank = type.isPresent() && type.get().isSpot() ? InterruptionBucket.rank(known.flatMap(InstanceType::interruption)) : 0;
     Resources allocatable = node.getStatus() == null ? Resources.NONE : Resources.of(node.getStatus().getAllocatable());
     boolean schedulable = node.getSpec() == null || !Boolean.TRUE.equals(node.getSpec().getUnschedulable());
     return new NodeFacts(node.getMetadata().getName(), type, "true".equals(labels.get(DovetailLabels.CAPACITY_FALLBACK)),
-        label(labels, WellKnownLabels.ZONE, "failure-domain.beta.kubernetes.io/zone"), instanceType,
+        zone, instanceType,
         labels.getOrDefault(WellKnownLabels.NODEPOOL, ""), price, rank, allocatable, schedulable);
   }
 

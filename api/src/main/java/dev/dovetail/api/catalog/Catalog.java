@@ -86,7 +86,8 @@ public final class Catalog {
           strings(t.path("zones")),
           t.path("onDemandPricePerHour").asDouble(),
           t.hasNonNull("spotSavingsPercent") ? OptionalDouble.of(t.get("spotSavingsPercent").asDouble()) : OptionalDouble.empty(),
-          text(t.path("spotInterruptionBucket")).flatMap(InterruptionBucket::fromLabel)));
+          text(t.path("spotInterruptionBucket")).flatMap(InterruptionBucket::fromLabel),
+          Map.of()));
     }
     return new Catalog(root.path("region").asText(), types);
   }
@@ -117,7 +118,8 @@ public final class Catalog {
     return n == null || n.isNull() || n.isMissingNode() ? Optional.empty() : Optional.of(n.asText());
   }
 
-  private static String kubernetesArch(String ec2) {
+  /** EC2's architecture names as Kubernetes spells them (x86_64 → amd64). */
+  public static String kubernetesArch(String ec2) {
     return switch (ec2) {
       case "x86_64", "x86_64_mac" -> "amd64";
       case "arm64", "arm64_mac" -> "arm64";
@@ -125,7 +127,8 @@ public final class Catalog {
     };
   }
 
-  private static Set<CapacityType> capacityTypes(List<String> usageClasses) {
+  /** EC2 usage classes (spot, on-demand) as capacity types. */
+  public static Set<CapacityType> capacityTypes(List<String> usageClasses) {
     Set<CapacityType> out = EnumSet.noneOf(CapacityType.class);
     for (String u : usageClasses) {
       if (u.equals("spot")) {

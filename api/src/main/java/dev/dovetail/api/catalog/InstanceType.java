@@ -2,6 +2,7 @@ package dev.dovetail.api.catalog;
 
 import dev.dovetail.api.distribution.CapacityType;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
@@ -14,6 +15,8 @@ import java.util.regex.Pattern;
  * @param architectures Kubernetes architecture names ({@code amd64}, {@code arm64})
  * @param spotSavingsPercent spot discount versus on-demand, when the Spot Instance Advisor has it
  * @param interruption interruption-frequency bucket, when the Spot Instance Advisor has it
+ * @param spotPricesByZone the current spot price per zone, when the cloud has told us (EC2's spot price
+ *                         history); where it has not, the spot price is estimated from the savings
  */
 public record InstanceType(
     String name,
@@ -35,7 +38,8 @@ public record InstanceType(
     List<String> zones,
     double onDemandPricePerHour,
     OptionalDouble spotSavingsPercent,
-    Optional<InterruptionBucket> interruption) {
+    Optional<InterruptionBucket> interruption,
+    Map<String, Double> spotPricesByZone) {
 
   private static final Pattern FAMILY = Pattern.compile("^([a-z]+)([0-9]+)?.*$");
 
@@ -43,6 +47,7 @@ public record InstanceType(
     architectures = List.copyOf(architectures);
     capacityTypes = Set.copyOf(capacityTypes);
     zones = List.copyOf(zones);
+    spotPricesByZone = Map.copyOf(spotPricesByZone);
   }
 
   /** The letters a family starts with: {@code m} for m5, {@code c} for c6gn, {@code x} for x2iedn. */
@@ -70,8 +75,25 @@ public record InstanceType(
     return onDemandPricePerHour * (1 - spotSavingsPercent.orElse(0) / 100.0);
   }
 
+  /** Spot in one zone: the price EC2 quoted for it, else the estimate. */
+  public double spotPricePerHour(String zone) {
+    Double quoted = zone == null ? null : spotPricesByZone.get(zone);
+    return quoted != null ? quoted : spotPricePerHour();
+  }
+
   public double pricePerHour(CapacityType type) {
     return type.isSpot() ? spotPricePerHour() : onDemandPricePerHour;
+  }
+
+  public double pricePerHour(CapacityType type, String zone) {
+    return type.isSpot() ? spotPricePerHour(zone) : onDemandPricePerHour;
+  }
+
+  /** This type with prices from the cloud: an on-demand price and spot quotes by zone. */
+  public InstanceType withPrices(double onDemand, Map<String, Double> spotByZone) {
+    return new InstanceType(name, family, size, vcpu, memoryMiB, architectures, gpuCount, gpuManufacturer, gpuName, maxNetworkInterfaces,
+        ipv4PerInterface, hypervisor, bareMetal, burstable, currentGeneration, capacityTypes, zones, onDemand, spotSavingsPercent,
+        interruption, spotByZone);
   }
 
   public boolean offers(CapacityType type) {

@@ -46,7 +46,7 @@ public final class InstanceOptions {
           continue;
         }
         for (CapacityType type : t.capacityTypes()) {
-          Offering o = new Offering(zone, type, t.pricePerHour(type), true);
+          Offering o = new Offering(zone, type, t.pricePerHour(type, zone), true);
           offerings.add(unavailable.test(t, o) ? o.unavailable() : o);
         }
       }

@@ -9,23 +9,25 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
  * The instance options of a node class, as every cloud provider computes them: the catalog's types in
  * the zones of the class's resolved subnets, pods per node from its kubelet settings, and offerings
  * marked unavailable while they are in the {@link UnavailableOfferings} cache. Rebuilt only when one of
- * those inputs changed (a scheduling pass asks many times).
+ * those inputs (or the catalog) changed (a scheduling pass asks many times).
  */
 public final class InstanceOptionCache {
-  private final Catalog catalog;
+  private final Supplier<Catalog> catalog;
   private final UnavailableOfferings unavailable;
   private final AtomicReference<Cached> cached = new AtomicReference<>();
 
-  private record Cached(Set<String> zones, OptionalInt maxPods, long version, List<InstanceOption> options) {
+  private record Cached(Catalog catalog, Set<String> zones, OptionalInt maxPods, long version, List<InstanceOption> options) {
   }
 
-  public InstanceOptionCache(Catalog catalog, UnavailableOfferings unavailable) {
+  /** @param catalog the current catalog (replaced, never changed in place, when prices are refreshed) */
+  public InstanceOptionCache(Supplier<Catalog> catalog, UnavailableOfferings unavailable) {
     this.catalog = catalog;
     this.unavailable = unavailable;
   }
@@ -36,13 +38,14 @@ public final class InstanceOptionCache {
     var kubelet = nodeClass.getSpec().kubelet();
     OptionalInt maxPods = kubelet == null || kubelet.getMaxPods() == null ? OptionalInt.empty() : OptionalInt.of(kubelet.getMaxPods());
     long version = unavailable.version();
+    Catalog current = catalog.get();
     Cached c = cached.get();
-    if (c != null && c.zones().equals(zones) && c.maxPods().equals(maxPods) && c.version() == version) {
+    if (c != null && c.catalog() == current && c.zones().equals(zones) && c.maxPods().equals(maxPods) && c.version() == version) {
       return c.options();
     }
-    List<InstanceOption> fresh = InstanceOptions.from(catalog, zones, maxPods,
+    List<InstanceOption> fresh = InstanceOptions.from(current, zones, maxPods,
         (t, o) -> unavailable.isUnavailable(t.name(), o.zone(), o.capacityType()));
-    cached.set(new Cached(zones, maxPods, version, fresh));
+    cached.set(new Cached(current, zones, maxPods, version, fresh));
     return fresh;
   }
 

@@ -50,7 +50,7 @@ public final class Caches implements AutoCloseable {
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
 
-  public Caches(Catalog catalog, MeterRegistry registry) {
+  public Caches(java.util.function.Supplier<Catalog> catalog, MeterRegistry registry) {
     this.view = new InformerClusterView(catalog, registry)
         .indexPods(PODS_BY_NODE, p -> p.getSpec() != null && p.getSpec().getNodeName() != null ? List.of(p.getSpec().getNodeName()) : List.of())
         .indexNodes(BY_PROVIDER_ID, n -> n.getSpec() != null && n.getSpec().getProviderID() != null ? List.of(n.getSpec().getProviderID()) : List.of());

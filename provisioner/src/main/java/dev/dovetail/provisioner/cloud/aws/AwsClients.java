@@ -11,6 +11,7 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2AsyncClient;
 import software.amazon.awssdk.services.iam.IamAsyncClient;
+import software.amazon.awssdk.services.pricing.PricingAsyncClient;
 import software.amazon.awssdk.services.ssm.SsmAsyncClient;
 
 /**
@@ -23,6 +24,7 @@ public final class AwsClients implements AutoCloseable {
   private final Ec2AsyncClient ec2;
   private final SsmAsyncClient ssm;
   private final IamAsyncClient iam;
+  private final PricingAsyncClient pricing;
 
   public AwsClients(Optional<String> region, Optional<URI> endpoint) {
     // A burst of launches queues for a connection rather than failing: the pool is bounded, the wait generous.
@@ -32,6 +34,12 @@ public final class AwsClients implements AutoCloseable {
     this.ssm = configure(SsmAsyncClient.builder(), region, endpoint).build();
     // IAM is global: its endpoint lives in us-east-1 (aws partition) whatever the cluster's Region.
     this.iam = configure(IamAsyncClient.builder(), Optional.of(endpoint.isPresent() ? region.orElse("us-east-1") : "aws-global"), endpoint).build();
+    this.pricing = configure(PricingAsyncClient.builder(), Optional.of(pricingRegion(region.orElse("us-east-1"))), endpoint).build();
+  }
+
+  /** The Price List API answers in a few Regions only; us-east-1 serves the commercial partition, Ningxia China's. */
+  static String pricingRegion(String region) {
+    return region.startsWith("cn-") ? "cn-northwest-1" : "us-east-1";
   }
 
   private <B extends AwsAsyncClientBuilder<B, ?> & AwsClientBuilder<B, ?>> B configure(B builder, Optional<String> region, Optional<URI> endpoint) {
@@ -53,11 +61,16 @@ public final class AwsClients implements AutoCloseable {
     return iam;
   }
 
+  public PricingAsyncClient pricing() {
+    return pricing;
+  }
+
   @Override
   public void close() {
     ec2.close();
     ssm.close();
     iam.close();
+    pricing.close();
     http.close();
   }
 }

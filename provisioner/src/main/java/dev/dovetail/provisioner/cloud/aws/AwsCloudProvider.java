@@ -35,7 +35,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,22 +80,38 @@ public final class AwsCloudProvider implements CloudProvider {
 
   private final AwsClients aws;
   private final Settings settings;
-  private final Catalog catalog;
+  private final Supplier<Catalog> catalog;
   private final InstanceOptionCache options;
   private final LaunchTemplates templates;
   private final Clock clock;
-  private final Map<String, InstanceOption> byType;
+  /** Every type of the current catalog as an option, for describing instances; rebuilt when the catalog is. */
+  private final AtomicReference<Map.Entry<Catalog, Map<String, InstanceOption>>> byType = new AtomicReference<>();
 
   public AwsCloudProvider(AwsClients aws, Settings settings, Catalog catalog, UnavailableOfferings unavailable, Clock clock) {
+    this(aws, settings, () -> catalog, unavailable, clock);
+  }
+
+  /** @param catalog the current catalog, which {@link dev.dovetail.provisioner.pricing.AwsCatalog} refreshes */
+  public AwsCloudProvider(AwsClients aws, Settings settings, Supplier<Catalog> catalog, UnavailableOfferings unavailable, Clock clock) {
     this.aws = aws;
     this.settings = settings;
     this.catalog = catalog;
     this.options = new InstanceOptionCache(catalog, unavailable);
     this.templates = new LaunchTemplates(aws.ec2(), settings.clusterName());
     this.clock = clock;
-    Set<String> zones = catalog.all().stream().flatMap(t -> t.zones().stream()).collect(Collectors.toSet());
-    this.byType = InstanceOptions.from(catalog, zones, OptionalInt.empty(), (t, o) -> false).stream()
+  }
+
+  private Map<String, InstanceOption> byType() {
+    Catalog current = catalog.get();
+    var cached = byType.get();
+    if (cached != null && cached.getKey() == current) {
+      return cached.getValue();
+    }
+    Set<String> zones = current.all().stream().flatMap(t -> t.zones().stream()).collect(Collectors.toSet());
+    Map<String, InstanceOption> map = InstanceOptions.from(current, zones, OptionalInt.empty(), (t, o) -> false).stream()
         .collect(Collectors.toMap(InstanceOption::name, Function.identity(), (a, b) -> a));
+    byType.set(Map.entry(current, map));
+    return map;
   }
 
   @Override
@@ -561,6 +579,8 @@ public final class AwsCloudProvider implements CloudProvider {
   /** Live instances of a describe answer, as the provisioner knows instances. */
   private List<Instance> instances(DescribeInstancesResponse response) {
     List<Instance> out = new ArrayList<>();
+    Map<String, InstanceOption> byType = byType();
+    Catalog prices = catalog.get();
     response.reservations().forEach(res -> res.instances().forEach(i -> {
       InstanceStateName state = i.state() == null ? null : i.state().name();
       if (state == InstanceStateName.TERMINATED || state == InstanceStateName.SHUTTING_DOWN) {
@@ -576,8 +596,8 @@ public final class AwsCloudProvider implements CloudProvider {
             dev.dovetail.api.scheduling.Resources.NONE, dev.dovetail.api.scheduling.Resources.NONE, i.imageId(), Map.of(), launched));
         return;
       }
-      Offering offering = option.offerings().stream().filter(o -> o.capacityType() == type).findFirst()
-          .map(o -> new Offering(zone, type, o.pricePerHour(), true)).orElse(new Offering(zone, type, Double.NaN, true));
+      double price = prices.get(option.name()).map(t -> t.pricePerHour(type, zone)).orElse(Double.NaN);
+      Offering offering = new Offering(zone, type, price, true);
       out.add(Instance.launched(i.instanceId(), claim, new LaunchPlan.Candidate(option, offering), i.imageId(), launched));
     }));
     return out;

@@ -96,7 +96,7 @@ public final class SimCloudProvider implements CloudProvider {
     this.clusterName = clusterName;
     this.faults = faults;
     this.unavailable = unavailable;
-    this.optionCache = new InstanceOptionCache(catalog, unavailable);
+    this.optionCache = new InstanceOptionCache(() -> catalog, unavailable);
     this.timer = timer;
     this.blocking = blocking;
     this.clock = clock;
