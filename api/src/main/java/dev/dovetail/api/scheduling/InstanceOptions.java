@@ -38,6 +38,15 @@ public final class InstanceOptions {
    */
   public static List<InstanceOption> from(Catalog catalog, Set<String> zones, OptionalInt maxPods,
       BiPredicate<InstanceType, Offering> unavailable) {
+    return from(catalog, zones, maxPods, unavailable, Map.of());
+  }
+
+  /**
+   * As above, with more offerings by instance type than the catalog's (capacity reservations, which are
+   * the cloud account's, not the catalog's); those outside {@code zones} are left out.
+   */
+  public static List<InstanceOption> from(Catalog catalog, Set<String> zones, OptionalInt maxPods,
+      BiPredicate<InstanceType, Offering> unavailable, Map<String, List<Offering>> extra) {
     List<InstanceOption> out = new ArrayList<>(catalog.size());
     for (InstanceType t : catalog.all()) {
       List<Offering> offerings = new ArrayList<>();
@@ -47,6 +56,11 @@ public final class InstanceOptions {
         }
         for (CapacityType type : t.capacityTypes()) {
           Offering o = new Offering(zone, type, t.pricePerHour(type, zone), true);
+          offerings.add(unavailable.test(t, o) ? o.unavailable() : o);
+        }
+      }
+      for (Offering o : extra.getOrDefault(t.name(), List.of())) {
+        if (zones.isEmpty() || zones.contains(o.zone())) {
           offerings.add(unavailable.test(t, o) ? o.unavailable() : o);
         }
       }

@@ -6,6 +6,9 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
 import java.util.List;
+import java.util.Map;
+import dev.dovetail.api.scheduling.Offering;
+import java.util.function.BiFunction;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -23,13 +26,23 @@ public final class InstanceOptionCache {
   private final UnavailableOfferings unavailable;
   private final AtomicReference<Cached> cached = new AtomicReference<>();
 
-  private record Cached(Catalog catalog, Set<String> zones, OptionalInt maxPods, long version, List<InstanceOption> options) {
+  private final BiFunction<EC2NodeClass, Catalog, Map<String, List<Offering>>> extra;
+
+  private record Cached(Catalog catalog, Set<String> zones, OptionalInt maxPods, long version, Map<String, List<Offering>> extra,
+      List<InstanceOption> options) {
   }
 
   /** @param catalog the current catalog (replaced, never changed in place, when prices are refreshed) */
   public InstanceOptionCache(Supplier<Catalog> catalog, UnavailableOfferings unavailable) {
+    this(catalog, unavailable, (c, k) -> Map.of());
+  }
+
+  /** @param extra offerings of the class's own beyond the catalog's (its capacity reservations), by instance type */
+  public InstanceOptionCache(Supplier<Catalog> catalog, UnavailableOfferings unavailable,
+      BiFunction<EC2NodeClass, Catalog, Map<String, List<Offering>>> extra) {
     this.catalog = catalog;
     this.unavailable = unavailable;
+    this.extra = extra;
   }
 
   public List<InstanceOption> optionsFor(EC2NodeClass nodeClass) {
@@ -39,13 +52,15 @@ public final class InstanceOptionCache {
     OptionalInt maxPods = kubelet == null || kubelet.getMaxPods() == null ? OptionalInt.empty() : OptionalInt.of(kubelet.getMaxPods());
     long version = unavailable.version();
     Catalog current = catalog.get();
+    Map<String, List<Offering>> more = extra.apply(nodeClass, current);
     Cached c = cached.get();
-    if (c != null && c.catalog() == current && c.zones().equals(zones) && c.maxPods().equals(maxPods) && c.version() == version) {
+    if (c != null && c.catalog() == current && c.zones().equals(zones) && c.maxPods().equals(maxPods) && c.version() == version
+        && c.extra().equals(more)) {
       return c.options();
     }
     List<InstanceOption> fresh = InstanceOptions.from(current, zones, maxPods,
-        (t, o) -> unavailable.isUnavailable(t.name(), o.zone(), o.capacityType()));
-    cached.set(new Cached(current, zones, maxPods, version, fresh));
+        (t, o) -> unavailable.isUnavailable(t.name(), o.zone(), o.capacityType()), more);
+    cached.set(new Cached(current, zones, maxPods, version, more, fresh));
     return fresh;
   }
 

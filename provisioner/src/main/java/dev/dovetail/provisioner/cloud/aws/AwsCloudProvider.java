@@ -83,6 +83,7 @@ public final class AwsCloudProvider implements CloudProvider {
   private final Supplier<Catalog> catalog;
   private final InstanceOptionCache options;
   private final LaunchTemplates templates;
+  private final CapacityReservations reservations;
   private final Clock clock;
   /** Every type of the current catalog as an option, for describing instances; rebuilt when the catalog is. */
   private final AtomicReference<Map.Entry<Catalog, Map<String, InstanceOption>>> byType = new AtomicReference<>();
@@ -96,7 +97,8 @@ public final class AwsCloudProvider implements CloudProvider {
     this.aws = aws;
     this.settings = settings;
     this.catalog = catalog;
-    this.options = new InstanceOptionCache(catalog, unavailable);
+    this.reservations = new CapacityReservations(aws.ec2());
+    this.options = new InstanceOptionCache(catalog, unavailable, reservations::offerings);
     this.templates = new LaunchTemplates(aws.ec2(), settings.clusterName());
     this.clock = clock;
   }
@@ -129,8 +131,9 @@ public final class AwsCloudProvider implements CloudProvider {
     CompletableFuture<List<EC2NodeClassStatus.SecurityGroup>> groups = securityGroups(spec.securityGroupSelectorTerms());
     CompletableFuture<List<EC2NodeClassStatus.Ami>> amis = amis(spec.amiSelectorTerms());
     CompletableFuture<Optional<String>> profile = instanceProfile(nodeClass);
+    CompletableFuture<List<EC2NodeClassStatus.CapacityReservation>> reserved = reservations.resolve(spec.capacityReservationSelectorTerms());
     return CompletableFuture.allOf(subnets.exceptionally(e -> null), groups.exceptionally(e -> null), amis.exceptionally(e -> null),
-        profile.exceptionally(e -> null)).thenApply(ignored -> {
+        profile.exceptionally(e -> null), reserved.exceptionally(e -> null)).thenApply(ignored -> {
           Instant now = clock.instant();
           List<NodeClassConditions.Part> parts = new ArrayList<>();
           parts.add(part("SubnetsReady", "SubnetsNotFound", subnets, "no subnet matches subnetSelectorTerms"));
@@ -139,8 +142,14 @@ public final class AwsCloudProvider implements CloudProvider {
           parts.add(profile.isCompletedExceptionally() || profile.join().isEmpty()
               ? NodeClassConditions.Part.failed("InstanceProfileReady", "InstanceProfileNotFound", problem(profile, "no instance profile"))
               : NodeClassConditions.Part.ok("InstanceProfileReady"));
+          if (spec.capacityReservationSelectorTerms() != null && !spec.capacityReservationSelectorTerms().isEmpty()) {
+            // No reservation matching is not a fault (they come and go); failing to look is.
+            parts.add(reserved.isCompletedExceptionally()
+                ? NodeClassConditions.Part.failed("CapacityReservationsReady", "CapacityReservationsNotFound", problem(reserved, ""))
+                : NodeClassConditions.Part.ok("CapacityReservationsReady"));
+          }
           parts.add(NodeClassConditions.Part.ok("ValidationSucceeded"));
-          return new EC2NodeClassStatus(orEmpty(subnets), orEmpty(groups), orEmpty(amis), List.of(),
+          return new EC2NodeClassStatus(orEmpty(subnets), orEmpty(groups), orEmpty(amis), orEmpty(reserved),
               profile.isCompletedExceptionally() ? null : profile.join().orElse(null), NodeClassConditions.of(generation, now, parts));
         });
   }
@@ -412,42 +421,92 @@ public final class AwsCloudProvider implements CloudProvider {
         return CompletableFuture.failedFuture(new CloudProviderException.InsufficientCapacity("no instance type in the claim's requirements has an "
             + "available offering in the class's subnets that fits its requests " + plan.requests().amounts()));
       }
-      return aws.ec2().createFleet(call.get().request()).handle((response, error) -> {
-        if (error != null) {
-          if (LaunchTemplates.notFound(error) && attempt == 1) {
-            templates.forget(template);
+      return reserve(call.get(), nodeClass, content).thenCompose(sent -> sent.call().byPool().isEmpty() ? launch(claim, nodeClass, attempt)
+          : aws.ec2().createFleet(sent.call().request()).handle((response, error) -> {
+          if (error != null) {
+            if (LaunchTemplates.notFound(error) && attempt == 1) {
+              templates.forget(template);
+              sent.call().request().launchTemplateConfigs().forEach(c -> templates.forget(c.launchTemplateSpecification().launchTemplateName()));
+              return launch(claim, nodeClass, attempt + 1);
+            }
+            return CompletableFuture.<Instance>failedFuture(new CloudProviderException.LaunchFailed("CreateFleet failed: "
+                + Failures.cause(error).getMessage(), Failures.cause(error)));
+          }
+          Fleets.Result result = Fleets.read(response);
+          for (Fleets.PoolError e : result.errors()) {
+            if (e.unavailable()) {
+              // EC2 reports a reserved launch's lifecycle as on-demand: the pool that failed is the reserved one.
+              markUnavailable(e.instanceType(), e.zone(), sent.call().capacityType() == CapacityType.RESERVED || e.capacityType() == null
+                  ? sent.call().capacityType().label() : e.capacityType());
+            }
+            if (CapacityReservations.EXCEEDED.equals(e.code())) {
+              Optional.ofNullable(sent.reservations().get(Fleets.pool(e.instanceType(), e.zone()))).ifPresent(reservations::exhausted);
+            }
+          }
+          if (result.launched().isPresent()) {
+            Fleets.Launched l = result.launched().get();
+            LaunchPlan.Candidate won = sent.call().byPool().get(Fleets.pool(l.instanceType(), l.zone()));
+            if (won == null) {
+              won = sent.call().byPool().values().stream().filter(c -> c.option().name().equals(l.instanceType())).findFirst()
+                  .orElse(sent.call().byPool().values().iterator().next());
+            }
+            Instance instance = Instance.launched(l.instanceId(), claim.getMetadata().getName(), won, images.get(Fleets.arch(won.option())), clock.instant());
+            String reservation = sent.reservations().get(Fleets.pool(won.option().name(), won.offering().zone()));
+            if (reservation != null) {
+              reservations.launched(reservation);
+              instance = inReservation(instance, reservation);
+            }
+            LOG.info("launched {} ({} {} {}) for NodeClaim {}", l.instanceId(), instance.instanceType(), instance.zone(), instance.capacityType().label(),
+                claim.getMetadata().getName());
+            return CompletableFuture.completedFuture(instance);
+          }
+          String why = result.errors().stream().map(e -> e.instanceType() + "/" + e.zone() + ": " + e.code()).distinct().limit(5)
+              .collect(Collectors.joining(", "));
+          if (attempt == 1 && result.errors().stream().anyMatch(Fleets.PoolError::unavailable)) {
+            LOG.info("no capacity for NodeClaim {} ({}); trying the remaining offerings", claim.getMetadata().getName(), why);
             return launch(claim, nodeClass, attempt + 1);
           }
-          return CompletableFuture.<Instance>failedFuture(new CloudProviderException.LaunchFailed("CreateFleet failed: "
-              + Failures.cause(error).getMessage(), Failures.cause(error)));
-        }
-        Fleets.Result result = Fleets.read(response);
-        result.errors().stream().filter(Fleets.PoolError::unavailable).forEach(e -> markUnavailable(e.instanceType(), e.zone(),
-            e.capacityType() == null ? call.get().capacityType().label() : e.capacityType()));
-        if (result.launched().isPresent()) {
-          Fleets.Launched l = result.launched().get();
-          LaunchPlan.Candidate won = call.get().byPool().get(Fleets.pool(l.instanceType(), l.zone()));
-          if (won == null) {
-            won = call.get().byPool().values().stream().filter(c -> c.option().name().equals(l.instanceType())).findFirst()
-                .orElse(call.get().byPool().values().iterator().next());
-          }
-          Instance instance = Instance.launched(l.instanceId(), claim.getMetadata().getName(), won, images.get(Fleets.arch(won.option())), clock.instant());
-          LOG.info("launched {} ({} {} {}) for NodeClaim {}", l.instanceId(), instance.instanceType(), instance.zone(), instance.capacityType().label(),
-              claim.getMetadata().getName());
-          return CompletableFuture.completedFuture(instance);
-        }
-        String why = result.errors().stream().map(e -> e.instanceType() + "/" + e.zone() + ": " + e.code()).distinct().limit(5)
-            .collect(Collectors.joining(", "));
-        if (attempt == 1 && result.errors().stream().anyMatch(Fleets.PoolError::unavailable)) {
-          LOG.info("no capacity for NodeClaim {} ({}); trying the remaining offerings", claim.getMetadata().getName(), why);
-          return launch(claim, nodeClass, attempt + 1);
-        }
-        boolean capacity = result.errors().isEmpty() || result.errors().stream().allMatch(Fleets.PoolError::unavailable);
-        return CompletableFuture.<Instance>failedFuture(capacity ? new CloudProviderException.InsufficientCapacity("CreateFleet launched nothing: " + why)
-            : new CloudProviderException.LaunchFailed("CreateFleet launched nothing: " + why, null));
-      }).thenCompose(f -> f);
+          boolean capacity = result.errors().isEmpty() || result.errors().stream().allMatch(Fleets.PoolError::unavailable);
+          return CompletableFuture.<Instance>failedFuture(capacity ? new CloudProviderException.InsufficientCapacity("CreateFleet launched nothing: " + why)
+              : new CloudProviderException.LaunchFailed("CreateFleet launched nothing: " + why, null));
+        }).thenCompose(f -> f));
     });
   }
+
+  /** A Fleet call ready to send, and the reservation each reserved pool in it launches into. */
+  private record Sent(Fleets.Call call, Map<String, String> reservations) {
+  }
+
+  /**
+   * A reserved call launches each pool into a reservation of the class with room, through a launch
+   * template naming it; pools none has room in are marked unavailable (the call comes back empty and the
+   * launch is planned again without them). Other calls go as they are.
+   */
+  private CompletableFuture<Sent> reserve(Fleets.Call call, EC2NodeClass nodeClass, LaunchTemplates.Content content) {
+    if (call.capacityType() != CapacityType.RESERVED) {
+      return CompletableFuture.completedFuture(new Sent(call, Map.of()));
+    }
+    Map<String, String> reservationOf = new LinkedHashMap<>();
+    call.byPool().forEach((pool, c) -> reservations.pick(nodeClass, c.option().name(), c.offering().zone()).ifPresentOrElse(
+        id -> reservationOf.put(pool, id),
+        () -> markUnavailable(c.option().name(), c.offering().zone(), CapacityType.RESERVED.label())));
+    Map<String, CompletableFuture<String>> templateOf = new LinkedHashMap<>();
+    reservationOf.values().stream().distinct().forEach(id -> templateOf.put(id, templates.ensure(content.inReservation(id)).toCompletableFuture()));
+    return CompletableFuture.allOf(templateOf.values().toArray(CompletableFuture[]::new)).thenApply(done ->
+        new Sent(Fleets.withTemplates(call, pool -> Optional.ofNullable(reservationOf.get(pool)).map(id -> templateOf.get(id).join())), reservationOf));
+  }
+
+  /** An instance launched into a reservation, with Karpenter's reservation labels. */
+  private static Instance inReservation(Instance i, String reservationId) {
+    Map<String, String> labels = new TreeMap<>(i.labels());
+    labels.put(RESERVATION_ID_LABEL, reservationId);
+    labels.put(RESERVATION_TYPE_LABEL, "default");
+    return new Instance(i.providerId(), i.nodeClaim(), i.instanceType(), i.zone(), CapacityType.RESERVED, i.pricePerHour(), i.capacity(),
+        i.allocatable(), i.imageId(), labels, i.launchedAt());
+  }
+
+  static final String RESERVATION_ID_LABEL = "karpenter.k8s.aws/capacity-reservation-id";
+  static final String RESERVATION_TYPE_LABEL = "karpenter.k8s.aws/capacity-reservation-type";
 
   /** The workload's strategy, when the provisioner recorded one on the claim (F8); else the configured default. */
   SpotAllocationStrategy spotStrategy(NodeClaim claim) {
@@ -587,7 +646,8 @@ public final class AwsCloudProvider implements CloudProvider {
         return;
       }
       String zone = i.placement() == null ? "" : i.placement().availabilityZone();
-      CapacityType type = "spot".equals(i.instanceLifecycleAsString()) ? CapacityType.SPOT : CapacityType.ON_DEMAND;
+      CapacityType type = "spot".equals(i.instanceLifecycleAsString()) ? CapacityType.SPOT
+          : i.capacityReservationId() != null ? CapacityType.RESERVED : CapacityType.ON_DEMAND;
       String claim = i.tags().stream().filter(t -> NODECLAIM_TAG.equals(t.key())).map(t -> t.value()).findFirst().orElse("");
       InstanceOption option = byType.get(i.instanceTypeAsString());
       Instant launched = i.launchTime() == null ? Instant.EPOCH : i.launchTime();
@@ -598,7 +658,8 @@ public final class AwsCloudProvider implements CloudProvider {
       }
       double price = prices.get(option.name()).map(t -> t.pricePerHour(type, zone)).orElse(Double.NaN);
       Offering offering = new Offering(zone, type, price, true);
-      out.add(Instance.launched(i.instanceId(), claim, new LaunchPlan.Candidate(option, offering), i.imageId(), launched));
+      Instance instance = Instance.launched(i.instanceId(), claim, new LaunchPlan.Candidate(option, offering), i.imageId(), launched);
+      out.add(type == CapacityType.RESERVED ? inReservation(instance, i.capacityReservationId()) : instance);
     }));
     return out;
   }

@@ -37,7 +37,7 @@ final class Fleets {
 
   /** Per-override error codes that mean "this pool has no capacity now": the offering is skipped for a while. */
   static final Set<String> UNAVAILABLE_CODES = Set.of("InsufficientInstanceCapacity", "UnfulfillableCapacity", "MaxSpotInstanceCountExceeded",
-      "VcpuLimitExceeded", "Unsupported", "MaxFleetCountExceeded", "InsufficientFreeAddressesInSubnet");
+      "VcpuLimitExceeded", "Unsupported", "MaxFleetCountExceeded", "InsufficientFreeAddressesInSubnet", "ReservationCapacityExceeded");
 
   private Fleets() {
   }
@@ -136,6 +136,31 @@ final class Fleets {
         .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tagList).build(),
             TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tagList).build(),
             TagSpecification.builder().resourceType(ResourceType.FLEET).tags(tagList).build()).build());
+  }
+
+  /**
+   * The call with each pool launching from its own template (a reserved pool from the template naming
+   * its reservation): one launch template config per template, holding that template's overrides.
+   * Pools {@code templateOf} has no template for are left out.
+   */
+  static Call withTemplates(Call call, java.util.function.Function<String, Optional<String>> templateOf) {
+    Map<String, List<FleetLaunchTemplateOverridesRequest>> byTemplate = new LinkedHashMap<>();
+    Map<String, LaunchPlan.Candidate> kept = new LinkedHashMap<>();
+    List<FleetLaunchTemplateOverridesRequest> overrides = call.request().launchTemplateConfigs().stream()
+        .flatMap(c -> c.overrides().stream()).toList();
+    for (FleetLaunchTemplateOverridesRequest o : overrides) {
+      String pool = pool(o.instanceTypeAsString(), o.availabilityZone());
+      Optional<String> template = templateOf.apply(pool);
+      if (template.isPresent() && call.byPool().containsKey(pool)) {
+        byTemplate.computeIfAbsent(template.get(), t -> new ArrayList<>()).add(o);
+        kept.put(pool, call.byPool().get(pool));
+      }
+    }
+    List<FleetLaunchTemplateConfigRequest> configs = new ArrayList<>();
+    byTemplate.forEach((template, list) -> configs.add(FleetLaunchTemplateConfigRequest.builder()
+        .launchTemplateSpecification(FleetLaunchTemplateSpecificationRequest.builder().launchTemplateName(template).version("$Latest").build())
+        .overrides(list).build()));
+    return new Call(call.capacityType(), kept, call.request().toBuilder().launchTemplateConfigs(configs).build());
   }
 
   /** The architecture label value an option serves (amd64 unless it names one). */

@@ -46,9 +46,15 @@ final class LaunchTemplates {
 
   /** What a template holds. */
   record Content(String instanceProfile, List<String> securityGroups, String userData, MetadataOptions metadata,
-      List<BlockDeviceMapping> blockDevices, Boolean detailedMonitoring, Map<String, String> tags) {
+      List<BlockDeviceMapping> blockDevices, Boolean detailedMonitoring, Map<String, String> tags, String capacityReservationId) {
     String name(String clusterName) {
+      // The hash leaves nulls out: templates without a reservation keep the names they had before reservations existed.
       return PREFIX + clusterName + "/" + dev.dovetail.provisioner.drift.Hashes.of(this);
+    }
+
+    /** The same template launching into one capacity reservation (EC2 Fleet names a reservation only through its template). */
+    Content inReservation(String id) {
+      return new Content(instanceProfile, securityGroups, userData, metadata, blockDevices, detailedMonitoring, tags, id);
     }
   }
 
@@ -58,7 +64,7 @@ final class LaunchTemplates {
     List<String> groups = status == null || status.securityGroups() == null ? List.of()
         : status.securityGroups().stream().map(EC2NodeClassStatus.SecurityGroup::id).sorted().toList();
     return new Content(status == null ? null : status.instanceProfile(), groups, userData, spec.metadataOptions(), spec.blockDeviceMappings(),
-        spec.detailedMonitoring(), tags);
+        spec.detailedMonitoring(), tags, null);
   }
 
   /** The template's name once it exists. */
@@ -108,6 +114,9 @@ final class LaunchTemplates {
             .httpPutResponseHopLimit(m == null || m.httpPutResponseHopLimit() == null ? 1 : m.httpPutResponseHopLimit().intValue()));
     if (content.instanceProfile() != null) {
       data.iamInstanceProfile(p -> p.name(content.instanceProfile()));
+    }
+    if (content.capacityReservationId() != null) {
+      data.capacityReservationSpecification(c -> c.capacityReservationTarget(t -> t.capacityReservationId(content.capacityReservationId())));
     }
     if (content.blockDevices() != null && !content.blockDevices().isEmpty()) {
       data.blockDeviceMappings(blockDevices(content.blockDevices()));

@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +34,11 @@ final class FakeEc2 implements AutoCloseable {
   private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
   record FakeInstance(String id, String type, String zone, String lifecycle, String imageId, Map<String, String> tags, Instant launched,
-      AtomicReference<String> state) {
+      AtomicReference<String> state, String reservation) {
+  }
+
+  /** An on-demand capacity reservation: room for {@code available} more instances of one type in one zone. */
+  record FakeReservation(String id, String type, String zone, String matchCriteria, Map<String, String> tags, int total, AtomicInteger available) {
   }
 
   private final Vertx vertx;
@@ -49,6 +54,9 @@ final class FakeEc2 implements AutoCloseable {
   /** Instance IDs by their NodeClaim tag: the provider looks instances up by it before each launch. */
   private final Map<String, List<String>> byClaim = new ConcurrentHashMap<>();
   private final Map<String, String> templates = new ConcurrentHashMap<>();
+  /** The reservation each launch template targets, by template name. */
+  private final Map<String, String> templateReservation = new ConcurrentHashMap<>();
+  private final Map<String, FakeReservation> reservations = new ConcurrentHashMap<>();
   private final Map<String, String> responsesByToken = new ConcurrentHashMap<>();
   private final java.util.Queue<Map<String, String>> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final AtomicLong ids = new AtomicLong(0x1000);
@@ -105,6 +113,22 @@ final class FakeEc2 implements AutoCloseable {
   /** The next {@code n} calls of the fault actions are carried out, then their connection is closed: the answer is lost. */
   void dropAnswerNext(int n) {
     dropAnswers.set(n);
+  }
+
+  /** A targeted capacity reservation of {@code count} instances; returns its ID. */
+  String reserve(String type, String zone, int count, Map<String, String> tags) {
+    String id = "cr-" + String.format("%017x", ids.incrementAndGet());
+    reservations.put(id, new FakeReservation(id, type, zone, "targeted", Map.copyOf(tags), count, new AtomicInteger(count)));
+    return id;
+  }
+
+  FakeReservation reservation(String id) {
+    return reservations.get(id);
+  }
+
+  /** The reservation a launch template targets, if any. */
+  Optional<String> reservationOfTemplate(String name) {
+    return Optional.ofNullable(templateReservation.get(name));
   }
 
   /** Launch templates vanish (deleted by hand in the console, say). */
@@ -189,6 +213,7 @@ final class FakeEc2 implements AutoCloseable {
         case "TerminateInstances" -> terminateInstances(request, form);
         case "DescribeLaunchTemplates" -> describeLaunchTemplates(request, form);
         case "CreateLaunchTemplate" -> ok(request, createLaunchTemplate(form));
+        case "DescribeCapacityReservations" -> describeCapacityReservations(request, form);
         default -> error(request, 400, "InvalidAction", "The action " + action + " is not valid for this web service.");
       }
     } catch (RuntimeException e) {
@@ -201,11 +226,13 @@ final class FakeEc2 implements AutoCloseable {
   }
 
   private void createFleet(HttpServerRequest request, Map<String, String> form) {
-    String template = form.get("LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName");
-    if (template == null || !templates.containsKey(template)) {
-      error(request, 400, "InvalidLaunchTemplateName.NotFoundException", "The specified launch template, with template name " + template
-          + ", does not exist.");
-      return;
+    for (int c = 1; c == 1 || form.containsKey("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName"); c++) {
+      String template = form.get("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName");
+      if (template == null || !templates.containsKey(template)) {
+        error(request, 400, "InvalidLaunchTemplateName.NotFoundException", "The specified launch template, with template name " + template
+            + ", does not exist.");
+        return;
+      }
     }
     ok(request, createFleet(form));
   }
@@ -216,15 +243,33 @@ final class FakeEc2 implements AutoCloseable {
       return responsesByToken.get(token);
     }
     String lifecycle = form.getOrDefault("TargetCapacitySpecification.DefaultTargetCapacityType", "on-demand");
-    String template = form.get("LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName");
-    List<Map<String, String>> overrides = indexed(form, "LaunchTemplateConfigs.1.Overrides.");
+    // Every config's overrides, each remembering its template (a reserved launch has one template per reservation).
+    List<Map<String, String>> overrides = new ArrayList<>();
+    for (int c = 1; form.containsKey("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName"); c++) {
+      String name = form.get("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName");
+      for (Map<String, String> o : indexed(form, "LaunchTemplateConfigs." + c + ".Overrides.")) {
+        Map<String, String> withTemplate = new java.util.HashMap<>(o);
+        withTemplate.put("Template", name);
+        overrides.add(withTemplate);
+      }
+    }
     overrides.sort((a, b) -> Double.compare(Double.parseDouble(a.getOrDefault("Priority", "0")), Double.parseDouble(b.getOrDefault("Priority", "0"))));
     StringBuilder errors = new StringBuilder();
     StringBuilder launched = new StringBuilder();
     for (Map<String, String> o : overrides) {
       String type = o.get("InstanceType");
       String zone = o.get("AvailabilityZone");
-      if (blocked(type, zone, lifecycle)) {
+      String template = o.get("Template");
+      String reservation = templateReservation.get(template);
+      if (reservation != null) {
+        FakeReservation r = reservations.get(reservation);
+        if (r == null || !r.type().equals(type) || !r.zone().equals(zone) || r.available().getAndUpdate(n -> n > 0 ? n - 1 : 0) == 0) {
+          errors.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>on-demand</lifecycle>")
+              .append("<errorCode>ReservationCapacityExceeded</errorCode><errorMessage>Insufficient capacity in capacity reservation ")
+              .append(reservation).append(".</errorMessage></item>");
+          continue;
+        }
+      } else if (blocked(type, zone, lifecycle)) {
         errors.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>").append(lifecycle).append("</lifecycle>")
             .append("<errorCode>InsufficientInstanceCapacity</errorCode><errorMessage>We currently do not have sufficient ").append(type)
             .append(" capacity in the Availability Zone you requested (").append(zone).append(").</errorMessage></item>");
@@ -239,7 +284,8 @@ final class FakeEc2 implements AutoCloseable {
           }
         }
       }
-      instances.put(id, new FakeInstance(id, type, zone, lifecycle, o.get("ImageId"), tags, Instant.now(), new AtomicReference<>("running")));
+      instances.put(id, new FakeInstance(id, type, zone, lifecycle, o.get("ImageId"), tags, Instant.now(), new AtomicReference<>("running"),
+          reservation));
       if (tags.containsKey("karpenter.sh/nodeclaim")) {
         byClaim.computeIfAbsent(tags.get("karpenter.sh/nodeclaim"), k -> new CopyOnWriteArrayList<>()).add(id);
       }
@@ -314,7 +360,8 @@ final class FakeEc2 implements AutoCloseable {
           .append("<instanceState><code>").append(code(i.state().get())).append("</code><name>").append(i.state().get()).append("</name></instanceState>")
           .append("<instanceType>").append(i.type()).append("</instanceType><placement><availabilityZone>").append(i.zone())
           .append("</availabilityZone></placement><launchTime>").append(i.launched()).append("</launchTime>")
-          .append("spot".equals(i.lifecycle()) ? "<instanceLifecycle>spot</instanceLifecycle>" : "").append("<tagSet>");
+          .append("spot".equals(i.lifecycle()) ? "<instanceLifecycle>spot</instanceLifecycle>" : "")
+          .append(i.reservation() == null ? "" : "<capacityReservationId>" + i.reservation() + "</capacityReservationId>").append("<tagSet>");
       i.tags().forEach((k, v) -> items.append("<item><key>").append(xml(k)).append("</key><value>").append(xml(v)).append("</value></item>"));
       items.append("</tagSet></item></instancesSet></item>");
     }
@@ -368,9 +415,51 @@ final class FakeEc2 implements AutoCloseable {
 
   private String createLaunchTemplate(Map<String, String> form) {
     String name = form.get("LaunchTemplateName");
+    String reservation = form.get("LaunchTemplateData.CapacityReservationSpecification.CapacityReservationTarget.CapacityReservationId");
+    if (reservation != null) {
+      templateReservation.put(name, reservation);
+    }
     String id = templates.computeIfAbsent(name, n -> "lt-" + String.format("%017x", ids.incrementAndGet()));
     return "<CreateLaunchTemplateResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><launchTemplate><launchTemplateId>" + id
         + "</launchTemplateId><launchTemplateName>" + xml(name) + "</launchTemplateName></launchTemplate></CreateLaunchTemplateResponse>";
+  }
+
+  private void describeCapacityReservations(HttpServerRequest request, Map<String, String> form) {
+    List<String> ids = values(form, "CapacityReservationId.");
+    StringBuilder items = new StringBuilder();
+    for (FakeReservation r : new TreeMap<>(reservations).values()) {
+      if (!ids.isEmpty() && !ids.contains(r.id())) {
+        continue;
+      }
+      boolean match = true;
+      for (Map<String, String> filter : indexed(form, "Filter.")) {
+        String name = filter.get("Name");
+        List<String> accepted = new ArrayList<>();
+        for (int v = 1; filter.containsKey("Value." + v); v++) {
+          accepted.add(filter.get("Value." + v));
+        }
+        match &= switch (name) {
+          case "state" -> accepted.contains("active");
+          case "owner-id" -> accepted.contains("123456789012");
+          case "instance-match-criteria" -> accepted.contains(r.matchCriteria());
+          case "tag-key" -> accepted.stream().anyMatch(r.tags()::containsKey);
+          default -> !name.startsWith("tag:") || accepted.contains(r.tags().get(name.substring(4)));
+        };
+      }
+      if (!match) {
+        continue;
+      }
+      items.append("<item><capacityReservationId>").append(r.id()).append("</capacityReservationId><ownerId>123456789012</ownerId>")
+          .append("<instanceType>").append(r.type()).append("</instanceType><instancePlatform>Linux/UNIX</instancePlatform>")
+          .append("<availabilityZone>").append(r.zone()).append("</availabilityZone><tenancy>default</tenancy>")
+          .append("<totalInstanceCount>").append(r.total()).append("</totalInstanceCount><availableInstanceCount>").append(r.available().get())
+          .append("</availableInstanceCount><state>active</state><instanceMatchCriteria>").append(r.matchCriteria())
+          .append("</instanceMatchCriteria><reservationType>default</reservationType><tagSet>");
+      r.tags().forEach((k, v) -> items.append("<item><key>").append(xml(k)).append("</key><value>").append(xml(v)).append("</value></item>"));
+      items.append("</tagSet></item>");
+    }
+    ok(request, "<DescribeCapacityReservationsResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><capacityReservationSet>" + items
+        + "</capacityReservationSet></DescribeCapacityReservationsResponse>");
   }
 
   private static int code(String state) {
