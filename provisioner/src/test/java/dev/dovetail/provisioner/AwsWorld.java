@@ -66,7 +66,12 @@ final class AwsWorld implements AutoCloseable {
 
   /** Starts registering a Node for each running instance of the cluster, every half second. */
   AwsWorld bridge(KubernetesClient client, String clusterName) {
-    bridge.scheduleWithFixedDelay(() -> registerBootedInstances(client, clusterName), 500, 500, TimeUnit.MILLISECONDS);
+    return bridge(client, clusterName, aws);
+  }
+
+  /** As above, seeing instances through other clients (an EC2 endpoint in front of moto that launches them itself). */
+  AwsWorld bridge(KubernetesClient client, String clusterName, AwsClients via) {
+    bridge.scheduleWithFixedDelay(() -> registerBootedInstances(client, clusterName, via), 500, 500, TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -94,14 +99,14 @@ final class AwsWorld implements AutoCloseable {
   }
 
   /** What each instance's kubelet does on boot: register a Node with its provider ID, tainted unregistered. */
-  private void registerBootedInstances(KubernetesClient client, String clusterName) {
+  private void registerBootedInstances(KubernetesClient client, String clusterName, AwsClients aws) {
     try {
       var reservations = aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:dovetail.dev/cluster").values(clusterName),
           f -> f.name("instance-state-name").values("running"))).get().reservations();
       for (var reservation : reservations) {
         for (var instance : reservation.instances()) {
           String zone = instance.placement().availabilityZone();
-          String name = "ip-" + instance.instanceId().substring(2, 12) + ".ec2.internal";
+          String name = "ip-" + instance.instanceId().substring(2) + ".ec2.internal";
           if (client.nodes().withName(name).get() != null) {
             continue;
           }

@@ -1,6 +1,10 @@
 package dev.dovetail.provisioner.cloud.aws;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.net.URI;
@@ -29,11 +33,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * ({@code RequestLimitExceeded}), internal errors, slow answers and connection resets, and client-token
  * idempotency. It keeps just enough state for the provider's launch path: launch templates, instances
  * with their tags, terminations. The real SDK talks to it, so its marshalling and retries are exercised.
+ * Started {@linkplain #start(URI) in front of moto server}, it passes every call it does not model
+ * (subnets, security groups, images, SSM, IAM, …) through to moto, so a whole provisioner can run on it.
  */
-final class FakeEc2 implements AutoCloseable {
+public final class FakeEc2 implements AutoCloseable {
   private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
-  record FakeInstance(String id, String type, String zone, String lifecycle, String imageId, Map<String, String> tags, Instant launched,
+  public record FakeInstance(String id, String type, String zone, String lifecycle, String imageId, Map<String, String> tags, Instant launched,
       AtomicReference<String> state, String reservation) {
   }
 
@@ -61,32 +67,42 @@ final class FakeEc2 implements AutoCloseable {
   private final java.util.Queue<Map<String, String>> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final AtomicLong ids = new AtomicLong(0x1000);
 
-  private FakeEc2(Vertx vertx, HttpServer server) {
+  private final Optional<URI> passThrough;
+  private final HttpClient forwarder;
+
+  private FakeEc2(Vertx vertx, HttpServer server, Optional<URI> passThrough) {
     this.vertx = vertx;
     this.server = server;
+    this.passThrough = passThrough;
+    this.forwarder = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
   }
 
-  static FakeEc2 start() throws Exception {
+  public static FakeEc2 start() throws Exception {
+    return start(null);
+  }
+
+  /** @param passThrough where calls this fake does not model go (a moto server), or null to refuse them */
+  public static FakeEc2 start(URI passThrough) throws Exception {
     Vertx vertx = Vertx.vertx();
     FakeEc2[] self = new FakeEc2[1];
     HttpServer server = vertx.createHttpServer().requestHandler(r -> self[0].handle(r));
-    self[0] = new FakeEc2(vertx, server);
+    self[0] = new FakeEc2(vertx, server, Optional.ofNullable(passThrough));
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return self[0];
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.actualPort());
   }
 
   // --- fault knobs ----------------------------------------------------------------------------------
 
   /** CreateFleet finds no capacity in this pool ({@code *} for any part), e.g. {@code ("*", "us-east-1a", "spot")}. */
-  void noCapacity(String instanceType, String zone, String lifecycle) {
+  public void noCapacity(String instanceType, String zone, String lifecycle) {
     noCapacity.add(instanceType + "|" + zone + "|" + lifecycle);
   }
 
-  void clearFaults() {
+  public void clearFaults() {
     noCapacity.clear();
     throttle.set(0);
     internalErrors.set(0);
@@ -96,22 +112,22 @@ final class FakeEc2 implements AutoCloseable {
   }
 
   /** The next {@code n} calls of the fault actions answer RequestLimitExceeded. */
-  void throttleNext(int n) {
+  public void throttleNext(int n) {
     throttle.set(n);
   }
 
   /** The next {@code n} calls of the fault actions answer 500 InternalError. */
-  void failNext(int n) {
+  public void failNext(int n) {
     internalErrors.set(n);
   }
 
   /** The next {@code n} calls of the fault actions have their connection closed without an answer. */
-  void resetNext(int n) {
+  public void resetNext(int n) {
     resets.set(n);
   }
 
   /** The next {@code n} calls of the fault actions are carried out, then their connection is closed: the answer is lost. */
-  void dropAnswerNext(int n) {
+  public void dropAnswerNext(int n) {
     dropAnswers.set(n);
   }
 
@@ -136,25 +152,25 @@ final class FakeEc2 implements AutoCloseable {
     templates.clear();
   }
 
-  void delay(Duration d) {
+  public void delay(Duration d) {
     this.delay = d;
   }
 
   /** Which actions the throttle, error and reset knobs apply to (CreateFleet by default). */
-  void faultsOn(String... actions) {
+  public void faultsOn(String... actions) {
     this.faultActions = Set.of(actions);
   }
 
-  List<Map<String, String>> requests(String action) {
+  public List<Map<String, String>> requests(String action) {
     return requests.stream().filter(r -> action.equals(r.get("Action"))).toList();
   }
 
-  Map<String, FakeInstance> instances() {
+  public Map<String, FakeInstance> instances() {
     return Collections.unmodifiableMap(instances);
   }
 
   /** Live (not terminated) instances tagged for a NodeClaim. */
-  List<FakeInstance> liveFor(String claim) {
+  public List<FakeInstance> liveFor(String claim) {
     return instances.values().stream().filter(i -> !"terminated".equals(i.state().get()) && claim.equals(i.tags().get("karpenter.sh/nodeclaim")))
         .toList();
   }
@@ -163,6 +179,10 @@ final class FakeEc2 implements AutoCloseable {
 
   private void handle(HttpServerRequest request) {
     request.body().onSuccess(body -> {
+      if (request.getHeader("X-Amz-Target") != null) {
+        forward(request, body);  // a JSON-protocol service (SSM, Pricing): never EC2
+        return;
+      }
       Map<String, String> form = form(body.toString(StandardCharsets.UTF_8));
       // Recorded without the bulky lists (overrides, tags), so a benchmark's thousands of calls stay light.
       Map<String, String> recorded = new LinkedHashMap<>();
@@ -174,7 +194,7 @@ final class FakeEc2 implements AutoCloseable {
       recorded.put("Overrides", Long.toString(form.keySet().stream().filter(k -> k.endsWith(".InstanceType")).count()));
       requests.add(recorded);
       String action = form.getOrDefault("Action", "");
-      Runnable answer = () -> answer(request, action, form);
+      Runnable answer = () -> answer(request, action, form, body);
       if (delay.isZero()) {
         answer.run();
       } else {
@@ -183,7 +203,7 @@ final class FakeEc2 implements AutoCloseable {
     });
   }
 
-  private void answer(HttpServerRequest request, String action, Map<String, String> form) {
+  private void answer(HttpServerRequest request, String action, Map<String, String> form, Buffer body) {
     if (faultActions.contains(action)) {
       if (take(resets)) {
         request.connection().close();
@@ -214,11 +234,40 @@ final class FakeEc2 implements AutoCloseable {
         case "DescribeLaunchTemplates" -> describeLaunchTemplates(request, form);
         case "CreateLaunchTemplate" -> ok(request, createLaunchTemplate(form));
         case "DescribeCapacityReservations" -> describeCapacityReservations(request, form);
-        default -> error(request, 400, "InvalidAction", "The action " + action + " is not valid for this web service.");
+        default -> {
+          if (passThrough.isPresent()) {
+            forward(request, body);
+          } else {
+            error(request, 400, "InvalidAction", "The action " + action + " is not valid for this web service.");
+          }
+        }
       }
     } catch (RuntimeException e) {
       error(request, 400, "InvalidParameterValue", String.valueOf(e.getMessage()));
     }
+  }
+
+  /** Sends the call on to the pass-through endpoint as it came, and its answer back as it comes. */
+  private void forward(HttpServerRequest request, Buffer body) {
+    if (passThrough.isEmpty()) {
+      error(request, 400, "InvalidAction", "not modelled by the fake");
+      return;
+    }
+    RequestOptions options = new RequestOptions().setMethod(request.method()).setAbsoluteURI(passThrough.get().resolve(request.uri()).toString());
+    request.headers().forEach((k, v) -> {
+      if (!k.equalsIgnoreCase("host") && !k.equalsIgnoreCase("content-length")) {
+        options.addHeader(k, v);
+      }
+    });
+    forwarder.request(options).compose(out -> out.send(body)).compose(answer -> answer.body().map(b -> {
+      request.response().setStatusCode(answer.statusCode());
+      answer.headers().forEach((k, v) -> {
+        if (!k.equalsIgnoreCase("content-length") && !k.equalsIgnoreCase("transfer-encoding") && !k.equalsIgnoreCase("connection")) {
+          request.response().putHeader(k, v);
+        }
+      });
+      return request.response().end(b);
+    })).onFailure(e -> error(request, 503, "Unavailable", "pass-through failed: " + e));
   }
 
   private static boolean take(AtomicInteger counter) {
