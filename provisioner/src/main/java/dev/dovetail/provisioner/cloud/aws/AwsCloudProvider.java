@@ -84,6 +84,7 @@ public final class AwsCloudProvider implements CloudProvider {
   private final InstanceOptionCache options;
   private final LaunchTemplates templates;
   private final CapacityReservations reservations;
+  private final ClaimLookups lookups;
   private final Clock clock;
   /** Every type of the current catalog as an option, for describing instances; rebuilt when the catalog is. */
   private final AtomicReference<Map.Entry<Catalog, Map<String, InstanceOption>>> byType = new AtomicReference<>();
@@ -100,6 +101,7 @@ public final class AwsCloudProvider implements CloudProvider {
     this.reservations = new CapacityReservations(aws.ec2());
     this.options = new InstanceOptionCache(catalog, unavailable, reservations::offerings);
     this.templates = new LaunchTemplates(aws.ec2(), settings.clusterName());
+    this.lookups = new ClaimLookups(this::ofClaims);
     this.clock = clock;
   }
 
@@ -630,9 +632,18 @@ public final class AwsCloudProvider implements CloudProvider {
 
   /** The live instance launched for a claim, if any (found by its tag). */
   private CompletableFuture<Optional<Instance>> ofClaim(String claimName) {
+    return lookups.of(claimName);
+  }
+
+  /** The live instances of these claims, by claim name (one DescribeInstances; a filter takes up to 200 values). */
+  private CompletableFuture<Map<String, Instance>> ofClaims(List<String> claimNames) {
     List<Filter> filters = new ArrayList<>(owned());
-    filters.add(Selectors.filter("tag:" + NODECLAIM_TAG, claimName));
-    return aws.ec2().describeInstances(r -> r.filters(filters)).thenApply(r -> instances(r).stream().findFirst());
+    filters.add(Filter.builder().name("tag:" + NODECLAIM_TAG).values(claimNames).build());
+    return listPages(DescribeInstancesRequest.builder().filters(filters), null, new ArrayList<>()).thenApply(found -> {
+      Map<String, Instance> byClaim = new java.util.HashMap<>();
+      found.forEach(i -> byClaim.putIfAbsent(i.nodeClaim(), i));
+      return byClaim;
+    });
   }
 
   /** Live instances of a describe answer, as the provisioner knows instances. */

@@ -387,9 +387,11 @@ public final class FakeEc2 implements AutoCloseable {
       }
     } else {
       List<Map<String, String>> filters = indexed(form, "Filter.");
-      String claim = filters.stream().filter(f -> "tag:karpenter.sh/nodeclaim".equals(f.get("Name"))).map(f -> f.get("Value.1")).findFirst().orElse(null);
-      if (claim != null) {
-        byClaim.getOrDefault(claim, List.of()).forEach(id -> found.add(instances.get(id)));
+      Optional<Map<String, String>> claims = filters.stream().filter(f -> "tag:karpenter.sh/nodeclaim".equals(f.get("Name"))).findFirst();
+      if (claims.isPresent()) {
+        for (int v = 1; claims.get().containsKey("Value." + v); v++) {
+          byClaim.getOrDefault(claims.get().get("Value." + v), List.of()).forEach(id -> found.add(instances.get(id)));
+        }
       } else {
         found.addAll(instances.values());
       }
