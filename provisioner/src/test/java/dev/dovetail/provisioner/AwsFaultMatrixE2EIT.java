@@ -3,7 +3,6 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
@@ -29,7 +28,6 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
 /**
  * EC2's bad days end to end: the provisioner with the AWS provider launches through our fault-injecting
@@ -53,8 +51,7 @@ class AwsFaultMatrixE2EIT {
     world = AwsWorld.start();
     ec2 = FakeEc2.start(world.moto.endpoint());
     viaFake = new AwsClients(Optional.of(MotoServer.REGION), Optional.of(ec2.endpoint()));
-    Operator.Settings settings = Fixtures.settings("aws-faults", false).withAws(new Operator.AwsOptions(Optional.of(MotoServer.REGION),
-        Optional.of(ec2.endpoint()), "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED));
+    Operator.Settings settings = AwsWorld.settings("aws-faults", ec2.endpoint());
     operator = new Operator(settings, client, Catalog.bundled(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC()).start();
     extender = LocalExtender.start(operator.caches().view(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     world.bridge(client, settings.clusterName(), viaFake);
@@ -82,13 +79,7 @@ class AwsFaultMatrixE2EIT {
   @Test
   void noPodStaysPendingPastTwoBatchWindowsUnderAnyFault(KubernetesClient client, TestNamespace ns) throws Exception {
     String label = Fixtures.unique("faults");
-    client.resources(EC2NodeClass.class).resource(AwsWorld.nodeClass(label)).create();
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-      EC2NodeClass c = client.resources(EC2NodeClass.class).withName(label).get();
-      assertThat(c.getStatus()).isNotNull();
-      assertThat(c.getStatus().conditions()).filteredOn(x -> x.type().equals("Ready")).singleElement()
-          .satisfies(x -> assertThat(x.isTrue()).as(x.message()).isTrue());
-    });
+    AwsWorld.readyNodeClass(client, label);
     client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),

@@ -3,13 +3,11 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.testkit.MotoServer;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Node;
@@ -20,13 +18,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
 /**
  * The provisioner with the AWS provider, end to end: moto server plays EC2, SSM and IAM; the real
@@ -42,8 +38,7 @@ class AwsProvisioningE2EIT {
   @BeforeAll
   static void start(KubernetesClient client) throws Exception {
     world = AwsWorld.start();
-    Operator.Settings settings = Fixtures.settings("aws", false).withAws(new Operator.AwsOptions(Optional.of(MotoServer.REGION),
-        Optional.of(world.moto.endpoint()), "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED));
+    Operator.Settings settings = AwsWorld.settings("aws", world.moto.endpoint());
     operator = new Operator(settings, client, Catalog.bundled(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC()).start();
     extender = LocalExtender.start(operator.caches().view(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     world.bridge(client, settings.clusterName());
@@ -65,14 +60,7 @@ class AwsProvisioningE2EIT {
   @Test
   void podsRunOnEc2InstancesLaunchedThroughFleetAndDeletingTheClaimsTerminatesThem(KubernetesClient client, TestNamespace ns) throws Exception {
     String label = Fixtures.unique("aws");
-    client.resources(EC2NodeClass.class).resource(AwsWorld.nodeClass(label)).create();
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      EC2NodeClass c = client.resources(EC2NodeClass.class).withName(label).get();
-      assertThat(c.getStatus()).isNotNull();
-      assertThat(c.getStatus().conditions()).filteredOn(x -> x.type().equals("Ready")).singleElement()
-          .satisfies(x -> assertThat(x.isTrue()).as(x.message()).isTrue());
-      assertThat(c.getStatus().subnets()).hasSize(2);
-    });
+    AwsWorld.readyNodeClass(client, label);
     client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),

@@ -89,6 +89,25 @@ final class AwsWorld implements AutoCloseable {
         """.formatted(name, DISCOVERY, AMI_PARAMETER, DISCOVERY, DISCOVERY), EC2NodeClass.class);
   }
 
+  /** The provisioner's test settings with the AWS provider talking to {@code endpoint} (moto, or a fake in front of it). */
+  static Operator.Settings settings(String identity, java.net.URI endpoint) {
+    return Fixtures.settings(identity, false).withAws(new Operator.AwsOptions(Optional.of(MotoServer.REGION), Optional.of(endpoint),
+        "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED));
+  }
+
+  /** Creates {@link #nodeClass} and waits until the provisioner has resolved it Ready. */
+  static EC2NodeClass readyNodeClass(KubernetesClient client, String name) {
+    client.resources(EC2NodeClass.class).resource(nodeClass(name)).create();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+      EC2NodeClass c = client.resources(EC2NodeClass.class).withName(name).get();
+      org.assertj.core.api.Assertions.assertThat(c.getStatus()).isNotNull();
+      org.assertj.core.api.Assertions.assertThat(c.getStatus().conditions()).filteredOn(x -> x.type().equals("Ready")).singleElement()
+          .satisfies(x -> org.assertj.core.api.Assertions.assertThat(x.isTrue()).as(x.message()).isTrue());
+      org.assertj.core.api.Assertions.assertThat(c.getStatus().subnets()).hasSize(2);
+    });
+    return client.resources(EC2NodeClass.class).withName(name).get();
+  }
+
   /** Every instance launched for the cluster, in any state, as (instance id, NodeClaim tag, state). */
   List<String[]> instances(String clusterName) throws Exception {
     return aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:dovetail.dev/cluster").values(clusterName))).get().reservations().stream()

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.dovetail.api.aws.v1.AmiSelectorTerm;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
-import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -53,11 +52,7 @@ class AwsLaunchFaultsMockTest {
     System.setProperty("aws.secretAccessKey", "testing");
     aws = new AwsClients(Optional.of("us-east-1"), Optional.of(ec2.endpoint()));
     nodeClass = AwsCloudProviderMockTest.nodeClass("faults", List.of(new AmiSelectorTerm(null, null, "ami-0abc", null, null, null)));
-    nodeClass.setStatus(new EC2NodeClassStatus(
-        List.of(new EC2NodeClassStatus.Subnet("subnet-a", "us-east-1a", "use1-az1"), new EC2NodeClassStatus.Subnet("subnet-b", "us-east-1b", "use1-az2")),
-        List.of(new EC2NodeClassStatus.SecurityGroup("sg-1", "nodes")),
-        List.of(new EC2NodeClassStatus.Ami("ami-0abc", "al2023", null, List.of(new EC2NodeClassStatus.AmiRequirement(WellKnownLabels.ARCH, "In",
-            List.of("amd64"))))), List.of(), "profile", List.of()));
+    nodeClass.setStatus(FakeEc2.resolvedStatus(List.of(), List.of()));
   }
 
   @AfterAll

@@ -93,11 +93,7 @@ class CapacityReservationsMockTest {
   private EC2NodeClass resolved(String terms) throws Exception {
     EC2NodeClass c = nodeClass(terms);
     EC2NodeClassStatus status = await(provider.resolve(c));
-    c.setStatus(new EC2NodeClassStatus(
-        List.of(new EC2NodeClassStatus.Subnet("subnet-a", "us-east-1a", "use1-az1"), new EC2NodeClassStatus.Subnet("subnet-b", "us-east-1b", "use1-az2")),
-        List.of(new EC2NodeClassStatus.SecurityGroup("sg-1", "nodes")),
-        List.of(new EC2NodeClassStatus.Ami("ami-0abc", "al2023", null, List.of(new EC2NodeClassStatus.AmiRequirement(WellKnownLabels.ARCH, "In",
-            List.of("amd64"))))), status.capacityReservations(), "profile", status.conditions()));
+    c.setStatus(FakeEc2.resolvedStatus(status.capacityReservations(), status.conditions()));
     return c;
   }
 

@@ -25,6 +25,15 @@ class ClaimLookupsTest {
         "ami-0", Map.of(), Instant.EPOCH);
   }
 
+  /** Lookups whose describe calls are held in {@code calls} until the test answers them. */
+  private static ClaimLookups recording(List<Call> calls) {
+    return new ClaimLookups(claims -> {
+      Call c = new Call(claims, new CompletableFuture<>());
+      calls.add(c);
+      return c.answer();
+    });
+  }
+
   private static void answer(Call call, String... existing) {
     Map<String, Instance> found = new HashMap<>();
     for (String c : existing) {
@@ -36,11 +45,7 @@ class ClaimLookupsTest {
   @Test
   void lookupsGoAtOnceWhileSlotsAreFreeAndTogetherWhenNot() {
     List<Call> calls = new ArrayList<>();
-    ClaimLookups lookups = new ClaimLookups(claims -> {
-      Call c = new Call(claims, new CompletableFuture<>());
-      calls.add(c);
-      return c.answer();
-    });
+    ClaimLookups lookups = recording(calls);
     List<CompletableFuture<Optional<Instance>>> results = new ArrayList<>();
     for (int i = 0; i < 454; i++) {
       results.add(lookups.of("claim-" + i));
@@ -73,11 +78,7 @@ class ClaimLookupsTest {
   @Test
   void aFailedCallFailsItsLookupsOnlyAndTheQueueMovesOn() {
     List<Call> calls = new ArrayList<>();
-    ClaimLookups lookups = new ClaimLookups(claims -> {
-      Call c = new Call(claims, new CompletableFuture<>());
-      calls.add(c);
-      return c.answer();
-    });
+    ClaimLookups lookups = recording(calls);
     List<CompletableFuture<Optional<Instance>>> results = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       results.add(lookups.of("claim-" + i));

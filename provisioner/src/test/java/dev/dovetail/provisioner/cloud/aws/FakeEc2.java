@@ -91,6 +91,21 @@ public final class FakeEc2 implements AutoCloseable {
     return self[0];
   }
 
+  /**
+   * A node class status as the resolver would write it for this fake's account (which has no subnets,
+   * groups or images of its own): subnets in us-east-1a and 1b, one security group, an amd64 AMI.
+   */
+  static dev.dovetail.api.aws.v1.EC2NodeClassStatus resolvedStatus(List<dev.dovetail.api.aws.v1.EC2NodeClassStatus.CapacityReservation> reservations,
+      List<dev.dovetail.api.common.Condition> conditions) {
+    return new dev.dovetail.api.aws.v1.EC2NodeClassStatus(
+        List.of(new dev.dovetail.api.aws.v1.EC2NodeClassStatus.Subnet("subnet-a", "us-east-1a", "use1-az1"),
+            new dev.dovetail.api.aws.v1.EC2NodeClassStatus.Subnet("subnet-b", "us-east-1b", "use1-az2")),
+        List.of(new dev.dovetail.api.aws.v1.EC2NodeClassStatus.SecurityGroup("sg-1", "nodes")),
+        List.of(new dev.dovetail.api.aws.v1.EC2NodeClassStatus.Ami("ami-0abc", "al2023", null, List.of(
+            new dev.dovetail.api.aws.v1.EC2NodeClassStatus.AmiRequirement(dev.dovetail.api.karpenter.v1.WellKnownLabels.ARCH, "In", List.of("amd64"))))),
+        reservations, "profile", conditions);
+  }
+
   public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.actualPort());
   }
