@@ -49,8 +49,8 @@ public final class AwsLaunchBench {
           new UnavailableOfferings(), Clock.systemUTC());
       run(provider, ec2, nodeClass, 1000, false);  // warm-up: JIT, connection pool, launch template
       System.out.println();
-      System.out.println("| concurrent launches | wall time | launches/s | latency p50 / p99 | heap used / live after GC (fake EC2's state included) | live threads (idle → after) | instances per claim |");
-      System.out.println("|---:|---:|---:|---:|---:|---:|---|");
+      System.out.println("| concurrent launches | wall time | launches/s | latency p50 / p99 | heap used / live after GC (fake EC2's state included) | live threads (idle → after) | CPU per launch: provider / fake EC2 | instances per claim |");
+      System.out.println("|---:|---:|---:|---:|---:|---:|---:|---|");
       for (int n : sizes) {
         run(provider, ec2, nodeClass, n, true);
       }
@@ -65,6 +65,9 @@ public final class AwsLaunchBench {
     System.gc();
     int threadsBefore = Thread.activeCount();
     long[] latencies = new long[n];
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpuStart = os.getProcessCpuTime();
+    long fakeStart = fakeCpu();
     long start = System.nanoTime();
     List<CompletableFuture<Instance>> launches = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -74,6 +77,8 @@ public final class AwsLaunchBench {
     }
     CompletableFuture.allOf(launches.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
     long wall = System.nanoTime() - start;
+    long cpu = os.getProcessCpuTime() - cpuStart;
+    long fake = fakeCpu() - fakeStart;
     int threadsAfter = Thread.activeCount();
     long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     System.gc();
@@ -83,10 +88,22 @@ public final class AwsLaunchBench {
       return;
     }
     Arrays.sort(latencies);
-    System.out.printf("| %,d | %.2f s | %,.0f | %.0f / %.0f ms | %d / %d MiB | %d → %d | %s |%n", n, wall / 1e9, n / (wall / 1e9),
+    System.out.printf("| %,d | %.2f s | %,.0f | %.0f / %.0f ms | %d / %d MiB | %d → %d | %.2f / %.2f ms | %s |%n", n, wall / 1e9, n / (wall / 1e9),
         BenchReport.percentileMicros(latencies, 50) / 1000, BenchReport.percentileMicros(latencies, 99) / 1000, heap >> 20, live >> 20, threadsBefore,
-        threadsAfter,
+        threadsAfter, (cpu - fake) / 1e6 / n, fake / 1e6 / n,
         exactlyOne ? "exactly 1 each" : "NOT exactly one each");
+  }
+
+  /** CPU time of the fake's threads (Vert.x's); the rest of the process is the provider, the SDK and its Netty loop. */
+  private static long fakeCpu() {
+    var threads = ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null && info.getThreadName().startsWith("vert.x-")) {
+        sum += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+      }
+    }
+    return sum;
   }
 
   private static NodeClaim claim(int i) {

@@ -186,8 +186,7 @@ public final class FakeEc2 implements AutoCloseable {
 
   /** Live (not terminated) instances tagged for a NodeClaim. */
   public List<FakeInstance> liveFor(String claim) {
-    return instances.values().stream().filter(i -> !"terminated".equals(i.state().get()) && claim.equals(i.tags().get("karpenter.sh/nodeclaim")))
-        .toList();
+    return byClaim.getOrDefault(claim, List.of()).stream().map(instances::get).filter(i -> !"terminated".equals(i.state().get())).toList();
   }
 
   // --- protocol -------------------------------------------------------------------------------------
@@ -564,13 +563,17 @@ public final class FakeEc2 implements AutoCloseable {
         continue;
       }
       int eq = pair.indexOf('=');
-      out.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
-          eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      out.put(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
     }
     return out;
   }
 
   /** {@code Prefix.1.X=..., Prefix.2.X=...} as one map per index (keys without the prefix and index), in one pass. */
+  /** URL-decodes only what needs it (most of a CreateFleet's thousand parameters are plain). */
+  private static String decode(String s) {
+    return s.indexOf('%') < 0 && s.indexOf('+') < 0 ? s : URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
   private static List<Map<String, String>> indexed(Map<String, String> form, String prefix) {
     TreeMap<Integer, Map<String, String>> byIndex = new TreeMap<>();
     form.forEach((k, v) -> {
