@@ -3,7 +3,7 @@ package dev.dovetail.interruption;
 import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.interruption.imds.NoticeReader.Observation;
 import dev.dovetail.interruption.imds.Notices;
-import dev.dovetail.runtime.Recorder;
+import dev.dovetail.interruption.kube.Events;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,7 +44,7 @@ public final class Agent implements AutoCloseable {
   private final NoticeReader reader;
   private final NodeActions node;
   private final Drainer drainer;
-  private final Recorder events;
+  private final Events events;
   private final Settings settings;
   private final Clock clock;
   private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -65,7 +65,7 @@ public final class Agent implements AutoCloseable {
   private final Timer drainDuration;
   private volatile boolean closed;
 
-  public Agent(NoticeReader reader, NodeActions node, Drainer drainer, Recorder events, Settings settings, MeterRegistry registry, Clock clock) {
+  public Agent(NoticeReader reader, NodeActions node, Drainer drainer, Events events, Settings settings, MeterRegistry registry, Clock clock) {
     this.reader = reader;
     this.node = node;
     this.drainer = drainer;
@@ -94,7 +94,8 @@ public final class Agent implements AutoCloseable {
     if (closed) {
       return;
     }
-    reader.observe().whenComplete((o, error) -> {
+    // Acted on in the agent's own thread: the node calls block, and must not hold the HTTP client's few threads.
+    reader.observe().whenCompleteAsync((o, error) -> {
       try {
         if (error != null) {
           LOG.warn("reading IMDS failed: {}", error.toString());
@@ -114,7 +115,7 @@ public final class Agent implements AutoCloseable {
           }
         }
       }
-    });
+    }, loop);
   }
 
   void handle(Observation o) {
@@ -152,7 +153,7 @@ public final class Agent implements AutoCloseable {
     noticeToTaint.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     LOG.info("spot interruption notice ({} at {}): node {} tainted and cordoned", notice.action(), notice.time(), settings.nodeName());
     Optional<String> claim = node.markNodeClaim(NodeActions.SPOT_INTERRUPTION + "@" + notice.time());
-    node.node().ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
+    node.node().map(Events.Involved::of).ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
         + " at " + notice.time() + "; draining" + claim.map(c -> ", NodeClaim " + c + " marked for replacement").orElse("")));
     startDrain(Optional.of(notice.time().minus(settings.drainMargin())), t0);
   }
@@ -167,7 +168,7 @@ public final class Agent implements AutoCloseable {
     Optional<String> claim = node.markNodeClaim(dev.dovetail.runtime.NodeMarks.REBALANCE_RECOMMENDATION + "@" + notice.noticeTime());
     LOG.info("rebalance recommendation at {}: node {} tainted{}", notice.noticeTime(), settings.nodeName(),
         action == RebalanceAction.taint ? "" : " and cordoned");
-    node.node().ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "
+    node.node().map(Events.Involved::of).ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "
         + "interruption risk): node tainted" + (action == RebalanceAction.taint ? "" : " and cordoned")
         + claim.map(c -> "; NodeClaim " + c + " marked for replacement").orElse("")));
     if (action == RebalanceAction.drain) {
@@ -181,7 +182,7 @@ public final class Agent implements AutoCloseable {
     }
     node.taint(Map.of(NodeActions.INTERRUPTION_TAINT, event.code()), true);
     LOG.info("scheduled maintenance {} from {}: node {} cordoned, draining", event.code(), event.notBefore(), settings.nodeName());
-    node.node().ifPresent(n -> events.warning(n, "ScheduledMaintenance", "Scheduled " + event.code() + " from " + event.notBefore()
+    node.node().map(Events.Involved::of).ifPresent(n -> events.warning(n, "ScheduledMaintenance", "Scheduled " + event.code() + " from " + event.notBefore()
         + ": cordoned and draining"));
     startDrain(Optional.of(event.notBefore().minus(settings.drainMargin())), System.nanoTime());
   }
@@ -204,7 +205,7 @@ public final class Agent implements AutoCloseable {
           if (round.remaining() == 0) {
             drainDuration.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
             LOG.info("node {} drained", settings.nodeName());
-            node.node().ifPresent(n -> events.normal(n, "Drained", "All pods evicted ahead of the interruption"));
+            node.node().map(Events.Involved::of).ifPresent(n -> events.normal(n, "Drained", "All pods evicted ahead of the interruption"));
             return;
           }
           if (round.refused() > 0) {

@@ -1,11 +1,13 @@
 package dev.dovetail.interruption;
 
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.interruption.kube.DrainView;
+import dev.dovetail.interruption.kube.KubeApi;
+import dev.dovetail.interruption.kube.KubeApiException;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -24,21 +26,28 @@ final class Drainer {
   record Round(int remaining, int refused, int deletedPastDeadline) {
   }
 
-  private final KubernetesClient client;
-  private final KubernetesClient evictions;
+  private final KubeApi api;
+  private final KubeApi evictions;
   private final String nodeName;
   private final Clock clock;
 
-  /** @param evictions a client that does not retry refused requests itself (a 429 is an answer, not a fault) */
-  Drainer(KubernetesClient client, KubernetesClient evictions, String nodeName, Clock clock) {
-    this.client = client;
-    this.evictions = evictions;
+  Drainer(KubeApi api, String nodeName, Clock clock) {
+    this.api = api;
+    // A 429 (refused by a PodDisruptionBudget) is an answer to try again next round, not a fault to retry here.
+    this.evictions = api.withRetry(KubeApi.Retry.NONE);
     this.nodeName = nodeName;
     this.clock = clock;
   }
 
   List<Pod> remaining() {
-    return client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list().getItems().stream().filter(Drain::drainable).toList();
+    List<Pod> out = new ArrayList<>();
+    for (var json : api.list("/api/v1/pods?fieldSelector=" + KubeApi.query("spec.nodeName=" + nodeName))) {
+      Pod p = DrainView.pod(json);
+      if (Drain.drainable(p)) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   Round round(Optional<Instant> deadline) {
@@ -52,10 +61,10 @@ final class Drainer {
         if (p.getMetadata().getDeletionTimestamp() == null) {
           LOG.warn("deadline passed: deleting pod {}/{} on node {}", p.getMetadata().getNamespace(), p.getMetadata().getName(), nodeName);
           try {
-            client.pods().inNamespace(p.getMetadata().getNamespace()).withName(p.getMetadata().getName()).withGracePeriod(1).delete();
+            api.delete(podPath(p) + "?gracePeriodSeconds=1");
             deleted++;
-          } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
+          } catch (KubeApiException e) {
+            if (!e.notFound()) {
               LOG.warn("deleting pod {}/{} failed: {}", p.getMetadata().getNamespace(), p.getMetadata().getName(), e.getMessage());
             }
           }
@@ -76,15 +85,30 @@ final class Drainer {
     return new Round(pods.size(), refused, 0);
   }
 
+  /** True when the pod is evicted or already gone; false when the eviction was refused (429) or failed. */
   private boolean evict(Pod pod) {
     try {
-      return evictions.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 404 || e.getCode() == 409) {
+      evictions.post(podPath(pod) + "/eviction", eviction(pod.getMetadata().getNamespace(), pod.getMetadata().getName()));
+      return true;
+    } catch (KubeApiException e) {
+      if (e.status() == 429) {
+        return false;
+      }
+      if (e.notFound() || e.conflict()) {
         return true;
       }
       LOG.warn("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
       return false;
     }
+  }
+
+  static com.fasterxml.jackson.databind.node.ObjectNode eviction(String namespace, String name) {
+    var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("apiVersion", "policy/v1").put("kind", "Eviction");
+    body.putObject("metadata").put("name", name).put("namespace", namespace);
+    return body;
+  }
+
+  private static String podPath(Pod p) {
+    return "/api/v1/namespaces/" + KubeApi.segment(p.getMetadata().getNamespace()) + "/pods/" + KubeApi.segment(p.getMetadata().getName());
   }
 }

@@ -10,15 +10,17 @@ import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.runtime.DurationConverter;
 import dev.dovetail.runtime.KubeOptions;
 import dev.dovetail.runtime.Readiness;
-import dev.dovetail.runtime.Recorder;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import dev.dovetail.interruption.kube.Events;
+import dev.dovetail.interruption.kube.KubeApi;
+import dev.dovetail.interruption.kube.KubeConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -89,19 +91,29 @@ public final class InterruptListenerMain implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--poll-interval must be between 200ms and 10s (a notice gives two minutes)");
     }
     return ComponentMain.run("interrupt-listener", InterruptListenerMain.class, logging, ops, runtime -> {
-      KubernetesClient client = runtime.closeOnShutdown(kube.client());
-      // Evictions refused by a PodDisruptionBudget (429) are answers to retry next round, not faults to retry here.
-      KubernetesClient evictions = runtime.closeOnShutdown(new KubernetesClientBuilder()
-          .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build());
-      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
       Clock clock = Clock.systemUTC();
+      // Its own small API client, not fabric8's: the DSL and model cost this per-node agent more memory than all else.
+      // One HTTP client for IMDS and the API server, with two threads (nothing blocks in them: the agent acts
+      // in its own threads), and the API server's TLS context, so the JDK's CA bundle is never loaded.
+      KubeConfig config = KubeConfig.load(kube.kubeconfigFile(), clock);
+      HttpClient http = KubeApi.httpClient(config, Duration.ofSeconds(2), Executors.newFixedThreadPool(2, daemon("http-client")));
+      KubeApi api = KubeApi.on(http, config, Duration.ofSeconds(10));
       NoticeReader reader = new NoticeReader(new Imds(http, imdsEndpoint, tokenTtl, Duration.ofSeconds(2), clock), clock);
-      Recorder events = runtime.closeOnShutdown(new Recorder(client, "dovetail-interrupt-listener", clock, nodeName, runtime.registry()));
-      Agent agent = runtime.closeOnShutdown(new Agent(reader, new NodeActions(client, nodeName), new Drainer(client, evictions, nodeName, clock),
+      Events events = runtime.closeOnShutdown(new Events(api, "dovetail-interrupt-listener", clock, nodeName, runtime.registry()));
+      Agent agent = runtime.closeOnShutdown(new Agent(reader, new NodeActions(api, nodeName), new Drainer(api, nodeName, clock),
           events, new Agent.Settings(nodeName, pollInterval, rebalanceAction, drainMargin, maintenanceLead), runtime.registry(), clock));
       runtime.ops().withReadiness(new Readiness("imds", agent::notReady));
       agent.start();
       return "node " + nodeName + ", metadata service " + imdsEndpoint + ", polling every " + pollInterval;
     });
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 }

@@ -56,7 +56,7 @@ public final class InterruptionBench {
             .filter(p -> "Running".equals(p.getStatus().getPhase())).count() == 3, 60_000);
         client.nodes().withName(pool + "-spare").patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"unschedulable\":false}}");
         try (MetadataMock imds = MetadataMock.start("spot", "--mock-delay-sec", "2");
-            Agent agent = InterruptionE2EIT.agent(client, imds.endpoint(), doomed).start()) {
+            Agent agent = InterruptionE2EIT.agent(cluster.kubeconfig(), imds.endpoint(), doomed).start()) {
           // When the notice appears, watched every 10 ms from here (the agent polls every second).
           Imds watcher = new Imds(HttpClient.newHttpClient(), imds.endpoint(), Duration.ofMinutes(5), Duration.ofSeconds(2), Clock.systemUTC());
           long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -11,7 +11,10 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.interruption.imds.Imds;
 import dev.dovetail.interruption.imds.NoticeReader;
-import dev.dovetail.runtime.Recorder;
+import dev.dovetail.interruption.kube.Events;
+import dev.dovetail.interruption.kube.KubeApi;
+import dev.dovetail.interruption.kube.KubeConfig;
+import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.MetadataMock;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
@@ -22,9 +25,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -58,20 +59,20 @@ class InterruptionE2EIT {
         .endStatus().build();
   }
 
-  static Agent agent(KubernetesClient client, URI imds, String nodeName) {
-    KubernetesClient evictions = new KubernetesClientBuilder()
-        .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
+  /** The agent as the DaemonSet wires it, on its own API client from the cluster's kubeconfig. */
+  static Agent agent(java.nio.file.Path kubeconfig, URI imds, String nodeName) {
     Clock clock = Clock.systemUTC();
+    KubeApi api = KubeApi.connect(KubeConfig.fromKubeconfig(kubeconfig, clock), Duration.ofSeconds(10));
     NoticeReader reader = new NoticeReader(new Imds(HttpClient.newHttpClient(), imds, Duration.ofMinutes(10), Duration.ofSeconds(2), clock), clock);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    return new Agent(reader, new NodeActions(client, nodeName), new Drainer(client, evictions, nodeName, clock),
-        new Recorder(client, "dovetail-interrupt-listener", clock, nodeName, registry),
+    return new Agent(reader, new NodeActions(api, nodeName), new Drainer(api, nodeName, clock),
+        new Events(api, "dovetail-interrupt-listener", clock, nodeName, registry),
         new Agent.Settings(nodeName, Duration.ofSeconds(1), Agent.RebalanceAction.taint, Duration.ofSeconds(15), Duration.ofMinutes(10)),
         registry, clock);
   }
 
   @Test
-  void aSpotNoticeTaintsWithinTwoSecondsAndDrainsWithinTheBudget(KubernetesClient client, TestNamespace ns) throws Exception {
+  void aSpotNoticeTaintsWithinTwoSecondsAndDrainsWithinTheBudget(KubernetesClient client, ControlPlane cp, TestNamespace ns) throws Exception {
     String pool = "int-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
     String doomed = pool + "-spot";
     String spare = pool + "-spare";
@@ -102,7 +103,7 @@ class InterruptionE2EIT {
     // from here is an upper bound.
     long noticeAt = System.nanoTime() + 3_000_000_000L;
     try (MetadataMock imds = MetadataMock.start("spot", "--mock-delay-sec", "3", "--action", "terminate");
-        Agent agent = agent(client, imds.endpoint(), doomed).start()) {
+        Agent agent = agent(cp.kubeconfig(), imds.endpoint(), doomed).start()) {
       await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50)).until(() -> {
         Node n = client.nodes().withName(doomed).get();
         return Boolean.TRUE.equals(n.getSpec().getUnschedulable()) && n.getSpec().getTaints() != null
@@ -138,12 +139,12 @@ class InterruptionE2EIT {
   }
 
   @Test
-  void anUnreachableMetadataServiceLeavesTheAgentRunningAndNotReady(KubernetesClient client) throws Exception {
+  void anUnreachableMetadataServiceLeavesTheAgentRunningAndNotReady(ControlPlane cp) throws Exception {
     int closed;
     try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
-    try (Agent agent = agent(client, URI.create("http://127.0.0.1:" + closed), "no-such-node").start()) {
+    try (Agent agent = agent(cp.kubeconfig(), URI.create("http://127.0.0.1:" + closed), "no-such-node").start()) {
       Thread.sleep(3000);
       assertThat(agent.imdsReachable()).isFalse();
       assertThat(agent.notReady()).hasValueSatisfying(reason -> assertThat(reason).contains("IMDS has not answered"));

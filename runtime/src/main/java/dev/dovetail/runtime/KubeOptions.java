@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** How a component reaches the Kubernetes API server. */
@@ -15,8 +16,11 @@ public final class KubeOptions {
       description = "Kubeconfig file. Unset: the in-cluster service account, else ~/.kube/config.")
   Path kubeconfig;
 
-  public KubernetesClient client() {
-    Config config;
+  /**
+   * The kubeconfig file asked for, checked to be a readable file; empty when none was (then the
+   * in-cluster service account or ~/.kube/config). For a component with its own API client.
+   */
+  public Optional<Path> kubeconfigFile() {
     if (kubeconfig != null && kubeconfig.toString().isBlank()) {
       throw new IllegalArgumentException("--kubeconfig is empty (is KUBECONFIG set to an empty string?)");
     }
@@ -27,6 +31,13 @@ public final class KubeOptions {
       if (!Files.isReadable(kubeconfig)) {
         throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " does not exist or cannot be read");
       }
+    }
+    return Optional.ofNullable(kubeconfig);
+  }
+
+  public KubernetesClient client() {
+    Config config;
+    if (kubeconfigFile().isPresent()) {
       try {
         config = Config.fromKubeconfig(Files.readString(kubeconfig));
       } catch (IOException e) {

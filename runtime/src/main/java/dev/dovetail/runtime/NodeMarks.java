@@ -80,7 +80,7 @@ public final class NodeMarks {
    */
   public static boolean markNodeClaim(KubernetesClient client, NodeClaim claim, String notice) {
     String current = claim.getMetadata().getAnnotations() == null ? null : claim.getMetadata().getAnnotations().get(DovetailLabels.INTERRUPTION);
-    if (notice.equals(current) || current != null && current.startsWith(SPOT_INTERRUPTION) && !notice.startsWith(SPOT_INTERRUPTION)) {
+    if (alreadyMarked(current, notice)) {
       return true;
     }
     try {
@@ -93,6 +93,14 @@ public final class NodeMarks {
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether a claim whose {@link DovetailLabels#INTERRUPTION} annotation is {@code current} (null: none)
+   * keeps it for {@code notice}: it says the same, or it is a spot interruption and the notice milder.
+   */
+  public static boolean alreadyMarked(String current, String notice) {
+    return notice.equals(current) || current != null && current.startsWith(SPOT_INTERRUPTION) && !notice.startsWith(SPOT_INTERRUPTION);
   }
 
   /** The annotation value for a notice of this kind about this instant. */
