@@ -145,7 +145,10 @@ public final class Agent implements AutoCloseable {
   }
 
   private void onSpotInterruption(Notices.SpotInterruption notice) {
-    if (!first("spot@" + notice.time(), "spot_interrupted")) {
+    // Once per instance: a reclaim is final, and some IMDS implementations restamp the notice on every read.
+    // A later read can only bring the drain's deadline forward.
+    if (!first("spot", "spot_interrupted")) {
+      startDrain(Optional.of(notice.time().minus(settings.drainMargin())), System.nanoTime());
       return;
     }
     long t0 = System.nanoTime();
