@@ -50,12 +50,17 @@ import java.util.function.IntConsumer;
  */
 public final class SchedulerThroughputBench {
   private static final String[] ZONES = {"us-east-1a", "us-east-1b", "us-east-1c"};
-  private static final int ROUNDS = 4;
+  /**
+   * Rounds that warm up: kube-scheduler's caches and this JVM's JIT, which on 2 cores compiles for
+   * seconds of CPU through the first two rounds (a running extender has long been compiled).
+   */
+  private static final int WARMUP = 2;
+  private static final int ROUNDS = 5;
 
-  /** Seconds of each round; the first warms up, the median of the others is the figure. */
+  /** Seconds of each round; the median of those after the warm-up is the figure. */
   private record Result(String mode, double[] rounds, int pods, Map<String, Integer> split) {
     double seconds() {
-      double[] warm = java.util.Arrays.copyOfRange(rounds, 1, rounds.length);
+      double[] warm = java.util.Arrays.copyOfRange(rounds, WARMUP, rounds.length);
       java.util.Arrays.sort(warm);
       return warm.length % 2 == 1 ? warm[warm.length / 2] : (warm[warm.length / 2 - 1] + warm[warm.length / 2]) / 2;
     }
@@ -74,16 +79,16 @@ public final class SchedulerThroughputBench {
     System.out.println("with extender:");
     Result with = run(true, nodes, pods, pin);
     System.out.println();
-    System.out.printf("| mode | nodes | pods | seconds to bind all (median of rounds 2-%d) | rounds 2-%d | pods/s | placed spot / on-demand |%n"
-        + "|---|---:|---:|---:|---|---:|---|%n", ROUNDS, ROUNDS);
+    System.out.printf("| mode | nodes | pods | seconds to bind all (median of rounds %d-%d) | rounds %d-%d | pods/s | placed spot / on-demand |%n"
+        + "|---|---:|---:|---:|---|---:|---|%n", WARMUP + 1, ROUNDS, WARMUP + 1, ROUNDS);
     for (Result r : new Result[] {without, with}) {
-      String rounds = java.util.Arrays.stream(r.rounds()).skip(1).mapToObj(x -> String.format("%.2f", x))
+      String rounds = java.util.Arrays.stream(r.rounds()).skip(WARMUP).mapToObj(x -> String.format("%.2f", x))
           .collect(java.util.stream.Collectors.joining(" / "));
       System.out.printf("| %s | %,d | %,d | %.2f | %s | %.0f | %s |%n", r.mode(), nodes, r.pods(), r.seconds(), rounds, r.pods() / r.seconds(),
           r.split().getOrDefault("spot", 0) + " / " + r.split().getOrDefault("on-demand", 0));
     }
-    System.out.printf("%nthroughput with the extender = %.0f%% of without (medians of rounds 2-%d; last round alone: %.0f%%)%n",
-        100 * without.seconds() / with.seconds(), ROUNDS, 100 * without.rounds()[ROUNDS - 1] / with.rounds()[ROUNDS - 1]);
+    System.out.printf("%nthroughput with the extender = %.0f%% of without (medians of rounds %d-%d; last round alone: %.0f%%)%n",
+        100 * without.seconds() / with.seconds(), WARMUP + 1, ROUNDS, 100 * without.rounds()[ROUNDS - 1] / with.rounds()[ROUNDS - 1]);
   }
 
   private static Result run(boolean extender, int nodeCount, int podCount, boolean pin) throws Exception {
@@ -136,9 +141,8 @@ public final class SchedulerThroughputBench {
           }
           taskset("1", ProcessHandle.current().pid());
         }
-        // The same burst ROUNDS times: the first warms up kube-scheduler's caches and this JVM's JIT (a running
-        // extender has long been compiled); the median of the others is the result, as single rounds vary by
-        // a second or more on a shared 2-core machine.
+        // The same burst ROUNDS times: the first WARMUP warm up; the median of the others is the result, as
+        // single rounds vary by a second or more on a shared 2-core machine.
         double[] seconds = new double[ROUNDS];
         for (int round = 1; round <= ROUNDS; round++) {
           seconds[round - 1] = burst(cluster, client, pool, owner, podCount, extender ? extenderMetrics : null, round);
