@@ -3,27 +3,17 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
-import dev.dovetail.api.karpenter.v1.NodePool;
-import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
-import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.provisioner.cloud.aws.AwsClients;
 import dev.dovetail.provisioner.cloud.aws.FakeEc2;
-import dev.dovetail.testkit.MotoServer;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,39 +30,19 @@ import org.junit.jupiter.api.Test;
 @WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
 class AwsFaultMatrixE2EIT {
   private static final Duration TWO_BATCH_WINDOWS = Duration.ofSeconds(20);
-  private static AwsWorld world;
+  private static AwsStack stack;
   private static FakeEc2 ec2;
-  private static AwsClients viaFake;
-  private static Operator operator;
-  private static LocalExtender extender;
 
   @BeforeAll
   static void start(KubernetesClient client) throws Exception {
-    world = AwsWorld.start();
-    ec2 = FakeEc2.start(world.moto.endpoint());
-    viaFake = new AwsClients(Optional.of(MotoServer.REGION), Optional.of(ec2.endpoint()));
-    Operator.Settings settings = AwsWorld.settings("aws-faults", ec2.endpoint());
-    operator = new Operator(settings, client, Catalog.bundled(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC()).start();
-    extender = LocalExtender.start(operator.caches().view(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    world.bridge(client, settings.clusterName(), viaFake);
+    stack = AwsStack.start(client, "aws-faults", true);
+    ec2 = stack.ec2.orElseThrow();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (extender != null) {
-      extender.close();
-    }
-    if (operator != null) {
-      operator.close();
-    }
-    if (viaFake != null) {
-      viaFake.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
-    if (world != null) {
-      world.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 
@@ -80,11 +50,7 @@ class AwsFaultMatrixE2EIT {
   void noPodStaysPendingPastTwoBatchWindowsUnderAnyFault(KubernetesClient client, TestNamespace ns) throws Exception {
     String label = Fixtures.unique("faults");
     AwsWorld.readyNodeClass(client, label);
-    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ARCH, "amd64"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"))).create();
+    AwsStack.nodePool(client, label, "spot", "on-demand");
 
     // Transient faults first: the pool-capacity ones leave offerings marked unavailable for three minutes.
     Map<String, Consumer<FakeEc2>> matrix = new LinkedHashMap<>();

@@ -3,19 +3,12 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
-import dev.dovetail.api.karpenter.v1.NodePool;
-import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
-import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -31,29 +24,17 @@ import org.junit.jupiter.api.Test;
  */
 @WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
 class AwsProvisioningE2EIT {
-  private static AwsWorld world;
-  private static Operator operator;
-  private static LocalExtender extender;
+  private static AwsStack stack;
 
   @BeforeAll
   static void start(KubernetesClient client) throws Exception {
-    world = AwsWorld.start();
-    Operator.Settings settings = AwsWorld.settings("aws", world.moto.endpoint());
-    operator = new Operator(settings, client, Catalog.bundled(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC()).start();
-    extender = LocalExtender.start(operator.caches().view(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    world.bridge(client, settings.clusterName());
+    stack = AwsStack.start(client, "aws", false);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (extender != null) {
-      extender.close();
-    }
-    if (operator != null) {
-      operator.close();
-    }
-    if (world != null) {
-      world.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 
@@ -61,11 +42,7 @@ class AwsProvisioningE2EIT {
   void podsRunOnEc2InstancesLaunchedThroughFleetAndDeletingTheClaimsTerminatesThem(KubernetesClient client, TestNamespace ns) throws Exception {
     String label = Fixtures.unique("aws");
     AwsWorld.readyNodeClass(client, label);
-    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ARCH, "amd64"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"))).create();
+    AwsStack.nodePool(client, label, "on-demand");
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 6, "1", "1Gi", label)).create();
 
     await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
@@ -74,7 +51,7 @@ class AwsProvisioningE2EIT {
     List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
     assertThat(claims).isNotEmpty().allSatisfy(c -> assertThat(c.getStatus().providerID()).startsWith("aws:///us-east-1"));
     // Every claim has exactly one running instance, tagged for it, and the pods run on those instances' nodes.
-    var running = world.aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:karpenter.sh/nodepool").values(label),
+    var running = stack.world.aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:karpenter.sh/nodepool").values(label),
         f -> f.name("instance-state-name").values("running"))).get().reservations().stream().flatMap(r -> r.instances().stream()).toList();
     assertThat(running).hasSameSizeAs(claims);
     assertThat(running).extracting(i -> "aws:///" + i.placement().availabilityZone() + "/" + i.instanceId())
@@ -86,7 +63,7 @@ class AwsProvisioningE2EIT {
     claims.forEach(c -> client.resources(NodeClaim.class).withName(c.getMetadata().getName()).delete());
     await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
       assertThat(ProvisioningE2EIT.claimsOf(client, label)).isEmpty();
-      var live = world.aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:karpenter.sh/nodepool").values(label),
+      var live = stack.world.aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:karpenter.sh/nodepool").values(label),
           f -> f.name("instance-state-name").values("pending", "running"))).get().reservations();
       assertThat(live).isEmpty();
     });
