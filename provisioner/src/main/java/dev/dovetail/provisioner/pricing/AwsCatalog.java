@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -214,15 +213,6 @@ public final class AwsCatalog implements Supplier<Catalog>, AutoCloseable {
   private void count(Part part, String outcome) {
     Counter.builder("dovetail.catalog.refreshes").tag("part", part.name()).tag("outcome", outcome)
         .description("Refreshes of the catalog from AWS, by part and outcome").register(registry).increment();
-  }
-
-  /** How many types each refresh part currently contributes, for tests and status. */
-  Map<Part, Integer> sizes() {
-    Map<Part, Integer> out = new HashMap<>();
-    out.put(Part.instance_types, types.size());
-    out.put(Part.on_demand_prices, onDemand.size());
-    out.put(Part.spot_prices, spot.size());
-    return out;
   }
 
   @Override
