@@ -73,7 +73,7 @@ public final class ExtenderMain implements Callable<Integer> {
     return ComponentMain.run("extender", ExtenderMain.class, logging, ops, runtime -> {
       KubernetesClient client = runtime.closeOnShutdown(kube.client());
       Catalog catalog = Catalog.bundled();
-      InformerClusterView view = runtime.closeOnShutdown(new InformerClusterView(catalog, runtime.registry()).start(client));
+      InformerClusterView view = runtime.closeOnShutdown(new InformerClusterView(catalog, runtime.registry()).derivedStateOnly().start(client));
       Set<String> exempt = new LinkedHashSet<>(exemptNamespaces);
       Optional.ofNullable(System.getenv("POD_NAMESPACE")).ifPresent(exempt::add);
       InFlightTable inFlight = new InFlightTable(inFlightTtl, Ticker.systemTicker());

@@ -63,7 +63,7 @@ class ExtenderE2EIT {
       client.nodes().resource(node("e2e-od-" + i, "on-demand", ZONES[i % 3])).create();
     }
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    view = new InformerClusterView(Catalog.bundled(), registry).start(client);
+    view = new InformerClusterView(Catalog.bundled(), registry).derivedStateOnly().start(client);
     vertx = Vertx.vertx();
     Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
     Router router = new ExtenderServer(decisions, registry, 16 << 20).mount(vertx, Router.router(vertx));

@@ -121,7 +121,7 @@ public final class SchedulerThroughputBench {
             .withNewMetadata().withName("bench-owner").endMetadata().build()).create();
 
         if (extender) {
-          view = new InformerClusterView(Catalog.bundled(), new SimpleMeterRegistry()).start(client);
+          view = new InformerClusterView(Catalog.bundled(), new SimpleMeterRegistry()).derivedStateOnly().start(client);
           vertx = Vertx.vertx();
           Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
           Router router = new ExtenderServer(decisions, extenderMetrics, 64 << 20).mount(vertx, Router.router(vertx));
