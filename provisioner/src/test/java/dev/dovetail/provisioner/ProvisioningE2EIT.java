@@ -340,6 +340,41 @@ class ProvisioningE2EIT {
   }
 
   @Test
+  void aNodeClaimPastItsExpireAfterIsDeletedAndItsPodMovesToANewNode(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("expiry");
+    nodeClass(client, label);
+    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"));
+    var template = pool.getSpec().template();
+    pool.setSpec(new dev.dovetail.api.karpenter.v1.NodePoolSpec(new dev.dovetail.api.karpenter.v1.NodeClaimTemplate(template.metadata(),
+        new dev.dovetail.api.karpenter.v1.NodeClaimTemplateSpec(null, null, template.spec().requirements(), template.spec().nodeClassRef(),
+            null, "30s")), null, null, null, null));
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 1, "500m", "512Mi", label)).create();
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .singleElement().satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    NodeClaim first = claimsOf(client, label).get(0);
+    assertThat(first.getSpec().expireAfter()).isEqualTo("30s");
+    String firstNode = client.pods().inNamespace(ns.name()).list().getItems().get(0).getSpec().getNodeName();
+    // Past 30 s the claim is deleted (no budget, no replacement first), its pod evicted, and new capacity launched for it.
+    await().atMost(Duration.ofSeconds(100)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      assertThat(claimsOf(client, label)).extracting(c -> c.getMetadata().getUid()).doesNotContain(first.getMetadata().getUid());
+      assertThat(client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name())).singleElement()
+          .satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"))
+          .satisfies(p -> assertThat(p.getSpec().getNodeName()).isNotEqualTo(firstNode));
+    });
+    assertThat(client.nodes().withName(firstNode).get()).isNull();
+    List<Event> expired = client.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> first.getMetadata().getName().equals(e.getInvolvedObject().getName()) && "Expired".equals(e.getReason())).toList();
+    assertThat(expired).as("an Expired event on the first NodeClaim").isNotEmpty();
+    assertThat(java.time.Instant.parse(expired.get(0).getMetadata().getCreationTimestamp()))
+        .isAfterOrEqualTo(java.time.Instant.parse(first.getMetadata().getCreationTimestamp()).plusSeconds(30));
+    assertThat(scrape()).contains("karpenter_nodeclaims_disrupted_total{capacity_type=\"on-demand\",nodepool=\"" + label + "\",reason=\"expired\"}");
+  }
+
+  @Test
   void deletingANodeClaimDrainsItsPodsWithinTheDisruptionBudget(KubernetesClient client, TestNamespace ns) {
     String label = Fixtures.unique("drain");
     nodeClass(client, label);

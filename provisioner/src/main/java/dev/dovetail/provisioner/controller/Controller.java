@@ -18,6 +18,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +73,10 @@ public final class Controller<K> implements AutoCloseable {
   private final Map<K, Integer> failures = new ConcurrentHashMap<>();
   private final Semaphore permits;
   private final ScheduledExecutorService timers;
+  private final Map<K, Delayed> delayed = new ConcurrentHashMap<>();
+
+  private record Delayed(long dueNanos, ScheduledFuture<?> timer) {
+  }
   private final ExecutorService workers;
   private final Thread dispatcher;
   private final Counter succeeded;
@@ -82,7 +88,9 @@ public final class Controller<K> implements AutoCloseable {
     this.name = name;
     this.reconciler = reconciler;
     this.permits = new Semaphore(concurrency);
-    this.timers = Executors.newSingleThreadScheduledExecutor(daemon(name + "-timer"));
+    ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemon(name + "-timer"));
+    timerPool.setRemoveOnCancelPolicy(true);  // a replaced timer leaves the queue at once
+    this.timers = timerPool;
     this.workers = Executors.newFixedThreadPool(concurrency, daemon(name + "-worker"));
     this.dispatcher = daemon(name + "-dispatch").newThread(this::dispatch);
     // controller-runtime's metric names, which Karpenter exposes too.
@@ -119,15 +127,38 @@ public final class Controller<K> implements AutoCloseable {
     }
   }
 
+  /**
+   * Queues the key after a delay. A key holds one timer, the earliest asked for: a reconcile that asks to
+   * come back in a month (a node's expiry) on every pod event must not pile up a month of timers.
+   */
   public void enqueueAfter(K key, Duration delay) {
     if (closed) {
       return;
     }
     if (delay.isZero() || delay.isNegative()) {
       enqueue(key);
-    } else {
-      timers.schedule(() -> enqueue(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+      return;
     }
+    long due = System.nanoTime() + delay.toNanos();
+    delayed.compute(key, (k, pending) -> {
+      if (pending != null && pending.dueNanos() - due <= 0) {
+        return pending;  // an earlier wake-up is set; the reconcile it brings asks again
+      }
+      if (pending != null) {
+        pending.timer().cancel(false);
+      }
+      return new Delayed(due, timers.schedule(() -> wake(k, due), delay.toMillis(), TimeUnit.MILLISECONDS));
+    });
+  }
+
+  private void wake(K key, long due) {
+    delayed.computeIfPresent(key, (k, pending) -> pending.dueNanos() == due ? null : pending);
+    enqueue(key);
+  }
+
+  /** Keys waiting for a timer (for tests). */
+  int delayedKeys() {
+    return delayed.size();
   }
 
   /** Keys queued and not yet started (for tests and metrics). */

@@ -109,6 +109,10 @@ public final class Lifecycle {
       if (claim.getMetadata().getDeletionTimestamp() != null) {
         return termination.reconcile(claim);
       }
+      Optional<Duration> lifeLeft = Expiration.remaining(claim, clock.instant());
+      if (Expiration.expired(claim, clock.instant())) {
+        return expire(claim);
+      }
       List<Condition> conditions = claim.getStatus() == null ? null : claim.getStatus().conditions();
       if (!Conditions.isTrue(conditions, "Launched")) {
         return launch(claim);
@@ -129,7 +133,8 @@ public final class Lifecycle {
       if (!Conditions.isTrue(conditions, "Initialized")) {
         return initialize(claim, node.get());
       }
-      return Result.done();
+      // Looked at again when it expires (sooner on any change to it or its node).
+      return lifeLeft.map(Result::requeue).orElseGet(Result::done);
     } finally {
       MDC.remove("nodeclaim");
       MDC.remove("nodepool");
@@ -521,6 +526,17 @@ public final class Lifecycle {
 
   private <T extends io.fabric8.kubernetes.api.model.HasMetadata> void patchMetadata(Class<T> type, String name, Map<String, Object> metadata) {
     writer.patchMetadata(type, name, metadata);
+  }
+
+  /** Expired: deleted at once, outside disruption budgets; termination drains the node as for any deletion. */
+  private CompletionStage<Result> expire(NodeClaim claim) {
+    String name = claim.getMetadata().getName();
+    LOG.info("NodeClaim {} expired (expireAfter {}, created {}); deleting it", name, claim.getSpec().expireAfter(),
+        claim.getMetadata().getCreationTimestamp());
+    events.normal(claim, "Expired", "NodeClaim " + name + " reached its expireAfter of " + claim.getSpec().expireAfter() + "; deleting it");
+    metrics.nodeClaimDisrupted("expired", NodeClaims.pool(claim), capacityTypeOf(claim));
+    deleteClaim(claim);
+    return Result.done();
   }
 
   private void deleteClaim(NodeClaim claim) {

@@ -113,6 +113,24 @@ class ControllerTest {
   }
 
   @Test
+  void aKeyKeepsOnlyItsEarliestTimer() throws Exception {
+    try (Controller<String> c = new Controller<String>("t", key -> {
+      runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      return Result.done();
+    }, 1, registry).start()) {
+      for (int i = 0; i < 1_000; i++) {
+        c.enqueueAfter("k", Duration.ofDays(30));
+      }
+      c.enqueueAfter("k", Duration.ofMillis(100));
+      c.enqueueAfter("k", Duration.ofDays(1));
+      assertThat(c.delayedKeys()).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> runs("k") == 1);
+      // The month-long timers were dropped for the earlier one: none is left waiting.
+      await().atMost(Duration.ofSeconds(1)).until(() -> c.delayedKeys() == 0);
+    }
+  }
+
+  @Test
   void backoffDoublesFromATenthOfASecondUpToFiveMinutes() {
     assertThat(Controller.backoff(1)).isEqualTo(Duration.ofMillis(100));
     assertThat(Controller.backoff(2)).isEqualTo(Duration.ofMillis(200));
