@@ -52,10 +52,11 @@ public final class SchedulerThroughputBench {
   private static final String[] ZONES = {"us-east-1a", "us-east-1b", "us-east-1c"};
   /**
    * Rounds that warm up: kube-scheduler's caches and this JVM's JIT, which on 2 cores compiles for
-   * seconds of CPU through the first two rounds (a running extender has long been compiled).
+   * seconds of CPU through the first two rounds and for up to a second in the third (a running extender has long
+   * been compiled).
    */
-  private static final int WARMUP = 2;
-  private static final int ROUNDS = 5;
+  private static final int WARMUP = 3;
+  private static final int ROUNDS = 6;
 
   /** Seconds of each round; the median of those after the warm-up is the figure. */
   private record Result(String mode, double[] rounds, int pods, Map<String, Integer> split) {
