@@ -37,6 +37,11 @@ public final class Expiration {
   }
 
   public static boolean expired(NodeClaim claim, Instant now) {
-    return remaining(claim, now).map(left -> left.isNegative() || left.isZero()).orElse(false);
+    return remaining(claim, now).map(Expiration::due).orElse(false);
+  }
+
+  /** Whether a {@link #remaining} time means the claim has expired. */
+  public static boolean due(Duration remaining) {
+    return remaining.isNegative() || remaining.isZero();
   }
 }

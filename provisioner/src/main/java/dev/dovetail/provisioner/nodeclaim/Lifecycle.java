@@ -110,7 +110,7 @@ public final class Lifecycle {
         return termination.reconcile(claim);
       }
       Optional<Duration> lifeLeft = Expiration.remaining(claim, clock.instant());
-      if (Expiration.expired(claim, clock.instant())) {
+      if (lifeLeft.filter(Expiration::due).isPresent()) {
         return expire(claim);
       }
       List<Condition> conditions = claim.getStatus() == null ? null : claim.getStatus().conditions();
