@@ -13,6 +13,7 @@ import dev.dovetail.extender.decision.Decisions;
 import dev.dovetail.extender.decision.InFlightTable;
 import dev.dovetail.state.InformerClusterView;
 import dev.dovetail.testkit.ControlPlaneExtension;
+import dev.dovetail.testkit.K8sBinaries;
 import dev.dovetail.testkit.KwokCluster;
 import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -28,6 +29,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,24 +42,28 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
- * kube-scheduler throughput with and without the Dovetail extender, in one run: a kwokctl cluster with
- * 1,000 fake nodes (half spot, half on-demand) and a 70/30 rule; kube-scheduler is paused while 2,000
- * pods of one workload are created, then resumed, and the time until every pod is bound is measured.
- * Pausing isolates scheduling from pod creation. Run by scripts/bench-extender.
+ * kube-scheduler throughput with and without the Dovetail extender, as an A/B in one cluster: a kwokctl
+ * cluster with 1,000 fake nodes (half spot, half on-demand) and a 70/30 rule runs two kube-schedulers,
+ * kwokctl's own ({@code default-scheduler}, no extender) and a second one ({@code dovetail-scheduler}, calling
+ * the extender). Rounds alternate between them (A B B A ...), so both see the same API server, etcd and
+ * machine state; each round pauses its scheduler while 2,000 pods of one workload are created, then resumes
+ * it and times until every pod is bound. The other scheduler, and the extender's caches, are stopped
+ * through the rounds they are not measured in. Run by scripts/bench-extender.
  */
 public final class SchedulerThroughputBench {
   private static final String[] ZONES = {"us-east-1a", "us-east-1b", "us-east-1c"};
+  private static final String WITH_EXTENDER = "dovetail-scheduler";
   /**
-   * Rounds that warm up: kube-scheduler's caches and this JVM's JIT, which on 2 cores compiles for
-   * seconds of CPU through the first two rounds and for up to a second in the third (a running extender has long
-   * been compiled).
+   * Pairs of rounds that warm up: kube-scheduler's caches and this JVM's JIT, which on 2 cores compiles for
+   * seconds of CPU through the first rounds with the extender (a running extender has long been compiled).
    */
   private static final int WARMUP = 3;
-  private static final int ROUNDS = 6;
+  private static final int ROUNDS = 8;
 
   /** Seconds of each round; the median of those after the warm-up is the figure. */
   private record Result(String mode, double[] rounds, int pods, Map<String, Integer> split) {
@@ -70,37 +77,66 @@ public final class SchedulerThroughputBench {
   public static void main(String[] args) throws Exception {
     int nodes = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int pods = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
-    boolean pin = args.length > 2 && args[2].equals("pin");
+    Pinning pin = args.length > 2 ? Pinning.of(args[2]) : Pinning.NONE;
     System.out.println("kube-scheduler throughput on " + BenchReport.machine());
-    if (pin) {
-      System.out.println("pinned: kube-scheduler alone on CPU 0; etcd, kube-apiserver, kube-controller-manager, kwok and this JVM on CPU 1");
+    System.out.printf("A/B in one cluster: %d pairs of rounds (order A B, B A, ...), the first %d pairs warm up%n", ROUNDS, WARMUP);
+    if (pin != Pinning.NONE) {
+      System.out.println("pinned: " + pin.description);
     }
-    System.out.println("without extender:");
-    Result without = run(false, nodes, pods, pin);
-    System.out.println("with extender:");
-    Result with = run(true, nodes, pods, pin);
+    Result[] results = run(nodes, pods, pin);
+    Result without = results[0];
+    Result with = results[1];
     System.out.println();
     System.out.printf("| mode | nodes | pods | seconds to bind all (median of rounds %d-%d) | rounds %d-%d | pods/s | placed spot / on-demand |%n"
         + "|---|---:|---:|---:|---|---:|---|%n", WARMUP + 1, ROUNDS, WARMUP + 1, ROUNDS);
-    for (Result r : new Result[] {without, with}) {
+    for (Result r : results) {
       String rounds = java.util.Arrays.stream(r.rounds()).skip(WARMUP).mapToObj(x -> String.format("%.2f", x))
           .collect(java.util.stream.Collectors.joining(" / "));
       System.out.printf("| %s | %,d | %,d | %.2f | %s | %.0f | %s |%n", r.mode(), nodes, r.pods(), r.seconds(), rounds, r.pods() / r.seconds(),
           r.split().getOrDefault("spot", 0) + " / " + r.split().getOrDefault("on-demand", 0));
     }
-    System.out.printf("%nthroughput with the extender = %.0f%% of without (medians of rounds %d-%d; last round alone: %.0f%%)%n",
-        100 * without.seconds() / with.seconds(), WARMUP + 1, ROUNDS, 100 * without.rounds()[ROUNDS - 1] / with.rounds()[ROUNDS - 1]);
+    double[] pairRatios = new double[ROUNDS - WARMUP];
+    for (int i = WARMUP; i < ROUNDS; i++) {
+      pairRatios[i - WARMUP] = without.rounds()[i] / with.rounds()[i];
+    }
+    java.util.Arrays.sort(pairRatios);
+    System.out.printf("%nthroughput with the extender = %.0f%% of without (medians of rounds %d-%d; pair by pair %.0f%%-%.0f%%)%n",
+        100 * without.seconds() / with.seconds(), WARMUP + 1, ROUNDS, 100 * pairRatios[0], 100 * pairRatios[pairRatios.length - 1]);
   }
 
-  private static Result run(boolean extender, int nodeCount, int podCount, boolean pin) throws Exception {
-    String config = "extender/src/test/resources/bench/" + (extender ? "with" : "without") + "-extender.yaml";
-    try (KwokCluster cluster = KwokCluster.start(Optional.of(RepoPaths.root().resolve(config)))) {
+  /** Where the processes run: anywhere, or kube-scheduler on a core of its own and the extender on one side. */
+  private enum Pinning {
+    NONE(""),
+    /** The extender away from the scheduler, on the core of etcd and the API server: its worst case. */
+    APART("both kube-schedulers alone on CPU 0; etcd, kube-apiserver, kube-controller-manager, kwok and the extender's JVM on CPU 1"),
+    /** As manifests/extender deploys it: a sidecar in the scheduler's pod, so on the scheduler's CPUs. */
+    SIDECAR("both kube-schedulers and the extender's JVM on CPU 0; etcd, kube-apiserver, kube-controller-manager and kwok on CPU 1");
+
+    final String description;
+
+    Pinning(String description) {
+      this.description = description;
+    }
+
+    static Pinning of(String arg) {
+      return switch (arg) {
+        case "pin", "pin-apart" -> APART;
+        case "pin-sidecar" -> SIDECAR;
+        default -> throw new IllegalArgumentException("unknown pinning '" + arg + "' (pin-apart, pin-sidecar)");
+      };
+    }
+  }
+
+  private static Result[] run(int nodeCount, int podCount, Pinning pin) throws Exception {
+    Path without = RepoPaths.root().resolve("extender/src/test/resources/bench/without-extender.yaml");
+    try (KwokCluster cluster = KwokCluster.start(Optional.of(without))) {
       KubernetesClient client = cluster.client();
       ControlPlaneExtension.installCrds(client);
-      Vertx vertx = null;
-      InformerClusterView view = null;
       ExecutorService pool = Executors.newFixedThreadPool(16);
       SimpleMeterRegistry extenderMetrics = new SimpleMeterRegistry();
+      Vertx vertx = Vertx.vertx();
+      AtomicReference<Router> extender = new AtomicReference<>();
+      Process second = null;
       try {
         parallel(pool, nodeCount, i -> client.nodes().resource(new NodeBuilder().withNewMetadata().withName("bench-" + i)
             .addToLabels(WellKnownLabels.CAPACITY_TYPE, i % 2 == 0 ? "spot" : "on-demand")
@@ -121,62 +157,117 @@ public final class SchedulerThroughputBench {
         ConfigMap owner = client.configMaps().inNamespace("bench").resource(new ConfigMapBuilder()
             .withNewMetadata().withName("bench-owner").endMetadata().build()).create();
 
-        if (extender) {
-          view = new InformerClusterView(Catalog.bundled(), new SimpleMeterRegistry()).derivedStateOnly().start(client);
-          vertx = Vertx.vertx();
-          Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
-          Router router = new ExtenderServer(decisions, extenderMetrics, 64 << 20).mount(vertx, Router.router(vertx));
-          vertx.createHttpServer().requestHandler(router).listen(8888, "127.0.0.1").toCompletionStage().toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
-          InformerClusterView v = view;
-          waitFor("extender caches (synced " + v.synced() + ")", Duration.ofMinutes(2),
-              () -> v.synced() && v.rules().forNamespace("bench").isPresent());
-        }
+        // The extender's HTTP server stays up; its caches (and so its decisions) exist only through the
+        // rounds with the extender, so the rounds without it pay nothing for it.
+        vertx.createHttpServer().requestHandler(request -> {
+          Router router = extender.get();
+          if (router == null) {
+            request.response().setStatusCode(503).end();
+          } else {
+            router.handle(request);
+          }
+        }).listen(8888, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        second = startSecondScheduler(cluster);
 
-        long scheduler = cluster.pid("kube-scheduler");
-        if (pin) {
-          // As on a real control plane, kube-scheduler gets a core of its own.
-          taskset("0", scheduler);
+        long defaultScheduler = cluster.pid("kube-scheduler");
+        long dovetailScheduler = second.pid();
+        if (pin != Pinning.NONE) {
+          // As on a real control plane, kube-scheduler does not share a core with etcd and the API server.
+          taskset("0", defaultScheduler);
+          taskset("0", dovetailScheduler);
           for (String c : new String[] {"etcd", "kube-apiserver", "kube-controller-manager", "kwok-controller"}) {
             taskset("1", cluster.pid(c));
           }
-          taskset("1", ProcessHandle.current().pid());
+          taskset(pin == Pinning.SIDECAR ? "0" : "1", ProcessHandle.current().pid());
         }
-        // The same burst ROUNDS times: the first WARMUP warm up; the median of the others is the result, as
-        // single rounds vary by a second or more on a shared 2-core machine.
-        double[] seconds = new double[ROUNDS];
-        for (int round = 1; round <= ROUNDS; round++) {
-          seconds[round - 1] = burst(cluster, client, pool, owner, podCount, extender ? extenderMetrics : null, round);
-          if (round < ROUNDS) {
+        double[] withoutSeconds = new double[ROUNDS];
+        double[] withSeconds = new double[ROUNDS];
+        Map<String, Integer> withoutSplit = Map.of();
+        Map<String, Integer> withSplit = Map.of();
+        int burst = 0;
+        for (int pair = 0; pair < ROUNDS; pair++) {
+          for (boolean useExtender : pair % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+            burst++;
+            long active = useExtender ? dovetailScheduler : defaultScheduler;
+            long idle = useExtender ? defaultScheduler : dovetailScheduler;
+            InformerClusterView view = null;
+            try {
+              if (useExtender) {
+                view = new InformerClusterView(Catalog.bundled(), new SimpleMeterRegistry()).derivedStateOnly().start(client);
+                Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
+                extender.set(new ExtenderServer(decisions, extenderMetrics, 64 << 20).mount(vertx, Router.router(vertx)));
+                InformerClusterView v = view;
+                waitFor("extender caches (synced " + v.synced() + ")", Duration.ofMinutes(2),
+                    () -> v.synced() && v.rules().forNamespace("bench").isPresent());
+              }
+              signal("STOP", idle);
+              System.out.printf("  %-16s round %d: ", useExtender ? "with extender" : "without extender", pair + 1);
+              double seconds = burst(client, pool, owner, podCount, useExtender ? WITH_EXTENDER : "default-scheduler", active,
+                  useExtender ? extenderMetrics : null, burst);
+              Map<String, Integer> split = split(client);
+              if (useExtender) {
+                withSeconds[pair] = seconds;
+                withSplit = split;
+              } else {
+                withoutSeconds[pair] = seconds;
+                withoutSplit = split;
+              }
+            } finally {
+              extender.set(null);
+              if (view != null) {
+                view.close();
+              }
+              signal("CONT", idle);
+            }
             client.pods().inNamespace("bench").withGracePeriod(0).delete();
             waitFor("pods gone", Duration.ofMinutes(5), () -> client.pods().inNamespace("bench")
                 .list(new ListOptionsBuilder().withLimit(1L).build()).getItems().isEmpty());
+            Thread.sleep(2000);  // the paused scheduler catches up on what it missed before the next round
           }
         }
-        Map<String, Integer> split = new ConcurrentHashMap<>();
-        for (Pod p : client.pods().inNamespace("bench").list().getItems()) {
-          String node = p.getSpec().getNodeName();
-          split.merge(Integer.parseInt(node.substring("bench-".length())) % 2 == 0 ? "spot" : "on-demand", 1, Integer::sum);
-        }
-        return new Result(extender ? "with extender" : "without extender", seconds, podCount, split);
+        return new Result[] {new Result("without extender", withoutSeconds, podCount, withoutSplit),
+            new Result("with extender", withSeconds, podCount, withSplit)};
       } finally {
         pool.shutdownNow();
-        if (vertx != null) {
-          vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        if (second != null) {
+          second.destroy();
+          second.waitFor(10, TimeUnit.SECONDS);
         }
-        if (view != null) {
-          view.close();
-        }
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
     }
   }
 
-  /** Pauses kube-scheduler, creates the pods, resumes it and times until every pod is bound. */
-  private static double burst(KwokCluster cluster, KubernetesClient client, ExecutorService pool, ConfigMap owner, int podCount,
-      SimpleMeterRegistry extenderMetrics, int round) throws Exception {
-    long scheduler = cluster.pid("kube-scheduler");
+  /** A second kube-scheduler, {@code dovetail-scheduler}, configured like manifests/scheduler (extender on 127.0.0.1:8888). */
+  private static Process startSecondScheduler(KwokCluster cluster) throws Exception {
+    String template = Files.readString(RepoPaths.root().resolve("extender/src/test/resources/bench/with-extender.yaml"));
+    Path config = Files.createTempFile("dovetail-bench-scheduler", ".yaml");
+    Files.writeString(config, template.replace("${KUBECONFIG}", cluster.kubeconfig().toString()));
+    Path log = Files.createTempFile("dovetail-bench-scheduler", ".log");
+    Process p = new ProcessBuilder(K8sBinaries.binary("kube-scheduler").toString(), "--config", config.toString(), "--secure-port", "0")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
+    Thread.sleep(3000);
+    if (!p.isAlive()) {
+      throw new IllegalStateException("the second kube-scheduler exited: " + Files.readString(log));
+    }
+    return p;
+  }
+
+  private static Map<String, Integer> split(KubernetesClient client) {
+    Map<String, Integer> split = new ConcurrentHashMap<>();
+    for (Pod p : client.pods().inNamespace("bench").list().getItems()) {
+      String node = p.getSpec().getNodeName();
+      split.merge(Integer.parseInt(node.substring("bench-".length())) % 2 == 0 ? "spot" : "on-demand", 1, Integer::sum);
+    }
+    return split;
+  }
+
+  /** Pauses the scheduler, creates the pods for it, resumes it and times until every pod is bound. */
+  private static double burst(KubernetesClient client, ExecutorService pool, ConfigMap owner, int podCount, String schedulerName,
+      long scheduler, SimpleMeterRegistry extenderMetrics, int burst) throws Exception {
     signal("STOP", scheduler);
-    createPods(pool, client, "bench-" + round + "-", podCount, owner);
+    createPods(pool, client, "bench-" + burst + "-", podCount, owner, schedulerName);
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
@@ -190,7 +281,7 @@ public final class SchedulerThroughputBench {
     waitFor("every pod bound", Duration.ofMinutes(10), () -> client.pods().inNamespace("bench")
         .withField("spec.nodeName", "").list(new ListOptionsBuilder().withLimit(1L).build()).getItems().isEmpty());
     double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf("  round %d: %,d pods bound in %.2f s; this JVM used %.2f CPU-s", round, podCount, seconds,
+    System.out.printf("%,d pods bound in %.2f s; this JVM used %.2f CPU-s", podCount, seconds,
         (os.getProcessCpuTime() - cpu0) / 1e9);
     Map<String, Long> threads1 = threadCpuByKind();
     threads1.forEach((kind, ns) -> {
@@ -213,11 +304,12 @@ public final class SchedulerThroughputBench {
   }
 
   /** {@code n} pods of one workload (a ConfigMap stands in for their controller), 100m CPU and 128Mi each. */
-  private static void createPods(ExecutorService pool, KubernetesClient client, String prefix, int n, ConfigMap owner) throws Exception {
+  private static void createPods(ExecutorService pool, KubernetesClient client, String prefix, int n, ConfigMap owner,
+      String schedulerName) throws Exception {
     parallel(pool, n, i -> client.pods().inNamespace("bench").resource(new PodBuilder().withNewMetadata()
         .withName(prefix + i).withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("v1").withKind("ConfigMap")
             .withName(owner.getMetadata().getName()).withUid(owner.getMetadata().getUid()).withController(true).build()).endMetadata()
-        .withNewSpec().addNewContainer().withName("c").withImage("registry.k8s.io/pause:3.10").withNewResources()
+        .withNewSpec().withSchedulerName(schedulerName).addNewContainer().withName("c").withImage("registry.k8s.io/pause:3.10").withNewResources()
         .addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi")).endResources()
         .endContainer().endSpec().build()).create());
   }
