@@ -22,6 +22,7 @@ import dev.dovetail.provisioner.metrics.ClusterMetrics;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.GarbageCollection;
 import dev.dovetail.provisioner.nodeclaim.Lifecycle;
+import dev.dovetail.provisioner.nodeclaim.PodEvents;
 import dev.dovetail.provisioner.nodeclaim.Termination;
 import dev.dovetail.provisioner.nodeclaim.Writer;
 import dev.dovetail.provisioner.nodeclass.NodeClassController;
@@ -36,6 +37,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
@@ -125,6 +127,8 @@ public final class Operator implements AutoCloseable {
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
   private volatile Controller<String> classes;
+  private volatile Controller<String> podEvents;
+  private volatile PodEvents podEventsWriter;
   private Thread loop;
   private CompletableFuture<?> election;
   private Runnable onLostLeadership = () -> { };
@@ -199,10 +203,28 @@ public final class Operator implements AutoCloseable {
 
   public Operator start() {
     // Handlers go on before the informers start, so none misses the initial list.
-    caches.onPods(Caches.handler(this::podChanged, (p, unknown) -> podGone(p)));
+    caches.onPods(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Pod pod) {
+        podChanged(null, pod);
+      }
+
+      @Override
+      public void onUpdate(Pod before, Pod pod) {
+        podChanged(before, pod);
+      }
+
+      @Override
+      public void onDelete(Pod pod, boolean finalStateUnknown) {
+        podGone(pod);
+      }
+    });
     caches.onNodes(Caches.handler(this::nodeChanged, (n, unknown) -> nodeChanged(n)));
     caches.onNodeClaims(Caches.handler(this::claimChanged, (c, unknown) -> {
       nominations.forget(c.getMetadata().getName());
+      if (podEventsWriter != null) {
+        podEventsWriter.forget(c.getMetadata().getName());
+      }
       claimChanged(c);
       batcher.trigger();
     }));
@@ -248,7 +270,9 @@ public final class Operator implements AutoCloseable {
     lifecycle.onGroupReleased(claims::enqueue);
     pools = new Controller<>("nodepool.status", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
     classes = new Controller<>("ec2nodeclass.status", new NodeClassController(client, caches, cloud, events)::reconcile, 2, registry);
-    running.addAll(List.of(claims, pools, classes));
+    podEventsWriter = new PodEvents(caches, new Writer(client), clock);
+    podEvents = new Controller<>("nodeclaim.podevents", podEventsWriter::reconcile, 2, registry);
+    running.addAll(List.of(claims, pools, classes, podEvents));
     RuleStatusReporter rules = new RuleStatusReporter(caches, new Writer(client), settings.exemptNamespaces(), clock);
     java.util.concurrent.ScheduledFuture<?> ruleStatus = timer.scheduleWithFixedDelay(() -> {
       try {
@@ -276,6 +300,7 @@ public final class Operator implements AutoCloseable {
       claims.start();
       pools.start();
       classes.start();
+      podEvents.start();
       Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
           settings.schedulerNames(), blocking, nominations);
       GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, settings.orphanGrace(), registry);
@@ -354,15 +379,24 @@ public final class Operator implements AutoCloseable {
 
   // --- event routing ------------------------------------------------------------------------------
 
-  private void podChanged(Pod pod) {
+  private void podChanged(Pod before, Pod pod) {
     if (PendingPods.provisionable(pod, settings.schedulerNames())) {
       batcher.trigger();
     }
     claimOfPodNode(pod);
+    PodEvents.nodeOfEvent(before, pod).ifPresent(this::podEventOn);
   }
 
   private void podGone(Pod pod) {
     claimOfPodNode(pod);
+    PodEvents.leftNode(pod).ifPresent(this::podEventOn);
+  }
+
+  /** A pod was bound to the node or left it: its claim's lastPodEventTime moves. */
+  private void podEventOn(String node) {
+    if (podEvents != null) {
+      caches.nodeClaimOfNode(node).ifPresent(c -> podEvents.enqueue(c.getMetadata().getName()));
+    }
   }
 
   /** A pod on a node being drained changed: the claim's drain may progress. */

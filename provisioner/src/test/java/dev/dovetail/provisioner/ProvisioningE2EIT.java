@@ -391,6 +391,15 @@ class ProvisioningE2EIT {
     String claimName = before.get(0).getMetadata().getName();
     String nodeName = before.get(0).getStatus().nodeName();
 
+    // status.lastPodEventTime is written when pods are bound to the node, and moves when one leaves.
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(lastPodEventTime(client, claimName)).isNotNull());
+    java.time.Instant bound = lastPodEventTime(client, claimName);
+    assertThat(bound).isAfterOrEqualTo(java.time.Instant.parse(before.get(0).getMetadata().getCreationTimestamp()));
+    client.pods().resource(client.pods().inNamespace(ns.name()).list().getItems().get(0)).withGracePeriod(0).delete();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(lastPodEventTime(client, claimName)).isAfter(bound));
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(client.pods().inNamespace(ns.name()).list().getItems())
+        .extracting(p -> p.getStatus().getPhase() + "@" + p.getSpec().getNodeName()).hasSize(4).containsOnly("Running@" + nodeName));
+
     // Watch availability while the claim is deleted: the budget allows one pod down at a time.
     ConcurrentLinkedQueue<Integer> available = new ConcurrentLinkedQueue<>();
     ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
@@ -411,6 +420,12 @@ class ProvisioningE2EIT {
     assertThat(available.stream().mapToInt(Integer::intValue).min().getAsInt()).as("ready pods during the drain: " + available)
         .isGreaterThanOrEqualTo(3);
     assertThat(scrape()).containsPattern("karpenter_pods_eviction_requests_total\\{code=\"429\"\\} [1-9]");
+  }
+
+  private static java.time.Instant lastPodEventTime(KubernetesClient client, String claimName) {
+    NodeClaim claim = client.resources(NodeClaim.class).withName(claimName).get();
+    String time = claim == null || claim.getStatus() == null ? null : claim.getStatus().lastPodEventTime();
+    return time == null ? null : java.time.Instant.parse(time);
   }
 
   private static boolean readyAndNotDeleting(Pod p) {
