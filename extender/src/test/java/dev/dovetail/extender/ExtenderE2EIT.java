@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -49,6 +50,8 @@ class ExtenderE2EIT {
   private static Vertx vertx;
   private static InformerClusterView view;
   private static PrometheusMeterRegistry registry;
+  private static Router router;
+  private static HttpServer server;
 
   @BeforeAll
   static void startExtenderAndNodes(KubernetesClient client) throws Exception {
@@ -66,8 +69,8 @@ class ExtenderE2EIT {
     view = new InformerClusterView(Catalog.bundled(), registry).derivedStateOnly().start(client);
     vertx = Vertx.vertx();
     Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
-    Router router = new ExtenderServer(decisions, registry, 16 << 20).mount(vertx, Router.router(vertx));
-    vertx.createHttpServer().requestHandler(router).listen(8888, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    router = new ExtenderServer(decisions, registry, 16 << 20).mount(vertx, Router.router(vertx));
+    listen();
     await().atMost(Duration.ofSeconds(60)).until(() -> view.synced()
         && client.nodes().withLabel(POOL).list().getItems().stream().allMatch(ExtenderE2EIT::ready));
   }
@@ -81,6 +84,11 @@ class ExtenderE2EIT {
       view.close();
     }
     client.nodes().withLabel(POOL).delete();
+  }
+
+  private static void listen() throws Exception {
+    server = vertx.createHttpServer().requestHandler(router).listen(8888, "127.0.0.1").toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   private static Node node(String name, String capacityType, String zone) {
@@ -108,11 +116,15 @@ class ExtenderE2EIT {
   }
 
   private static void deploy(KubernetesClient client, TestNamespace ns, String name, int replicas) {
+    deploy(client, ns, name, replicas, Map.of());
+  }
+
+  private static void deploy(KubernetesClient client, TestNamespace ns, String name, int replicas, Map<String, String> nodeSelector) {
     client.apps().deployments().inNamespace(ns.name()).resource(new DeploymentBuilder()
         .withNewMetadata().withName(name).endMetadata()
         .withNewSpec().withReplicas(replicas).withNewSelector().addToMatchLabels("app", name).endSelector()
         .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata()
-        .withNewSpec().addToNodeSelector(POOL, "true")
+        .withNewSpec().addToNodeSelector(POOL, "true").addToNodeSelector(nodeSelector)
         .addNewContainer().withName("app").withImage("registry.k8s.io/pause:3.10")
         .withNewResources().addToRequests("cpu", new Quantity("100m")).addToRequests("memory", new Quantity("128Mi")).endResources()
         .endContainer().endSpec().endTemplate().endSpec().build()).serverSideApply();
@@ -202,6 +214,42 @@ class ExtenderE2EIT {
       assertThat(spreadNodes).as("LeastInterrupted").hasSizeGreaterThanOrEqualTo(3);
       assertThat(packedNodes).as("CostOptimized").hasSizeLessThan(spreadNodes.size()).hasSizeLessThanOrEqualTo(2);
     } finally {
+      client.resources(WorkloadDistributionRule.class).withName(rule).delete();
+    }
+  }
+
+  @Test
+  void whenNoNodeOfTheNeededCapacityTypeFitsThePodStaysPendingWithTheExtendersReason(KubernetesClient client, TestNamespace ns) {
+    String rule = ns.unique("all-spot");
+    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).map(e -> e.name().equals(rule)).orElse(false));
+      // Pinned by host name (not by capacity type, which would exempt them) to one on-demand node: the rule wants spot.
+      deploy(client, ns, "stuck", 2, Map.of("kubernetes.io/hostname", "e2e-od-0"));
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns.name()).list().getItems())
+          .filteredOn(e -> "FailedScheduling".equals(e.getReason()))
+          .anySatisfy(e -> assertThat(e.getMessage()).contains("dovetail: Deployment " + ns.name() + "/stuck needs spot capacity",
+              "node is on-demand", "rule " + rule)));
+      assertThat(client.pods().inNamespace(ns.name()).withLabel("app", "stuck").list().getItems()).hasSize(2)
+          .allSatisfy(p -> assertThat(p.getSpec().getNodeName()).isNull());
+    } finally {
+      client.resources(WorkloadDistributionRule.class).withName(rule).delete();
+    }
+  }
+
+  @Test
+  void withTheExtenderDownPodsStillScheduleBecauseItIsIgnorable(KubernetesClient client, TestNamespace ns) throws Exception {
+    String rule = ns.unique("all-spot");
+    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      deploy(client, ns, "unguarded", 4, Map.of("kubernetes.io/hostname", "e2e-od-1"));
+      // kube-scheduler cannot reach the extender and, as configured (ignorable: true), places the pods without
+      // it: on the on-demand node the rule would have refused.
+      Map<String, Integer> split = runningByCapacityType(client, ns, "unguarded", 4);
+      assertThat(split).containsOnly(Map.entry("on-demand", 4));
+    } finally {
+      listen();
       client.resources(WorkloadDistributionRule.class).withName(rule).delete();
     }
   }
