@@ -422,6 +422,46 @@ class ProvisioningE2EIT {
     assertThat(scrape()).containsPattern("karpenter_pods_eviction_requests_total\\{code=\"429\"\\} [1-9]");
   }
 
+  @Test
+  void aPodAnnotatedDoNotDisruptHoldsTheDrainUntilTheAnnotationGoes(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("keep");
+    nodeClass(client, label);
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, 10,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m6i.xlarge"))).create();
+    client.apps().deployments().resource(new DeploymentBuilder(Fixtures.deployment(ns.name(), "keep", 1, "500m", "512Mi", label))
+        .editSpec().editTemplate().editMetadata().addToAnnotations("karpenter.sh/do-not-disrupt", "true").endMetadata().endTemplate()
+        .endSpec().build()).create();
+    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(client.pods().inNamespace(ns.name()).list().getItems())
+        .as(() -> ClusterDump.of(client, ns.name())).singleElement().satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    NodeClaim claim = claimsOf(client, label).get(0);
+    String claimName = claim.getMetadata().getName();
+    String nodeName = claim.getStatus().nodeName();
+    Pod kept = client.pods().inNamespace(ns.name()).list().getItems().get(0);
+
+    client.resources(NodeClaim.class).withName(claimName).delete();
+    // The drain waits for the pod instead of evicting it, and says so.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.v1().events().inNamespace("default").list().getItems())
+        .filteredOn(e -> claimName.equals(e.getInvolvedObject().getName()) && "FailedDraining".equals(e.getReason()))
+        .anySatisfy(e -> assertThat(e.getMessage()).contains("karpenter.sh/do-not-disrupt", ns.name() + "/" + kept.getMetadata().getName())));
+    NodeClaim draining = client.resources(NodeClaim.class).withName(claimName).get();
+    assertThat(draining.getMetadata().getDeletionTimestamp()).isNotNull();
+    assertThat(draining.getStatus().conditions()).anySatisfy(c -> assertThat(c.type() + "/" + c.status() + "/" + c.reason())
+        .isEqualTo("Drained/False/PodsNotDisruptable"));
+    Pod stillThere = client.pods().inNamespace(ns.name()).withName(kept.getMetadata().getName()).get();
+    assertThat(stillThere.getMetadata().getDeletionTimestamp()).as("not evicted").isNull();
+    assertThat(stillThere.getSpec().getNodeName()).isEqualTo(nodeName);
+
+    // Without the annotation the drain goes on: the pod is evicted, runs elsewhere, and the claim goes.
+    client.pods().inNamespace(ns.name()).withName(kept.getMetadata().getName())
+        .edit(p -> new io.fabric8.kubernetes.api.model.PodBuilder(p).editMetadata().removeFromAnnotations("karpenter.sh/do-not-disrupt")
+            .endMetadata().build());
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      assertThat(client.resources(NodeClaim.class).withName(claimName).get()).as(() -> ClusterDump.of(client, ns.name())).isNull();
+      assertThat(client.pods().inNamespace(ns.name()).list().getItems()).singleElement()
+          .satisfies(p -> assertThat(p.getStatus().getPhase() + "@" + p.getSpec().getNodeName()).startsWith("Running@").doesNotEndWith(nodeName));
+    });
+  }
+
   private static java.time.Instant lastPodEventTime(KubernetesClient client, String claimName) {
     NodeClaim claim = client.resources(NodeClaim.class).withName(claimName).get();
     String time = claim == null || claim.getStatus() == null ? null : claim.getStatus().lastPodEventTime();

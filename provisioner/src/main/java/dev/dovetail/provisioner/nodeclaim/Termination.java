@@ -208,8 +208,13 @@ public final class Termination {
     }
     int lowest = remaining.stream().mapToInt(Drain::tier).min().orElse(0);
     boolean blocked = false;
+    List<Pod> protectedPods = new ArrayList<>();
     for (Pod p : remaining) {
       if (Drain.tier(p) != lowest || p.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      if (Drain.doNotDisrupt(p, now)) {
+        protectedPods.add(p);  // waited for, not evicted (the terminationGracePeriod above still bounds the wait)
         continue;
       }
       blocked |= !evict(p);
@@ -220,7 +225,20 @@ public final class Termination {
       events.warning(claim, "FailedDraining", "eviction of pods on node " + node.getMetadata().getName()
           + " refused by a PodDisruptionBudget; retrying");
     }
+    boolean toldWaiting = Conditions.get(conditions(claim), "Drained").map(c -> c.reason().equals("PodsNotDisruptable")).orElse(false);
+    if (!blocked && !protectedPods.isEmpty() && !toldWaiting) {
+      setCondition(claim, "Drained", Condition.Status.False, "PodsNotDisruptable",
+          "waiting for pods annotated " + Drain.DO_NOT_DISRUPT + ": " + names(protectedPods));
+      events.warning(claim, "FailedDraining", "waiting for " + protectedPods.size() + " pod(s) on node " + node.getMetadata().getName()
+          + " annotated " + Drain.DO_NOT_DISRUPT + " (" + names(protectedPods) + "); they are not evicted"
+          + (deadline.isPresent() ? " and are deleted at the terminationGracePeriod" : ""));
+    }
     return Optional.of(blocked ? Duration.ofSeconds(2) : DRAIN_POLL);
+  }
+
+  private static String names(List<Pod> pods) {
+    return pods.stream().limit(5).map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())
+        .collect(java.util.stream.Collectors.joining(", ")) + (pods.size() > 5 ? ", ..." : "");
   }
 
   private boolean evict(Pod pod) {
@@ -251,7 +269,6 @@ public final class Termination {
     }
   }
 
-  /** Deletion time plus the claim's terminationGracePeriod, if it has one. */
   /**
    * When the node must be empty: the deletion time plus the terminationGracePeriod, or, for a reclaimed
    * spot instance, the reclaim time less a margin for the last pods to stop, whichever is first.
