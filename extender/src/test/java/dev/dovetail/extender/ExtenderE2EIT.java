@@ -108,6 +108,17 @@ class ExtenderE2EIT {
         && n.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
+  /**
+   * Creates a namespace rule of 100 % spot (CostOptimized) and waits until the extender governs the
+   * namespace by it (not by a cluster-level rule an earlier test deleted a moment ago); returns its name.
+   */
+  private static String allSpotRuleInForce(KubernetesClient client, TestNamespace ns) {
+    String rule = ns.unique("all-spot");
+    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).map(e -> e.name().equals(rule)).orElse(false));
+    return rule;
+  }
+
   private static WorkloadDistributionRule rule(String name, String namespace, int spot, int base, Strategy strategy) {
     WorkloadDistributionRule r = new WorkloadDistributionRule();
     r.getMetadata().setName(name);
@@ -191,11 +202,8 @@ class ExtenderE2EIT {
 
   @Test
   void leastInterruptedSpreadsWhereCostOptimizedPacks(KubernetesClient client, TestNamespace ns) {
-    String rule = ns.unique("all-spot");
-    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    String rule = allSpotRuleInForce(client, ns);
     try {
-      // The namespace's own rule, not a cluster-level rule an earlier test deleted a moment ago.
-      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).map(e -> e.name().equals(rule)).orElse(false));
       deploy(client, ns, "packed", 6);
       runningByCapacityType(client, ns, "packed", 6);
       Set<String> packedNodes = running(client, ns, "packed").stream().map(p -> p.getSpec().getNodeName()).collect(Collectors.toSet());
@@ -220,10 +228,8 @@ class ExtenderE2EIT {
 
   @Test
   void whenNoNodeOfTheNeededCapacityTypeFitsThePodStaysPendingWithTheExtendersReason(KubernetesClient client, TestNamespace ns) {
-    String rule = ns.unique("all-spot");
-    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    String rule = allSpotRuleInForce(client, ns);
     try {
-      await().atMost(Duration.ofSeconds(10)).until(() -> view.rules().forNamespace(ns.name()).map(e -> e.name().equals(rule)).orElse(false));
       // Pinned by host name (not by capacity type, which would exempt them) to one on-demand node: the rule wants spot.
       deploy(client, ns, "stuck", 2, Map.of("kubernetes.io/hostname", "e2e-od-0"));
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns.name()).list().getItems())
@@ -239,8 +245,7 @@ class ExtenderE2EIT {
 
   @Test
   void withTheExtenderDownPodsStillScheduleBecauseItIsIgnorable(KubernetesClient client, TestNamespace ns) throws Exception {
-    String rule = ns.unique("all-spot");
-    client.resources(WorkloadDistributionRule.class).resource(rule(rule, ns.name(), 100, 0, Strategy.CostOptimized)).create();
+    String rule = allSpotRuleInForce(client, ns);
     server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
       deploy(client, ns, "unguarded", 4, Map.of("kubernetes.io/hostname", "e2e-od-1"));

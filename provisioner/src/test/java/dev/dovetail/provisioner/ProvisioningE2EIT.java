@@ -376,10 +376,7 @@ class ProvisioningE2EIT {
 
   @Test
   void deletingANodeClaimDrainsItsPodsWithinTheDisruptionBudget(KubernetesClient client, TestNamespace ns) {
-    String label = Fixtures.unique("drain");
-    nodeClass(client, label);
-    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, 10,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m6i.xlarge"))).create();
+    String label = m6iXlargePool(client, "drain");
     client.policy().v1().podDisruptionBudget().inNamespace(ns.name()).resource(new PodDisruptionBudgetBuilder().withNewMetadata().withName("api").endMetadata()
         .withNewSpec().withMinAvailable(new io.fabric8.kubernetes.api.model.IntOrString(3))
         .withSelector(new LabelSelectorBuilder().addToMatchLabels("app", "api").build()).endSpec().build()).create();
@@ -424,10 +421,7 @@ class ProvisioningE2EIT {
 
   @Test
   void aPodAnnotatedDoNotDisruptHoldsTheDrainUntilTheAnnotationGoes(KubernetesClient client, TestNamespace ns) {
-    String label = Fixtures.unique("keep");
-    nodeClass(client, label);
-    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, 10,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m6i.xlarge"))).create();
+    String label = m6iXlargePool(client, "keep");
     client.apps().deployments().resource(new DeploymentBuilder(Fixtures.deployment(ns.name(), "keep", 1, "500m", "512Mi", label))
         .editSpec().editTemplate().editMetadata().addToAnnotations("karpenter.sh/do-not-disrupt", "true").endMetadata().endTemplate()
         .endSpec().build()).create();
@@ -460,6 +454,15 @@ class ProvisioningE2EIT {
       assertThat(client.pods().inNamespace(ns.name()).list().getItems()).singleElement()
           .satisfies(p -> assertThat(p.getStatus().getPhase() + "@" + p.getSpec().getNodeName()).startsWith("Running@").doesNotEndWith(nodeName));
     });
+  }
+
+  /** A NodePool (and its node class) of m6i.xlarge only, named from the prefix; returns its name and label. */
+  private static String m6iXlargePool(KubernetesClient client, String prefix) {
+    String label = Fixtures.unique(prefix);
+    nodeClass(client, label);
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, 10,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m6i.xlarge"))).create();
+    return label;
   }
 
   private static java.time.Instant lastPodEventTime(KubernetesClient client, String claimName) {
