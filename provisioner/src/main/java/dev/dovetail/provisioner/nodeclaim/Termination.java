@@ -219,21 +219,25 @@ public final class Termination {
       }
       blocked |= !evict(p);
     }
-    if (blocked && !Conditions.get(conditions(claim), "Drained").map(c -> c.reason().equals("PodsBlockedByDisruptionBudget")).orElse(false)) {
-      setCondition(claim, "Drained", Condition.Status.False, "PodsBlockedByDisruptionBudget",
-          "eviction refused (PodDisruptionBudget); retrying");
-      events.warning(claim, "FailedDraining", "eviction of pods on node " + node.getMetadata().getName()
-          + " refused by a PodDisruptionBudget; retrying");
-    }
-    boolean toldWaiting = Conditions.get(conditions(claim), "Drained").map(c -> c.reason().equals("PodsNotDisruptable")).orElse(false);
-    if (!blocked && !protectedPods.isEmpty() && !toldWaiting) {
-      setCondition(claim, "Drained", Condition.Status.False, "PodsNotDisruptable",
-          "waiting for pods annotated " + Drain.DO_NOT_DISRUPT + ": " + names(protectedPods));
-      events.warning(claim, "FailedDraining", "waiting for " + protectedPods.size() + " pod(s) on node " + node.getMetadata().getName()
-          + " annotated " + Drain.DO_NOT_DISRUPT + " (" + names(protectedPods) + "); they are not evicted"
-          + (deadline.isPresent() ? " and are deleted at the terminationGracePeriod" : ""));
+    if (blocked) {
+      reportDrainWait(claim, "PodsBlockedByDisruptionBudget", "eviction refused (PodDisruptionBudget); retrying",
+          "eviction of pods on node " + node.getMetadata().getName() + " refused by a PodDisruptionBudget; retrying");
+    } else if (!protectedPods.isEmpty()) {
+      reportDrainWait(claim, "PodsNotDisruptable", "waiting for pods annotated " + Drain.DO_NOT_DISRUPT + ": " + names(protectedPods),
+          "waiting for " + protectedPods.size() + " pod(s) on node " + node.getMetadata().getName() + " annotated " + Drain.DO_NOT_DISRUPT
+              + " (" + names(protectedPods) + "); they are not evicted"
+              + (deadline.isPresent() ? " and are deleted in time for the drain deadline" : ""));
     }
     return Optional.of(blocked ? Duration.ofSeconds(2) : DRAIN_POLL);
+  }
+
+  /** Drained=False with the reason, and a FailedDraining event, once per reason (not on every poll). */
+  private void reportDrainWait(NodeClaim claim, String reason, String conditionMessage, String eventMessage) {
+    if (Conditions.get(conditions(claim), "Drained").map(c -> c.reason().equals(reason)).orElse(false)) {
+      return;
+    }
+    setCondition(claim, "Drained", Condition.Status.False, reason, conditionMessage);
+    events.warning(claim, "FailedDraining", eventMessage);
   }
 
   private static String names(List<Pod> pods) {
