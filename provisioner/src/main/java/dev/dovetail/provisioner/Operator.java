@@ -7,15 +7,23 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
-import dev.dovetail.provisioner.cloud.aws.AwsClients;
-import dev.dovetail.provisioner.cloud.aws.AwsCloudProvider;
-import dev.dovetail.provisioner.cloud.aws.UserData;
+import dev.dovetail.provisioner.cloud.aws.AwsCloud;
+import dev.dovetail.provisioner.cloud.aws.SqsQueue;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller;
+import dev.dovetail.provisioner.controller.Result;
+import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
+import dev.dovetail.provisioner.disruption.Expiration;
+import dev.dovetail.provisioner.disruption.Interruption;
+import dev.dovetail.provisioner.disruption.Orchestrator;
+import dev.dovetail.provisioner.kube.Writer;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
+import dev.dovetail.provisioner.provisioning.Nominator;
+import dev.dovetail.provisioner.termination.Termination;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
@@ -23,11 +31,10 @@ import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.GarbageCollection;
 import dev.dovetail.provisioner.nodeclaim.Lifecycle;
 import dev.dovetail.provisioner.nodeclaim.PodEvents;
-import dev.dovetail.provisioner.nodeclaim.Termination;
-import dev.dovetail.provisioner.nodeclaim.Writer;
+import dev.dovetail.provisioner.termination.Termination;
+import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.nodeclass.NodeClassController;
 import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
-import dev.dovetail.provisioner.pricing.AwsCatalog;
 import dev.dovetail.provisioner.provisioning.Batcher;
 import dev.dovetail.provisioner.provisioning.Nominations;
 import dev.dovetail.provisioner.provisioning.PendingPods;
@@ -61,7 +68,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
  * The provisioner assembled: caches, the sim (or another) cloud, the NodeClaim, NodePool and
@@ -75,25 +81,16 @@ public final class Operator implements AutoCloseable {
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
-      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsOptions> aws, Duration orphanGrace) {
+      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsCloud.Options> aws, Duration orphanGrace) {
     public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
           namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace);
     }
 
-    public Settings withAws(AwsOptions options) {
+    public Settings withAws(AwsCloud.Options options) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
           namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace);
     }
-  }
-
-  /**
-   * The AWS cloud instead of the simulated one: where to call (Region, an endpoint override for a local
-   * EC2), what nodes need to join (the API server endpoint, its CA bundle, the service CIDR) and the
-   * default spot allocation strategy.
-   */
-  public record AwsOptions(Optional<String> region, Optional<java.net.URI> endpoint, String clusterEndpoint, String caBundle, String serviceCidr,
-      software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy spotStrategy) {
   }
 
   /** Lease-based leader election; disabled, this replica leads at once. */
@@ -114,22 +111,23 @@ public final class Operator implements AutoCloseable {
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicReference<Provisioner.Outcome> lastOutcome = new AtomicReference<>();
-  private final List<AutoCloseable> running = new ArrayList<>();
+  private final List<AutoCloseable> running = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final CloudProvider cloud;
   private final Recorder events;
   private final KarpenterMetrics metrics;
   private final KubernetesClient evictions;
-  private final Optional<SqsAsyncClient> sqs;
-  private final Optional<AwsClients> awsClients;
-  /** With the AWS provider: the catalog refreshed from EC2 and the Price List API. */
-  private final Optional<AwsCatalog> awsCatalog;
+  private final Optional<SqsQueue> sqs;
+  /** With the AWS provider: its clients, the catalog refreshed from EC2 and the Price List API, the provider. */
+  private final Optional<AwsCloud> aws;
   private SharedIndexInformer<ConfigMap> simConfig;
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
   private volatile Controller<String> classes;
   private volatile Controller<String> podEvents;
   private volatile PodEvents podEventsWriter;
-  private Thread loop;
+  private volatile Singleton provisioning;
+  private volatile Singleton disruption;
+  private volatile Controller<String> terminations;
   private CompletableFuture<?> election;
   private Runnable onLostLeadership = () -> { };
 
@@ -138,34 +136,24 @@ public final class Operator implements AutoCloseable {
     this.client = client;
     this.registry = registry;
     this.clock = clock;
-    if (settings.aws().isPresent()) {
-      AwsOptions o = settings.aws().get();
-      this.awsClients = Optional.of(new AwsClients(o.region(), o.endpoint()));
-      String region = awsClients.get().ec2().serviceClientConfiguration().region().id();
-      this.awsCatalog = Optional.of(new AwsCatalog(awsClients.get().ec2(), awsClients.get().pricing(), AwsCatalog.Settings.defaults(region),
-          catalog, registry));
-    } else {
-      this.awsClients = Optional.empty();
-      this.awsCatalog = Optional.empty();
-    }
-    Supplier<Catalog> currentCatalog = awsCatalog.isPresent() ? awsCatalog.get() : () -> catalog;
+    this.aws = settings.aws().map(o -> new AwsCloud(o, settings.clusterName(), minorVersion(client), catalog, registry, clock));
+    Supplier<Catalog> currentCatalog = aws.isPresent() ? aws.get().catalog() : () -> catalog;
     this.caches = new Caches(currentCatalog, registry);
     this.faults = new AtomicReference<>(settings.simFaults());
-    this.batcher = new Batcher(settings.batchIdle(), settings.batchMax());
+    this.batcher = new Batcher(settings.batchIdle(), settings.batchMax(), System::nanoTime,
+        (task, nanos) -> timer.schedule(task, nanos, TimeUnit.NANOSECONDS), gathered -> {
+          Singleton pass = provisioning;
+          if (pass != null) {
+            pass.trigger();
+          }
+        });
     this.metrics = new KarpenterMetrics(registry);
     this.evictions = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
         .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
-    this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::client);
-    if (settings.aws().isPresent()) {
-      AwsOptions o = settings.aws().get();
-      this.cloud = new AwsCloudProvider(awsClients.get(), new AwsCloudProvider.Settings(settings.clusterName(),
-          new UserData.Cluster(settings.clusterName(), o.clusterEndpoint(), o.caBundle(), o.serviceCidr()), minorVersion(client), o.spotStrategy()),
-          currentCatalog, new UnavailableOfferings(), clock);
-    } else {
-      this.cloud = new SimCloudProvider(client, catalog, settings.clusterName(), faults::get, new UnavailableOfferings(), timer, blocking, clock,
-          caches::nodes);
-    }
+    this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::open);
+    this.cloud = aws.isPresent() ? aws.get().provider() : new SimCloudProvider(client, catalog, settings.clusterName(), faults::get,
+        new UnavailableOfferings(), timer, blocking, clock, caches::nodes);
   }
 
   /** The API server's minor version (1.34), for the AMI aliases; the newest we know if it cannot be read. */
@@ -239,7 +227,7 @@ public final class Operator implements AutoCloseable {
     Gauge.builder("dovetail.provisioner.leader", leading, l -> l.get() ? 1 : 0)
         .description("1 while this replica holds the leader lease and runs the controllers.").register(registry);
     settings.simConfigMap().ifPresent(this::watchSimConfig);
-    awsCatalog.ifPresent(c -> c.start(timer));
+    aws.ifPresent(c -> c.start(timer));
     new ClusterMetrics(caches, registry).start(timer);
     LeaderElection le = settings.leaderElection();
     if (!le.enabled()) {
@@ -263,68 +251,73 @@ public final class Operator implements AutoCloseable {
       return;
     }
     LOG.info("{} leads: starting controllers", settings.leaderElection().identity());
-    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock);
-    Lifecycle lifecycle = new Lifecycle(client, caches, cloud, events, metrics, clock, batcher::trigger, termination, settings.registrationTtl(),
-        settings.launchGroupWait(), nominations);
-    claims = new Controller<>("nodeclaim.lifecycle", lifecycle::reconcile, settings.concurrency(), registry);
-    lifecycle.onGroupReleased(claims::enqueue);
-    pools = new Controller<>("nodepool.status", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
-    classes = new Controller<>("ec2nodeclass.status", new NodeClassController(client, caches, cloud, events)::reconcile, 2, registry);
-    podEventsWriter = new PodEvents(caches, new Writer(client), clock);
-    podEvents = new Controller<>("nodeclaim.podevents", podEventsWriter::reconcile, 2, registry);
-    running.addAll(List.of(claims, pools, classes, podEvents));
-    RuleStatusReporter rules = new RuleStatusReporter(caches, new Writer(client), settings.exemptNamespaces(), clock);
-    java.util.concurrent.ScheduledFuture<?> ruleStatus = timer.scheduleWithFixedDelay(() -> {
-      try {
-        rules.report();
-      } catch (RuntimeException e) {
-        LOG.warn("reporting rule status failed: {}", e.toString());
-      }
-    }, 1, 10, TimeUnit.SECONDS);
-    running.add(() -> ruleStatus.cancel(false));
-    // Wait for the caches: decisions on a partial picture would launch capacity that already exists.
-    // And for the first catalog refresh (bounded: a Region's types may differ from the bundled ones, but
-    // an unanswered Price List API must not keep the provisioner from working on what it has).
-    long catalogDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    blocking.execute(() -> {
-      while ((!caches.synced() || awsCatalog.isPresent() && !awsCatalog.get().firstRefresh().isDone() && System.nanoTime() < catalogDeadline)
-          && !closed.get()) {
-        sleep(100);
-      }
-      if (closed.get()) {
-        return;
-      }
-      caches.nodeClaims().forEach(c -> claims.enqueue(c.getMetadata().getName()));
-      caches.nodePools().forEach(p -> pools.enqueue(p.getMetadata().getName()));
-      caches.nodeClasses().forEach(c -> classes.enqueue(c.getMetadata().getName()));
-      claims.start();
-      pools.start();
-      classes.start();
-      podEvents.start();
-      Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
-          settings.schedulerNames(), blocking, nominations);
-      GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, settings.orphanGrace(), registry);
-      AtomicBoolean collecting = new AtomicBoolean();
-      java.util.concurrent.ScheduledFuture<?> gcPass = timer.scheduleWithFixedDelay(() -> {
-        if (caches.synced() && collecting.compareAndSet(false, true)) {
-          gc.collect().whenComplete((done, error) -> {
-            collecting.set(false);
-            if (error != null) {
-              LOG.warn("garbage collection pass failed: {}", error.toString());
-            }
-          });
-        }
-      }, 30, Math.max(10, Math.min(120, settings.orphanGrace().toSeconds())), TimeUnit.SECONDS);
-      running.add(() -> gcPass.cancel(false));
-      settings.interruptionQueue().ifPresent(q -> {
-        InterruptionHandler handler = new InterruptionHandler(client, caches, cloud, events);
-        running.add(new InterruptionQueue(sqs.orElseThrow(), q, handler::handle, blocking, timer, registry, clock).start());
-      });
-      loop = new Thread(() -> provisionLoop(provisioner), "provisioner-batch");
-      loop.setDaemon(true);
-      loop.start();
-      batcher.trigger();
+    Writer writer = new Writer(client);
+    Nominator nominator = new Nominator(caches, writer, nominations, settings.launchGroupWait(), clock);
+    Lifecycle lifecycle = new Lifecycle(caches, cloud, writer, events, metrics, clock, batcher::trigger, blocking,
+        new Lifecycle.Settings(settings.registrationTtl(), nominator));
+    claims = new Controller<>("nodeclaim.lifecycle", "NodeClaim", lifecycle::reconcile, settings.concurrency(), registry);
+    nominator.onGroupReleased(claims::enqueue);
+    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock, blocking);
+    terminations = new Controller<>("nodeclaim.termination", "NodeClaim", termination::reconcile, settings.concurrency(), registry);
+    pools = new Controller<>("nodepool.status", "NodePool", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
+    classes = new Controller<>("ec2nodeclass.status", "EC2NodeClass", new NodeClassController(client, caches, cloud, events)::reconcile, 2,
+        registry);
+    podEventsWriter = new PodEvents(caches, writer, clock);
+    podEvents = new Controller<>("nodeclaim.podevents", "NodeClaim", podEventsWriter::reconcile, 2, registry);
+    running.addAll(List.of(claims, terminations, pools, classes, podEvents));
+    // Decisions on a partial picture would launch capacity that already exists: the controllers start
+    // once the caches have synced, and after the first catalog refresh (bounded: a Region's types may
+    // differ from the bundled ones, but an unanswered Price List API must not keep the provisioner from
+    // working on what it has).
+    CompletableFuture<Void> catalogReady = aws.map(c -> c.firstRefresh().copy().completeOnTimeout(null, 60, TimeUnit.SECONDS))
+        .orElseGet(() -> CompletableFuture.completedFuture(null));
+    CompletableFuture.allOf(caches.whenSynced(), catalogReady).thenRunAsync(() -> startControllers(writer), blocking).exceptionally(e -> {
+      LOG.error("controllers not started: {}", e.toString(), e);
+      return null;
     });
+  }
+
+  private void startControllers(Writer writer) {
+    if (closed.get() || !leading.get()) {
+      return;
+    }
+    caches.nodeClaims().forEach(c -> {
+      claims.enqueue(c.getMetadata().getName());
+      terminations.enqueue(c.getMetadata().getName());
+    });
+    caches.nodePools().forEach(p -> pools.enqueue(p.getMetadata().getName()));
+    caches.nodeClasses().forEach(c -> classes.enqueue(c.getMetadata().getName()));
+    List.of(claims, terminations, pools, classes, podEvents).forEach(Controller::start);
+    Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
+        settings.schedulerNames(), blocking, nominations);
+    provisioning = singleton(new Singleton("provisioner", Provisioner.PERIOD, 0, context -> {
+      Provisioner.Outcome outcome = provisioner.provision();
+      lastOutcome.set(outcome);
+      // Pods left to the scheduler for a moment are looked at again once that moment is over.
+      return outcome.inTransit() > 0 ? Result.requeue(Provisioner.PLACEMENT_GRACE) : Result.done();
+    }, leading::get, registry));
+    Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock,
+        List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames())));
+    disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
+    GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, settings.orphanGrace(), registry);
+    singleton(new Singleton("nodeclaim.garbagecollection", Duration.ofSeconds(Math.max(10, Math.min(120, settings.orphanGrace().toSeconds()))),
+        0.1, context -> gc.collect().thenApply(collected -> Result.DONE), leading::get, registry)).start(Duration.ofSeconds(30));
+    RuleStatusReporter rules = new RuleStatusReporter(caches, writer, settings.exemptNamespaces(), clock);
+    singleton(new Singleton("workloaddistributionrule.status", Duration.ofSeconds(10), 0.1, context -> {
+      rules.report();
+      return Result.done();
+    }, leading::get, registry)).start(Duration.ofSeconds(1));
+    settings.interruptionQueue().ifPresent(q -> {
+      InterruptionHandler handler = new InterruptionHandler(client, caches, cloud, events);
+      running.add(new InterruptionQueue(sqs.orElseThrow(), q, handler::handle, blocking, timer, registry, clock).start());
+    });
+    provisioning.start(Duration.ZERO);
+    disruption.start(Duration.ZERO);
+  }
+
+  private Singleton singleton(Singleton controller) {
+    running.add(controller);
+    return controller;
   }
 
   private void stopLeading() {
@@ -339,9 +332,8 @@ public final class Operator implements AutoCloseable {
   }
 
   private void stopControllers() {
-    if (loop != null) {
-      loop.interrupt();
-    }
+    provisioning = null;
+    disruption = null;
     running.forEach(r -> {
       try {
         r.close();
@@ -350,31 +342,6 @@ public final class Operator implements AutoCloseable {
       }
     });
     running.clear();
-  }
-
-  private void provisionLoop(Provisioner provisioner) {
-    long lastRun = 0;
-    long recheckAt = Long.MAX_VALUE;
-    while (leading.get() && !Thread.currentThread().isInterrupted()) {
-      try {
-        long triggers = batcher.await(Duration.ofSeconds(1));
-        boolean periodic = System.nanoTime() - lastRun > TimeUnit.SECONDS.toNanos(30);
-        if (triggers == 0 && !periodic && System.nanoTime() < recheckAt) {
-          continue;
-        }
-        lastRun = System.nanoTime();
-        Provisioner.Outcome outcome = provisioner.provision();
-        lastOutcome.set(outcome);
-        // Pods left to the scheduler for a moment are looked at again once that moment is over.
-        recheckAt = outcome.inTransit() > 0 ? System.nanoTime() + Provisioner.PLACEMENT_GRACE.toNanos() : Long.MAX_VALUE;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        // A bad object or a failed call must not stop provisioning: log it and try the next batch.
-        LOG.error("provisioning pass failed: {}", e.toString(), e);
-        sleep(1000);
-      }
-    }
   }
 
   // --- event routing ------------------------------------------------------------------------------
@@ -402,23 +369,29 @@ public final class Operator implements AutoCloseable {
   /** A pod on a node being drained changed: the claim's drain may progress. */
   private void claimOfPodNode(Pod pod) {
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    if (node != null && claims != null) {
-      caches.nodeClaimOfNode(node).filter(c -> c.getMetadata().getDeletionTimestamp() != null)
-          .ifPresent(c -> claims.enqueue(c.getMetadata().getName()));
+    if (node != null) {
+      caches.nodeClaimOfNode(node).filter(NodeClaims::deleting).ifPresent(c -> enqueue(terminations, c.getMetadata().getName()));
     }
   }
 
   private void nodeChanged(Node node) {
     String providerId = node.getSpec() == null ? null : node.getSpec().getProviderID();
     if (providerId != null) {
-      caches.nodeClaimByProviderId(providerId).ifPresent(c -> enqueue(claims, c.getMetadata().getName()));
+      caches.nodeClaimByProviderId(providerId).ifPresent(c -> {
+        enqueue(claims, c.getMetadata().getName());
+        enqueue(terminations, c.getMetadata().getName());
+      });
     }
   }
 
   private void claimChanged(NodeClaim claim) {
     enqueue(claims, claim.getMetadata().getName());
-    if (claim.getMetadata().getAnnotations() != null && claim.getMetadata().getAnnotations().containsKey(DovetailLabels.INTERRUPTION)) {
-      batcher.trigger();  // its pods need capacity elsewhere now, not after the drain
+    if (NodeClaims.deleting(claim)) {
+      enqueue(terminations, claim.getMetadata().getName());
+    }
+    Singleton pass = disruption;
+    if (pass != null && NodeClaims.annotation(claim, DovetailLabels.INTERRUPTION) != null) {
+      pass.trigger();  // its pods need capacity elsewhere now, not after the drain
     }
     String pool = claim.getMetadata().getLabels() == null ? null : claim.getMetadata().getLabels().get("karpenter.sh/nodepool");
     if (pool != null) {
@@ -462,14 +435,6 @@ public final class Operator implements AutoCloseable {
     }));
   }
 
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   static java.util.concurrent.ThreadFactory daemon(String name) {
     java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
     return r -> {
@@ -495,9 +460,8 @@ public final class Operator implements AutoCloseable {
     events.close();
     caches.close();
     evictions.close();
-    sqs.ifPresent(SqsAsyncClient::close);
-    awsCatalog.ifPresent(AwsCatalog::close);
-    awsClients.ifPresent(AwsClients::close);
+    sqs.ifPresent(SqsQueue::close);
+    aws.ifPresent(AwsCloud::close);
     timer.shutdownNow();
     blocking.shutdownNow();
   }

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner;
 
 import dev.dovetail.api.CustomResources;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.runtime.ComponentMain;
@@ -200,20 +201,15 @@ public final class ProvisionerMain implements Callable<Integer> {
         "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace);
   }
 
-  private Operator.AwsOptions awsOptions() {
+  private AwsCloud.Options awsOptions() {
     if (clusterEndpoint == null || clusterEndpoint.isBlank()) {
       throw new IllegalArgumentException("--cloud-provider aws needs --cluster-endpoint (or CLUSTER_ENDPOINT): the URL nodes join");
     }
     if (clusterCaBundle == null || clusterCaBundle.isBlank()) {
       throw new IllegalArgumentException("--cloud-provider aws needs --cluster-ca-bundle (or CLUSTER_CA_BUNDLE): the API server's CA, base64");
     }
-    var strategy = software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.fromValue(spotStrategy);
-    if (strategy == software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.UNKNOWN_TO_SDK_VERSION) {
-      throw new IllegalArgumentException("--spot-allocation-strategy must be one of price-capacity-optimized, capacity-optimized, "
-          + "capacity-optimized-prioritized, lowest-price, diversified; not " + spotStrategy);
-    }
-    return new Operator.AwsOptions(blankToEmpty(awsRegion), blankToEmpty(awsEndpoint).map(ProvisionerMain::endpoint), clusterEndpoint.trim(),
-        clusterCaBundle.trim(), serviceCidr, strategy);
+    return new AwsCloud.Options(blankToEmpty(awsRegion), blankToEmpty(awsEndpoint).map(ProvisionerMain::endpoint), clusterEndpoint.trim(),
+        clusterCaBundle.trim(), serviceCidr, spotStrategy);
   }
 
   private static Optional<String> blankToEmpty(String value) {

@@ -6,6 +6,7 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
+import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.aws.AwsClients;
 import dev.dovetail.testkit.MotoServer;
 import io.fabric8.kubernetes.api.model.Node;
@@ -91,8 +92,8 @@ final class AwsWorld implements AutoCloseable {
 
   /** The provisioner's test settings with the AWS provider talking to {@code endpoint} (moto, or a fake in front of it). */
   static Operator.Settings settings(String identity, java.net.URI endpoint) {
-    return Fixtures.settings(identity, false).withAws(new Operator.AwsOptions(Optional.of(MotoServer.REGION), Optional.of(endpoint),
-        "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED));
+    return Fixtures.settings(identity, false).withAws(new AwsCloud.Options(Optional.of(MotoServer.REGION), Optional.of(endpoint),
+        "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", "price-capacity-optimized"));
   }
 
   /** Creates {@link #nodeClass} and waits until the provisioner has resolved it Ready. */

@@ -20,7 +20,7 @@ import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
 import dev.dovetail.api.scheduling.Requirements;
 import dev.dovetail.api.scheduling.Resources;
-import dev.dovetail.provisioner.nodeclaim.Conditions;
+import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.provisioning.Templates;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;

@@ -49,6 +49,7 @@ public final class Caches implements AutoCloseable {
   private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
+  private final java.util.concurrent.CompletableFuture<Void> synced = new java.util.concurrent.CompletableFuture<>();
 
   public Caches(java.util.function.Supplier<Catalog> catalog, MeterRegistry registry) {
     this.view = new InformerClusterView(catalog, registry)
@@ -104,8 +105,14 @@ public final class Caches implements AutoCloseable {
     claims = client.persistentVolumeClaims().inAnyNamespace().runnableInformer(0);
     volumes = client.persistentVolumes().runnableInformer(0);
     own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes));
-    own.forEach(SharedIndexInformer::run);
+    own.forEach(SharedIndexInformer::run);  // each returns once its first list is in
+    synced.complete(null);
     return this;
+  }
+
+  /** Completes once every informer has its first list (at the end of {@link #start}). */
+  public java.util.concurrent.CompletableFuture<Void> whenSynced() {
+    return synced;
   }
 
   public boolean synced() {

@@ -1,22 +1,21 @@
 package dev.dovetail.provisioner.controller;
 
 import dev.dovetail.runtime.Failures;
-
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -24,15 +23,19 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A reconcile loop with controller-runtime's guarantees: a key is never reconciled twice at once, a key
  * queued many times is reconciled once, a key changed while being reconciled is reconciled again
- * afterwards, and failures are retried with per-key exponential backoff. Reconcilers return a stage, so
- * a worker thread is not held while a cloud call is outstanding; {@code concurrency} bounds both the
- * worker threads and the keys in flight.
+ * afterwards, and failures are retried with per-key exponential backoff. The queue keeps client-go's
+ * workqueue rules under one lock: a key is <em>dirty</em> from its enqueue until a worker takes it, and
+ * <em>processing</em> while a worker has it; a dirty key that is processing waits for the worker to finish
+ * and is queued again then. Reconcilers return a stage, so a worker thread is not held while a cloud call
+ * is outstanding; {@code concurrency} bounds both the worker threads and the keys in flight.
  *
  * @param <K> the key, usually an object name
  */
@@ -44,32 +47,21 @@ public final class Controller<K> implements AutoCloseable {
   /** Reconciles one key; must not throw (a failed stage is retried with backoff). */
   @FunctionalInterface
   public interface Reconciler<K> {
-    CompletionStage<Result> reconcile(K key);
-  }
-
-  /** What to do after a successful reconcile. */
-  public record Result(Optional<Duration> requeueAfter) {
-    public static final Result DONE = new Result(Optional.empty());
-
-    public static Result after(Duration delay) {
-      return new Result(Optional.of(delay));
-    }
-
-    public static CompletionStage<Result> done() {
-      return CompletableFuture.completedFuture(DONE);
-    }
-
-    public static CompletionStage<Result> requeue(Duration delay) {
-      return CompletableFuture.completedFuture(after(delay));
-    }
+    /** @param context the reconcile's identity, for its log lines (pass it on to what the reconcile calls) */
+    CompletionStage<Result> reconcile(K key, Reconciliation context);
   }
 
   private final String name;
+  private final String kind;
   private final Reconciler<K> reconciler;
-  private final LinkedBlockingQueue<K> ready = new LinkedBlockingQueue<>();
-  private final Set<K> queued = ConcurrentHashMap.newKeySet();
-  private final Set<K> active = ConcurrentHashMap.newKeySet();
-  private final Set<K> dirty = ConcurrentHashMap.newKeySet();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition queuedKeys = lock.newCondition();
+  /** Keys to take, in order; guarded by {@link #lock}. */
+  private final ArrayDeque<K> ready = new ArrayDeque<>();
+  /** Keys enqueued and not yet taken by a worker; guarded by {@link #lock}. */
+  private final Set<K> dirty = new HashSet<>();
+  /** Keys a worker has; guarded by {@link #lock}. */
+  private final Set<K> processing = new HashSet<>();
   private final Map<K, Integer> failures = new ConcurrentHashMap<>();
   private final Semaphore permits;
   private final ScheduledExecutorService timers;
@@ -77,6 +69,7 @@ public final class Controller<K> implements AutoCloseable {
 
   private record Delayed(long dueNanos, ScheduledFuture<?> timer) {
   }
+
   private final ExecutorService workers;
   private final Thread dispatcher;
   private final Counter succeeded;
@@ -84,8 +77,13 @@ public final class Controller<K> implements AutoCloseable {
   private final Timer duration;
   private volatile boolean closed;
 
-  public Controller(String name, Reconciler<K> reconciler, int concurrency, MeterRegistry registry) {
+  /**
+   * @param name controller-runtime's controller name, e.g. {@code nodeclaim.lifecycle} (metrics and logs)
+   * @param kind the kind of object the keys name, e.g. {@code NodeClaim} (logs)
+   */
+  public Controller(String name, String kind, Reconciler<K> reconciler, int concurrency, MeterRegistry registry) {
     this.name = name;
+    this.kind = kind;
     this.reconciler = reconciler;
     this.permits = new Semaphore(concurrency);
     ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemon(name + "-timer"));
@@ -97,7 +95,7 @@ public final class Controller<K> implements AutoCloseable {
     this.succeeded = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "success").register(registry);
     this.failed = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "error").register(registry);
     this.duration = Timer.builder("controller_runtime_reconcile_time").tag("controller", name).register(registry);
-    Gauge.builder("workqueue_depth", ready, LinkedBlockingQueue::size).tag("name", name).register(registry);
+    Gauge.builder("workqueue_depth", this, Controller::depth).tag("name", name).register(registry);
   }
 
   public Controller<K> start() {
@@ -109,21 +107,20 @@ public final class Controller<K> implements AutoCloseable {
     return name;
   }
 
-  /** Queues a key (no-op if it is already queued). */
+  /** Queues a key: no-op if it is already queued; if a worker has it, it is queued again when the worker is done. */
   public void enqueue(K key) {
     if (closed || key == null) {
       return;
     }
-    if (active.contains(key)) {
-      dirty.add(key);
-      // The reconcile may have finished between the check and the add: re-check so it is not lost.
-      if (!active.contains(key) && dirty.remove(key)) {
-        enqueue(key);
+    lock.lock();
+    try {
+      if (!dirty.add(key) || processing.contains(key)) {
+        return;
       }
-      return;
-    }
-    if (queued.add(key)) {
       ready.add(key);
+      queuedKeys.signal();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -163,7 +160,12 @@ public final class Controller<K> implements AutoCloseable {
 
   /** Keys queued and not yet started (for tests and metrics). */
   public int depth() {
-    return ready.size();
+    lock.lock();
+    try {
+      return ready.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   private void dispatch() {
@@ -171,35 +173,52 @@ public final class Controller<K> implements AutoCloseable {
       K key;
       try {
         permits.acquire();
-        key = ready.poll(1, TimeUnit.SECONDS);
-        if (key == null) {
-          permits.release();
-          continue;
-        }
+        key = take();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       }
-      queued.remove(key);
-      active.add(key);
+      if (key == null) {
+        permits.release();
+        continue;
+      }
       K k = key;
       workers.execute(() -> {
         long start = System.nanoTime();
+        Reconciliation context = Reconciliation.of(name, kind, String.valueOf(k));
         CompletionStage<Result> stage;
         try {
-          stage = reconciler.reconcile(k);
+          stage = reconciler.reconcile(k, context);
         } catch (RuntimeException e) {
           stage = CompletableFuture.failedFuture(e);
         }
-        stage.whenComplete((result, error) -> finished(k, result, error, start));
+        stage.whenComplete((result, error) -> finished(k, context, result, error, start));
       });
     }
   }
 
-  private void finished(K key, Result result, Throwable error, long startNanos) {
+  /** The next key, now processing and no longer dirty; null after a second without one. */
+  private K take() throws InterruptedException {
+    lock.lock();
+    try {
+      long left = TimeUnit.SECONDS.toNanos(1);
+      while (ready.isEmpty()) {
+        if (left <= 0 || closed) {
+          return null;
+        }
+        left = queuedKeys.awaitNanos(left);
+      }
+      K key = ready.poll();
+      processing.add(key);
+      dirty.remove(key);
+      return key;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void finished(K key, Reconciliation context, Result result, Throwable error, long startNanos) {
     duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-    active.remove(key);
-    permits.release();
     if (error != null) {
       failed.increment();
       int n = failures.merge(key, 1, Integer::sum);
@@ -207,9 +226,9 @@ public final class Controller<K> implements AutoCloseable {
       Throwable cause = Failures.cause(error);
       if (cause instanceof KubernetesClientException k && k.getCode() == 409) {
         // A write raced another writer or went out from a cache a little behind: routine, the retry reads anew.
-        LOG.debug("{}: reconciling {} hit a conflict (attempt {}), retrying in {} ms", name, key, n, backoff.toMillis());
+        context.atDebug(LOG).log("reconcile hit a conflict (attempt {}), retrying in {} ms", n, backoff.toMillis());
       } else {
-        LOG.warn("{}: reconciling {} failed (attempt {}), retrying in {} ms: {}", name, key, n, backoff.toMillis(), cause.toString());
+        context.atWarn(LOG).log("reconcile failed (attempt {}), retrying in {} ms: {}", n, backoff.toMillis(), cause.toString());
       }
       enqueueAfter(key, backoff);
     } else {
@@ -217,9 +236,17 @@ public final class Controller<K> implements AutoCloseable {
       failures.remove(key);
       result.requeueAfter().ifPresent(d -> enqueueAfter(key, d));
     }
-    if (dirty.remove(key)) {
-      enqueue(key);
+    lock.lock();
+    try {
+      processing.remove(key);
+      if (dirty.contains(key)) {
+        ready.add(key);
+        queuedKeys.signal();
+      }
+    } finally {
+      lock.unlock();
     }
+    permits.release();
   }
 
   static Duration backoff(int attempt) {

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Timer;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -16,20 +15,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import dev.dovetail.runtime.Failures;
+import dev.dovetail.provisioner.cloud.aws.SqsQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.sqs.SqsAsyncClient;
-import software.amazon.awssdk.services.sqs.SqsAsyncClientBuilder;
-import software.amazon.awssdk.services.sqs.model.DeleteMessageRequest;
-import software.amazon.awssdk.services.sqs.model.GetQueueUrlRequest;
-import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
-import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
-import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
 /**
  * Queue mode, as Karpenter users know it: EventBridge rules put EC2 interruption events on an SQS queue
@@ -58,27 +46,13 @@ public final class InterruptionQueue implements AutoCloseable {
       }
     }
 
-    /** The async client: Netty transport, credentials from the default chain (IRSA, Pod Identity, env). */
-    public SqsAsyncClient client() {
-      SqsAsyncClientBuilder builder = SqsAsyncClient.builder().httpClientBuilder(NettyNioAsyncHttpClient.builder()
-          .connectionTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(WAIT_SECONDS + 10)));
-      region.map(Region::of).or(() -> regionInUrl(queue)).ifPresent(builder::region);
-      endpoint.ifPresent(builder::endpointOverride);
-      return builder.build();
-    }
-
-    /** {@code https://sqs.<region>.amazonaws.com/<account>/<name>} names its Region. */
-    static Optional<Region> regionInUrl(String queue) {
-      if (!queue.startsWith("https://sqs.")) {
-        return Optional.empty();
-      }
-      String host = URI.create(queue).getHost();
-      String[] parts = host.split("\\.");
-      return parts.length >= 3 ? Optional.of(Region.of(parts[1])) : Optional.empty();
+    /** The queue, through the AWS SDK. */
+    public SqsQueue open() {
+      return new SqsQueue(queue, region, endpoint, Duration.ofSeconds(WAIT_SECONDS));
     }
   }
 
-  private final SqsAsyncClient sqs;
+  private final SqsQueue messages;
   private final Settings settings;
   private final Function<InterruptionMessage, InterruptionHandler.Outcome> handler;
   private final Executor workers;
@@ -91,9 +65,9 @@ public final class InterruptionQueue implements AutoCloseable {
   private volatile String queueUrl;
   private volatile CompletableFuture<?> inFlight = CompletableFuture.completedFuture(null);
 
-  public InterruptionQueue(SqsAsyncClient sqs, Settings settings, Function<InterruptionMessage, InterruptionHandler.Outcome> handler,
+  public InterruptionQueue(SqsQueue messages, Settings settings, Function<InterruptionMessage, InterruptionHandler.Outcome> handler,
       Executor workers, ScheduledExecutorService timer, MeterRegistry registry, Clock clock) {
-    this.sqs = sqs;
+    this.messages = messages;
     this.settings = settings;
     this.handler = handler;
     this.workers = workers;
@@ -122,20 +96,15 @@ public final class InterruptionQueue implements AutoCloseable {
   }
 
   private CompletionStage<String> resolveUrl() {
-    if (settings.queue().startsWith("http://") || settings.queue().startsWith("https://")) {
-      return CompletableFuture.completedFuture(settings.queue());
-    }
-    return sqs.getQueueUrl(GetQueueUrlRequest.builder().queueName(settings.queue()).build()).thenApply(r -> r.queueUrl());
+    return messages.url();
   }
 
   private void poll() {
     if (closed.get()) {
       return;
     }
-    ReceiveMessageRequest request = ReceiveMessageRequest.builder().queueUrl(queueUrl).maxNumberOfMessages(MAX_MESSAGES)
-        .waitTimeSeconds(WAIT_SECONDS).visibilityTimeout((int) settings.visibilityTimeout().toSeconds())
-        .messageSystemAttributeNames(MessageSystemAttributeName.SENT_TIMESTAMP).build();
-    CompletableFuture<ReceiveMessageResponse> receive = sqs.receiveMessage(request);
+    CompletableFuture<List<SqsQueue.Message>> receive = messages.receive(queueUrl, MAX_MESSAGES, Duration.ofSeconds(WAIT_SECONDS),
+        settings.visibilityTimeout());
     inFlight = receive;
     receive.whenComplete((response, error) -> {
       if (error != null) {
@@ -145,42 +114,32 @@ public final class InterruptionQueue implements AutoCloseable {
         }
         return;
       }
-      List<CompletableFuture<Void>> handled = response.messages().stream().map(this::process).toList();
+      List<CompletableFuture<Void>> handled = response.stream().map(this::process).toList();
       CompletableFuture.allOf(handled.toArray(CompletableFuture[]::new)).whenComplete((ok, ignored) -> poll());
     });
   }
 
   /** Handles one message on a worker, then deletes it; never completes exceptionally. */
-  private CompletableFuture<Void> process(Message message) {
+  private CompletableFuture<Void> process(SqsQueue.Message message) {
     return CompletableFuture.supplyAsync(() -> {
       InterruptionMessage parsed = InterruptionMessage.parse(message.body());
       Counter.builder("karpenter.interruption.received.messages").tag("message_type", parsed.kind().messageType())
           .description("Count of messages received from the SQS queue. Broken down by message type and whether the message was actionable.")
           .register(registry).increment();
       if (parsed.kind() == InterruptionMessage.Kind.NO_OP) {
-        LOG.info("ignoring queue message {}: {}", message.messageId(), parsed.detail());
+        LOG.info("ignoring queue message {}: {}", message.id(), parsed.detail());
       }
       return handler.apply(parsed);
-    }, workers).thenCompose(outcome -> sqs.deleteMessage(DeleteMessageRequest.builder().queueUrl(queueUrl)
-        .receiptHandle(message.receiptHandle()).build())).handle((ok, error) -> {
+    }, workers).thenCompose(outcome -> messages.delete(queueUrl, message.receiptHandle())).handle((ok, error) -> {
           if (error != null) {
-            LOG.warn("queue message {} not handled (it comes back after the visibility timeout): {}", message.messageId(),
+            LOG.warn("queue message {} not handled (it comes back after the visibility timeout): {}", message.id(),
                 cause(error).toString());
             return null;
           }
           deleted.increment();
-          sentAt(message).ifPresent(sent -> queueDuration.record(Duration.between(sent, clock.instant()).abs()));
+          message.sentAt().ifPresent(sent -> queueDuration.record(Duration.between(sent, clock.instant()).abs()));
           return null;
         });
-  }
-
-  private static Optional<Instant> sentAt(Message message) {
-    String sent = message.attributes().get(MessageSystemAttributeName.SENT_TIMESTAMP);
-    try {
-      return sent == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(Long.parseLong(sent)));
-    } catch (NumberFormatException e) {
-      return Optional.empty();
-    }
   }
 
   private void retryLater(Runnable action, Duration delay) {
@@ -196,8 +155,7 @@ public final class InterruptionQueue implements AutoCloseable {
 
   /** The failure without future wrappers; an SDK error that only wraps another (no message of its own) shows that one. */
   private static Throwable cause(Throwable error) {
-    Throwable t = Failures.cause(error);
-    return t instanceof SdkException && t.getCause() != null && t.getMessage() == null ? t.getCause() : t;
+    return SqsQueue.cause(error);
   }
 
   /** Stops reading; a message being handled finishes, a pending long poll is abandoned. */

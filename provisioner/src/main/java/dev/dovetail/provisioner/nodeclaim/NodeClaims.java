@@ -1,80 +1,105 @@
 package dev.dovetail.provisioner.nodeclaim;
 
-import dev.dovetail.api.DovetailLabels;
-import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
-import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
-import dev.dovetail.api.karpenter.v1.NodePool;
-import dev.dovetail.api.karpenter.v1.ResourceRequirements;
+import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.scheduling.InstanceOption;
-import dev.dovetail.api.scheduling.NewClaim;
-import dev.dovetail.api.scheduling.Requirement;
-import dev.dovetail.api.scheduling.Requirements;
-import dev.dovetail.provisioner.drift.Hashes;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import dev.dovetail.provisioner.kube.Conditions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
 
-/** NodeClaims as Karpenter creates them from a NodePool for a simulated claim. */
+/** What every NodeClaim controller reads off a claim, and how its status conditions roll up. */
 public final class NodeClaims {
   public static final String TERMINATION_FINALIZER = "karpenter.sh/termination";
   public static final String DEFAULT_EXPIRE_AFTER = "720h";
+  /** The conditions {@code Ready} rolls up, in order. */
+  static final List<String> LIFECYCLE = List.of(ConditionTypes.LAUNCHED, ConditionTypes.REGISTERED, ConditionTypes.INITIALIZED);
 
   private NodeClaims() {
   }
 
-  /**
-   * The NodeClaim for a new claim: {@code generateName <pool>-}; the pool's template labels and
-   * annotations, {@code karpenter.sh/nodepool}, the node class label and every single-valued
-   * requirement as labels; the drift hashes; an owner reference to the pool; requirements narrowed to
-   * the claim's instance types; the pods' requests plus DaemonSet overhead as resource requests.
-   */
-  public static NodeClaim create(NewClaim claim, NodePool pool, EC2NodeClass nodeClass, String launchGroup) {
-    var template = pool.getSpec().template();
-    Requirements requirements = claim.requirements()
-        .and(Requirement.in(WellKnownLabels.INSTANCE_TYPE, claim.options().stream().map(InstanceOption::name).toList()));
-    Map<String, String> labels = new TreeMap<>();
-    if (template.metadata() != null && template.metadata().labels() != null) {
-      labels.putAll(template.metadata().labels());
-    }
-    requirements.singleValues().forEach((k, v) -> {
-      if (!k.equals(WellKnownLabels.HOSTNAME)) {
-        labels.put(k, v);
-      }
-    });
-    labels.put(WellKnownLabels.NODEPOOL, pool.getMetadata().getName());
-    labels.put(WellKnownLabels.EC2NODECLASS, nodeClass.getMetadata().getName());
-    Map<String, String> annotations = new TreeMap<>();
-    if (template.metadata() != null && template.metadata().annotations() != null) {
-      annotations.putAll(template.metadata().annotations());
-    }
-    annotations.put(Hashes.NODEPOOL_HASH, Hashes.nodePool(pool));
-    annotations.put(Hashes.NODEPOOL_HASH_VERSION, Hashes.NODEPOOL_HASH_VERSION_VALUE);
-    annotations.put(Hashes.NODECLASS_HASH, Hashes.nodeClass(nodeClass));
-    annotations.put(Hashes.NODECLASS_HASH_VERSION, Hashes.NODECLASS_HASH_VERSION_VALUE);
-    annotations.put(DovetailLabels.LAUNCH_GROUP, launchGroup);
-    var spec = template.spec();
-    NodeClaim out = new NodeClaim();
-    out.setMetadata(new ObjectMetaBuilder()
-        .withGenerateName(pool.getMetadata().getName() + "-")
-        .withLabels(labels)
-        .withAnnotations(annotations)
-        .withFinalizers(List.of(TERMINATION_FINALIZER))
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(pool.getApiVersion()).withKind(pool.getKind())
-            .withName(pool.getMetadata().getName()).withUid(pool.getMetadata().getUid()).withBlockOwnerDeletion(true).build())
-        .build());
-    // Hostname requirements (from the simulation's topology) name simulated nodes; the API forbids them.
-    var karpenterRequirements = requirements.toKarpenter().stream().filter(r -> !r.key().equals(WellKnownLabels.HOSTNAME)).toList();
-    out.setSpec(new NodeClaimSpec(spec.taints(), spec.startupTaints(), karpenterRequirements,
-        new ResourceRequirements(claim.requests().toQuantities()), spec.nodeClassRef(), spec.terminationGracePeriod(),
-        spec.expireAfter() == null ? DEFAULT_EXPIRE_AFTER : spec.expireAfter()));
-    return out;
+  public static String pool(NodeClaim claim) {
+    return label(claim, WellKnownLabels.NODEPOOL);
   }
 
-  public static String pool(NodeClaim claim) {
-    return claim.getMetadata().getLabels() == null ? "" : claim.getMetadata().getLabels().getOrDefault(WellKnownLabels.NODEPOOL, "");
+  public static String capacityType(NodeClaim claim) {
+    return label(claim, WellKnownLabels.CAPACITY_TYPE);
+  }
+
+  public static String label(NodeClaim claim, String key) {
+    Map<String, String> labels = claim.getMetadata().getLabels();
+    return labels == null ? "" : labels.getOrDefault(key, "");
+  }
+
+  public static String annotation(NodeClaim claim, String key) {
+    Map<String, String> annotations = claim.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
+  }
+
+  public static Optional<String> providerId(NodeClaim claim) {
+    return Optional.ofNullable(claim.getStatus()).map(NodeClaimStatus::providerID);
+  }
+
+  public static List<Condition> conditions(NodeClaim claim) {
+    return claim.getStatus() == null ? null : claim.getStatus().conditions();
+  }
+
+  public static boolean isTrue(NodeClaim claim, String type) {
+    return Conditions.isTrue(conditions(claim), type);
+  }
+
+  public static long generation(NodeClaim claim) {
+    return claim.getMetadata().getGeneration() == null ? 1 : claim.getMetadata().getGeneration();
+  }
+
+  public static boolean deleting(NodeClaim claim) {
+    return claim.getMetadata().getDeletionTimestamp() != null;
+  }
+
+  public static Duration age(NodeClaim claim, Instant now) {
+    String created = claim.getMetadata().getCreationTimestamp();
+    return created == null ? Duration.ZERO : Duration.between(Instant.parse(created), now);
+  }
+
+  /** Time since {@code Launched} turned true (its age, if that is not recorded). */
+  public static Duration sinceLaunched(NodeClaim claim, Instant now) {
+    return Conditions.get(conditions(claim), ConditionTypes.LAUNCHED).map(Condition::lastTransitionTime).filter(t -> !t.isEmpty())
+        .map(t -> Duration.between(Instant.parse(t), now)).orElse(age(claim, now));
+  }
+
+  /** The status with {@code conditions}, everything else kept. */
+  public static NodeClaimStatus withConditions(NodeClaimStatus s, List<Condition> conditions) {
+    return s == null ? new NodeClaimStatus(null, null, null, null, null, null, conditions)
+        : new NodeClaimStatus(s.nodeName(), s.providerID(), s.imageID(), s.capacity(), s.allocatable(), s.lastPodEventTime(), conditions);
+  }
+
+  /** The claim's status with one condition set and {@code Ready} rolled up again. */
+  public static NodeClaimStatus withCondition(NodeClaim claim, String type, Condition.Status status, String reason, String message,
+      Instant now) {
+    List<Condition> conditions = Conditions.set(conditions(claim), type, status, reason, message, generation(claim), now);
+    return withConditions(claim.getStatus(), rollUp(conditions, generation(claim), now));
+  }
+
+  /**
+   * {@code Ready}: True when Launched, Registered and Initialized all are; False when one is False;
+   * Unknown otherwise; the message names those that are not True.
+   */
+  public static List<Condition> rollUp(List<Condition> conditions, long generation, Instant now) {
+    List<String> notTrue = new ArrayList<>();
+    for (String t : LIFECYCLE) {
+      Optional<Condition> c = Conditions.get(conditions, t);
+      if (c.isEmpty() || !c.get().isTrue()) {
+        notTrue.add(t + "=" + c.map(x -> x.status().name()).orElse("Unknown"));
+      }
+    }
+    boolean anyFalse = notTrue.stream().anyMatch(s -> s.endsWith("=False"));
+    return Conditions.set(conditions, ConditionTypes.READY, notTrue.isEmpty() ? Condition.Status.True
+        : anyFalse ? Condition.Status.False : Condition.Status.Unknown, notTrue.isEmpty() ? "Ready" : "UnhealthyDependents",
+        String.join(", ", notTrue), generation, now);
   }
 }

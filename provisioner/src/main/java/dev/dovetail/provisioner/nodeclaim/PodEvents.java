@@ -2,7 +2,9 @@ package dev.dovetail.provisioner.nodeclaim;
 
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.provisioner.controller.Controller.Result;
+import dev.dovetail.provisioner.controller.Reconciliation;
+import dev.dovetail.provisioner.kube.Writer;
+import dev.dovetail.provisioner.controller.Result;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,7 +62,7 @@ public final class PodEvents {
   }
 
   /** Writes the claim's lastPodEventTime now, or asks to be called again when the dedupe window ends. */
-  public CompletionStage<Result> reconcile(String claimName) {
+  public CompletionStage<Result> reconcile(String claimName, Reconciliation context) {
     Optional<NodeClaim> claim = caches.nodeClaim(claimName);
     if (claim.isEmpty()) {
       written.remove(claimName);

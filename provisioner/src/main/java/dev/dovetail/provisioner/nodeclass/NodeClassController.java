@@ -6,10 +6,11 @@ import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.provisioner.controller.Controller.Result;
-import dev.dovetail.provisioner.drift.Hashes;
+import dev.dovetail.provisioner.controller.Reconciliation;
+import dev.dovetail.provisioner.controller.Result;
+import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.runtime.Recorder;
-import dev.dovetail.provisioner.nodeclaim.Writer;
+import dev.dovetail.provisioner.kube.Writer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -43,7 +44,7 @@ public final class NodeClassController {
     this.events = events;
   }
 
-  public CompletionStage<Result> reconcile(String name) {
+  public CompletionStage<Result> reconcile(String name, Reconciliation context) {
     Optional<EC2NodeClass> cached = caches.nodeClass(name);
     if (cached.isEmpty()) {
       return Result.done();

@@ -6,11 +6,12 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.provisioner.controller.Controller.Result;
-import dev.dovetail.provisioner.drift.Hashes;
-import dev.dovetail.provisioner.nodeclaim.Conditions;
+import dev.dovetail.provisioner.controller.Reconciliation;
+import dev.dovetail.provisioner.controller.Result;
+import dev.dovetail.api.drift.Hashes;
+import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
-import dev.dovetail.provisioner.nodeclaim.Writer;
+import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.provisioning.Templates;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -52,7 +53,7 @@ public final class NodePoolStatusController {
     this.writer = new Writer(client);
   }
 
-  public CompletionStage<Result> reconcile(String name) {
+  public CompletionStage<Result> reconcile(String name, Reconciliation context) {
     Optional<NodePool> cached = caches.nodePool(name);
     if (cached.isEmpty()) {
       forgetMeters(name);

@@ -1,95 +1,88 @@
 package dev.dovetail.provisioner.provisioning;
 
 import java.time.Duration;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
  * Gathers triggers into batches, as Karpenter's batcher does: a batch opens with the first trigger and
  * closes once no trigger has come for {@code idle} (1 s by default) or it has been open for
- * {@code max} (10 s), so a burst of pending pods is simulated together rather than one by one.
+ * {@code max} (10 s), so a burst of pending pods is simulated together rather than one by one. Nothing
+ * blocks: a timer looks at the batch when it may close, and a closed batch is handed to
+ * {@code onBatch} with the number of triggers it gathered.
  */
 public final class Batcher {
+  /** Runs a task after a delay (a scheduled executor; a manual clock in tests). */
+  @FunctionalInterface
+  public interface Timer {
+    void schedule(Runnable task, long delayNanos);
+  }
+
   private final Duration idle;
   private final Duration max;
   private final LongSupplier nanoTime;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
-  private boolean pending;
+  private final Timer timer;
+  private final LongConsumer onBatch;
+  /** Guarded by {@code this}. */
+  private boolean open;
   private long firstNanos;
   private long lastNanos;
   private long triggers;
 
-  public Batcher(Duration idle, Duration max, LongSupplier nanoTime) {
+  public Batcher(Duration idle, Duration max, LongSupplier nanoTime, Timer timer, LongConsumer onBatch) {
     if (idle.isNegative() || max.compareTo(idle) < 0) {
       throw new IllegalArgumentException("batch idle duration must be >= 0 and <= the max duration (" + idle + ", " + max + ")");
     }
     this.idle = idle;
     this.max = max;
     this.nanoTime = nanoTime;
-  }
-
-  public Batcher(Duration idle, Duration max) {
-    this(idle, max, System::nanoTime);
+    this.timer = timer;
+    this.onBatch = onBatch;
   }
 
   /** Something changed that may need new capacity. Never blocks. */
   public void trigger() {
-    lock.lock();
-    try {
+    synchronized (this) {
       long now = nanoTime.getAsLong();
-      if (!pending) {
-        pending = true;
-        firstNanos = now;
-      }
       lastNanos = now;
       triggers++;
-      changed.signalAll();
-    } finally {
-      lock.unlock();
+      if (open) {
+        return;
+      }
+      open = true;
+      firstNanos = now;
     }
+    timer.schedule(this::check, idle.toNanos());
   }
 
-  /**
-   * Waits for a batch to open and then to close; returns how many triggers it gathered. Waits at most
-   * {@code timeout} for the first trigger and returns 0 if none came.
-   */
-  public long await(Duration timeout) throws InterruptedException {
-    lock.lock();
-    try {
-      long deadline = nanoTime.getAsLong() + timeout.toNanos();
-      while (!pending) {
-        long left = deadline - nanoTime.getAsLong();
-        if (left <= 0) {
-          return 0;
-        }
-        changed.awaitNanos(left);
+  /** Closes the batch if its time has come, else looks again when it may close. */
+  private void check() {
+    long gathered;
+    long wait;
+    synchronized (this) {
+      if (!open) {
+        return;
       }
-      while (true) {
-        long now = nanoTime.getAsLong();
-        long closeAt = Math.min(lastNanos + idle.toNanos(), firstNanos + max.toNanos());
-        if (now >= closeAt) {
-          break;
-        }
-        changed.awaitNanos(closeAt - now);
+      long now = nanoTime.getAsLong();
+      long closeAt = Math.min(lastNanos + idle.toNanos(), firstNanos + max.toNanos());
+      wait = closeAt - now;
+      if (wait <= 0) {
+        open = false;
+        gathered = triggers;
+        triggers = 0;
+      } else {
+        gathered = 0;
       }
-      long n = triggers;
-      pending = false;
-      triggers = 0;
-      return n;
-    } finally {
-      lock.unlock();
+    }
+    if (gathered > 0) {
+      onBatch.accept(gathered);
+    } else {
+      timer.schedule(this::check, wait);
     }
   }
 
   /** Whether a batch is open (waiting to close). */
-  public boolean open() {
-    lock.lock();
-    try {
-      return pending;
-    } finally {
-      lock.unlock();
-    }
+  public synchronized boolean open() {
+    return open;
   }
 }

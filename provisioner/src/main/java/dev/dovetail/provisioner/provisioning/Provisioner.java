@@ -2,7 +2,6 @@ package dev.dovetail.provisioner.provisioning;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
-import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -16,11 +15,11 @@ import dev.dovetail.api.scheduling.Requirements;
 import dev.dovetail.api.scheduling.Scheduler;
 import dev.dovetail.api.scheduling.SchedulingPod;
 import dev.dovetail.api.scheduling.Solution;
+import dev.dovetail.api.scheduling.TopologyTerm;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
-import dev.dovetail.provisioner.nodeclaim.NodeClaims;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.state.Governance;
 import dev.dovetail.state.InFlight;
 import dev.dovetail.state.WorkloadKey;
@@ -31,14 +30,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,11 +50,24 @@ import org.slf4j.LoggerFactory;
  * One provisioning pass, as Karpenter's provisioner runs it after each batch: take the pending pods,
  * give each governed pod the capacity type the shared distribution decision prefers for it, simulate
  * scheduling over existing nodes, in-flight NodeClaims and the ready NodePools by weight, create the
- * new NodeClaims in parallel, and tell each pod (events) where it should land or why it cannot.
+ * new NodeClaims in parallel, and tell each pod (events) where it should land or why it cannot. The
+ * simulation and the launch are also what disruption asks for when pods need a new home before their
+ * node goes ({@link #simulate}, {@link #launch}); {@link #exclusive} keeps such a pass and a
+ * provisioning pass from planning on the same room at once.
  */
 public final class Provisioner {
   private static final Logger LOG = LoggerFactory.getLogger(Provisioner.class);
   public static final int MAX_INSTANCE_TYPES = 60;
+
+  /**
+   * How long a pending pod whose planned node was just released is left to kube-scheduler before it
+   * counts as pending again: in that time it is in transit (queued, backing off after an attempt made
+   * while the launch group was being released), and simulating it would launch a node it never uses.
+   */
+  public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(5);
+
+  /** A pass runs at least this often, batch or not (a pod whose earlier pass failed is looked at again). */
+  public static final Duration PERIOD = Duration.ofSeconds(30);
 
   private final KubernetesClient client;
   private final Caches caches;
@@ -61,7 +78,7 @@ public final class Provisioner {
   private final Set<String> schedulerNames;
   private final ExecutorService writers;
   private final Nominations nominations;
-  private final java.util.Set<String> interruptedOfferings = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final ReentrantLock passes = new ReentrantLock();
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
   private final AtomicInteger lastPending = new AtomicInteger();
 
@@ -91,52 +108,38 @@ public final class Provisioner {
   }
 
   /**
-   * How long a pending pod whose planned node was just released is left to kube-scheduler before it
-   * counts as pending again: in that time it is in transit (queued, backing off after an attempt made
-   * while the launch group was being released), and simulating it would launch a node it never uses.
+   * A simulation's answer and what launching it needs: the pools it planned from, the pods by UID,
+   * which pods are under topology spread (they get hints rather than nominations) and the distribution
+   * strategy of each governed pod.
    */
-  public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(5);
-
-  /**
-   * Pods on nodes whose NodeClaim the interrupt listener marked: they are provisioned for before the
-   * drain evicts them, so the replacement is launching while the node empties (their room on the doomed
-   * node is not counted: it is tainted). An interrupted spot offering is left alone for a while, so the
-   * replacement goes to another pool, or on-demand as the rule allows.
-   */
-  private List<Pod> displaced() {
-    List<Pod> out = new ArrayList<>();
-    for (NodeClaim claim : caches.nodeClaims()) {
-      Map<String, String> annotations = claim.getMetadata().getAnnotations();
-      String notice = annotations == null ? null : annotations.get(DovetailLabels.INTERRUPTION);
-      if (notice == null || claim.getStatus() == null || claim.getStatus().nodeName() == null) {
-        continue;
-      }
-      Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
-      if (notice.startsWith("spot-interruption") && interruptedOfferings.add(claim.getMetadata().getName())
-          && labels.containsKey(WellKnownLabels.INSTANCE_TYPE) && labels.containsKey(WellKnownLabels.ZONE)) {
-        cloud.markUnavailable(labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE), CapacityType.SPOT.label());
-        LOG.info("NodeClaim {} is being interrupted ({}): launching for its pods now; {} spot in {} skipped for a while",
-            claim.getMetadata().getName(), notice, labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE));
-      }
-      for (Pod p : caches.podsOn(claim.getStatus().nodeName())) {
-        if (p.getMetadata().getDeletionTimestamp() == null && Drain.drainable(p) && Drain.tier(p) % 2 == 0
-            && schedulerNames.contains(p.getSpec().getSchedulerName() == null ? "default-scheduler" : p.getSpec().getSchedulerName())) {
-          out.add(p);
-        }
-      }
+  public record Plan(Solution solution, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods, Set<String> spreading,
+      Map<String, String> strategies, Map<String, String> rejected, Map<String, String> poolsNotReady, Duration simulation) {
+    /** Pods that fit nowhere (with the reason), unreadable ones included. */
+    public Map<String, String> unschedulable() {
+      Map<String, String> out = new LinkedHashMap<>(rejected);
+      out.putAll(solution.unschedulable());
+      return out;
     }
-    return out;
+  }
+
+  /** Runs {@code work} with no other pass planning at the same time (passes read and then claim the same room). */
+  public <T> T exclusive(Supplier<T> work) {
+    passes.lock();
+    try {
+      return work.get();
+    } finally {
+      passes.unlock();
+    }
   }
 
   public Outcome provision() {
+    return exclusive(this::provisionPass);
+  }
+
+  private Outcome provisionPass() {
     if (!caches.synced()) {
       return Outcome.notSynced();
     }
-    // Capacity first, then pods: a node that appears in between makes us launch less, never more.
-    Map<String, String> poolsNotReady = new LinkedHashMap<>();
-    List<Templates.PoolTemplate> pools = readyPools(poolsNotReady);
-    Map<String, ClaimTemplate> byPool = new HashMap<>();
-    pools.forEach(p -> byPool.put(p.pool().getMetadata().getName(), p.template()));
     long now = System.nanoTime();
     int[] inTransit = {0};
     List<Pod> pending = caches.pods().stream()
@@ -146,55 +149,25 @@ public final class Provisioner {
           inTransit[0] += transit ? 1 : 0;
           return !transit;
         })
-        .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
-    pending.addAll(displaced());
-    // Pods simulated here hold no room where they were nominated: they are being placed anew.
-    Snapshot.Capacity capacity = Snapshot.of(caches, byPool, pending.stream().map(p -> p.getMetadata().getUid()).collect(java.util.stream.Collectors.toSet()));
-    pending.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
+        .collect(Collectors.toCollection(ArrayList::new));
     lastPending.set(pending.size());
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
+      Map<String, String> poolsNotReady = new LinkedHashMap<>();
+      readyPools(poolsNotReady);
       return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO, inTransit[0]);
     }
-    long start = System.nanoTime();
-    Map<String, Pod> byUid = new HashMap<>();
-    java.util.Set<String> spreading = new java.util.HashSet<>();
-    List<SchedulingPod> pods = new ArrayList<>(pending.size());
-    VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
-    BatchDecisions decided = new BatchDecisions();
-    Map<String, String> rejected = new LinkedHashMap<>();
-    for (Pod pod : pending) {
-      byUid.put(pod.getMetadata().getUid(), pod);
-      try {
-        Requirements extra = capacityTypeFor(pod, decided).and(volumes.requirements(pod));
-        SchedulingPod p = SchedulingPod.of(pod, extra);
-        pods.add(p);
-        if (p.topology().stream().anyMatch(t -> t.kind() == dev.dovetail.api.scheduling.TopologyTerm.Kind.SPREAD)) {
-          spreading.add(p.uid());
-        }
-      } catch (RuntimeException e) {
-        rejected.put(pod.getMetadata().getUid(), "its scheduling constraints could not be read: " + e.getMessage());
-      }
-    }
-    Solution solution = new Scheduler(capacity.nodes(), pools.stream().map(Templates.PoolTemplate::template).toList(),
-        capacity.placedPods(), MAX_INSTANCE_TYPES).solve(pods);
-    Duration simulated = Duration.ofNanos(System.nanoTime() - start);
-    metrics.schedulingDuration(simulated);
-    metrics.batchSize(pods.size());
-    Map<String, Templates.PoolTemplate> poolByName = new HashMap<>();
-    pools.forEach(p -> poolByName.put(p.pool().getMetadata().getName(), p));
-    String group = Long.toString(System.currentTimeMillis(), 36) + "-" + Integer.toString(solution.newClaims().size());
-    List<String> created = createClaims(solution.newClaims(), poolByName, byUid, group, spreading, decided.strategies);
-    solution.onExistingNodes().forEach((uid, node) -> {
-      Pod pod = byUid.get(uid);
+    Plan plan = simulate(pending);
+    List<String> created = launch(plan);
+    plan.solution().onExistingNodes().forEach((uid, node) -> {
+      Pod pod = plan.pods().get(uid);
       if (pod != null) {
         events.normal(pod, "Nominated", "Pod should schedule on: " + (caches.nodeClaim(node).isPresent() ? "nodeclaim/" : "node/") + node);
       }
     });
-    Map<String, String> unschedulable = new LinkedHashMap<>(rejected);
-    unschedulable.putAll(solution.unschedulable());
+    Map<String, String> unschedulable = plan.unschedulable();
     unschedulable.forEach((uid, reason) -> {
-      Pod pod = byUid.get(uid);
+      Pod pod = plan.pods().get(uid);
       if (pod != null) {
         events.warning(pod, "FailedScheduling", "Failed to schedule pod, " + reason);
         metrics.registry().counter("dovetail.provisioner.unschedulable.pods", "reason", category(reason)).increment();
@@ -203,24 +176,88 @@ public final class Provisioner {
     lastUnschedulable.set(unschedulable.size());
     if (!unschedulable.isEmpty()) {
       LOG.info("pods that fit nowhere: {}", unschedulable.entrySet().stream().limit(3)
-          .map(e -> podName(byUid.get(e.getKey())) + ": " + e.getValue()).toList());
+          .map(e -> podName(plan.pods().get(e.getKey())) + ": " + e.getValue()).toList());
     }
     LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms); "
-        + "{} more in transit to nodes just released", pending.size(), solution.onExistingNodes().size(), created.size(), unschedulable.size(),
-        simulated.toMillis(), inTransit[0]);
-    return new Outcome(pending.size(), solution.onExistingNodes().size(), created, unschedulable, poolsNotReady, simulated, inTransit[0]);
+        + "{} more in transit to nodes just released", pending.size(), plan.solution().onExistingNodes().size(), created.size(),
+        unschedulable.size(), plan.simulation().toMillis(), inTransit[0]);
+    return new Outcome(pending.size(), plan.solution().onExistingNodes().size(), created, unschedulable, plan.poolsNotReady(),
+        plan.simulation(), inTransit[0]);
+  }
+
+  /**
+   * Simulates placing {@code pods} (pending ones, or ones on nodes about to go) on existing nodes,
+   * in-flight NodeClaims and new claims from the ready NodePools. Capacity is read first, then the pods
+   * are placed: a node that appears in between makes us launch less, never more. Pods simulated here hold
+   * no room where they were nominated: they are being placed anew. Call it inside {@link #exclusive}
+   * when its plan is going to be launched.
+   */
+  public Plan simulate(List<Pod> pods) {
+    Map<String, String> poolsNotReady = new LinkedHashMap<>();
+    List<Templates.PoolTemplate> pools = readyPools(poolsNotReady);
+    Map<String, ClaimTemplate> byPool = new HashMap<>();
+    Map<String, Templates.PoolTemplate> poolByName = new HashMap<>();
+    pools.forEach(p -> {
+      byPool.put(p.pool().getMetadata().getName(), p.template());
+      poolByName.put(p.pool().getMetadata().getName(), p);
+    });
+    List<Pod> sorted = new ArrayList<>(pods);
+    Snapshot.Capacity capacity = Snapshot.of(caches, byPool, sorted.stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet()));
+    sorted.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
+    long start = System.nanoTime();
+    Map<String, Pod> byUid = new HashMap<>();
+    Set<String> spreading = new HashSet<>();
+    List<SchedulingPod> simulated = new ArrayList<>(sorted.size());
+    VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
+    BatchDecisions decided = new BatchDecisions();
+    Map<String, String> rejected = new LinkedHashMap<>();
+    for (Pod pod : sorted) {
+      byUid.put(pod.getMetadata().getUid(), pod);
+      try {
+        Requirements extra = capacityTypeFor(pod, decided).and(volumes.requirements(pod));
+        SchedulingPod p = SchedulingPod.of(pod, extra);
+        simulated.add(p);
+        if (p.topology().stream().anyMatch(t -> t.kind() == TopologyTerm.Kind.SPREAD)) {
+          spreading.add(p.uid());
+        }
+      } catch (RuntimeException e) {
+        rejected.put(pod.getMetadata().getUid(), "its scheduling constraints could not be read: " + e.getMessage());
+      }
+    }
+    Solution solution = new Scheduler(capacity.nodes(), pools.stream().map(Templates.PoolTemplate::template).toList(),
+        capacity.placedPods(), MAX_INSTANCE_TYPES).solve(simulated);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    metrics.schedulingDuration(took);
+    metrics.batchSize(simulated.size());
+    return new Plan(solution, poolByName, byUid, spreading, decided.strategies, rejected, poolsNotReady, took);
+  }
+
+  /** Creates the plan's new NodeClaims in parallel, as one launch group; returns their names. */
+  public List<String> launch(Plan plan) {
+    List<NewClaim> claims = plan.solution().newClaims();
+    String group = Long.toString(System.currentTimeMillis(), 36) + "-" + claims.size();
+    List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
+    for (NewClaim claim : claims) {
+      Templates.PoolTemplate pool = plan.pools().get(claim.template().nodePool());
+      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, plan, group), writers));
+    }
+    List<String> created = new ArrayList<>();
+    for (CompletableFuture<Optional<String>> f : futures) {
+      f.join().ifPresent(created::add);
+    }
+    return created;
   }
 
   /** Which workloads a claim's pods belong to, for the log: "web x12, api x3". */
   static String owners(List<String> uids, Map<String, Pod> pods) {
-    Map<String, Integer> counts = new java.util.TreeMap<>();
+    Map<String, Integer> counts = new TreeMap<>();
     for (String uid : uids) {
       Pod p = pods.get(uid);
       String owner = p == null || p.getMetadata().getOwnerReferences() == null || p.getMetadata().getOwnerReferences().isEmpty() ? "pod"
           : p.getMetadata().getOwnerReferences().get(0).getName();
       counts.merge(owner, 1, Integer::sum);
     }
-    return counts.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+    return counts.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue()).collect(Collectors.joining(", "));
   }
 
   private static String podName(Pod pod) {
@@ -301,26 +338,12 @@ public final class Provisioner {
     }
   }
 
-  private List<String> createClaims(List<NewClaim> claims, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods, String group,
-      java.util.Set<String> spreading, Map<String, String> strategies) {
-    List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
-    for (NewClaim claim : claims) {
-      Templates.PoolTemplate pool = pools.get(claim.template().nodePool());
-      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, pods, group, spreading, strategies), writers));
-    }
-    List<String> created = new ArrayList<>();
-    for (CompletableFuture<Optional<String>> f : futures) {
-      f.join().ifPresent(created::add);
-    }
-    return created;
-  }
-
-  private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Map<String, Pod> pods, String group,
-      java.util.Set<String> spreading, Map<String, String> strategies) {
-    NodeClaim object = NodeClaims.create(claim, pool.pool(), pool.nodeClass(), group);
+  private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Plan plan, String group) {
+    Map<String, Pod> pods = plan.pods();
+    NodeClaim object = NodeClaimFactory.create(claim, pool.pool(), pool.nodeClass(), group);
     // The workloads' distribution strategy picks the spot allocation strategy of the launch (F8), when
     // every pod the claim is for shares one; otherwise the provider's default applies.
-    java.util.Set<String> claimStrategies = claim.podUids().stream().map(strategies::get).collect(java.util.stream.Collectors.toSet());
+    Set<String> claimStrategies = claim.podUids().stream().map(plan.strategies()::get).collect(Collectors.toSet());
     if (claimStrategies.size() == 1 && !claimStrategies.contains(null)) {
       object.getMetadata().getAnnotations().put(DovetailLabels.SPOT_STRATEGY, claimStrategies.iterator().next());
     }
@@ -334,7 +357,7 @@ public final class Provisioner {
           String workload = pod.getMetadata().getOwnerReferences() == null ? uid : pod.getMetadata().getOwnerReferences().stream()
               .filter(r -> Boolean.TRUE.equals(r.getController())).map(r -> r.getUid()).findFirst().orElse(uid);
           planned.add(new Nominations.PodRef(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), uid, workload,
-              spreading.contains(uid)));
+              plan.spreading().contains(uid)));
         }
       }
       nominations.plan(name, group, planned);

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.provisioning;
 
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.api.scheduling.ClaimTemplate;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.Requirements;
@@ -9,7 +10,6 @@ import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.api.scheduling.Scheduler;
 import dev.dovetail.api.scheduling.SimNode;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.provisioner.nodeclaim.Lifecycle;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -29,15 +29,7 @@ import java.util.TreeMap;
  * more launches.
  */
 public final class Snapshot {
-  /** Taints every node has while it starts; they go away without anyone acting on the pods. */
-  static final Set<String> EPHEMERAL_TAINTS = Set.of(Lifecycle.UNREGISTERED_TAINT, "node.kubernetes.io/not-ready",
-      "node.kubernetes.io/unreachable", "node.kubernetes.io/network-unavailable", "node.cloudprovider.kubernetes.io/uninitialized");
-
   private Snapshot() {
-  }
-
-  public static boolean isEphemeral(String taintKey) {
-    return EPHEMERAL_TAINTS.contains(taintKey);
   }
 
   /** Nodes and in-flight claims to try, and the bound pods (for topology), from the caches. */
@@ -77,7 +69,7 @@ public final class Snapshot {
       }
       List<Taint> taints = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
       if (!"true".equals(labels.get(WellKnownLabels.INITIALIZED)) && labels.containsKey(WellKnownLabels.NODEPOOL)) {
-        Set<String> startup = new HashSet<>(EPHEMERAL_TAINTS);
+        Set<String> startup = new HashSet<>(WellKnownTaints.EPHEMERAL);
         if (claim != null && claim.getSpec().startupTaints() != null) {
           claim.getSpec().startupTaints().forEach(t -> startup.add(t.key()));
         }
@@ -108,7 +100,7 @@ public final class Snapshot {
         allocatable = template == null ? Resources.NONE : smallest(template.options(), requirements);
       }
       Resources requested = template == null ? Resources.NONE : template.daemonOverhead();
-      out.add(new SimNode(name, labels, requirements, dev.dovetail.provisioner.provisioning.Templates.taints(claim.getSpec().taints()),
+      out.add(new SimNode(name, labels, requirements, Templates.taints(claim.getSpec().taints()),
           allocatable, requested, Set.of(), true));
     }
     List<Scheduler.Placed> placed = new ArrayList<>();
@@ -137,7 +129,7 @@ public final class Snapshot {
       return false;
     }
     return node.getSpec() == null || node.getSpec().getTaints() == null
-        || node.getSpec().getTaints().stream().noneMatch(t -> Lifecycle.DISRUPTED_TAINT.equals(t.getKey()));
+        || node.getSpec().getTaints().stream().noneMatch(t -> WellKnownTaints.DISRUPTED.equals(t.getKey()));
   }
 
   static boolean live(Pod p) {

@@ -3,15 +3,22 @@ package dev.dovetail.provisioner.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.dovetail.provisioner.controller.Controller.Result;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 
 class ControllerTest {
@@ -25,7 +32,7 @@ class ControllerTest {
   @Test
   void aKeyQueuedManyTimesWhileWaitingIsReconciledOnce() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    try (Controller<String> c = new Controller<String>("t", key -> {
+    try (Controller<String> c = new Controller<String>("t", "Test", (key, context) -> {
       runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
       if (key.equals("blocker")) {
         try {
@@ -55,7 +62,7 @@ class ControllerTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger concurrent = new AtomicInteger();
     AtomicInteger mostConcurrent = new AtomicInteger();
-    try (Controller<String> c = new Controller<String>("t", key -> {
+    try (Controller<String> c = new Controller<String>("t", "Test", (key, context) -> {
       mostConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
       int run = runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
       if (run == 1) {
@@ -85,7 +92,7 @@ class ControllerTest {
 
   @Test
   void failuresAreRetriedWithBackoffAndCounted() throws Exception {
-    try (Controller<String> c = new Controller<String>("t", key -> {
+    try (Controller<String> c = new Controller<String>("t", "Test", (key, context) -> {
       int run = runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
       return run <= 2 ? CompletableFuture.failedFuture(new IllegalStateException("boom " + run)) : Result.done();
     }, 2, registry).start()) {
@@ -103,7 +110,7 @@ class ControllerTest {
 
   @Test
   void aResultCanAskToComeBackLater() throws Exception {
-    try (Controller<String> c = new Controller<String>("t", key -> {
+    try (Controller<String> c = new Controller<String>("t", "Test", (key, context) -> {
       int run = runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
       return run == 1 ? Result.requeue(Duration.ofMillis(50)) : Result.done();
     }, 1, registry).start()) {
@@ -114,7 +121,7 @@ class ControllerTest {
 
   @Test
   void aKeyKeepsOnlyItsEarliestTimer() throws Exception {
-    try (Controller<String> c = new Controller<String>("t", key -> {
+    try (Controller<String> c = new Controller<String>("t", "Test", (key, context) -> {
       runs.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
       return Result.done();
     }, 1, registry).start()) {
@@ -137,5 +144,55 @@ class ControllerTest {
     assertThat(Controller.backoff(5)).isEqualTo(Duration.ofMillis(1600));
     assertThat(Controller.backoff(30)).isEqualTo(Duration.ofMinutes(5));
     assertThat(Controller.backoff(10_000)).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  /**
+   * Many threads enqueue a few keys as fast as they can while workers reconcile them: a key is never
+   * reconciled by two workers at once, and every key is reconciled after its last enqueue.
+   */
+  @Test
+  void underConcurrentEnqueuesAKeyIsNeverReconciledTwiceAtOnceAndNoEnqueueIsLost() throws Exception {
+    int keys = 4;
+    int threads = 6;
+    int perThread = 30_000;
+    AtomicLong clock = new AtomicLong();
+    AtomicLongArray lastEnqueued = new AtomicLongArray(keys);
+    AtomicLongArray lastStarted = new AtomicLongArray(keys);
+    AtomicIntegerArray inFlight = new AtomicIntegerArray(keys);
+    AtomicInteger overlaps = new AtomicInteger();
+    try (Controller<Integer> c = new Controller<Integer>("stress", "Test", (key, context) -> {
+      lastStarted.set(key, clock.incrementAndGet());
+      if (inFlight.incrementAndGet(key) > 1) {
+        overlaps.incrementAndGet();
+      }
+      for (int i = 0; i < 200; i++) {
+        Thread.onSpinWait();
+      }
+      inFlight.decrementAndGet(key);
+      return Result.done();
+    }, 8, registry).start()) {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int seed = t;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < perThread; i++) {
+            int key = (i + seed) % keys;
+            lastEnqueued.set(key, clock.incrementAndGet());
+            c.enqueue(key);
+          }
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      pool.shutdown();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        for (int k = 0; k < keys; k++) {
+          assertThat(lastStarted.get(k)).as("key %d reconciled after its last enqueue", k).isGreaterThan(lastEnqueued.get(k));
+        }
+      });
+      assertThat(overlaps.get()).as("reconciles of one key that overlapped").isZero();
+    }
   }
 }

@@ -81,11 +81,4 @@ class InterruptionMessageTest {
     assertThat(m.instanceIds()).isEmpty();
     assertThat(m.detail()).isNotBlank();
   }
-
-  @Test
-  void aQueueUrlNamesItsRegion() {
-    assertThat(InterruptionQueue.Settings.regionInUrl("https://sqs.eu-west-1.amazonaws.com/123456789012/karpenter"))
-        .hasValueSatisfying(r -> assertThat(r.id()).isEqualTo("eu-west-1"));
-    assertThat(InterruptionQueue.Settings.regionInUrl("karpenter")).isEmpty();
-  }
 }

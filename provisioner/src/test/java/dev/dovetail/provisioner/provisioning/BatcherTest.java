@@ -4,57 +4,95 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
 import org.junit.jupiter.api.Test;
 
-/** Real time with short windows; only lower bounds on elapsed time are asserted (a batch never closes early). */
+/** On a manual clock: the batch closes exactly when its idle or max window says, never sooner. */
 class BatcherTest {
-  @Test
-  void nothingToWaitForReturnsZeroAfterTheTimeout() throws Exception {
-    Batcher batcher = new Batcher(Duration.ofMillis(100), Duration.ofMillis(400));
-    long t0 = System.nanoTime();
-    assertThat(batcher.await(Duration.ofMillis(50))).isZero();
-    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
-    assertThat(batcher.open()).isFalse();
-  }
-
-  @Test
-  void aBatchClosesOnceTriggersStopForTheIdleWindow() throws Exception {
-    Batcher batcher = new Batcher(Duration.ofMillis(150), Duration.ofSeconds(10));
-    long t0 = System.nanoTime();
-    batcher.trigger();
-    batcher.trigger();
-    batcher.trigger();
-    assertThat(batcher.open()).isTrue();
-    assertThat(batcher.await(Duration.ofSeconds(5))).isEqualTo(3);
-    long elapsed = System.nanoTime() - t0;
-    assertThat(elapsed).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(150)).isLessThan(TimeUnit.SECONDS.toNanos(10));
-    assertThat(batcher.open()).as("the next batch starts empty").isFalse();
-  }
-
-  @Test
-  void aSteadyStreamOfTriggersIsCutAtTheMaxWindow() throws Exception {
-    Batcher batcher = new Batcher(Duration.ofMillis(200), Duration.ofMillis(600));
-    ScheduledExecutorService pods = Executors.newSingleThreadScheduledExecutor();
-    try {
-      batcher.trigger();
-      long t0 = System.nanoTime();
-      pods.scheduleAtFixedRate(batcher::trigger, 20, 20, TimeUnit.MILLISECONDS);  // never idle for 200 ms
-      long gathered = batcher.await(Duration.ofSeconds(5));
-      long elapsed = System.nanoTime() - t0;
-      assertThat(gathered).isGreaterThan(1);
-      assertThat(elapsed).as("closed by the max window, not by idleness").isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(550))
-          .isLessThan(TimeUnit.SECONDS.toNanos(5));
-    } finally {
-      pods.shutdownNow();
+  /** A clock and timer moved by hand. */
+  private static final class ManualTime implements Batcher.Timer {
+    private record Task(long dueNanos, long seq, Runnable run) {
     }
+
+    private final PriorityQueue<Task> tasks = new PriorityQueue<>((a, b) -> a.dueNanos != b.dueNanos ? Long.compare(a.dueNanos, b.dueNanos)
+        : Long.compare(a.seq, b.seq));
+    private long now;
+    private long seq;
+
+    long now() {
+      return now;
+    }
+
+    @Override
+    public void schedule(Runnable task, long delayNanos) {
+      tasks.add(new Task(now + delayNanos, seq++, task));
+    }
+
+    /** Moves the clock forward, running what falls due on the way. */
+    void advance(Duration d) {
+      long until = now + d.toNanos();
+      while (!tasks.isEmpty() && tasks.peek().dueNanos() <= until) {
+        Task t = tasks.poll();
+        now = t.dueNanos();
+        t.run().run();
+      }
+      now = until;
+    }
+  }
+
+  private final ManualTime time = new ManualTime();
+  private final List<Long> batches = new ArrayList<>();
+  private final List<Long> closedAt = new ArrayList<>();
+
+  private Batcher batcher(Duration idle, Duration max) {
+    return new Batcher(idle, max, time::now, time, n -> {
+      batches.add(n);
+      closedAt.add(time.now());
+    });
+  }
+
+  @Test
+  void withoutTriggersNoBatchCloses() {
+    Batcher b = batcher(Duration.ofMillis(100), Duration.ofMillis(400));
+    time.advance(Duration.ofSeconds(10));
+    assertThat(batches).isEmpty();
+    assertThat(b.open()).isFalse();
+  }
+
+  @Test
+  void aBatchClosesOnceTriggersStopForTheIdleWindow() {
+    Batcher b = batcher(Duration.ofMillis(150), Duration.ofSeconds(10));
+    b.trigger();
+    time.advance(Duration.ofMillis(100));
+    b.trigger();
+    b.trigger();
+    assertThat(b.open()).isTrue();
+    time.advance(Duration.ofMillis(149));
+    assertThat(batches).as("149 ms after the last trigger").isEmpty();
+    time.advance(Duration.ofMillis(1));
+    assertThat(batches).containsExactly(3L);
+    assertThat(closedAt).containsExactly(Duration.ofMillis(250).toNanos());
+    assertThat(b.open()).as("the next batch starts empty").isFalse();
+  }
+
+  @Test
+  void aSteadyStreamOfTriggersIsCutAtTheMaxWindow() {
+    Batcher b = batcher(Duration.ofMillis(200), Duration.ofMillis(600));
+    for (int i = 0; i < 50; i++) {  // every 20 ms for a second: never idle for 200 ms
+      b.trigger();
+      time.advance(Duration.ofMillis(20));
+    }
+    assertThat(closedAt.get(0)).as("closed by the max window").isEqualTo(Duration.ofMillis(600).toNanos());
+    assertThat(batches.get(0)).isEqualTo(30);
+    time.advance(Duration.ofSeconds(1));
+    assertThat(batches.stream().mapToLong(Long::longValue).sum()).as("every trigger lands in a batch").isEqualTo(50);
   }
 
   @Test
   void theWindowsMustMakeSense() {
-    assertThatThrownBy(() -> new Batcher(Duration.ofSeconds(2), Duration.ofSeconds(1))).hasMessageContaining("max duration");
-    assertThatThrownBy(() -> new Batcher(Duration.ofSeconds(-1), Duration.ofSeconds(1))).hasMessageContaining(">= 0");
+    assertThatThrownBy(() -> batcher(Duration.ofSeconds(2), Duration.ofSeconds(1))).hasMessageContaining("max duration");
+    assertThatThrownBy(() -> batcher(Duration.ofSeconds(-1), Duration.ofSeconds(1))).hasMessageContaining(">= 0");
   }
 }

@@ -93,7 +93,7 @@ public final class AwsCloudProvider implements CloudProvider {
     this(aws, settings, () -> catalog, unavailable, clock);
   }
 
-  /** @param catalog the current catalog, which {@link dev.dovetail.provisioner.pricing.AwsCatalog} refreshes */
+  /** @param catalog the current catalog, which {@link dev.dovetail.provisioner.cloud.aws.pricing.AwsCatalog} refreshes */
   public AwsCloudProvider(AwsClients aws, Settings settings, Supplier<Catalog> catalog, UnavailableOfferings unavailable, Clock clock) {
     this.aws = aws;
     this.settings = settings;
@@ -255,7 +255,7 @@ public final class AwsCloudProvider implements CloudProvider {
       return CompletableFuture.completedFuture(Optional.empty());
     }
     // One profile per class (as Karpenter names them), so deleting a class never takes another class's profile.
-    String name = settings.clusterName() + "_" + dev.dovetail.provisioner.drift.Hashes.of(Map.of("nodeClass", nodeClass.getMetadata().getName(),
+    String name = settings.clusterName() + "_" + dev.dovetail.api.drift.Hashes.of(Map.of("nodeClass", nodeClass.getMetadata().getName(),
         "cluster", settings.clusterName()));
     String role = spec.role().contains("/") ? spec.role().substring(spec.role().lastIndexOf('/') + 1) : spec.role();
     return aws.iam().getInstanceProfile(r -> r.instanceProfileName(name)).handle((found, error) -> {

@@ -49,7 +49,7 @@ final class LaunchTemplates {
       List<BlockDeviceMapping> blockDevices, Boolean detailedMonitoring, Map<String, String> tags, String capacityReservationId) {
     String name(String clusterName) {
       // The hash leaves nulls out: templates without a reservation keep the names they had before reservations existed.
-      return PREFIX + clusterName + "/" + dev.dovetail.provisioner.drift.Hashes.of(this);
+      return PREFIX + clusterName + "/" + dev.dovetail.api.drift.Hashes.of(this);
     }
 
     /** The same template launching into one capacity reservation (EC2 Fleet names a reservation only through its template). */

@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.nodeclaim;
+package dev.dovetail.provisioner.disruption;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.nodeclaim;
+package dev.dovetail.provisioner.kube;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,13 +6,19 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.Map;
 
-/** The writes the NodeClaim controllers make; cached objects are never modified in place. */
+/**
+ * The provisioner's writes to the API server, in one place: status and metadata patches, pod
+ * nominations, deletions. Cached objects are never modified in place; a write that should apply only to
+ * the version read carries its {@code resourceVersion}. Calls block: run them on a controller's workers,
+ * never on an event loop or an SDK completion thread.
+ */
 public final class Writer {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final KubernetesClient client;
@@ -38,18 +44,53 @@ public final class Writer {
     }
   }
 
-  /** Replaces the status, with the cached resourceVersion: a conflict fails the reconcile, which retries. */
-  public void writeStatus(NodeClaim claim, NodeClaimStatus status) {
+  /**
+   * Replaces the status, with the cached resourceVersion: a conflict fails the reconcile, which retries.
+   * Returns the claim as written (the claim given, if it is gone).
+   */
+  public NodeClaim writeStatus(NodeClaim claim, NodeClaimStatus status) {
     NodeClaim copy = new NodeClaim();
     copy.setMetadata(new ObjectMetaBuilder(claim.getMetadata()).build());
     copy.setSpec(claim.getSpec());
     copy.setStatus(status);
     try {
-      client.resources(NodeClaim.class).resource(copy).updateStatus();
+      return client.resources(NodeClaim.class).resource(copy).updateStatus();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
         throw e;
       }
+      return claim;
+    }
+  }
+
+  /** Deletes a cluster-scoped object; true if it was there. */
+  public <T extends HasMetadata> boolean delete(Class<T> type, String name) {
+    try {
+      return !client.resources(type).withName(name).delete().isEmpty();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+      return false;
+    }
+  }
+
+  /** A JSON merge patch of a pod. */
+  public Pod patchPod(String namespace, String name, Map<String, Object> body) {
+    return client.pods().inNamespace(namespace).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE), json(body));
+  }
+
+  /** A JSON merge patch of a pod's status (its nomination, say). */
+  public Pod patchPodStatus(String namespace, String name, Map<String, Object> status) {
+    return client.pods().inNamespace(namespace).withName(name).subresource("status")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), json(Map.of("status", status)));
+  }
+
+  private static String json(Object body) {
+    try {
+      return JSON.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 

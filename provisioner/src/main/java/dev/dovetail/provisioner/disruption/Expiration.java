@@ -1,10 +1,12 @@
-package dev.dovetail.provisioner.nodeclaim;
+package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -13,8 +15,33 @@ import java.util.Optional;
  * drain still honours PodDisruptionBudgets, bounded by {@code terminationGracePeriod}). {@code Never}
  * turns it off.
  */
-public final class Expiration {
-  private Expiration() {
+public final class Expiration implements Method {
+  @Override
+  public Reason reason() {
+    return Reason.EXPIRED;
+  }
+
+  @Override
+  public boolean forceful() {
+    return true;
+  }
+
+  @Override
+  public boolean shouldDisrupt(Candidate candidate, Instant now) {
+    return !NodeClaims.deleting(candidate.claim()) && expired(candidate.claim(), now);
+  }
+
+  /** Expired claims are deleted at once; their pods go pending and are provisioned for as any other. */
+  @Override
+  public List<Command> computeCommands(Budgets budgets, List<Candidate> candidates, Instant now) {
+    return candidates.isEmpty() ? List.of() : List.of(Command.delete(Reason.EXPIRED, candidates));
+  }
+
+  /** The earliest expiry among the claims still alive. */
+  @Override
+  public Optional<Instant> nextDue(List<Candidate> claims, Instant now) {
+    return claims.stream().filter(c -> !NodeClaims.deleting(c.claim())).map(c -> remaining(c.claim(), now))
+        .flatMap(Optional::stream).min(Duration::compareTo).map(now::plus);
   }
 
   /**

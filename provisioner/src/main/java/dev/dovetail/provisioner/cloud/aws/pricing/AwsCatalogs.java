@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.pricing;
+package dev.dovetail.provisioner.cloud.aws.pricing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

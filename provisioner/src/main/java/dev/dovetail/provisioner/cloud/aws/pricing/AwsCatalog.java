@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.pricing;
+package dev.dovetail.provisioner.cloud.aws.pricing;
 
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InstanceType;

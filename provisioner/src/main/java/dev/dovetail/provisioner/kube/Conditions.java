@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.nodeclaim;
+package dev.dovetail.provisioner.kube;
 
 import dev.dovetail.api.common.Condition;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.drift;
+package dev.dovetail.api.drift;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

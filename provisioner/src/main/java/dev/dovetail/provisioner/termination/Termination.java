@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.nodeclaim;
+package dev.dovetail.provisioner.termination;
 
 import dev.dovetail.runtime.Failures;
 
@@ -14,7 +14,14 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.provisioner.controller.Controller.Result;
+import dev.dovetail.provisioner.controller.Reconciliation;
+import dev.dovetail.provisioner.controller.Result;
+import dev.dovetail.provisioner.kube.Conditions;
+import dev.dovetail.provisioner.kube.Writer;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
+import dev.dovetail.api.karpenter.v1.WellKnownTaints;
+import java.util.concurrent.Executor;
 import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import io.fabric8.kubernetes.api.model.Node;
@@ -61,14 +68,16 @@ public final class Termination {
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final Writer writer;
+  private final Executor executor;
 
   /**
    * @param evictions a client that does not retry refused requests itself: a 429 from a disruption
    *     budget must come back at once, so the drain retries on its own schedule without holding a thread
    */
   public Termination(KubernetesClient client, KubernetesClient evictions, Caches caches, CloudProvider cloud, Recorder events,
-      KarpenterMetrics metrics, Clock clock) {
+      KarpenterMetrics metrics, Clock clock, Executor executor) {
     this.client = client;
+    this.executor = executor;
     this.evictions = evictions;
     this.caches = caches;
     this.cloud = cloud;
@@ -78,7 +87,16 @@ public final class Termination {
     this.writer = new Writer(client);
   }
 
-  CompletionStage<Result> reconcile(NodeClaim claim) {
+  /** Reconciles a NodeClaim being deleted (others are the lifecycle's). */
+  public CompletionStage<Result> reconcile(String name, Reconciliation context) {
+    Optional<NodeClaim> cached = caches.nodeClaim(name);
+    if (cached.isEmpty() || !NodeClaims.deleting(cached.get())) {
+      return Result.done();
+    }
+    return reconcile(cached.get());
+  }
+
+  private CompletionStage<Result> reconcile(NodeClaim claim) {
     List<String> finalizers = claim.getMetadata().getFinalizers();
     if (finalizers == null || !finalizers.contains(NodeClaims.TERMINATION_FINALIZER)) {
       return Result.done();
@@ -91,19 +109,19 @@ public final class Termination {
       if (pending.isPresent()) {
         return Result.requeue(pending.get());
       }
-      if (!Conditions.isTrue(conditions(claim), "Drained")) {
-        setCondition(claim, "Drained", Condition.Status.True, "Drained", "");
+      if (!Conditions.isTrue(conditions(claim), ConditionTypes.DRAINED)) {
+        setCondition(claim, ConditionTypes.DRAINED, Condition.Status.True, "Drained", "");
       }
     }
     String providerId = claim.getStatus() == null ? null : claim.getStatus().providerID();
     if (providerId == null) {
       // Never launched (or the launch result was never recorded): make sure nothing runs for it.
-      return cloud.delete(claim).handle((ok, error) -> {
+      return cloud.delete(claim).handleAsync((ok, error) -> {
         finishOrRetry(claim, node, error);
         return Result.DONE;
-      });
+      }, executor);
     }
-    return cloud.delete(claim).handle((ok, error) -> {
+    return cloud.delete(claim).handleAsync((ok, error) -> {
       Throwable cause = Failures.cause(error);
       if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
         metrics.cloudProviderError("Delete", cloud.name(), cause.getClass().getSimpleName());
@@ -111,7 +129,7 @@ public final class Termination {
       }
       finish(claim, node);
       return Result.DONE;
-    });
+    }, executor);
   }
 
   private void finishOrRetry(NodeClaim claim, Optional<Node> node, Throwable error) {
@@ -128,14 +146,8 @@ public final class Termination {
     Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
     if (node.isPresent()) {
       String nodeName = node.get().getMetadata().getName();
-      try {
-        client.nodes().withName(nodeName).delete();
-        removeFinalizer(Node.class, nodeName, node.get().getMetadata().getFinalizers());
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 404) {
-          throw e;
-        }
-      }
+      writer.delete(Node.class, nodeName);
+      removeFinalizer(Node.class, nodeName, node.get().getMetadata().getFinalizers());
       metrics.nodeTerminated(pool, labels.getOrDefault(WellKnownLabels.ZONE, ""));
     }
     removeFinalizer(NodeClaim.class, claim.getMetadata().getName(), claim.getMetadata().getFinalizers());
@@ -173,13 +185,13 @@ public final class Termination {
   private void taint(Node node) {
     List<Taint> taints = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
     Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-    boolean tainted = taints.stream().anyMatch(t -> Lifecycle.DISRUPTED_TAINT.equals(t.getKey()) && "NoSchedule".equals(t.getEffect()));
+    boolean tainted = taints.stream().anyMatch(t -> WellKnownTaints.DISRUPTED.equals(t.getKey()) && "NoSchedule".equals(t.getEffect()));
     if (tainted && "karpenter".equals(labels.get(EXCLUDE_LB_LABEL))) {
       return;
     }
     List<Taint> next = new ArrayList<>(taints);
     if (!tainted) {
-      next.add(new TaintBuilder().withKey(Lifecycle.DISRUPTED_TAINT).withEffect("NoSchedule").build());
+      next.add(new TaintBuilder().withKey(WellKnownTaints.DISRUPTED).withEffect("NoSchedule").build());
     }
     writer.mergePatch(Node.class, node.getMetadata().getName(), Map.of(
         "metadata", Map.of("labels", Map.of(EXCLUDE_LB_LABEL, "karpenter"), "resourceVersion", node.getMetadata().getResourceVersion()),
@@ -233,10 +245,10 @@ public final class Termination {
 
   /** Drained=False with the reason, and a FailedDraining event, once per reason (not on every poll). */
   private void reportDrainWait(NodeClaim claim, String reason, String conditionMessage, String eventMessage) {
-    if (Conditions.get(conditions(claim), "Drained").map(c -> c.reason().equals(reason)).orElse(false)) {
+    if (Conditions.get(conditions(claim), ConditionTypes.DRAINED).map(c -> c.reason().equals(reason)).orElse(false)) {
       return;
     }
-    setCondition(claim, "Drained", Condition.Status.False, reason, conditionMessage);
+    setCondition(claim, ConditionTypes.DRAINED, Condition.Status.False, reason, conditionMessage);
     events.warning(claim, "FailedDraining", eventMessage);
   }
 
@@ -298,7 +310,7 @@ public final class Termination {
 
   private void setCondition(NodeClaim claim, String type, Condition.Status status, String reason, String message) {
     NodeClaimStatus s = claim.getStatus();
-    List<Condition> updated = Conditions.set(conditions(claim), type, status, reason, message, Lifecycle.generation(claim), clock.instant());
+    List<Condition> updated = Conditions.set(conditions(claim), type, status, reason, message, NodeClaims.generation(claim), clock.instant());
     NodeClaimStatus next = s == null ? new NodeClaimStatus(null, null, null, null, null, null, updated)
         : new NodeClaimStatus(s.nodeName(), s.providerID(), s.imageID(), s.capacity(), s.allocatable(), s.lastPodEventTime(), updated);
     try {

@@ -1,4 +1,4 @@
-package dev.dovetail.provisioner.pricing;
+package dev.dovetail.provisioner.cloud.aws.pricing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

@@ -1,0 +1,32 @@
+package dev.dovetail.provisioner.disruption;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One way of disrupting nodes (Karpenter's disruption methods): which claims it would disrupt, what it
+ * would do with them, and why. The {@link Orchestrator} asks the methods in order each pass; forceful
+ * methods (expiry, interruption) act on all their candidates, outside budgets; of the graceful ones
+ * (emptiness, drift, consolidation) the first with a command wins the pass.
+ */
+public interface Method {
+  Reason reason();
+
+  /** Acts on every candidate at once, outside disruption budgets. */
+  boolean forceful();
+
+  /** Cheap: whether the method would consider this candidate at all (no simulation). */
+  boolean shouldDisrupt(Candidate candidate, Instant now);
+
+  /**
+   * The commands for these candidates (all passed {@link #shouldDisrupt}) within {@code budgets}. May run
+   * the provisioner's scheduling simulation; writes nothing to the API server.
+   */
+  List<Command> computeCommands(Budgets budgets, List<Candidate> candidates, Instant now);
+
+  /** When one of these claims (all of them, not only candidates) next needs this method without any event, if known. */
+  default Optional<Instant> nextDue(List<Candidate> claims, Instant now) {
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,33 @@
+package dev.dovetail.provisioner.disruption;
+
+/**
+ * Why a node is disrupted, as Karpenter names it: the {@code reason} label of
+ * {@code karpenter_nodeclaims_disrupted_total} and the reasons a NodePool's disruption budgets can name.
+ */
+public enum Reason {
+  /** Older than the claim's {@code expireAfter}: replaced whatever runs there, outside budgets. */
+  EXPIRED("expired", "Expired"),
+  /** A spot interruption, rebalance recommendation, scheduled change or stop notice. */
+  INTERRUPTED("interrupted", "Interrupted"),
+  EMPTY("empty", "Empty"),
+  DRIFTED("drifted", "Drifted"),
+  UNDERUTILIZED("underutilized", "Underutilized");
+
+  private final String label;
+  private final String budgetName;
+
+  Reason(String label, String budgetName) {
+    this.label = label;
+    this.budgetName = budgetName;
+  }
+
+  /** The metric label ({@code expired}, {@code underutilized}, ...). */
+  public String label() {
+    return label;
+  }
+
+  /** The name a NodePool budget's {@code reasons} list uses ({@code Empty}, {@code Drifted}, {@code Underutilized}). */
+  public String budgetName() {
+    return budgetName;
+  }
+}
