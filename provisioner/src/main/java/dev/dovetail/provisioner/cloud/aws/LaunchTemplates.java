@@ -1,7 +1,5 @@
 package dev.dovetail.provisioner.cloud.aws;
 
-import dev.dovetail.runtime.Failures;
-
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.dovetail.api.aws.v1.BlockDeviceMapping;
@@ -9,14 +7,17 @@ import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassSpec;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.aws.v1.MetadataOptions;
+import dev.dovetail.runtime.Failures;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.ec2.Ec2AsyncClient;
-import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.ec2.model.LaunchTemplateBlockDeviceMappingRequest;
 import software.amazon.awssdk.services.ec2.model.LaunchTemplateHttpTokensState;
 import software.amazon.awssdk.services.ec2.model.LaunchTemplateInstanceMetadataEndpointState;
@@ -34,6 +35,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 final class LaunchTemplates {
   static final String PREFIX = "dovetail/";
 
+  private static final Logger LOG = LoggerFactory.getLogger(LaunchTemplates.class);
   private final Ec2AsyncClient ec2;
   private final String clusterName;
   /** Templates used within the last hour: they exist, and garbage collection leaves them alone. */
@@ -77,7 +79,7 @@ final class LaunchTemplates {
       if (error == null && !found.launchTemplates().isEmpty()) {
         return CompletableFuture.completedFuture(name);
       }
-      if (error != null && !notFound(error)) {
+      if (error != null && !AwsErrors.launchTemplateNotFound(error)) {
         return CompletableFuture.<String>failedFuture(error);
       }
       return create(name, content);
@@ -125,7 +127,7 @@ final class LaunchTemplates {
     return ec2.createLaunchTemplate(r -> r.launchTemplateName(name).launchTemplateData(data.build())
             .tagSpecifications(t -> t.resourceType(ResourceType.LAUNCH_TEMPLATE).tags(tags)))
         .handle((created, error) -> {
-          if (error != null && !(Failures.cause(error) instanceof Ec2Exception e && "InvalidLaunchTemplateName.AlreadyExistsException".equals(code(e)))) {
+          if (error != null && !AwsErrors.launchTemplateExists(error)) {
             throw new java.util.concurrent.CompletionException(Failures.cause(error));
           }
           return name;
@@ -155,13 +157,13 @@ final class LaunchTemplates {
     return bytes.divide(java.math.BigDecimal.valueOf(1L << 30), 0, java.math.RoundingMode.CEILING).intValueExact();
   }
 
-  static boolean notFound(Throwable error) {
-    return Failures.cause(error) instanceof Ec2Exception e && code(e) != null && (code(e).startsWith("InvalidLaunchTemplateName.NotFound")
-        || code(e).startsWith("InvalidLaunchTemplateId.NotFound"));
+  /** Deletes this cluster's templates that no launch of this process used lately and that were made before {@code cutoff}. */
+  CompletionStage<Void> collect(Instant cutoff) {
+    return ec2.describeLaunchTemplates(r -> r.filters(Selectors.filter("tag:" + AwsCloudProvider.OWNER_TAG, clusterName)))
+        .thenCompose(found -> CompletableFuture.allOf(found.launchTemplates().stream()
+            .filter(t -> !recentlyUsed(t.launchTemplateName()) && t.createTime() != null && t.createTime().isBefore(cutoff))
+            .map(t -> ec2.deleteLaunchTemplate(d -> d.launchTemplateName(t.launchTemplateName())).thenRun(() ->
+                LOG.info("deleted launch template {}: unused since this process started or for an hour", t.launchTemplateName())))
+            .toArray(CompletableFuture[]::new)));
   }
-
-  static String code(Ec2Exception e) {
-    return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-  }
-
 }
