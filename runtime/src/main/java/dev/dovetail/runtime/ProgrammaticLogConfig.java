@@ -63,7 +63,7 @@ public final class ProgrammaticLogConfig extends ContextAwareBase implements Con
   private static Encoder<ILoggingEvent> textEncoder(LoggerContext context) {
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
-    encoder.setPattern("%d{HH:mm:ss.SSS} %-5level %logger{1} %msg %mdc%n%ex");
+    encoder.setPattern("%d{HH:mm:ss.SSS} %-5level %logger{1} %msg %kvp %mdc%n%ex");
     encoder.start();
     return encoder;
   }

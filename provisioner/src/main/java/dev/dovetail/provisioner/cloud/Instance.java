@@ -31,7 +31,7 @@ public record Instance(String providerId, String nodeClaim, String instanceType,
 
   /** Karpenter's provider id form for an EC2 instance. */
   public static String providerId(String zone, String instanceId) {
-    return "aws:///" + zone + "/" + instanceId;
+    return new ProviderId(zone, instanceId).toString();
   }
 
   /** The zone ID of a us-east-1 style zone name by its letter (use1-az1 for us-east-1a), as the catalog has no ID map. */
@@ -41,6 +41,6 @@ public record Instance(String providerId, String nodeClaim, String instanceType,
 
   /** The instance id at the end of an {@code aws:///<zone>/<id>} provider id. */
   public String instanceId() {
-    return providerId.substring(providerId.lastIndexOf('/') + 1);
+    return ProviderId.instanceIdOf(providerId);
   }
 }

@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner.cloud;
 
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class NodeClassConditions {
         notReady.add(p.type());
       }
     }
-    conditions.add(Condition.of("Ready", Condition.Status.of(notReady.isEmpty()), notReady.isEmpty() ? "Ready" : "UnhealthyDependents",
+    conditions.add(Condition.of(ConditionTypes.READY, Condition.Status.of(notReady.isEmpty()), notReady.isEmpty() ? "Ready" : "UnhealthyDependents",
         notReady.isEmpty() ? "" : String.join(", ", notReady) + " not ready", generation, now));
     return conditions;
   }

@@ -4,6 +4,7 @@ import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleStatus;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.Writer;
@@ -67,14 +68,14 @@ public final class RuleStatusReporter {
     List<Condition> conditions;
     if (duplicate.isPresent()) {
       String winner = rules.winnerOver(duplicate.get()).map(RuleSet.Entry::name).orElse("another rule");
-      conditions = Conditions.set(previous, "Ready", Condition.Status.False, "Duplicate",
+      conditions = Conditions.set(previous, ConditionTypes.READY, Condition.Status.False, "Duplicate",
           "rule " + winner + " is older and already covers " + scope + "; this rule is not in force", generation, clock.instant());
       return new WorkloadDistributionRuleStatus(generation, 0, new WorkloadDistributionRuleStatus.ReplicaCounts(0, 0, 0), conditions);
     }
     // The cluster-level rule answers for a namespace without a rule of its own ("" is none).
     boolean known = rules.forNamespace(rule.getSpec().namespace() == null ? "" : rule.getSpec().namespace()).map(RuleSet.Entry::name)
         .filter(name::equals).isPresent();
-    conditions = Conditions.set(previous, "Ready", known ? Condition.Status.True : Condition.Status.False, known ? "InForce" : "Invalid",
+    conditions = Conditions.set(previous, ConditionTypes.READY, known ? Condition.Status.True : Condition.Status.False, known ? "InForce" : "Invalid",
         known ? "governs " + scope : "the rule could not be read; see the provisioner's log", generation, clock.instant());
     return new WorkloadDistributionRuleStatus(generation, summary.workloads().size(),
         new WorkloadDistributionRuleStatus.ReplicaCounts(summary.spot(), summary.onDemand(), summary.fallback()), conditions);

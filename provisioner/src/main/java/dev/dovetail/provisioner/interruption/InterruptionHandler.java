@@ -5,6 +5,7 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.provisioner.cloud.CloudProvider;
+import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.runtime.NodeMarks;
 import dev.dovetail.runtime.Recorder;
@@ -68,9 +69,8 @@ public final class InterruptionHandler {
 
   /** The NodeClaim whose provider ID ({@code aws:///<zone>/<instance id>}) names the instance. */
   Optional<NodeClaim> claimOf(String instanceId) {
-    String suffix = "/" + instanceId;
     return caches.nodeClaims().stream()
-        .filter(c -> c.getStatus() != null && c.getStatus().providerID() != null && c.getStatus().providerID().endsWith(suffix))
+        .filter(c -> c.getStatus() != null && ProviderId.parse(c.getStatus().providerID()).map(p -> p.instanceId().equals(instanceId)).orElse(false))
         .findFirst();
   }
 

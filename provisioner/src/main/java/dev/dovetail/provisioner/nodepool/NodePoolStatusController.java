@@ -2,20 +2,19 @@ package dev.dovetail.provisioner.nodepool;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.drift.Hashes;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
-import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.provisioner.kube.Conditions;
-import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.provisioner.kube.Writer;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.provisioner.provisioning.Templates;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.micrometer.core.instrument.Gauge;
@@ -85,13 +84,13 @@ public final class NodePoolStatusController {
     Optional<EC2NodeClass> nodeClass = ref == null ? Optional.empty() : caches.nodeClass(ref.name());
     Optional<String> notReady = Templates.notReady(pool, nodeClass);
     Status before = Status.of(pool.getStatus());
-    List<Condition> conditions = Conditions.set(before.conditions(), "ValidationSucceeded", Condition.Status.True, "ValidationSucceeded", "",
+    List<Condition> conditions = Conditions.set(before.conditions(), ConditionTypes.VALIDATION_SUCCEEDED, Condition.Status.True, "ValidationSucceeded", "",
         generation, clock.instant());
     boolean classReady = nodeClass.isPresent() && Templates.notReady(pool, nodeClass).map(r -> !r.startsWith("EC2NodeClass")).orElse(true);
-    conditions = Conditions.set(conditions, "NodeClassReady", Condition.Status.of(classReady), classReady ? "NodeClassReady"
+    conditions = Conditions.set(conditions, ConditionTypes.NODE_CLASS_READY, Condition.Status.of(classReady), classReady ? "NodeClassReady"
         : nodeClass.isEmpty() ? "NodeClassNotFound" : "NodeClassNotReady", classReady ? "" : notReady.orElse(""), generation, clock.instant());
     boolean ready = notReady.isEmpty();
-    conditions = Conditions.set(conditions, "Ready", Condition.Status.of(ready), ready ? "Ready" : "UnhealthyDependents",
+    conditions = Conditions.set(conditions, ConditionTypes.READY, Condition.Status.of(ready), ready ? "Ready" : "UnhealthyDependents",
         ready ? "" : notReady.get(), generation, clock.instant());
     Long observed = nodeClass.map(c -> c.getMetadata().getGeneration()).orElse(pool.getStatus() == null ? null : pool.getStatus().nodeClassObservedGeneration());
     var status = new dev.dovetail.api.karpenter.v1.NodePoolStatus(usage.toQuantities(), nodes, observed, conditions);

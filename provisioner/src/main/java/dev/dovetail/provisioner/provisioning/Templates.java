@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.provisioning;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
@@ -56,10 +57,10 @@ public final class Templates {
     }
     var status = nodeClass.get().getStatus();
     boolean ready = status != null && status.conditions() != null
-        && status.conditions().stream().anyMatch(c -> c.type().equals("Ready") && c.isTrue());
+        && status.conditions().stream().anyMatch(c -> c.type().equals(ConditionTypes.READY) && c.isTrue());
     if (!ready) {
       String why = status == null || status.conditions() == null ? "has no status yet"
-          : status.conditions().stream().filter(c -> c.type().equals("Ready")).map(c -> c.message().isEmpty() ? c.reason() : c.message())
+          : status.conditions().stream().filter(c -> c.type().equals(ConditionTypes.READY)).map(c -> c.message().isEmpty() ? c.reason() : c.message())
               .findFirst().orElse("is not Ready");
       return Optional.of("EC2NodeClass " + ref.name() + " is not ready: " + why);
     }

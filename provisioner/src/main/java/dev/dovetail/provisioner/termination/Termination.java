@@ -1,16 +1,14 @@
 package dev.dovetail.provisioner.termination;
 
-import dev.dovetail.runtime.Failures;
-
 import dev.dovetail.api.DovetailLabels;
-import dev.dovetail.runtime.NodeMarks;
-
-import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cluster.Caches;
@@ -18,21 +16,18 @@ import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.Writer;
-import dev.dovetail.provisioner.nodeclaim.NodeClaims;
-import dev.dovetail.api.karpenter.v1.ConditionTypes;
-import dev.dovetail.api.karpenter.v1.WellKnownTaints;
-import java.util.concurrent.Executor;
-import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
+import dev.dovetail.runtime.Failures;
+import dev.dovetail.runtime.NodeMarks;
+import dev.dovetail.runtime.Recorder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +37,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,10 +90,10 @@ public final class Termination {
     if (cached.isEmpty() || !NodeClaims.deleting(cached.get())) {
       return Result.done();
     }
-    return reconcile(cached.get());
+    return reconcile(cached.get(), context.with("nodepool", NodeClaims.pool(cached.get())));
   }
 
-  private CompletionStage<Result> reconcile(NodeClaim claim) {
+  private CompletionStage<Result> reconcile(NodeClaim claim, Reconciliation context) {
     List<String> finalizers = claim.getMetadata().getFinalizers();
     if (finalizers == null || !finalizers.contains(NodeClaims.TERMINATION_FINALIZER)) {
       return Result.done();
@@ -105,19 +102,19 @@ public final class Termination {
     if (node.isPresent()) {
       Node n = node.get();
       taint(n);
-      Optional<Duration> pending = drain(claim, n);
+      Optional<Duration> pending = drain(claim, n, context);
       if (pending.isPresent()) {
         return Result.requeue(pending.get());
       }
       if (!Conditions.isTrue(conditions(claim), ConditionTypes.DRAINED)) {
-        setCondition(claim, ConditionTypes.DRAINED, Condition.Status.True, "Drained", "");
+        setCondition(claim, ConditionTypes.DRAINED, Condition.Status.True, "Drained", "", context);
       }
     }
     String providerId = claim.getStatus() == null ? null : claim.getStatus().providerID();
     if (providerId == null) {
       // Never launched (or the launch result was never recorded): make sure nothing runs for it.
       return cloud.delete(claim).handleAsync((ok, error) -> {
-        finishOrRetry(claim, node, error);
+        finishOrRetry(claim, node, error, context);
         return Result.DONE;
       }, executor);
     }
@@ -127,21 +124,21 @@ public final class Termination {
         metrics.cloudProviderError("Delete", cloud.name(), cause.getClass().getSimpleName());
         throw new CompletionException(cause);
       }
-      finish(claim, node);
+      finish(claim, node, context);
       return Result.DONE;
     }, executor);
   }
 
-  private void finishOrRetry(NodeClaim claim, Optional<Node> node, Throwable error) {
+  private void finishOrRetry(NodeClaim claim, Optional<Node> node, Throwable error, Reconciliation context) {
     Throwable cause = Failures.cause(error);
     if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
       throw new CompletionException(cause);
     }
-    finish(claim, node);
+    finish(claim, node, context);
   }
 
   /** The instance is gone: delete the Node and release both finalizers. */
-  private void finish(NodeClaim claim, Optional<Node> node) {
+  private void finish(NodeClaim claim, Optional<Node> node, Reconciliation context) {
     String pool = NodeClaims.pool(claim);
     Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
     if (node.isPresent()) {
@@ -153,10 +150,10 @@ public final class Termination {
     removeFinalizer(NodeClaim.class, claim.getMetadata().getName(), claim.getMetadata().getFinalizers());
     metrics.nodeClaimTerminated(pool, labels.getOrDefault(WellKnownLabels.CAPACITY_TYPE, ""), labels.getOrDefault(WellKnownLabels.ZONE, ""));
     metrics.terminationDuration(pool, Duration.between(Instant.parse(claim.getMetadata().getDeletionTimestamp()), clock.instant()));
-    LOG.info("NodeClaim {} terminated{}", claim.getMetadata().getName(), node.map(n -> " (node " + n.getMetadata().getName() + " deleted)").orElse(""));
+    context.atInfo(LOG).log("NodeClaim {} terminated{}", claim.getMetadata().getName(), node.map(n -> " (node " + n.getMetadata().getName() + " deleted)").orElse(""));
   }
 
-  private <T extends io.fabric8.kubernetes.api.model.HasMetadata> void removeFinalizer(Class<T> type, String name, List<String> current) {
+  private <T extends HasMetadata> void removeFinalizer(Class<T> type, String name, List<String> current) {
     if (current == null || !current.contains(NodeClaims.TERMINATION_FINALIZER)) {
       return;
     }
@@ -199,7 +196,7 @@ public final class Termination {
   }
 
   /** Evicts what may go now; empty once nothing is left to wait for, else when to look again. */
-  private Optional<Duration> drain(NodeClaim claim, Node node) {
+  private Optional<Duration> drain(NodeClaim claim, Node node, Reconciliation context) {
     List<Pod> remaining = caches.podsOn(node.getMetadata().getName()).stream().filter(Drain::drainable).toList();
     if (remaining.isEmpty()) {
       return Optional.empty();
@@ -212,7 +209,7 @@ public final class Termination {
         Instant mustStart = deadline.get().minusSeconds(grace);
         if (!now.isBefore(mustStart) && p.getMetadata().getDeletionTimestamp() == null) {
           long left = Math.max(1, Duration.between(now, deadline.get()).toSeconds());
-          LOG.info("deleting pod {}/{} (grace {}s) to finish before the terminationGracePeriod of NodeClaim {}", p.getMetadata().getNamespace(),
+          context.atInfo(LOG).log("deleting pod {}/{} (grace {}s) to finish before the terminationGracePeriod of NodeClaim {}", p.getMetadata().getNamespace(),
               p.getMetadata().getName(), left, claim.getMetadata().getName());
           deletePod(p, left);
         }
@@ -229,13 +226,13 @@ public final class Termination {
         protectedPods.add(p);  // waited for, not evicted (the terminationGracePeriod above still bounds the wait)
         continue;
       }
-      blocked |= !evict(p);
+      blocked |= !evict(p, context);
     }
     if (blocked) {
-      reportDrainWait(claim, "PodsBlockedByDisruptionBudget", "eviction refused (PodDisruptionBudget); retrying",
+      reportDrainWait(claim, context, "PodsBlockedByDisruptionBudget", "eviction refused (PodDisruptionBudget); retrying",
           "eviction of pods on node " + node.getMetadata().getName() + " refused by a PodDisruptionBudget; retrying");
     } else if (!protectedPods.isEmpty()) {
-      reportDrainWait(claim, "PodsNotDisruptable", "waiting for pods annotated " + Drain.DO_NOT_DISRUPT + ": " + names(protectedPods),
+      reportDrainWait(claim, context, "PodsNotDisruptable", "waiting for pods annotated " + Drain.DO_NOT_DISRUPT + ": " + names(protectedPods),
           "waiting for " + protectedPods.size() + " pod(s) on node " + node.getMetadata().getName() + " annotated " + Drain.DO_NOT_DISRUPT
               + " (" + names(protectedPods) + "); they are not evicted"
               + (deadline.isPresent() ? " and are deleted in time for the drain deadline" : ""));
@@ -244,20 +241,20 @@ public final class Termination {
   }
 
   /** Drained=False with the reason, and a FailedDraining event, once per reason (not on every poll). */
-  private void reportDrainWait(NodeClaim claim, String reason, String conditionMessage, String eventMessage) {
+  private void reportDrainWait(NodeClaim claim, Reconciliation context, String reason, String conditionMessage, String eventMessage) {
     if (Conditions.get(conditions(claim), ConditionTypes.DRAINED).map(c -> c.reason().equals(reason)).orElse(false)) {
       return;
     }
-    setCondition(claim, ConditionTypes.DRAINED, Condition.Status.False, reason, conditionMessage);
+    setCondition(claim, ConditionTypes.DRAINED, Condition.Status.False, reason, conditionMessage, context);
     events.warning(claim, "FailedDraining", eventMessage);
   }
 
   private static String names(List<Pod> pods) {
     return pods.stream().limit(5).map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())
-        .collect(java.util.stream.Collectors.joining(", ")) + (pods.size() > 5 ? ", ..." : "");
+        .collect(Collectors.joining(", ")) + (pods.size() > 5 ? ", ..." : "");
   }
 
-  private boolean evict(Pod pod) {
+  private boolean evict(Pod pod, Reconciliation context) {
     try {
       boolean ok = evictions.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
       metrics.evictionRequest(ok ? 200 : 429);
@@ -270,7 +267,7 @@ public final class Termination {
       if (e.getCode() == 404 || e.getCode() == 409) {
         return true;
       }
-      LOG.warn("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+      context.atWarn(LOG).log("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
       return false;
     }
   }
@@ -308,7 +305,8 @@ public final class Termination {
     return claim.getStatus() == null ? null : claim.getStatus().conditions();
   }
 
-  private void setCondition(NodeClaim claim, String type, Condition.Status status, String reason, String message) {
+  private void setCondition(NodeClaim claim, String type, Condition.Status status, String reason, String message,
+      Reconciliation context) {
     NodeClaimStatus s = claim.getStatus();
     List<Condition> updated = Conditions.set(conditions(claim), type, status, reason, message, NodeClaims.generation(claim), clock.instant());
     NodeClaimStatus next = s == null ? new NodeClaimStatus(null, null, null, null, null, null, updated)
@@ -316,7 +314,7 @@ public final class Termination {
     try {
       writer.writeStatus(claim, next);
     } catch (KubernetesClientException e) {
-      LOG.debug("status of NodeClaim {} not updated: {}", claim.getMetadata().getName(), e.getMessage());
+      context.atDebug(LOG).log("status of NodeClaim {} not updated: {}", claim.getMetadata().getName(), e.getMessage());
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.dovetail.api.scheduling.Offering;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
+import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
 import dev.dovetail.provisioner.cloud.aws.AwsCloudProvider.Settings;
 import dev.dovetail.runtime.Failures;
@@ -104,7 +105,7 @@ final class Instances {
   }
 
   CompletionStage<Instance> get(String providerId) {
-    String id = providerId.substring(providerId.lastIndexOf('/') + 1);
+    String id = ProviderId.instanceIdOf(providerId);
     return aws.ec2().describeInstances(r -> r.instanceIds(id)).handle((response, error) -> {
       if (error != null) {
         throw AwsErrors.translate(error, id);

@@ -7,6 +7,7 @@ import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.aws.v1.SecurityGroupSelectorTerm;
 import dev.dovetail.api.aws.v1.SubnetSelectorTerm;
 import dev.dovetail.api.drift.Hashes;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.NodeClassConditions;
 import dev.dovetail.provisioner.cloud.aws.AwsCloudProvider.Settings;
@@ -63,19 +64,19 @@ final class NodeClassResolver {
         profile.exceptionally(e -> null), reserved.exceptionally(e -> null)).thenApply(ignored -> {
           Instant now = clock.instant();
           List<NodeClassConditions.Part> parts = new ArrayList<>();
-          parts.add(part("SubnetsReady", "SubnetsNotFound", subnets, "no subnet matches subnetSelectorTerms"));
-          parts.add(part("SecurityGroupsReady", "SecurityGroupsNotFound", groups, "no security group matches securityGroupSelectorTerms"));
-          parts.add(part("AMIsReady", "AMINotFound", amis, "no AMI matches amiSelectorTerms"));
+          parts.add(part(ConditionTypes.SUBNETS_READY, "SubnetsNotFound", subnets, "no subnet matches subnetSelectorTerms"));
+          parts.add(part(ConditionTypes.SECURITY_GROUPS_READY, "SecurityGroupsNotFound", groups, "no security group matches securityGroupSelectorTerms"));
+          parts.add(part(ConditionTypes.AMIS_READY, "AMINotFound", amis, "no AMI matches amiSelectorTerms"));
           parts.add(profile.isCompletedExceptionally() || profile.join().isEmpty()
-              ? NodeClassConditions.Part.failed("InstanceProfileReady", "InstanceProfileNotFound", problem(profile, "no instance profile"))
-              : NodeClassConditions.Part.ok("InstanceProfileReady"));
+              ? NodeClassConditions.Part.failed(ConditionTypes.INSTANCE_PROFILE_READY, "InstanceProfileNotFound", problem(profile, "no instance profile"))
+              : NodeClassConditions.Part.ok(ConditionTypes.INSTANCE_PROFILE_READY));
           if (spec.capacityReservationSelectorTerms() != null && !spec.capacityReservationSelectorTerms().isEmpty()) {
             // No reservation matching is not a fault (they come and go); failing to look is.
             parts.add(reserved.isCompletedExceptionally()
-                ? NodeClassConditions.Part.failed("CapacityReservationsReady", "CapacityReservationsNotFound", problem(reserved, ""))
-                : NodeClassConditions.Part.ok("CapacityReservationsReady"));
+                ? NodeClassConditions.Part.failed(ConditionTypes.CAPACITY_RESERVATIONS_READY, "CapacityReservationsNotFound", problem(reserved, ""))
+                : NodeClassConditions.Part.ok(ConditionTypes.CAPACITY_RESERVATIONS_READY));
           }
-          parts.add(NodeClassConditions.Part.ok("ValidationSucceeded"));
+          parts.add(NodeClassConditions.Part.ok(ConditionTypes.VALIDATION_SUCCEEDED));
           return new EC2NodeClassStatus(orEmpty(subnets), orEmpty(groups), orEmpty(amis), orEmpty(reserved),
               profile.isCompletedExceptionally() ? null : profile.join().orElse(null), NodeClassConditions.of(generation, now, parts));
         });

@@ -8,8 +8,10 @@ import dev.dovetail.api.aws.v1.SubnetSelectorTerm;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.Offering;
 import dev.dovetail.api.scheduling.Resources;
@@ -17,8 +19,8 @@ import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.InstanceOptionCache;
-import dev.dovetail.provisioner.cloud.NodeClassConditions;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
+import dev.dovetail.provisioner.cloud.NodeClassConditions;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -148,14 +150,14 @@ public final class SimCloudProvider implements CloudProvider {
     }
     String profile = spec.instanceProfile() != null ? spec.instanceProfile() : clusterName + "_" + Math.abs((long) String.valueOf(spec.role()).hashCode());
     List<Condition> conditions = NodeClassConditions.of(generation, now, List.of(
-        subnets.isEmpty() ? NodeClassConditions.Part.failed("SubnetsReady", "SubnetsNotFound", "no simulated subnet matches subnetSelectorTerms (sim subnets: "
+        subnets.isEmpty() ? NodeClassConditions.Part.failed(ConditionTypes.SUBNETS_READY, "SubnetsNotFound", "no simulated subnet matches subnetSelectorTerms (sim subnets: "
             + zones().stream().map(SimCloudProvider::subnetId).collect(Collectors.joining(", ")) + ", all tagged)")
-            : NodeClassConditions.Part.ok("SubnetsReady"),
-        groups.isEmpty() ? NodeClassConditions.Part.failed("SecurityGroupsReady", "SecurityGroupsNotFound", "no security group selector term")
-            : NodeClassConditions.Part.ok("SecurityGroupsReady"),
-        amis.isEmpty() ? NodeClassConditions.Part.failed("AMIsReady", "AMINotFound", "no AMI selector term") : NodeClassConditions.Part.ok("AMIsReady"),
-        NodeClassConditions.Part.ok("InstanceProfileReady"),
-        NodeClassConditions.Part.ok("ValidationSucceeded")));
+            : NodeClassConditions.Part.ok(ConditionTypes.SUBNETS_READY),
+        groups.isEmpty() ? NodeClassConditions.Part.failed(ConditionTypes.SECURITY_GROUPS_READY, "SecurityGroupsNotFound", "no security group selector term")
+            : NodeClassConditions.Part.ok(ConditionTypes.SECURITY_GROUPS_READY),
+        amis.isEmpty() ? NodeClassConditions.Part.failed(ConditionTypes.AMIS_READY, "AMINotFound", "no AMI selector term") : NodeClassConditions.Part.ok("AMIsReady"),
+        NodeClassConditions.Part.ok(ConditionTypes.INSTANCE_PROFILE_READY),
+        NodeClassConditions.Part.ok(ConditionTypes.VALIDATION_SUCCEEDED)));
     return CompletableFuture.completedFuture(new EC2NodeClassStatus(subnets, groups, amis, List.of(), profile, conditions));
   }
 
@@ -287,7 +289,7 @@ public final class SimCloudProvider implements CloudProvider {
     if (spec.startupTaints() != null) {
       spec.startupTaints().forEach(t -> taints.add(fabric8(t)));
     }
-    taints.add(new TaintBuilder().withKey("karpenter.sh/unregistered").withEffect("NoExecute").build());
+    taints.add(new TaintBuilder().withKey(WellKnownTaints.UNREGISTERED).withEffect("NoExecute").build());
     Node node = new NodeBuilder()
         .withNewMetadata().withName(nodeName).withLabels(labels)
         .addToAnnotations(KWOK_ANNOTATION, "fake")

@@ -1,0 +1,55 @@
+package dev.dovetail.provisioner.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import net.logstash.logback.encoder.LogstashEncoder;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class ReconciliationTest {
+  @Test
+  void aReconcilesLogLinesCarryItsContextAsJsonFieldsOnWhateverThreadTheyAreWritten() throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    Logger logger = context.getLogger("reconciliation-test");
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.setContext(context);
+    appender.start();
+    logger.setLevel(Level.INFO);
+    logger.addAppender(appender);
+    LogstashEncoder encoder = new LogstashEncoder();
+    encoder.setContext(context);
+    encoder.start();
+    try {
+      Reconciliation r = Reconciliation.of("nodeclaim.lifecycle", "NodeClaim", "default-abc12").with("nodepool", "default");
+      // Written from another thread, as a step continuing after a cloud call would.
+      CompletableFuture.runAsync(() -> r.atInfo(logger).log("launched NodeClaim {}", "default-abc12")).get();
+      assertThat(appender.list).hasSize(1);
+      JsonNode line = new ObjectMapper().readTree(new String(encoder.encode(appender.list.get(0)), StandardCharsets.UTF_8));
+      assertThat(line.path("message").asText()).isEqualTo("launched NodeClaim default-abc12");
+      assertThat(line.path("controller").asText()).isEqualTo("nodeclaim.lifecycle");
+      assertThat(line.path("nodeclaim").asText()).isEqualTo("default-abc12");
+      assertThat(line.path("nodepool").asText()).isEqualTo("default");
+      assertThat(line.path("reconcileID").asText()).isEqualTo(r.id()).isNotEmpty();
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
+
+  @Test
+  void eachReconcileHasItsOwnIdAndBlankFieldsAreLeftOut() {
+    Reconciliation a = Reconciliation.of("c", "NodePool", "p");
+    Reconciliation b = Reconciliation.of("c", "NodePool", "p");
+    assertThat(a.id()).isNotEqualTo(b.id());
+    assertThat(a.with("nodepool", "").fields()).isEmpty();
+    assertThat(a.with("nodepool", null)).isSameAs(a);
+  }
+}
