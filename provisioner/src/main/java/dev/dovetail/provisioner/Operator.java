@@ -299,9 +299,10 @@ public final class Operator implements AutoCloseable {
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock,
         List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames())));
     disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
-    GarbageCollection gc = new GarbageCollection(client, caches, cloud, clock, settings.orphanGrace(), registry);
-    singleton(new Singleton("nodeclaim.garbagecollection", Duration.ofSeconds(Math.max(10, Math.min(120, settings.orphanGrace().toSeconds()))),
-        0.1, context -> gc.collect().thenApply(collected -> Result.DONE), leading::get, registry)).start(Duration.ofSeconds(30));
+    GarbageCollection gc = new GarbageCollection(caches::nodeClaims, caches::nodeByProviderId, writer, cloud, clock, settings.orphanGrace(),
+        registry);
+    singleton(gc.controller(Duration.ofSeconds(Math.max(10, Math.min(120, settings.orphanGrace().toSeconds()))), leading::get, registry))
+        .start(Duration.ofSeconds(30));
     RuleStatusReporter rules = new RuleStatusReporter(caches, writer, settings.exemptNamespaces(), clock);
     singleton(new Singleton("workloaddistributionrule.status", Duration.ofSeconds(10), 0.1, context -> {
       rules.report();

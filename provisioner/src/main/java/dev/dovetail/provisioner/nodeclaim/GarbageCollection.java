@@ -1,16 +1,16 @@
 package dev.dovetail.provisioner.nodeclaim;
 
-import dev.dovetail.runtime.Failures;
-
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
-import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.controller.Result;
+import dev.dovetail.provisioner.controller.Singleton;
+import dev.dovetail.provisioner.kube.Writer;
+import dev.dovetail.runtime.Failures;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -18,9 +18,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,16 +39,23 @@ public final class GarbageCollection {
   /** Karpenter's grace for an instance without a NodeClaim. */
   public static final Duration GRACE = Duration.ofMinutes(5);
 
-  private final KubernetesClient client;
-  private final Caches caches;
+  private final Supplier<List<NodeClaim>> claims;
+  private final Function<String, Optional<Node>> nodeByProviderId;
+  private final Writer writer;
   private final CloudProvider cloud;
   private final Clock clock;
   private final Duration grace;
   private final Counter collected;
 
-  public GarbageCollection(KubernetesClient client, Caches caches, CloudProvider cloud, Clock clock, Duration grace, MeterRegistry registry) {
-    this.client = client;
-    this.caches = caches;
+  /**
+   * @param claims           the NodeClaims there are (from the cache)
+   * @param nodeByProviderId the Node of a provider ID, if there is one (from the cache)
+   */
+  public GarbageCollection(Supplier<List<NodeClaim>> claims, Function<String, Optional<Node>> nodeByProviderId, Writer writer,
+      CloudProvider cloud, Clock clock, Duration grace, MeterRegistry registry) {
+    this.claims = claims;
+    this.nodeByProviderId = nodeByProviderId;
+    this.writer = writer;
     this.cloud = cloud;
     this.clock = clock;
     this.grace = grace;
@@ -68,10 +79,19 @@ public final class GarbageCollection {
         .toList();
   }
 
+  /**
+   * The garbage collection controller: a pass every {@code period} (with 10 % jitter) while this replica
+   * leads. Call {@link Singleton#start} on it once the caches are synced.
+   */
+  public Singleton controller(Duration period, BooleanSupplier leading, MeterRegistry registry) {
+    return new Singleton("nodeclaim.garbagecollection", period, 0.1, context -> collect().thenApply(collected -> Result.DONE), leading,
+        registry);
+  }
+
   /** One pass; completes with the instances it terminated. Call it only while the caches are synced. */
   public CompletionStage<List<Instance>> collect() {
     return cloud.list().thenCompose(instances -> {
-      List<Instance> orphans = orphans(instances, caches.nodeClaims(), clock.instant(), grace);
+      List<Instance> orphans = orphans(instances, claims.get(), clock.instant(), grace);
       List<CompletableFuture<Instance>> done = orphans.stream().map(i -> cloud.delete(claimFor(i)).handle((ok, error) -> {
         Throwable cause = Failures.cause(error);
         if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
@@ -103,9 +123,9 @@ public final class GarbageCollection {
 
   /** A Node left by the terminated instance would look like capacity: it goes too. */
   private void deleteStaleNode(Instance i) {
-    caches.nodeByProviderId(i.providerId()).map(Node::getMetadata).ifPresent(m -> {
+    nodeByProviderId.apply(i.providerId()).map(Node::getMetadata).ifPresent(m -> {
       try {
-        client.nodes().withName(m.getName()).delete();
+        writer.delete(Node.class, m.getName());
       } catch (RuntimeException e) {
         LOG.warn("deleting node {} of orphan instance {} failed: {}", m.getName(), i.instanceId(), e.toString());
       }

@@ -19,12 +19,19 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
+import dev.dovetail.provisioner.controller.Singleton;
+import dev.dovetail.provisioner.nodeclaim.GarbageCollection;
 import dev.dovetail.testkit.MotoServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +40,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -266,25 +275,50 @@ class AwsCloudProviderMockTest {
   }
 
   @Test
-  void anInstanceNoClaimOwnsIsTerminatedAfterTheGraceOnly() throws Exception {
+  void anInstanceNoClaimOwnsIsTerminatedByTheGarbageCollectionLoopAfterTheGraceOnly() throws Exception {
     EC2NodeClass c = resolved("orphans");
     Instance kept = await(provider.create(claim("general-kept1", "on-demand", "m5.large"), c));
     Instance orphan = await(provider.create(claim("general-gone1", "on-demand", "m5.large"), c));
     NodeClaim owner = claim("general-kept1", "on-demand", "m5.large");
-    List<Instance> listed = await(provider.list());
-    java.time.Instant now = java.time.Instant.now();
-    // Young instances are left alone (their claims may not have recorded them yet) ...
-    assertThat(dev.dovetail.provisioner.nodeclaim.GarbageCollection.orphans(listed, List.of(owner), now,
-        dev.dovetail.provisioner.nodeclaim.GarbageCollection.GRACE)).isEmpty();
-    // ... older ones without a claim go, and only they.
-    List<Instance> orphans = dev.dovetail.provisioner.nodeclaim.GarbageCollection.orphans(listed, List.of(owner), now.plus(java.time.Duration.ofMinutes(6)),
-        dev.dovetail.provisioner.nodeclaim.GarbageCollection.GRACE);
-    assertThat(orphans).extracting(Instance::providerId).contains(orphan.providerId()).doesNotContain(kept.providerId());
-    NodeClaim standIn = new NodeClaim();
-    standIn.setMetadata(new ObjectMetaBuilder().withName(orphan.nodeClaim()).build());
-    standIn.setStatus(new dev.dovetail.api.karpenter.v1.NodeClaimStatus(null, orphan.providerId(), null, null, null, null, null));
-    await(provider.delete(standIn));
-    assertThat(await(provider.list())).extracting(Instance::providerId).contains(kept.providerId()).doesNotContain(orphan.providerId());
+    // The loop as the operator runs it, on a clock the test moves: passes every 50 ms, grace 5 minutes.
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+    Clock clock = new Clock() {
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return now.get();
+      }
+    };
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    GarbageCollection gc = new GarbageCollection(() -> List.of(owner), providerId -> Optional.empty(), null, provider, clock,
+        GarbageCollection.GRACE, registry);
+    try (Singleton loop = gc.controller(Duration.ofMillis(50), () -> true, registry).start(Duration.ZERO)) {
+      // Young instances are left alone (their claims may not have recorded them yet), pass after pass ...
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> passes(registry) >= 3);
+      List<String> before = await(provider.list()).stream().map(Instance::providerId).toList();
+      assertThat(before).contains(kept.providerId(), orphan.providerId());
+      assertThat(registry.get("dovetail.cloud.orphans.terminated").counter().count()).isZero();
+      // ... older ones without a claim go (the other tests' leftovers in this account too), and only they.
+      now.set(now.get().plus(Duration.ofMinutes(6)));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(await(provider.list())).extracting(Instance::providerId)
+          .containsExactly(kept.providerId()));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(registry.get("dovetail.cloud.orphans.terminated").counter().count()).isEqualTo(before.size() - 1));
+    }
+  }
+
+  private static double passes(SimpleMeterRegistry registry) {
+    return registry.get("controller_runtime_reconcile").tag("controller", "nodeclaim.garbagecollection").tag("result", "success").counter()
+        .count();
   }
 
   @Test
