@@ -6,6 +6,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
+import dev.dovetail.provisioner.cloud.OnExecutor;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.aws.SqsQueue;
@@ -152,8 +153,8 @@ public final class Operator implements AutoCloseable {
         .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
     this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::open);
-    this.cloud = aws.isPresent() ? aws.get().provider() : new SimCloudProvider(client, catalog, settings.clusterName(), faults::get,
-        new UnavailableOfferings(), timer, blocking, clock, caches::nodes);
+    this.cloud = new OnExecutor(aws.isPresent() ? aws.get().provider() : new SimCloudProvider(client, catalog, settings.clusterName(),
+        faults::get, new UnavailableOfferings(), timer, blocking, clock, caches::nodes), blocking);
   }
 
   /** The API server's minor version (1.34), for the AMI aliases; the newest we know if it cannot be read. */
@@ -253,11 +254,11 @@ public final class Operator implements AutoCloseable {
     LOG.info("{} leads: starting controllers", settings.leaderElection().identity());
     Writer writer = new Writer(client);
     Nominator nominator = new Nominator(caches, writer, nominations, settings.launchGroupWait(), clock);
-    Lifecycle lifecycle = new Lifecycle(caches, cloud, writer, events, metrics, clock, batcher::trigger, blocking,
+    Lifecycle lifecycle = new Lifecycle(caches, cloud, writer, events, metrics, clock, batcher::trigger,
         new Lifecycle.Settings(settings.registrationTtl(), nominator));
     claims = new Controller<>("nodeclaim.lifecycle", "NodeClaim", lifecycle::reconcile, settings.concurrency(), registry);
     nominator.onGroupReleased(claims::enqueue);
-    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock, blocking);
+    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock);
     terminations = new Controller<>("nodeclaim.termination", "NodeClaim", termination::reconcile, settings.concurrency(), registry);
     pools = new Controller<>("nodepool.status", "NodePool", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
     classes = new Controller<>("ec2nodeclass.status", "EC2NodeClass", new NodeClassController(client, caches, cloud, events)::reconcile, 2,

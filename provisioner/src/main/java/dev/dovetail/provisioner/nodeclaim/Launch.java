@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,18 +46,15 @@ final class Launch implements Step {
   private final Recorder events;
   private final KarpenterMetrics metrics;
   private final Deletions deletions;
-  private final Executor executor;
   private final Clock clock;
 
-  Launch(Caches caches, CloudProvider cloud, Writer writer, Recorder events, KarpenterMetrics metrics, Deletions deletions, Executor executor,
-      Clock clock) {
+  Launch(Caches caches, CloudProvider cloud, Writer writer, Recorder events, KarpenterMetrics metrics, Deletions deletions, Clock clock) {
     this.caches = caches;
     this.cloud = cloud;
     this.writer = writer;
     this.events = events;
     this.metrics = metrics;
     this.deletions = deletions;
-    this.executor = executor;
     this.clock = clock;
   }
 
@@ -76,8 +72,7 @@ final class Launch implements Step {
       return Outcome.stop(state.withClaim(written), Result.after(NODE_CLASS_RETRY));
     }
     long start = System.nanoTime();
-    // The answer comes on the cloud's threads: what it leads to (API writes) runs on the controller's.
-    return cloud.create(claim, nodeClass.get()).handleAsync((instance, error) -> {
+    return cloud.create(claim, nodeClass.get()).handle((instance, error) -> {
       metrics.cloudProviderDuration("Create", cloud.name()).record(Duration.ofNanos(System.nanoTime() - start));
       if (error == null) {
         return new Outcome(state.withClaim(launched(claim, instance, context)), Optional.empty());
@@ -96,7 +91,7 @@ final class Launch implements Step {
       write(claim, NodeClaims.withCondition(claim, ConditionTypes.LAUNCHED, Condition.Status.False, "LaunchFailed", cause.getMessage(),
           clock.instant()));
       throw new CompletionException(cause);
-    }, executor);
+    });
   }
 
   /** Writes the status only if it changed; returns the claim as it now is. */

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 
 /**
  * A NodeClaim's way to a Ready node, as Karpenter's lifecycle controller runs it: named steps in order —
@@ -36,17 +35,18 @@ public final class Lifecycle {
   private final List<Step> steps;
 
   /**
+   * @param cloud           answers on the provisioner's executor (see {@link dev.dovetail.provisioner.cloud.OnExecutor}): the steps
+   *                        write to the API server from what they chain on its answers
    * @param capacityChanged called when a claim goes away without a node (its pods need new capacity)
-   * @param executor        where a step continues after a cloud call (never on the cloud's own threads)
    */
   public Lifecycle(Caches caches, CloudProvider cloud, Writer writer, Recorder events, KarpenterMetrics metrics, Clock clock,
-      Runnable capacityChanged, Executor executor, Settings settings) {
+      Runnable capacityChanged, Settings settings) {
     this.caches = caches;
     Deletions deletions = new Deletions(writer, events, metrics, capacityChanged);
     this.steps = List.of(
         finalizer(writer),
-        new Liveness(cloud, deletions, settings.registrationTtl(), executor, clock),
-        new Launch(caches, cloud, writer, events, metrics, deletions, executor, clock),
+        new Liveness(cloud, deletions, settings.registrationTtl(), clock),
+        new Launch(caches, cloud, writer, events, metrics, deletions, clock),
         new Registration(writer, events, metrics, settings.gate(), settings.registrationTtl(), clock),
         new Initialization(writer, metrics, settings.gate(), clock));
   }

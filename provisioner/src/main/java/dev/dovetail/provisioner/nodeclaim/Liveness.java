@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,14 +33,12 @@ final class Liveness implements Step {
   private final CloudProvider cloud;
   private final Deletions deletions;
   private final Duration registrationTtl;
-  private final Executor executor;
   private final Clock clock;
 
-  Liveness(CloudProvider cloud, Deletions deletions, Duration registrationTtl, Executor executor, Clock clock) {
+  Liveness(CloudProvider cloud, Deletions deletions, Duration registrationTtl, Clock clock) {
     this.cloud = cloud;
     this.deletions = deletions;
     this.registrationTtl = registrationTtl;
-    this.executor = executor;
     this.clock = clock;
   }
 
@@ -80,7 +77,7 @@ final class Liveness implements Step {
     if (providerId.isEmpty()) {
       return Outcome.next(state);
     }
-    return cloud.get(providerId.get()).handleAsync((instance, error) -> {
+    return cloud.get(providerId.get()).handle((instance, error) -> {
       Throwable cause = Failures.cause(error);
       if (cause instanceof CloudProviderException.NotFound) {
         return gone(state, context).toCompletableFuture().join();
@@ -89,7 +86,7 @@ final class Liveness implements Step {
         context.atDebug(LOG).log("could not look up instance {}: {}", providerId.get(), cause.toString());
       }
       return new Outcome(state, Optional.empty());
-    }, executor);
+    });
   }
 
   private CompletionStage<Outcome> gone(State state, Reconciliation context) {

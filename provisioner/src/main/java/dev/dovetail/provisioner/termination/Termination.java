@@ -37,7 +37,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,16 +64,14 @@ public final class Termination {
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final Writer writer;
-  private final Executor executor;
 
   /**
    * @param evictions a client that does not retry refused requests itself: a 429 from a disruption
    *     budget must come back at once, so the drain retries on its own schedule without holding a thread
    */
   public Termination(KubernetesClient client, KubernetesClient evictions, Caches caches, CloudProvider cloud, Recorder events,
-      KarpenterMetrics metrics, Clock clock, Executor executor) {
+      KarpenterMetrics metrics, Clock clock) {
     this.client = client;
-    this.executor = executor;
     this.evictions = evictions;
     this.caches = caches;
     this.cloud = cloud;
@@ -113,12 +110,12 @@ public final class Termination {
     String providerId = claim.getStatus() == null ? null : claim.getStatus().providerID();
     if (providerId == null) {
       // Never launched (or the launch result was never recorded): make sure nothing runs for it.
-      return cloud.delete(claim).handleAsync((ok, error) -> {
+      return cloud.delete(claim).handle((ok, error) -> {
         finishOrRetry(claim, node, error, context);
         return Result.DONE;
-      }, executor);
+      });
     }
-    return cloud.delete(claim).handleAsync((ok, error) -> {
+    return cloud.delete(claim).handle((ok, error) -> {
       Throwable cause = Failures.cause(error);
       if (cause != null && !(cause instanceof CloudProviderException.NotFound)) {
         metrics.cloudProviderError("Delete", cloud.name(), cause.getClass().getSimpleName());
@@ -126,7 +123,7 @@ public final class Termination {
       }
       finish(claim, node, context);
       return Result.DONE;
-    }, executor);
+    });
   }
 
   private void finishOrRetry(NodeClaim claim, Optional<Node> node, Throwable error, Reconciliation context) {
