@@ -12,50 +12,48 @@ import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.aws.SqsQueue;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
+import dev.dovetail.provisioner.cloud.sim.SimFaultsWatch;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
-import dev.dovetail.runtime.Recorder;
-import dev.dovetail.provisioner.distribution.RuleStatusReporter;
+import dev.dovetail.provisioner.controller.Threads;
 import dev.dovetail.provisioner.disruption.Expiration;
 import dev.dovetail.provisioner.disruption.Interruption;
 import dev.dovetail.provisioner.disruption.Orchestrator;
-import dev.dovetail.provisioner.kube.Writer;
-import dev.dovetail.provisioner.nodeclaim.NodeClaims;
-import dev.dovetail.provisioner.provisioning.Nominator;
-import dev.dovetail.provisioner.termination.Termination;
+import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
+import dev.dovetail.provisioner.kube.KubernetesVersion;
+import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.GarbageCollection;
 import dev.dovetail.provisioner.nodeclaim.Lifecycle;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.provisioner.nodeclaim.PodEvents;
-import dev.dovetail.provisioner.termination.Termination;
-import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.nodeclass.NodeClassController;
 import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
 import dev.dovetail.provisioner.provisioning.Batcher;
 import dev.dovetail.provisioner.provisioning.Nominations;
+import dev.dovetail.provisioner.provisioning.Nominator;
 import dev.dovetail.provisioner.provisioning.PendingPods;
 import dev.dovetail.provisioner.provisioning.Provisioner;
+import dev.dovetail.provisioner.termination.Termination;
+import dev.dovetail.runtime.Recorder;
 import dev.dovetail.state.Governance;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -104,9 +102,9 @@ public final class Operator implements AutoCloseable {
   private final MeterRegistry registry;
   private final Clock clock;
   private final Caches caches;
-  private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1, daemon("provisioner-timer"));
-  private final ExecutorService blocking = Executors.newFixedThreadPool(8, daemon("provisioner-io"));
-  private final AtomicReference<SimFaults> faults;
+  private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1, Threads.daemon("provisioner-timer"));
+  private final ExecutorService blocking = Executors.newFixedThreadPool(8, Threads.daemon("provisioner-io"));
+  private final SimFaultsWatch faults;
   private final Nominations nominations = new Nominations();
   private final Batcher batcher;
   private final AtomicBoolean leading = new AtomicBoolean();
@@ -120,7 +118,6 @@ public final class Operator implements AutoCloseable {
   private final Optional<SqsQueue> sqs;
   /** With the AWS provider: its clients, the catalog refreshed from EC2 and the Price List API, the provider. */
   private final Optional<AwsCloud> aws;
-  private SharedIndexInformer<ConfigMap> simConfig;
   private volatile Controller<String> claims;
   private volatile Controller<String> pools;
   private volatile Controller<String> classes;
@@ -137,10 +134,10 @@ public final class Operator implements AutoCloseable {
     this.client = client;
     this.registry = registry;
     this.clock = clock;
-    this.aws = settings.aws().map(o -> new AwsCloud(o, settings.clusterName(), minorVersion(client), catalog, registry, clock));
+    this.aws = settings.aws().map(o -> new AwsCloud(o, settings.clusterName(), KubernetesVersion.minor(client), catalog, registry, clock));
     Supplier<Catalog> currentCatalog = aws.isPresent() ? aws.get().catalog() : () -> catalog;
     this.caches = new Caches(currentCatalog, registry);
-    this.faults = new AtomicReference<>(settings.simFaults());
+    this.faults = new SimFaultsWatch(settings.simFaults());
     this.batcher = new Batcher(settings.batchIdle(), settings.batchMax(), System::nanoTime,
         (task, nanos) -> timer.schedule(task, nanos, TimeUnit.NANOSECONDS), gathered -> {
           Singleton pass = provisioning;
@@ -155,17 +152,6 @@ public final class Operator implements AutoCloseable {
     this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::open);
     this.cloud = new OnExecutor(aws.isPresent() ? aws.get().provider() : new SimCloudProvider(client, catalog, settings.clusterName(),
         faults::get, new UnavailableOfferings(), timer, blocking, clock, caches::nodes), blocking);
-  }
-
-  /** The API server's minor version (1.34), for the AMI aliases; the newest we know if it cannot be read. */
-  private static String minorVersion(KubernetesClient client) {
-    try {
-      var v = client.getKubernetesVersion();
-      return v.getMajor() + "." + v.getMinor().replaceAll("[^0-9]", "");
-    } catch (RuntimeException e) {
-      LOG.warn("cannot read the Kubernetes version ({}); AMI aliases resolve for 1.34", e.toString());
-      return "1.34";
-    }
   }
 
   /** Called if leadership is lost after it was held (the process should exit, as controller-runtime's do). */
@@ -227,7 +213,7 @@ public final class Operator implements AutoCloseable {
         .description("1 once the cluster state caches are synced.").register(registry);
     Gauge.builder("dovetail.provisioner.leader", leading, l -> l.get() ? 1 : 0)
         .description("1 while this replica holds the leader lease and runs the controllers.").register(registry);
-    settings.simConfigMap().ifPresent(this::watchSimConfig);
+    faults.start(client, settings.simConfigMap(), settings.namespace());
     aws.ifPresent(c -> c.start(timer));
     new ClusterMetrics(caches, registry).start(timer);
     LeaderElection le = settings.leaderElection();
@@ -418,34 +404,6 @@ public final class Operator implements AutoCloseable {
     }
   }
 
-  private void watchSimConfig(String namespaceAndName) {
-    String[] parts = namespaceAndName.split("/", 2);
-    String ns = parts.length == 2 ? parts[0] : settings.namespace();
-    String name = parts.length == 2 ? parts[1] : parts[0];
-    SimFaults defaults = settings.simFaults();
-    simConfig = client.configMaps().inNamespace(ns).withName(name).inform(Caches.handler(cm -> {
-      try {
-        SimFaults next = SimFaults.fromConfigMap(cm.getData(), defaults);
-        faults.set(next);
-        LOG.info("sim faults from ConfigMap {}/{}: {}", ns, name, next);
-      } catch (RuntimeException e) {
-        LOG.error("ignoring ConfigMap {}/{}: {}", ns, name, e.getMessage());
-      }
-    }, (cm, unknown) -> {
-      faults.set(defaults);
-      LOG.info("ConfigMap {}/{} deleted: sim faults back to {}", ns, name, defaults);
-    }));
-  }
-
-  static java.util.concurrent.ThreadFactory daemon(String name) {
-    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -456,9 +414,7 @@ public final class Operator implements AutoCloseable {
       election.cancel(true);  // releases the lease (releaseOnCancel), so a standby takes over at once
     }
     stopControllers();
-    if (simConfig != null) {
-      simConfig.close();
-    }
+    faults.close();
     events.close();
     caches.close();
     evictions.close();

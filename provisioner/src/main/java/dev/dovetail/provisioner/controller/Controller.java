@@ -20,9 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -86,11 +84,11 @@ public final class Controller<K> implements AutoCloseable {
     this.kind = kind;
     this.reconciler = reconciler;
     this.permits = new Semaphore(concurrency);
-    ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemon(name + "-timer"));
+    ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, Threads.daemon(name + "-timer"));
     timerPool.setRemoveOnCancelPolicy(true);  // a replaced timer leaves the queue at once
     this.timers = timerPool;
-    this.workers = Executors.newFixedThreadPool(concurrency, daemon(name + "-worker"));
-    this.dispatcher = daemon(name + "-dispatch").newThread(this::dispatch);
+    this.workers = Executors.newFixedThreadPool(concurrency, Threads.daemon(name + "-worker"));
+    this.dispatcher = Threads.daemon(name + "-dispatch").newThread(this::dispatch);
     // controller-runtime's metric names, which Karpenter exposes too.
     this.succeeded = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "success").register(registry);
     this.failed = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "error").register(registry);
@@ -252,15 +250,6 @@ public final class Controller<K> implements AutoCloseable {
   static Duration backoff(int attempt) {
     long millis = MIN_BACKOFF.toMillis() << Math.min(attempt - 1, 20);
     return millis >= MAX_BACKOFF.toMillis() || millis <= 0 ? MAX_BACKOFF : Duration.ofMillis(millis);
-  }
-
-  static ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, n.getAndIncrement() == 0 ? name : name + "-" + n.get());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   @Override

@@ -64,7 +64,7 @@ public final class Singleton implements AutoCloseable {
     this.jitter = jitter;
     this.reconciler = reconciler;
     this.leading = leading;
-    this.thread = new ScheduledThreadPoolExecutor(1, Controller.daemon(name));
+    this.thread = new ScheduledThreadPoolExecutor(1, Threads.daemon(name));
     thread.setRemoveOnCancelPolicy(true);
     this.succeeded = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "success").register(registry);
     this.failed = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "error").register(registry);
