@@ -3,7 +3,7 @@ package dev.dovetail.provisioner.interruption;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.runtime.NodeMarks;

@@ -7,7 +7,7 @@ import dev.dovetail.api.aws.v1.SecurityGroupSelectorTerm;
 import dev.dovetail.api.aws.v1.SubnetSelectorTerm;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
