@@ -213,9 +213,9 @@ public final class Scheduler {
             + " of NodePool " + t.nodePool());
         continue;
       }
-      Optional<String> conflict = t.requirements().compatible(alt);
+      Optional<Requirements.Conflict> conflict = t.requirements().compatible(alt);
       if (conflict.isPresent()) {
-        reasons.add("NodePool " + t.nodePool() + ": " + conflict.get());
+        reasons.add("NodePool " + t.nodePool() + ": " + conflict.get().message());
         continue;
       }
       Requirements merged = t.requirements().and(alt);
