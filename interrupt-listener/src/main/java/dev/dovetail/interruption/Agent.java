@@ -1,5 +1,6 @@
 package dev.dovetail.interruption;
 
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.interruption.imds.NoticeReader.Observation;
 import dev.dovetail.interruption.imds.Notices;
@@ -152,10 +153,10 @@ public final class Agent implements AutoCloseable {
       return;
     }
     long t0 = System.nanoTime();
-    node.taint(NodeActions.interruptionTaints(notice.action()), true);
+    node.taint(NodeMarks.spotInterruptionTaints(notice.action()), true);
     noticeToTaint.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     LOG.info("spot interruption notice ({} at {}): node {} tainted and cordoned", notice.action(), notice.time(), settings.nodeName());
-    Optional<String> claim = node.markNodeClaim(NodeActions.SPOT_INTERRUPTION + "@" + notice.time());
+    Optional<String> claim = node.markNodeClaim(NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, notice.time()));
     node.node().map(Events.Involved::of).ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
         + " at " + notice.time() + "; draining" + claim.map(c -> ", NodeClaim " + c + " marked for replacement").orElse("")));
     startDrain(Optional.of(notice.time().minus(settings.drainMargin())), t0);
@@ -168,7 +169,7 @@ public final class Agent implements AutoCloseable {
     }
     RebalanceAction action = settings.rebalanceAction();
     node.taint(Map.of(NodeActions.REBALANCE_TAINT, "true"), action != RebalanceAction.taint);
-    Optional<String> claim = node.markNodeClaim(dev.dovetail.runtime.NodeMarks.REBALANCE_RECOMMENDATION + "@" + notice.noticeTime());
+    Optional<String> claim = node.markNodeClaim(NodeMarks.notice(NodeMarks.REBALANCE_RECOMMENDATION, notice.noticeTime()));
     LOG.info("rebalance recommendation at {}: node {} tainted{}", notice.noticeTime(), settings.nodeName(),
         action == RebalanceAction.taint ? "" : " and cordoned");
     node.node().map(Events.Involved::of).ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
@@ -15,7 +16,6 @@ import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeApiException;
 import dev.dovetail.interruption.kube.KubeConfig;
-import dev.dovetail.runtime.NodeMarks;
 import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
@@ -64,8 +64,8 @@ class AgentKubeClientApiTest {
     NodeActions actions = new NodeActions(api, name);
     JsonNode before = actions.node().orElseThrow();
 
-    actions.taint(NodeActions.interruptionTaints("terminate"), true);
-    actions.taint(NodeActions.interruptionTaints("terminate"), true);  // idempotent: nothing left to add
+    actions.taint(NodeMarks.spotInterruptionTaints("terminate"), true);
+    actions.taint(NodeMarks.spotInterruptionTaints("terminate"), true);  // idempotent: nothing left to add
 
     Node after = client.nodes().withName(name).get();
     assertThat(after.getSpec().getUnschedulable()).isTrue();

@@ -3,7 +3,7 @@ package dev.dovetail.provisioner.nodeclaim;
 import dev.dovetail.runtime.Failures;
 
 import dev.dovetail.api.DovetailLabels;
-import dev.dovetail.runtime.NodeMarks;
+import dev.dovetail.api.interruption.NodeMarks;
 
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.common.Condition;
