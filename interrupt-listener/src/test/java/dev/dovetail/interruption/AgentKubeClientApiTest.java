@@ -16,6 +16,7 @@ import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeApiException;
 import dev.dovetail.interruption.kube.KubeConfig;
+import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
@@ -148,8 +149,9 @@ class AgentKubeClientApiTest {
     String name = unique("evented");
     client.nodes().resource(InterruptionE2EIT.node(name, "p")).create();
     KubeApi api = api(cp);
-    try (Events events = new Events(api, "dovetail-interrupt-listener", Clock.systemUTC(), name, new SimpleMeterRegistry())) {
-      Events.Involved node = Events.Involved.of(new NodeActions(api, name).node().orElseThrow());
+    try (EventRecorder events = new EventRecorder(new Events(api), "dovetail-interrupt-listener", Clock.systemUTC(), name,
+        new SimpleMeterRegistry(), Events.QUEUE)) {
+      EventRecorder.Involved node = Events.involved(new NodeActions(api, name).node().orElseThrow());
       events.warning(node, "SpotInterrupted", "the instance will terminate");
       events.warning(node, "SpotInterrupted", "the instance will terminate");
       events.normal(node, "Drained", "All pods evicted ahead of the interruption");
