@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
@@ -128,7 +129,7 @@ class AgentKubeClientApiTest {
         .withNamespace(ns.name()).endMetadata().withNewSpec().withMinAvailable(new IntOrString(1))
         .withNewSelector().addToMatchLabels("app", "guarded").endSelector().endSpec().build()).create();
     Drainer drainer = new Drainer(api(cp), nodeName, Clock.systemUTC());
-    assertThat(drainer.remaining()).extracting(p -> p.getMetadata().getName()).containsExactlyInAnyOrder("guarded", "free");
+    assertThat(drainer.remaining()).extracting(DrainPod::name).containsExactlyInAnyOrder("guarded", "free");
 
     Drainer.Round round = drainer.round(Optional.empty());
     assertThat(round.remaining()).isEqualTo(2);
