@@ -5,6 +5,7 @@ import dev.dovetail.extender.decision.Decisions;
 import dev.dovetail.extender.decision.InFlightTable;
 import dev.dovetail.runtime.ComponentMain;
 import dev.dovetail.runtime.DurationConverter;
+import dev.dovetail.runtime.KubeClients;
 import dev.dovetail.runtime.KubeOptions;
 import dev.dovetail.runtime.Launcher;
 import dev.dovetail.runtime.LogOptions;
@@ -71,7 +72,7 @@ public final class ExtenderMain implements Callable<Integer> {
   @Override
   public Integer call() {
     return ComponentMain.run("extender", ExtenderMain.class, logging, ops, runtime -> {
-      KubernetesClient client = runtime.closeOnShutdown(kube.client());
+      KubernetesClient client = runtime.closeOnShutdown(KubeClients.connect(kube));
       Catalog catalog = Catalog.bundled();
       InformerClusterView view = runtime.closeOnShutdown(new InformerClusterView(catalog, runtime.registry()).derivedStateOnly().start(client));
       Set<String> exempt = new LinkedHashSet<>(exemptNamespaces);

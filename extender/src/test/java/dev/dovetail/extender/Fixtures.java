@@ -1,8 +1,8 @@
 package dev.dovetail.extender;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InterruptionBucket;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.distribution.DistributionRule;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;

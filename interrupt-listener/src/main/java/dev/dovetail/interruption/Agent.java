@@ -1,9 +1,11 @@
 package dev.dovetail.interruption;
 
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.interruption.imds.NoticeReader.Observation;
 import dev.dovetail.interruption.imds.Notices;
 import dev.dovetail.interruption.kube.Events;
+import dev.dovetail.runtime.events.EventRecorder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,7 +46,7 @@ public final class Agent implements AutoCloseable {
   private final NoticeReader reader;
   private final NodeActions node;
   private final Drainer drainer;
-  private final Events events;
+  private final EventRecorder events;
   private final Settings settings;
   private final Clock clock;
   private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -65,7 +67,7 @@ public final class Agent implements AutoCloseable {
   private final Timer drainDuration;
   private volatile boolean closed;
 
-  public Agent(NoticeReader reader, NodeActions node, Drainer drainer, Events events, Settings settings, MeterRegistry registry, Clock clock) {
+  public Agent(NoticeReader reader, NodeActions node, Drainer drainer, EventRecorder events, Settings settings, MeterRegistry registry, Clock clock) {
     this.reader = reader;
     this.node = node;
     this.drainer = drainer;
@@ -152,11 +154,11 @@ public final class Agent implements AutoCloseable {
       return;
     }
     long t0 = System.nanoTime();
-    node.taint(NodeActions.interruptionTaints(notice.action()), true);
+    node.taint(NodeMarks.spotInterruptionTaints(notice.action()), true);
     noticeToTaint.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     LOG.info("spot interruption notice ({} at {}): node {} tainted and cordoned", notice.action(), notice.time(), settings.nodeName());
-    Optional<String> claim = node.markNodeClaim(NodeActions.SPOT_INTERRUPTION + "@" + notice.time());
-    node.node().map(Events.Involved::of).ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
+    Optional<String> claim = node.markNodeClaim(NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, notice.time()));
+    node.node().map(Events::involved).ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
         + " at " + notice.time() + "; draining" + claim.map(c -> ", NodeClaim " + c + " marked for replacement").orElse("")));
     startDrain(Optional.of(notice.time().minus(settings.drainMargin())), t0);
   }
@@ -168,10 +170,10 @@ public final class Agent implements AutoCloseable {
     }
     RebalanceAction action = settings.rebalanceAction();
     node.taint(Map.of(NodeActions.REBALANCE_TAINT, "true"), action != RebalanceAction.taint);
-    Optional<String> claim = node.markNodeClaim(dev.dovetail.runtime.NodeMarks.REBALANCE_RECOMMENDATION + "@" + notice.noticeTime());
+    Optional<String> claim = node.markNodeClaim(NodeMarks.notice(NodeMarks.REBALANCE_RECOMMENDATION, notice.noticeTime()));
     LOG.info("rebalance recommendation at {}: node {} tainted{}", notice.noticeTime(), settings.nodeName(),
         action == RebalanceAction.taint ? "" : " and cordoned");
-    node.node().map(Events.Involved::of).ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "
+    node.node().map(Events::involved).ifPresent(n -> events.normal(n, "RebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated "
         + "interruption risk): node tainted" + (action == RebalanceAction.taint ? "" : " and cordoned")
         + claim.map(c -> "; NodeClaim " + c + " marked for replacement").orElse("")));
     if (action == RebalanceAction.drain) {
@@ -185,7 +187,7 @@ public final class Agent implements AutoCloseable {
     }
     node.taint(Map.of(NodeActions.INTERRUPTION_TAINT, event.code()), true);
     LOG.info("scheduled maintenance {} from {}: node {} cordoned, draining", event.code(), event.notBefore(), settings.nodeName());
-    node.node().map(Events.Involved::of).ifPresent(n -> events.warning(n, "ScheduledMaintenance", "Scheduled " + event.code() + " from " + event.notBefore()
+    node.node().map(Events::involved).ifPresent(n -> events.warning(n, "ScheduledMaintenance", "Scheduled " + event.code() + " from " + event.notBefore()
         + ": cordoned and draining"));
     startDrain(Optional.of(event.notBefore().minus(settings.drainMargin())), System.nanoTime());
   }
@@ -208,7 +210,7 @@ public final class Agent implements AutoCloseable {
           if (round.remaining() == 0) {
             drainDuration.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
             LOG.info("node {} drained", settings.nodeName());
-            node.node().map(Events.Involved::of).ifPresent(n -> events.normal(n, "Drained", "All pods evicted ahead of the interruption"));
+            node.node().map(Events::involved).ifPresent(n -> events.normal(n, "Drained", "All pods evicted ahead of the interruption"));
             return;
           }
           if (round.refused() > 0) {

@@ -1,10 +1,10 @@
 package dev.dovetail.interruption;
 
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.interruption.kube.DrainView;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeApiException;
-import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,10 +39,10 @@ final class Drainer {
     this.clock = clock;
   }
 
-  List<Pod> remaining() {
-    List<Pod> out = new ArrayList<>();
+  List<DrainPod> remaining() {
+    List<DrainPod> out = new ArrayList<>();
     for (var json : api.list("/api/v1/pods?fieldSelector=" + KubeApi.query("spec.nodeName=" + nodeName))) {
-      Pod p = DrainView.pod(json);
+      DrainPod p = DrainView.pod(json);
       if (Drain.drainable(p)) {
         out.add(p);
       }
@@ -51,21 +51,21 @@ final class Drainer {
   }
 
   Round round(Optional<Instant> deadline) {
-    List<Pod> pods = remaining();
+    List<DrainPod> pods = remaining();
     if (pods.isEmpty()) {
       return new Round(0, 0, 0);
     }
     int deleted = 0;
     if (deadline.isPresent() && !clock.instant().isBefore(deadline.get())) {
-      for (Pod p : pods) {
-        if (p.getMetadata().getDeletionTimestamp() == null) {
-          LOG.warn("deadline passed: deleting pod {}/{} on node {}", p.getMetadata().getNamespace(), p.getMetadata().getName(), nodeName);
+      for (DrainPod p : pods) {
+        if (p.deletionTimestamp() == null) {
+          LOG.warn("deadline passed: deleting pod {}/{} on node {}", p.namespace(), p.name(), nodeName);
           try {
             api.delete(podPath(p) + "?gracePeriodSeconds=1");
             deleted++;
           } catch (KubeApiException e) {
             if (!e.notFound()) {
-              LOG.warn("deleting pod {}/{} failed: {}", p.getMetadata().getNamespace(), p.getMetadata().getName(), e.getMessage());
+              LOG.warn("deleting pod {}/{} failed: {}", p.namespace(), p.name(), e.getMessage());
             }
           }
         }
@@ -74,8 +74,8 @@ final class Drainer {
     }
     int lowest = pods.stream().mapToInt(Drain::tier).min().orElse(0);
     int refused = 0;
-    for (Pod p : pods) {
-      if (Drain.tier(p) != lowest || p.getMetadata().getDeletionTimestamp() != null) {
+    for (DrainPod p : pods) {
+      if (Drain.tier(p) != lowest || p.deletionTimestamp() != null) {
         continue;
       }
       if (!evict(p)) {
@@ -86,9 +86,9 @@ final class Drainer {
   }
 
   /** True when the pod is evicted or already gone; false when the eviction was refused (429) or failed. */
-  private boolean evict(Pod pod) {
+  private boolean evict(DrainPod pod) {
     try {
-      evictions.post(podPath(pod) + "/eviction", eviction(pod.getMetadata().getNamespace(), pod.getMetadata().getName()));
+      evictions.post(podPath(pod) + "/eviction", eviction(pod.namespace(), pod.name()));
       return true;
     } catch (KubeApiException e) {
       if (e.status() == 429) {
@@ -97,7 +97,7 @@ final class Drainer {
       if (e.notFound() || e.conflict()) {
         return true;
       }
-      LOG.warn("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+      LOG.warn("evicting pod {}/{} failed: {}", pod.namespace(), pod.name(), e.getMessage());
       return false;
     }
   }
@@ -108,7 +108,7 @@ final class Drainer {
     return body;
   }
 
-  private static String podPath(Pod p) {
-    return "/api/v1/namespaces/" + KubeApi.segment(p.getMetadata().getNamespace()) + "/pods/" + KubeApi.segment(p.getMetadata().getName());
+  private static String podPath(DrainPod p) {
+    return "/api/v1/namespaces/" + KubeApi.segment(p.namespace()) + "/pods/" + KubeApi.segment(p.name());
   }
 }

@@ -10,6 +10,7 @@ import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.runtime.DurationConverter;
 import dev.dovetail.runtime.KubeOptions;
 import dev.dovetail.runtime.Readiness;
+import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeConfig;
@@ -99,7 +100,8 @@ public final class InterruptListenerMain implements Callable<Integer> {
       HttpClient http = KubeApi.httpClient(config, Duration.ofSeconds(2), Executors.newFixedThreadPool(2, daemon("http-client")));
       KubeApi api = KubeApi.on(http, config, Duration.ofSeconds(10));
       NoticeReader reader = new NoticeReader(new Imds(http, imdsEndpoint, tokenTtl, Duration.ofSeconds(2), clock), clock);
-      Events events = runtime.closeOnShutdown(new Events(api, "dovetail-interrupt-listener", clock, nodeName, runtime.registry()));
+      EventRecorder events = runtime.closeOnShutdown(
+          new EventRecorder(new Events(api), "dovetail-interrupt-listener", clock, nodeName, runtime.registry(), Events.QUEUE));
       Agent agent = runtime.closeOnShutdown(new Agent(reader, new NodeActions(api, nodeName), new Drainer(api, nodeName, clock),
           events, new Agent.Settings(nodeName, pollInterval, rebalanceAction, drainMargin, maintenanceLead), runtime.registry(), clock));
       runtime.ops().withReadiness(new Readiness("imds", agent::notReady));

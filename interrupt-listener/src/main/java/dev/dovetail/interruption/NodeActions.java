@@ -1,28 +1,27 @@
 package dev.dovetail.interruption;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dovetail.api.DovetailLabels;
-import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeApiException;
-import dev.dovetail.runtime.NodeMarks;
+import dev.dovetail.interruption.kube.PlainJson;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * What the agent does to its own node and its NodeClaim, as dev.dovetail.runtime.NodeMarks does it for
- * the provisioner's queue mode: taints and cordons the node (one merge patch guarded by the resource
- * version, so a concurrent taint by the kubelet or Karpenter is never lost; retried on conflict) and
- * marks the NodeClaim so the provisioner replaces the capacity at once.
+ * What the agent does to its own node and its NodeClaim: the marks of {@link NodeMarks} (which the
+ * provisioner's queue mode writes the same way with fabric8), sent on the agent's own client. Taints
+ * and cordons the node (one merge patch guarded by the resource version, so a concurrent taint by the
+ * kubelet or Karpenter is never lost; retried on conflict) and marks the NodeClaim so the provisioner
+ * replaces the capacity at once.
  */
 final class NodeActions {
   static final String INTERRUPTION_TAINT = DovetailLabels.SPOT_INTERRUPTION_TAINT;
   static final String REBALANCE_TAINT = DovetailLabels.REBALANCE_TAINT;
-  static final String INTERRUPTION_ANNOTATION = DovetailLabels.INTERRUPTION;
-  static final String SPOT_INTERRUPTION = NodeMarks.SPOT_INTERRUPTION;
+  static final String INTERRUPTION_ANNOTATION = NodeMarks.ANNOTATION;
   static final String NODE_CLAIMS = "/apis/karpenter.sh/v1/nodeclaims";
   private static final int ATTEMPTS = 5;
 
@@ -44,7 +43,7 @@ final class NodeActions {
   void taint(Map<String, String> taints, boolean cordon) {
     for (int attempt = 1; ; attempt++) {
       JsonNode node = node().orElseThrow(() -> new IllegalStateException("node " + nodeName + " does not exist"));
-      Optional<ObjectNode> patch = taintPatch(node, taints, cordon);
+      Optional<JsonNode> patch = taintPatch(node, taints, cordon);
       if (patch.isEmpty()) {
         return;
       }
@@ -62,41 +61,20 @@ final class NodeActions {
     }
   }
 
-  /**
-   * The merge patch that adds the NoSchedule taints the node lacks (by key) and, if asked, cordons it,
-   * carrying the node's resource version so the API server refuses it (409) if the node changed since it
-   * was read; empty when there is nothing to change. The taint list is replaced whole by a merge patch, so
-   * it holds the node's current taints as read, untouched.
-   */
-  static Optional<ObjectNode> taintPatch(JsonNode node, Map<String, String> taints, boolean cordon) {
+  /** {@link NodeMarks#taintPatch} for the node as the API server returned it, as a JSON tree. */
+  static Optional<JsonNode> taintPatch(JsonNode node, Map<String, String> taints, boolean cordon) {
+    return NodeMarks.taintPatch(state(node), taints, cordon).map(PlainJson::tree);
+  }
+
+  /** The node as the taint patch reads it: its taints whole (timeAdded and all), cordoned or not, its version. */
+  static NodeMarks.NodeState state(JsonNode node) {
     JsonNode spec = node.path("spec");
-    JsonNode current = spec.path("taints");
-    ArrayNode next = JsonNodeFactory.instance.arrayNode();
-    if (current.isArray()) {
-      next.addAll((ArrayNode) current);
+    List<Map<String, Object>> taints = new ArrayList<>();
+    for (JsonNode t : spec.path("taints")) {
+      taints.add(PlainJson.object(t));
     }
-    int before = next.size();
-    taints.forEach((key, value) -> {
-      boolean present = false;
-      for (JsonNode t : current) {
-        present |= key.equals(t.path("key").asText(null)) && "NoSchedule".equals(t.path("effect").asText(null));
-      }
-      if (!present) {
-        next.addObject().put("key", key).put("value", value).put("effect", "NoSchedule");
-      }
-    });
-    boolean cordoned = spec.path("unschedulable").asBoolean(false);
-    if (next.size() == before && (cordoned || !cordon)) {
-      return Optional.empty();
-    }
-    ObjectNode patch = JsonNodeFactory.instance.objectNode();
-    patch.putObject("metadata").put("resourceVersion", node.path("metadata").path("resourceVersion").asText());
-    ObjectNode specPatch = patch.putObject("spec");
-    specPatch.set("taints", next);
-    if (cordon) {
-      specPatch.put("unschedulable", true);
-    }
-    return Optional.of(patch);
+    return new NodeMarks.NodeState(taints, spec.path("unschedulable").asBoolean(false),
+        node.path("metadata").path("resourceVersion").asText(null));
   }
 
   /**
@@ -117,7 +95,7 @@ final class NodeActions {
           return Optional.of(name);
         }
         try {
-          api.patch(NODE_CLAIMS + "/" + KubeApi.segment(name), KubeApi.MERGE_PATCH, annotationPatch(INTERRUPTION_ANNOTATION, notice));
+          api.patch(NODE_CLAIMS + "/" + KubeApi.segment(name), KubeApi.MERGE_PATCH, PlainJson.tree(NodeMarks.annotationPatch(notice)));
           return Optional.of(name);
         } catch (KubeApiException e) {
           if (e.notFound()) {
@@ -128,15 +106,5 @@ final class NodeActions {
       }
     }
     return Optional.empty();
-  }
-
-  static ObjectNode annotationPatch(String key, String value) {
-    ObjectNode patch = JsonNodeFactory.instance.objectNode();
-    patch.putObject("metadata").putObject("annotations").put(key, value);
-    return patch;
-  }
-
-  static Map<String, String> interruptionTaints(String action) {
-    return Map.of(WellKnownLabels.DISRUPTED_TAINT, "", INTERRUPTION_TAINT, action);
   }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dovetail.api.disruption.DrainPod;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
@@ -15,7 +17,7 @@ import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeApiException;
 import dev.dovetail.interruption.kube.KubeConfig;
-import dev.dovetail.runtime.NodeMarks;
+import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
@@ -64,8 +66,8 @@ class AgentKubeClientApiTest {
     NodeActions actions = new NodeActions(api, name);
     JsonNode before = actions.node().orElseThrow();
 
-    actions.taint(NodeActions.interruptionTaints("terminate"), true);
-    actions.taint(NodeActions.interruptionTaints("terminate"), true);  // idempotent: nothing left to add
+    actions.taint(NodeMarks.spotInterruptionTaints("terminate"), true);
+    actions.taint(NodeMarks.spotInterruptionTaints("terminate"), true);  // idempotent: nothing left to add
 
     Node after = client.nodes().withName(name).get();
     assertThat(after.getSpec().getUnschedulable()).isTrue();
@@ -127,7 +129,7 @@ class AgentKubeClientApiTest {
         .withNamespace(ns.name()).endMetadata().withNewSpec().withMinAvailable(new IntOrString(1))
         .withNewSelector().addToMatchLabels("app", "guarded").endSelector().endSpec().build()).create();
     Drainer drainer = new Drainer(api(cp), nodeName, Clock.systemUTC());
-    assertThat(drainer.remaining()).extracting(p -> p.getMetadata().getName()).containsExactlyInAnyOrder("guarded", "free");
+    assertThat(drainer.remaining()).extracting(DrainPod::name).containsExactlyInAnyOrder("guarded", "free");
 
     Drainer.Round round = drainer.round(Optional.empty());
     assertThat(round.remaining()).isEqualTo(2);
@@ -148,8 +150,9 @@ class AgentKubeClientApiTest {
     String name = unique("evented");
     client.nodes().resource(InterruptionE2EIT.node(name, "p")).create();
     KubeApi api = api(cp);
-    try (Events events = new Events(api, "dovetail-interrupt-listener", Clock.systemUTC(), name, new SimpleMeterRegistry())) {
-      Events.Involved node = Events.Involved.of(new NodeActions(api, name).node().orElseThrow());
+    try (EventRecorder events = new EventRecorder(new Events(api), "dovetail-interrupt-listener", Clock.systemUTC(), name,
+        new SimpleMeterRegistry(), Events.QUEUE)) {
+      EventRecorder.Involved node = Events.involved(new NodeActions(api, name).node().orElseThrow());
       events.warning(node, "SpotInterrupted", "the instance will terminate");
       events.warning(node, "SpotInterrupted", "the instance will terminate");
       events.normal(node, "Drained", "All pods evicted ahead of the interruption");

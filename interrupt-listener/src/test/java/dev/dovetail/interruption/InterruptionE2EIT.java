@@ -14,6 +14,7 @@ import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeConfig;
+import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.MetadataMock;
 import dev.dovetail.testkit.TestNamespace;
@@ -66,7 +67,7 @@ class InterruptionE2EIT {
     NoticeReader reader = new NoticeReader(new Imds(HttpClient.newHttpClient(), imds, Duration.ofMinutes(10), Duration.ofSeconds(2), clock), clock);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     return new Agent(reader, new NodeActions(api, nodeName), new Drainer(api, nodeName, clock),
-        new Events(api, "dovetail-interrupt-listener", clock, nodeName, registry),
+        new EventRecorder(new Events(api), "dovetail-interrupt-listener", clock, nodeName, registry, Events.QUEUE),
         new Agent.Settings(nodeName, Duration.ofSeconds(1), Agent.RebalanceAction.taint, Duration.ofSeconds(15), Duration.ofMinutes(10)),
         registry, clock);
   }

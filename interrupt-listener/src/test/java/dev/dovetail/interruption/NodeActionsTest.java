@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dovetail.api.interruption.NodeMarks;
+import dev.dovetail.interruption.kube.PlainJson;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The taint patch: what it adds, what it keeps, and when there is nothing to send. */
+/**
+ * The taint patch of api's NodeMarks as the agent sends it, from and to the API server's JSON: what it adds, what it keeps
+ * (byte for byte), and when there is nothing to send.
+ */
 class NodeActionsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -18,7 +23,7 @@ class NodeActionsTest {
   @Test
   void addsTheMissingTaintsAndCordonsGuardedByTheResourceVersion() throws Exception {
     JsonNode n = node("{\"taints\":[{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoExecute\",\"timeAdded\":\"2026-01-01T00:00:00Z\"}]}");
-    JsonNode patch = NodeActions.taintPatch(n, NodeActions.interruptionTaints("terminate"), true).orElseThrow();
+    JsonNode patch = NodeActions.taintPatch(n, NodeMarks.spotInterruptionTaints("terminate"), true).orElseThrow();
     assertThat(patch.path("metadata").path("resourceVersion").asText()).isEqualTo("42");
     assertThat(patch.path("spec").path("unschedulable").asBoolean()).isTrue();
     JsonNode taints = patch.path("spec").path("taints");
@@ -55,7 +60,7 @@ class NodeActionsTest {
 
   @Test
   void theAnnotationPatchTouchesOneKey() {
-    assertThat(NodeActions.annotationPatch(NodeActions.INTERRUPTION_ANNOTATION, "spot-interruption@2026-01-01T00:00:00Z").toString())
+    assertThat(PlainJson.tree(NodeMarks.annotationPatch("spot-interruption@2026-01-01T00:00:00Z")).toString())
         .isEqualTo("{\"metadata\":{\"annotations\":{\"dovetail.dev/interruption\":\"spot-interruption@2026-01-01T00:00:00Z\"}}}");
   }
 }

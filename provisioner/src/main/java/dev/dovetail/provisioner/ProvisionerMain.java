@@ -7,6 +7,7 @@ import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.runtime.ComponentMain;
 import dev.dovetail.runtime.DurationConverter;
+import dev.dovetail.runtime.KubeClients;
 import dev.dovetail.runtime.KubeOptions;
 import dev.dovetail.runtime.Launcher;
 import dev.dovetail.runtime.LogOptions;
@@ -241,7 +242,7 @@ public final class ProvisionerMain implements Callable<Integer> {
   public Integer call() {
     return ComponentMain.run("provisioner", ProvisionerMain.class, logging, ops, runtime -> {
       Operator.Settings settings = settings();
-      KubernetesClient client = runtime.closeOnShutdown(kube.client());
+      KubernetesClient client = runtime.closeOnShutdown(KubeClients.connect(kube));
       SharedIndexInformer<CustomResourceDefinition> crds =
           runtime.closeOnShutdown(client.apiextensions().v1().customResourceDefinitions().inform());
       List<String> required = CustomResources.ALL.stream().map(CustomResource::getCRDName).toList();

@@ -1,16 +1,15 @@
 package dev.dovetail.runtime;
 
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
-/** How a component reaches the Kubernetes API server. */
+/**
+ * How a component reaches the Kubernetes API server. Free of fabric8, even in method signatures: picocli
+ * reflects over this mixin, which would load the client's types into the interrupt listener, which has a
+ * client of its own. The fabric8 client is made by {@link KubeClients}.
+ */
 public final class KubeOptions {
   @Option(names = "--kubeconfig", defaultValue = "${env:KUBECONFIG}",
       description = "Kubeconfig file. Unset: the in-cluster service account, else ~/.kube/config.")
@@ -18,7 +17,7 @@ public final class KubeOptions {
 
   /**
    * The kubeconfig file asked for, checked to be a readable file; empty when none was (then the
-   * in-cluster service account or ~/.kube/config). For a component with its own API client.
+   * in-cluster service account or ~/.kube/config).
    */
   public Optional<Path> kubeconfigFile() {
     if (kubeconfig != null && kubeconfig.toString().isBlank()) {
@@ -33,20 +32,5 @@ public final class KubeOptions {
       }
     }
     return Optional.ofNullable(kubeconfig);
-  }
-
-  public KubernetesClient client() {
-    Config config;
-    if (kubeconfigFile().isPresent()) {
-      try {
-        config = Config.fromKubeconfig(Files.readString(kubeconfig));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    } else {
-      config = Config.autoConfigure(null);
-    }
-    config.setRequestRetryBackoffLimit(5);
-    return new KubernetesClientBuilder().withConfig(config).build();
   }
 }

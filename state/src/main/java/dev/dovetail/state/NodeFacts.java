@@ -1,10 +1,10 @@
 package dev.dovetail.state;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InstanceType;
 import dev.dovetail.api.catalog.InterruptionBucket;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Node;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.distribution.ReplicaCounts;
 import dev.dovetail.api.harness.v1.Distribution;

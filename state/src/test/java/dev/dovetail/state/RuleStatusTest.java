@@ -2,7 +2,7 @@ package dev.dovetail.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.distribution.DistributionRule;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;

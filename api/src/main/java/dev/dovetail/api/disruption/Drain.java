@@ -4,8 +4,6 @@ import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.Tolerations;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.TaintBuilder;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -13,37 +11,43 @@ import java.util.Optional;
 
 /**
  * Which pods a drain waits for and in what order, as Karpenter drains: one function for the
- * provisioner's NodeClaim termination and the interrupt listener's drain before a spot reclaim.
+ * provisioner's NodeClaim termination (fabric8 pods) and the interrupt listener's drain before a spot
+ * reclaim ({@link DrainPod}s read from JSON).
  */
 public final class Drain {
   /** Karpenter's pod (and node) annotation that blocks voluntary disruption and makes a drain wait for the pod. */
   public static final String DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
-  private static final Taint DISRUPTED = new TaintBuilder().withKey(WellKnownLabels.DISRUPTED_TAINT).withEffect("NoSchedule").build();
+  private static final String DISRUPTED_EFFECT = "NoSchedule";
 
   private Drain() {
   }
 
   /** Drain tiers, lowest first: non-critical non-DaemonSet, non-critical DaemonSet, critical, critical DaemonSet. */
   public static int tier(Pod pod) {
-    String priorityClass = pod.getSpec() == null ? null : pod.getSpec().getPriorityClassName();
-    boolean critical = "system-cluster-critical".equals(priorityClass) || "system-node-critical".equals(priorityClass);
-    boolean daemon = pod.getMetadata().getOwnerReferences() != null
-        && pod.getMetadata().getOwnerReferences().stream().anyMatch(r -> "DaemonSet".equals(r.getKind()) && Boolean.TRUE.equals(r.getController()));
-    return (critical ? 2 : 0) + (daemon ? 1 : 0);
+    return tier(DrainPod.of(pod));
+  }
+
+  /** {@link #tier(Pod)} of the drain's view of a pod. */
+  public static int tier(DrainPod pod) {
+    boolean critical = "system-cluster-critical".equals(pod.priorityClassName()) || "system-node-critical".equals(pod.priorityClassName());
+    return (critical ? 2 : 0) + (pod.daemonSet() ? 1 : 0);
   }
 
   /** Pods a drain waits for: not mirror pods, not finished, not tolerating the disrupted taint. */
   public static boolean drainable(Pod pod) {
-    var annotations = pod.getMetadata().getAnnotations();
-    if (annotations != null && annotations.containsKey("kubernetes.io/config.mirror")) {
+    return drainable(DrainPod.of(pod));
+  }
+
+  /** {@link #drainable(Pod)} of the drain's view of a pod. */
+  public static boolean drainable(DrainPod pod) {
+    if (pod.annotations().containsKey("kubernetes.io/config.mirror")) {
       return false;
     }
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+    if ("Succeeded".equals(pod.phase()) || "Failed".equals(pod.phase())) {
       return false;
     }
-    return pod.getSpec() == null || pod.getSpec().getTolerations() == null
-        || pod.getSpec().getTolerations().stream().noneMatch(t -> Tolerations.tolerates(t, DISRUPTED));
+    return pod.tolerations().stream().noneMatch(t -> Tolerations.tolerates(t.key(), t.operator(), t.value(), t.effect(),
+        WellKnownLabels.DISRUPTED_TAINT, null, DISRUPTED_EFFECT));
   }
 
   /**
@@ -52,7 +56,12 @@ public final class Drain {
    * as in Karpenter. A drain does not evict such a pod but waits for it (up to a terminationGracePeriod).
    */
   public static boolean doNotDisrupt(Pod pod, Instant now) {
-    String value = pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(DO_NOT_DISRUPT);
+    return doNotDisrupt(DrainPod.of(pod), now);
+  }
+
+  /** {@link #doNotDisrupt(Pod, Instant)} of the drain's view of a pod. */
+  public static boolean doNotDisrupt(DrainPod pod, Instant now) {
+    String value = pod.annotations().get(DO_NOT_DISRUPT);
     if (value == null) {
       return false;
     }
@@ -69,9 +78,8 @@ public final class Drain {
     return protection.isPresent() && started.isPresent() && now.isBefore(started.get().plus(protection.get()));
   }
 
-  private static Optional<Instant> started(Pod pod) {
-    String time = pod.getStatus() != null && pod.getStatus().getStartTime() != null ? pod.getStatus().getStartTime()
-        : pod.getMetadata().getCreationTimestamp();
+  private static Optional<Instant> started(DrainPod pod) {
+    String time = pod.startTime() != null ? pod.startTime() : pod.creationTimestamp();
     try {
       return Optional.ofNullable(time).map(Instant::parse);
     } catch (DateTimeParseException e) {

@@ -1,5 +1,6 @@
 package dev.dovetail.api.distribution;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import java.util.EnumSet;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.dovetail.api.distribution;
 
+import dev.dovetail.api.catalog.CapacityType;
 import java.util.Optional;
 import java.util.Set;
 

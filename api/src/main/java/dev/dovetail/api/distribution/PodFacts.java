@@ -1,6 +1,7 @@
 package dev.dovetail.api.distribution;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;

@@ -1,5 +1,7 @@
 package dev.dovetail.api.distribution;
 
+import dev.dovetail.api.catalog.CapacityType;
+
 /**
  * Where a workload's replicas are (bound, plus placed but not yet bound).
  *

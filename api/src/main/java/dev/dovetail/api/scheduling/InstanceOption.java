@@ -1,6 +1,6 @@
 package dev.dovetail.api.scheduling;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import java.util.List;
 import java.util.Optional;

@@ -1,8 +1,8 @@
 package dev.dovetail.api.scheduling;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InstanceType;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import java.util.ArrayList;
 import java.util.Collection;

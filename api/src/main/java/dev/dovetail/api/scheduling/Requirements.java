@@ -115,16 +115,53 @@ public final class Requirements {
     return true;
   }
 
-  /** The first key on which the two share no value, explained; empty when they intersect. */
-  public Optional<String> conflict(Requirements other) {
+  /**
+   * Why two sets of requirements cannot both hold, on one key: {@code defined} is what one side (say, a
+   * NodePool's requirements) says of the key, {@code required} what the other (a pod's) requires of it.
+   * {@code defined} is null when the first side leaves the key undefined and the second needs it set.
+   */
+  public record Conflict(String key, Requirement defined, Requirement required) {
+    public Conflict {
+      if (key == null || required == null) {
+        throw new IllegalArgumentException("a conflict names its key and what is required");
+      }
+    }
+
+    /** The two share no value on the key. */
+    public static Conflict disjoint(String key, Requirement defined, Requirement required) {
+      return new Conflict(key, defined, required);
+    }
+
+    /** The key is required but not defined by the other side (and its absence not allowed). */
+    public static Conflict undefined(String key, Requirement required) {
+      return new Conflict(key, null, required);
+    }
+
+    /** Whether the key is undefined rather than defined with no value in common. */
+    public boolean isUndefined() {
+      return defined == null;
+    }
+
+    /** For people: events, logs and the reasons a pod fits nowhere. */
+    public String message() {
+      return defined == null ? "label " + key + " is not defined by the NodePool (requires " + required + ")"
+          : "incompatible requirements, key " + key + ", " + required + " not in " + defined;
+    }
+
+    @Override
+    public String toString() {
+      return message();
+    }
+  }
+
+  /** The first key on which the two share no value; empty when they intersect. */
+  public Optional<Conflict> conflict(Requirements other) {
     Map<String, Requirement> small = byKey.size() <= other.byKey.size() ? byKey : other.byKey;
     Map<String, Requirement> large = small == byKey ? other.byKey : byKey;
     for (Map.Entry<String, Requirement> e : small.entrySet()) {
       Requirement o = large.get(e.getKey());
       if (o != null && !e.getValue().intersects(o)) {
-        Requirement mine = byKey.get(e.getKey());
-        Requirement theirs = other.byKey.get(e.getKey());
-        return Optional.of("incompatible requirements, key " + e.getKey() + ", " + theirs + " not in " + mine);
+        return Optional.of(Conflict.disjoint(e.getKey(), byKey.get(e.getKey()), other.byKey.get(e.getKey())));
       }
     }
     return Optional.empty();
@@ -135,14 +172,14 @@ public final class Requirements {
    * every key the pod needs but these leave undefined must be one the provisioner decides at launch or
    * one whose absence the pod accepts (NotIn, DoesNotExist).
    */
-  public Optional<String> compatible(Requirements pod) {
-    Optional<String> conflict = conflict(pod);
+  public Optional<Conflict> compatible(Requirements pod) {
+    Optional<Conflict> conflict = conflict(pod);
     if (conflict.isPresent()) {
       return conflict;
     }
     for (Requirement p : pod.byKey.values()) {
       if (!byKey.containsKey(p.key()) && !WellKnownLabels.PROVIDER_DEFINED.contains(p.key()) && !p.allowsAbsence()) {
-        return Optional.of("label " + p.key() + " is not defined by the NodePool (requires " + p + ")");
+        return Optional.of(Conflict.undefined(p.key(), p));
       }
     }
     return Optional.empty();

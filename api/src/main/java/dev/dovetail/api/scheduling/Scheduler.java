@@ -21,13 +21,17 @@ import java.util.TreeSet;
  * then on claims opened earlier in this simulation, then on new claims from the heaviest NodePool that
  * fits. A claim keeps every instance type that still fits all its pods; the cheapest is launched.
  *
- * <p>Pure and deterministic for a given input, and fast for many identical pods: what a pod shape
- * cannot use (a node with an untolerated taint, a full claim) is remembered, because nodes and claims
- * only fill up as the simulation goes.
+ * <p>Pure and deterministic for a given input: every {@link #solve} simulates on its own copies of the
+ * nodes, so the {@link SimNode}s given (and everything else given) are left as they were, and solving
+ * again, with this scheduler or another over the same nodes, gives the same answer. Fast for many
+ * identical pods: what a pod shape cannot use (a node with an untolerated taint, a full claim) is
+ * remembered, because nodes and claims only fill up as the simulation goes.
  */
 public final class Scheduler {
+  /** Copies of the nodes given; only the scheduler a {@link #solve} makes for itself places pods on (and fills) them. */
   private final List<SimNode> nodes;
   private final List<ClaimTemplate> templates;
+  private final List<Placed> existingPods;
   private final Topology topology;
   private final int maxTypesPerClaim;
   private final Map<ClaimTemplate, Resources> remainingLimits = new HashMap<>();
@@ -52,8 +56,9 @@ public final class Scheduler {
    * @param maxTypesPerClaim instance types kept on each new claim for launch flexibility (60, like Karpenter's launches)
    */
   public Scheduler(List<SimNode> nodes, List<ClaimTemplate> templates, List<Placed> existingPods, int maxTypesPerClaim) {
-    this.nodes = List.copyOf(nodes);
+    this.nodes = nodes.stream().map(SimNode::copy).toList();
     this.templates = templates.stream().sorted(ClaimTemplate.BY_WEIGHT).toList();
+    this.existingPods = List.copyOf(existingPods);
     this.maxTypesPerClaim = maxTypesPerClaim;
     for (ClaimTemplate t : this.templates) {
       remainingLimits.put(t, t.remainingLimits());
@@ -101,7 +106,15 @@ public final class Scheduler {
   public record Placed(String namespace, Map<String, String> labels, Map<String, String> nodeLabels) {
   }
 
+  /**
+   * Places the pods. Each call is a simulation of its own, on fresh copies of the nodes: nothing of an
+   * earlier call (placements, claims, limits used) carries over.
+   */
   public Solution solve(List<SchedulingPod> pods) {
+    return new Scheduler(nodes, templates, existingPods, maxTypesPerClaim).simulate(pods);
+  }
+
+  private Solution simulate(List<SchedulingPod> pods) {
     List<SchedulingPod> ordered = new ArrayList<>(pods);
     ordered.sort(SchedulingPod.PACKING_ORDER);
     for (SchedulingPod pod : ordered) {
@@ -200,9 +213,9 @@ public final class Scheduler {
             + " of NodePool " + t.nodePool());
         continue;
       }
-      Optional<String> conflict = t.requirements().compatible(alt);
+      Optional<Requirements.Conflict> conflict = t.requirements().compatible(alt);
       if (conflict.isPresent()) {
-        reasons.add("NodePool " + t.nodePool() + ": " + conflict.get());
+        reasons.add("NodePool " + t.nodePool() + ": " + conflict.get().message());
         continue;
       }
       Requirements merged = t.requirements().and(alt);

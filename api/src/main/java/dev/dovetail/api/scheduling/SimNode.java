@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * A node pods may be placed on in the simulation: a running node, or a NodeClaim in flight (launched or
- * launching, not yet a node). Its requested resources and host ports grow as pods are placed.
+ * launching, not yet a node). Its requested resources and host ports grow as pods are placed on it; the
+ * {@link Scheduler} places them on copies, so a node given to it stays as it was.
  */
 public final class SimNode {
   private final String name;
@@ -31,6 +32,11 @@ public final class SimNode {
     this.requested = requested;
     this.hostPorts = new HashSet<>(hostPorts);
     this.inFlight = inFlight;
+  }
+
+  /** A node as this one is now, to fill up without changing this one. */
+  SimNode copy() {
+    return new SimNode(name, labels, requirements, taints, allocatable, requested, hostPorts, inFlight);
   }
 
   /** A running node: its labels are facts. */

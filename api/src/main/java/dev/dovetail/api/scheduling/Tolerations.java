@@ -12,16 +12,22 @@ public final class Tolerations {
   }
 
   public static boolean tolerates(Toleration t, Taint taint) {
-    if (t.getEffect() != null && !t.getEffect().isEmpty() && !t.getEffect().equals(taint.getEffect())) {
+    return tolerates(t.getKey(), t.getOperator(), t.getValue(), t.getEffect(), taint.getKey(), taint.getValue(), taint.getEffect());
+  }
+
+  /** Whether a toleration (key, operator, value, effect as in a pod spec) matches a taint, for callers without the fabric8 model. */
+  public static boolean tolerates(String key, String operator, String value, String effect, String taintKey, String taintValue,
+      String taintEffect) {
+    if (effect != null && !effect.isEmpty() && !effect.equals(taintEffect)) {
       return false;
     }
-    if (t.getKey() == null || t.getKey().isEmpty()) {
-      return "Exists".equals(t.getOperator());
+    if (key == null || key.isEmpty()) {
+      return "Exists".equals(operator);
     }
-    if (!t.getKey().equals(taint.getKey())) {
+    if (!key.equals(taintKey)) {
       return false;
     }
-    return "Exists".equals(t.getOperator()) || Objects.equals(emptyIfNull(t.getValue()), emptyIfNull(taint.getValue()));
+    return "Exists".equals(operator) || Objects.equals(emptyIfNull(value), emptyIfNull(taintValue));
   }
 
   /** The first taint that blocks scheduling and that no toleration matches, if any. */

@@ -3,6 +3,7 @@ package dev.dovetail.api.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import java.util.ArrayList;
 import java.util.List;

@@ -50,10 +50,21 @@ class RequirementTest {
   void requirementsCompatibilityNamesTheKey() {
     Requirements pool = Requirements.ofLabels(Map.of("team", "a")).and(Requirement.in("karpenter.sh/capacity-type", "spot"));
     Requirements pod = Requirements.of(Requirement.in("karpenter.sh/capacity-type", "on-demand"));
-    assertThat(pool.compatible(pod)).hasValueSatisfying(m -> assertThat(m).contains("karpenter.sh/capacity-type"));
+    assertThat(pool.compatible(pod)).hasValueSatisfying(c -> {
+      assertThat(c.key()).isEqualTo("karpenter.sh/capacity-type");
+      assertThat(c.defined()).isEqualTo(Requirement.in("karpenter.sh/capacity-type", "spot"));
+      assertThat(c.required()).isEqualTo(Requirement.in("karpenter.sh/capacity-type", "on-demand"));
+      assertThat(c.isUndefined()).isFalse();
+      assertThat(c.message()).isEqualTo("incompatible requirements, key karpenter.sh/capacity-type, "
+          + Requirement.in("karpenter.sh/capacity-type", "on-demand") + " not in " + Requirement.in("karpenter.sh/capacity-type", "spot"));
+    });
     assertThat(pool.compatible(Requirements.of(Requirement.in("topology.kubernetes.io/zone", "us-east-1a")))).isEmpty();
-    assertThat(pool.compatible(Requirements.of(Requirement.in("gpu-team", "x"))))
-        .hasValueSatisfying(m -> assertThat(m).contains("label gpu-team is not defined by the NodePool"));
+    assertThat(pool.compatible(Requirements.of(Requirement.in("gpu-team", "x")))).hasValueSatisfying(c -> {
+      assertThat(c.key()).isEqualTo("gpu-team");
+      assertThat(c.isUndefined()).isTrue();
+      assertThat(c.required()).isEqualTo(Requirement.in("gpu-team", "x"));
+      assertThat(c.message()).isEqualTo("label gpu-team is not defined by the NodePool (requires " + Requirement.in("gpu-team", "x") + ")");
+    });
     assertThat(pool.compatible(Requirements.of(Requirement.notIn("gpu-team", Set.of("x"))))).isEmpty();
     assertThat(Requirements.ofLabels(Map.of("failure-domain.beta.kubernetes.io/zone", "us-east-1a")).has("topology.kubernetes.io/zone")).isTrue();
   }

@@ -77,6 +77,55 @@ class SchedulerTest {
     assertThat(s.newClaims().get(0).podUids()).hasSize(2);
   }
 
+  /**
+   * The simulation is pure: it places pods on its own copies of the nodes it is given. Before it copied
+   * them, a solve filled the caller's nodes, so a second simulation over the same nodes (the provisioner
+   * reuses its snapshot) saw them full and launched new claims for what still fitted.
+   */
+  @Test
+  void solvingLeavesTheGivenNodesAsTheyWereSoASecondSimulationAgrees() {
+    SimNode node = SimNode.node("n1", Map.of(WellKnownLabels.ZONE, "us-east-1a", WellKnownLabels.ARCH, "amd64"), List.of(),
+        Resources.of("cpu", "4", "memory", "16Gi", "pods", "110"), Resources.of("cpu", "1", "memory", "1Gi", "pods", "3"), Set.of());
+    List<SimNode> nodes = List.of(node);
+    Resources requestedBefore = node.requested();
+    List<Pod> pods = new ArrayList<>(pods("api", 5, "500m", "512Mi"));
+    pods.add(Sim.pod("agent-0", "100m", "64Mi").editSpec().editFirstContainer().addNewPort().withContainerPort(9100).withHostPort(9100)
+        .endPort().endContainer().endSpec().build());
+
+    Solution first = solve(List.of(Sim.general()), nodes, pods);
+    assertThat(first.onExistingNodes()).containsEntry("uid-agent-0", "n1").hasSize(6);
+    assertThat(first.newClaims()).isEmpty();
+
+    assertThat(node.requested()).as("requests of the node given to the simulation").isEqualTo(requestedBefore);
+    assertThat(node.portsFree(Set.of("TCP/9100"))).as("host ports of the node given to the simulation").isTrue();
+    Solution second = solve(List.of(Sim.general()), nodes, pods);
+    assertThat(second.onExistingNodes()).isEqualTo(first.onExistingNodes());
+    assertThat(second.newClaims().stream().map(NewClaim::podUids).toList())
+        .isEqualTo(first.newClaims().stream().map(NewClaim::podUids).toList());
+    assertThat(second.unschedulable()).isEqualTo(first.unschedulable());
+  }
+
+  /** One scheduler asked twice answers the same: a solve leaves no claims, placements or counts behind. */
+  @Test
+  void oneSchedulerSolvesTheSamePodsTheSameWayTwice() {
+    SimNode node = SimNode.node("n1", Map.of(WellKnownLabels.ZONE, "us-east-1a", WellKnownLabels.ARCH, "amd64"), List.of(),
+        Resources.of("cpu", "4", "memory", "16Gi", "pods", "110"), Resources.of("cpu", "1", "memory", "1Gi", "pods", "3"), Set.of());
+    ClaimTemplate limited = Sim.pool("limited", 10, Requirements.of(Requirement.in(WellKnownLabels.INSTANCE_CATEGORY, "m"),
+        Requirement.in(WellKnownLabels.ARCH, "amd64")), List.of(), Resources.of("cpu", "16", "nodes", "2"));
+    List<SchedulingPod> pods = pods("api", 12, "1", "1Gi").stream().map(Sim::of).toList();
+    Scheduler scheduler = new Scheduler(List.of(node), List.of(limited), List.of(), 60);
+
+    Solution first = scheduler.solve(pods);
+    Solution second = scheduler.solve(pods);
+
+    assertThat(first.onExistingNodes()).hasSize(3);
+    assertThat(first.newClaims()).isNotEmpty();
+    assertThat(second.onExistingNodes()).isEqualTo(first.onExistingNodes());
+    assertThat(second.newClaims().stream().map(NewClaim::podUids).toList())
+        .isEqualTo(first.newClaims().stream().map(NewClaim::podUids).toList());
+    assertThat(second.unschedulable()).isEqualTo(first.unschedulable());
+  }
+
   @Test
   void taintedPoolsTakeOnlyPodsThatTolerateThem() {
     Taint gpuTaint = new TaintBuilder().withKey("nvidia.com/gpu").withEffect("NoSchedule").build();

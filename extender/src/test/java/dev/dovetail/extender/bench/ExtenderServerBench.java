@@ -3,7 +3,7 @@ package dev.dovetail.extender.bench;
 import dev.dovetail.testkit.BenchReport;
 
 import dev.dovetail.api.catalog.Catalog;
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;

@@ -4,8 +4,8 @@ import static dev.dovetail.extender.Fixtures.node;
 import static dev.dovetail.extender.Fixtures.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;

@@ -1,76 +1,40 @@
 package dev.dovetail.interruption.kube;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.PodStatus;
-import io.fabric8.kubernetes.api.model.Toleration;
+import dev.dovetail.api.disruption.DrainPod;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A pod as dev.dovetail.api.disruption.Drain reads it, from the API server's JSON: the fabric8 model
- * with only the fields the drain rules look at (name, namespace, annotations, controller owners,
- * deletion, priority class, tolerations, phase). Copied field by field, not bound: binding a Pod loads the
- * whole pod model and its deserializers, several MiB of metaspace for seven fields.
+ * A pod as dev.dovetail.api.disruption.Drain reads it ({@link DrainPod}), from the API server's JSON:
+ * only the fields the drain rules look at (name, namespace, annotations, controller owners, deletion,
+ * priority class, tolerations, phase, start). Copied field by field into plain values: neither bound
+ * (databind's deserializers) nor built as the fabric8 model, which this agent does not load.
  */
 public final class DrainView {
   private DrainView() {
   }
 
-  public static Pod pod(JsonNode json) {
+  public static DrainPod pod(JsonNode json) {
     JsonNode m = json.path("metadata");
-    ObjectMeta meta = new ObjectMeta();
-    meta.setName(text(m, "name"));
-    meta.setNamespace(text(m, "namespace"));
-    meta.setUid(text(m, "uid"));
-    meta.setDeletionTimestamp(text(m, "deletionTimestamp"));
-    if (m.path("annotations").isObject()) {
-      Map<String, String> annotations = new LinkedHashMap<>();
-      m.path("annotations").fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
-      meta.setAnnotations(annotations);
+    Map<String, String> annotations = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : m.path("annotations").properties()) {
+      annotations.put(e.getKey(), e.getValue().asText());
     }
-    if (m.path("ownerReferences").isArray()) {
-      List<OwnerReference> owners = new ArrayList<>();
-      for (JsonNode o : m.path("ownerReferences")) {
-        OwnerReference r = new OwnerReference();
-        r.setApiVersion(text(o, "apiVersion"));
-        r.setKind(text(o, "kind"));
-        r.setName(text(o, "name"));
-        r.setUid(text(o, "uid"));
-        r.setController(o.has("controller") ? o.path("controller").asBoolean() : null);
-        owners.add(r);
-      }
-      meta.setOwnerReferences(owners);
+    boolean daemonSet = false;
+    for (JsonNode o : m.path("ownerReferences")) {
+      daemonSet |= "DaemonSet".equals(text(o, "kind")) && o.path("controller").asBoolean(false);
     }
-    Pod pod = new Pod();
-    pod.setMetadata(meta);
     JsonNode s = json.path("spec");
-    PodSpec spec = new PodSpec();
-    spec.setNodeName(text(s, "nodeName"));
-    spec.setPriorityClassName(text(s, "priorityClassName"));
-    if (s.path("tolerations").isArray()) {
-      List<Toleration> tolerations = new ArrayList<>();
-      for (JsonNode t : s.path("tolerations")) {
-        Toleration toleration = new Toleration();
-        toleration.setKey(text(t, "key"));
-        toleration.setOperator(text(t, "operator"));
-        toleration.setValue(text(t, "value"));
-        toleration.setEffect(text(t, "effect"));
-        toleration.setTolerationSeconds(t.path("tolerationSeconds").isNumber() ? t.path("tolerationSeconds").asLong() : null);
-        tolerations.add(toleration);
-      }
-      spec.setTolerations(tolerations);
+    List<DrainPod.Toleration> tolerations = new ArrayList<>();
+    for (JsonNode t : s.path("tolerations")) {
+      tolerations.add(new DrainPod.Toleration(text(t, "key"), text(t, "operator"), text(t, "value"), text(t, "effect")));
     }
-    pod.setSpec(spec);
-    PodStatus status = new PodStatus();
-    status.setPhase(text(json.path("status"), "phase"));
-    pod.setStatus(status);
-    return pod;
+    JsonNode status = json.path("status");
+    return new DrainPod(text(m, "namespace"), text(m, "name"), text(m, "deletionTimestamp"), annotations, daemonSet,
+        text(s, "priorityClassName"), tolerations, text(status, "phase"), text(status, "startTime"), text(m, "creationTimestamp"));
   }
 
   private static String text(JsonNode n, String field) {

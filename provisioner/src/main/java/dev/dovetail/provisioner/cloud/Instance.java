@@ -1,6 +1,6 @@
 package dev.dovetail.provisioner.cloud;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.scheduling.Resources;
 import java.time.Instant;
 import java.util.Map;

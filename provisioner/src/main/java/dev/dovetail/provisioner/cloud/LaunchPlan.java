@@ -1,6 +1,6 @@
 package dev.dovetail.provisioner.cloud;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.Offering;

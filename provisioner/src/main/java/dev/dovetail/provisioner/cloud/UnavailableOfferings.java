@@ -3,7 +3,7 @@ package dev.dovetail.provisioner.cloud;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 

@@ -1,8 +1,8 @@
 package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.disruption.Drain;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;

@@ -3,11 +3,12 @@ package dev.dovetail.provisioner.interruption;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cluster.Caches;
-import dev.dovetail.runtime.NodeMarks;
+import dev.dovetail.provisioner.kube.NodeMarker;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.runtime.Recorder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -83,29 +84,29 @@ public final class InterruptionHandler {
         if (labels.containsKey(WellKnownLabels.INSTANCE_TYPE) && labels.containsKey(WellKnownLabels.ZONE)) {
           cloud.markUnavailable(labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE), CapacityType.SPOT.label());
         }
-        NodeMarks.markNodeClaim(client, claim, NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, message.effectiveAt()));
-        node.ifPresent(n -> NodeMarks.taint(client, n.getMetadata().getName(),
-            Map.of(WellKnownLabels.DISRUPTED_TAINT, "", DovetailLabels.SPOT_INTERRUPTION_TAINT, message.detail()), true));
+        NodeMarker.markNodeClaim(client, claim, NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, message.effectiveAt()));
+        node.ifPresent(n -> NodeMarker.taint(client, n.getMetadata().getName(), NodeMarks.spotInterruptionTaints(message.detail()), true));
         announce(claim, node, "SpotInterrupted", "Spot interruption warning: the instance will " + message.detail() + " at "
             + message.effectiveAt() + "; replacement requested, draining");
         delete(claim, message);
       }
       case REBALANCE_RECOMMENDATION -> {
-        NodeMarks.markNodeClaim(client, claim, NodeMarks.notice(NodeMarks.REBALANCE_RECOMMENDATION, message.effectiveAt()));
-        node.ifPresent(n -> NodeMarks.taint(client, n.getMetadata().getName(), Map.of(DovetailLabels.REBALANCE_TAINT, "true"), false));
+        NodeMarker.markNodeClaim(client, claim, NodeMarks.notice(NodeMarks.REBALANCE_RECOMMENDATION, message.effectiveAt()));
+        node.ifPresent(n -> NodeMarker.taint(client, n.getMetadata().getName(), Map.of(DovetailLabels.REBALANCE_TAINT, "true"), false));
         announce(claim, node, "SpotRebalanceRecommendation", "EC2 recommends rebalancing this instance (elevated interruption risk): "
             + "node tainted, replacement requested");
       }
       case SCHEDULED_CHANGE -> {
-        NodeMarks.markNodeClaim(client, claim, NodeMarks.notice(NodeMarks.SCHEDULED_CHANGE, message.effectiveAt()));
-        node.ifPresent(n -> NodeMarks.taint(client, n.getMetadata().getName(), Map.of(WellKnownLabels.DISRUPTED_TAINT, ""), true));
+        NodeMarker.markNodeClaim(client, claim, NodeMarks.notice(NodeMarks.SCHEDULED_CHANGE, message.effectiveAt()));
+        node.ifPresent(n -> NodeMarker.taint(client, n.getMetadata().getName(), Map.of(WellKnownLabels.DISRUPTED_TAINT, ""), true));
         announce(claim, node, "InstanceUnhealthy", "Scheduled " + message.detail() + " from " + message.effectiveAt() + ": draining");
         delete(claim, message);
       }
       case INSTANCE_STOPPED, INSTANCE_TERMINATED -> {
         boolean stopping = message.kind() == InterruptionMessage.Kind.INSTANCE_STOPPED;
-        NodeMarks.markNodeClaim(client, claim, NodeMarks.notice(stopping ? "instance-stopping" : "instance-terminating", message.effectiveAt()));
-        node.ifPresent(n -> NodeMarks.taint(client, n.getMetadata().getName(), Map.of(WellKnownLabels.DISRUPTED_TAINT, ""), true));
+        NodeMarker.markNodeClaim(client, claim,
+            NodeMarks.notice(stopping ? NodeMarks.INSTANCE_STOPPING : NodeMarks.INSTANCE_TERMINATING, message.effectiveAt()));
+        node.ifPresent(n -> NodeMarker.taint(client, n.getMetadata().getName(), Map.of(WellKnownLabels.DISRUPTED_TAINT, ""), true));
         announce(claim, node, stopping ? "InstanceStopping" : "InstanceTerminating", "The instance is " + message.detail() + ": draining");
         delete(claim, message);
       }

@@ -89,6 +89,6 @@ public final class ClusterMetrics {
   }
 
   private double onDemandPrice(String instanceType) {
-    return caches.view().catalog().get(instanceType).map(t -> t.pricePerHour(dev.dovetail.api.distribution.CapacityType.ON_DEMAND)).orElse(0.0);
+    return caches.view().catalog().get(instanceType).map(t -> t.pricePerHour(dev.dovetail.api.catalog.CapacityType.ON_DEMAND)).orElse(0.0);
   }
 }

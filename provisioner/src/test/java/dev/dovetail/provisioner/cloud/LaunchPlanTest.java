@@ -2,8 +2,8 @@ package dev.dovetail.provisioner.cloud;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
 import dev.dovetail.api.karpenter.v1.NodeClassReference;

@@ -4,7 +4,7 @@ import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassSpec;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownTaints;

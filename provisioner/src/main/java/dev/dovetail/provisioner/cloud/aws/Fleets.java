@@ -1,6 +1,6 @@
 package dev.dovetail.provisioner.cloud.aws;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.provisioner.cloud.LaunchPlan;

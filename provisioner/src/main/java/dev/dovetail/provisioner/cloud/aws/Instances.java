@@ -1,16 +1,15 @@
 package dev.dovetail.provisioner.cloud.aws;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
 import dev.dovetail.api.scheduling.Offering;
-import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
-import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
+import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cloud.aws.AwsCloudProvider.Settings;
 import dev.dovetail.runtime.Failures;
 import java.time.Instant;

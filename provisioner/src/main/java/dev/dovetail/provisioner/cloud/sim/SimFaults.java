@@ -1,6 +1,6 @@
 package dev.dovetail.provisioner.cloud.sim;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.runtime.DurationConverter;
 import java.time.Duration;
 import java.util.ArrayList;

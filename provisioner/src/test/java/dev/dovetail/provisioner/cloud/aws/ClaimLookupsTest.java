@@ -2,7 +2,7 @@ package dev.dovetail.provisioner.cloud.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cloud.Instance;
 import java.time.Instant;

@@ -3,7 +3,7 @@ package dev.dovetail.provisioner.cloud.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.dovetail.api.distribution.CapacityType;
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.provisioner.cloud.sim.SimFaults.OfferingPattern;
 import java.time.Duration;
 import java.util.List;

@@ -3,9 +3,9 @@ package dev.dovetail.provisioner.cloud.aws.pricing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InstanceType;
-import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
 import dev.dovetail.api.scheduling.Offering;

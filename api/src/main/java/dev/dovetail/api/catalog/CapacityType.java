@@ -1,4 +1,4 @@
-package dev.dovetail.api.distribution;
+package dev.dovetail.api.catalog;
 
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import java.util.Locale;
