@@ -41,7 +41,7 @@ public final class Scheduler {
 
   private final List<OpenClaim> claims = new ArrayList<>();
   private final Map<String, String> onNodes = new LinkedHashMap<>();
-  private final Map<String, String> unschedulable = new LinkedHashMap<>();
+  private final Map<String, Unschedulable> unschedulable = new LinkedHashMap<>();
   /** Per pod shape and requirement alternative: nodes and claims it can never use (they only fill up). */
   private final Map<Attempt, BitSet> nodesRuledOut = new HashMap<>();
   private final Map<Attempt, BitSet> claimsRuledOut = new HashMap<>();
@@ -127,7 +127,7 @@ public final class Scheduler {
     return new Solution(onNodes, out, unschedulable);
   }
 
-  private Optional<String> place(SchedulingPod pod) {
+  private Optional<Unschedulable> place(SchedulingPod pod) {
     List<Requirements> attempts = new ArrayList<>();
     if (!pod.preferred().keys().isEmpty()) {
       for (Requirements alt : pod.alternatives()) {
@@ -135,16 +135,16 @@ public final class Scheduler {
       }
     }
     attempts.addAll(pod.alternatives());
-    String reason = "no NodePool can launch a node for it";
+    Unschedulable reason = new Unschedulable.NoNodePool(false);
     for (Requirements alt : attempts) {
       if (alt.all().stream().anyMatch(Requirement::isEmpty)) {
-        reason = "its requirements contradict each other: " + alt;
+        reason = new Unschedulable.Contradiction(alt);
         continue;
       }
       if (placeOnNode(pod, alt) || placeOnOpenClaim(pod, alt)) {
         return Optional.empty();
       }
-      Optional<String> why = openClaim(pod, alt);
+      Optional<Unschedulable> why = openClaim(pod, alt);
       if (why.isEmpty()) {
         return Optional.empty();
       }
@@ -196,26 +196,24 @@ public final class Scheduler {
     return false;
   }
 
-  private Optional<String> openClaim(SchedulingPod pod, Requirements alt) {
+  private Optional<Unschedulable> openClaim(SchedulingPod pod, Requirements alt) {
     if (templates.isEmpty()) {
-      return Optional.of("no NodePool is ready to launch nodes");
+      return Optional.of(new Unschedulable.NoNodePool(true));
     }
-    List<String> reasons = new ArrayList<>();
+    List<Unschedulable.PoolRejection> reasons = new ArrayList<>();
     for (ClaimTemplate t : templates) {
       if (remainingNodes.get(t) <= 0) {
-        reasons.add("NodePool " + t.nodePool() + " reached its nodes limit");
+        reasons.add(new Unschedulable.NodesLimit(t.nodePool()));
         continue;
       }
       Optional<Taint> untolerated = Tolerations.firstUntolerated(pod.tolerations(), t.taints());
       if (untolerated.isPresent()) {
-        Taint x = untolerated.get();
-        reasons.add("did not tolerate taint " + x.getKey() + (x.getValue() == null ? "" : "=" + x.getValue()) + ":" + x.getEffect()
-            + " of NodePool " + t.nodePool());
+        reasons.add(new Unschedulable.Untolerated(t.nodePool(), untolerated.get()));
         continue;
       }
       Optional<Requirements.Conflict> conflict = t.requirements().compatible(alt);
       if (conflict.isPresent()) {
-        reasons.add("NodePool " + t.nodePool() + ": " + conflict.get().message());
+        reasons.add(new Unschedulable.Incompatible(t.nodePool(), conflict.get()));
         continue;
       }
       Requirements merged = t.requirements().and(alt);
@@ -224,7 +222,7 @@ public final class Scheduler {
         Requirements offered = templateDomains.computeIfAbsent(t, k -> new OptionSet(k.options()).offeredDomains(k.requirements()));
         Optional<Requirements> topo = topology.requirements(pod, alt, merged.and(offered));
         if (topo.isEmpty() || !topology.allowsHost(pod, id)) {
-          reasons.add("NodePool " + t.nodePool() + ": no topology domain satisfies its spread or affinity constraints");
+          reasons.add(new Unschedulable.NoTopologyDomain(t.nodePool()));
           continue;
         }
         merged = merged.and(topo.get());
@@ -244,14 +242,12 @@ public final class Scheduler {
         fitting.add(o);
       }
       if (fitting.isEmpty()) {
-        reasons.add("NodePool " + t.nodePool() + ": no instance type " + (limited ? "within its limits " : "")
-            + "has an available offering that fits requests " + describe(pod.requests()) + " plus daemon overhead "
-            + describe(t.daemonOverhead()) + " and requirements " + alt);
+        reasons.add(new Unschedulable.NoFittingType(t.nodePool(), limited, pod.requests(), t.daemonOverhead(), alt));
         continue;
       }
-      Optional<String> minValues = minValuesUnmet(merged, fitting);
+      Optional<Unschedulable.MinValuesUnmet> minValues = minValuesUnmet(t.nodePool(), merged, fitting);
       if (minValues.isPresent()) {
-        reasons.add("NodePool " + t.nodePool() + ": " + minValues.get());
+        reasons.add(minValues.get());
         continue;
       }
       OpenClaim claim = new OpenClaim(id, t, merged, fitting, total);
@@ -260,7 +256,7 @@ public final class Scheduler {
       claims.add(claim);
       return Optional.empty();
     }
-    return Optional.of(String.join("; ", reasons));
+    return Optional.of(new Unschedulable.Rejected(reasons));
   }
 
   private static boolean withinLimits(InstanceOption o, Resources limits) {
@@ -289,7 +285,7 @@ public final class Scheduler {
     remainingLimits.put(t, limits.minus(new Resources(largest)));
   }
 
-  private static Optional<String> minValuesUnmet(Requirements requirements, List<InstanceOption> options) {
+  private static Optional<Unschedulable.MinValuesUnmet> minValuesUnmet(String nodePool, Requirements requirements, List<InstanceOption> options) {
     for (Requirement r : requirements.all()) {
       OptionalInt min = r.minValues();
       if (min.isEmpty()) {
@@ -300,7 +296,7 @@ public final class Scheduler {
         o.requirements().get(r.key()).ifPresent(v -> distinct.addAll(v.values()));
       }
       if (distinct.size() < min.getAsInt()) {
-        return Optional.of("minValues of " + r.key() + " not met: " + distinct.size() + " of " + min.getAsInt());
+        return Optional.of(new Unschedulable.MinValuesUnmet(nodePool, r.key(), distinct.size(), min.getAsInt()));
       }
     }
     return Optional.empty();
@@ -313,10 +309,6 @@ public final class Scheduler {
       }
     }
     return false;
-  }
-
-  private static String describe(Resources r) {
-    return r.amounts().toString();
   }
 
   private static Map<String, String> domains(Map<String, String> labels, String host) {
@@ -396,7 +388,7 @@ public final class Scheduler {
             remaining.add(o);
           }
         }
-        if (minValuesUnmet(next, remaining).isPresent()) {
+        if (minValuesUnmet(template.nodePool(), next, remaining).isPresent()) {
           return constrained ? Fit.NOT_NOW : Fit.NEVER;
         }
       }

@@ -154,7 +154,8 @@ class SchedulerTest {
         .orElseThrow() / 1000).sum();
     assertThat(launchedCpu).isLessThanOrEqualTo(16);
     assertThat(s.unschedulable()).isNotEmpty();
-    assertThat(s.unschedulable().values()).allSatisfy(r -> assertThat(r).contains("within its limits"));
+    assertThat(s.unschedulable().values()).allSatisfy(r -> assertThat(r.message()).contains("within its limits"));
+    assertThat(s.unschedulable().values()).allSatisfy(r -> assertThat(r.category()).isEqualTo(Unschedulable.Category.LIMITS));
   }
 
   @Test
@@ -205,9 +206,11 @@ class SchedulerTest {
     Pod tooBig = Sim.pod("huge-0", "900", "1Gi").build();
     Pod arm = Sim.pod("arm-0", "1", "1Gi").editSpec().addToNodeSelector(WellKnownLabels.ARCH, "arm64").endSpec().build();
     Solution s = solve(List.of(Sim.general()), List.of(), List.of(needsLabel, tooBig, arm));
-    assertThat(s.unschedulable().get("uid-x-0")).contains("label team is not defined by the NodePool");
-    assertThat(s.unschedulable().get("uid-huge-0")).contains("no instance type has an available offering that fits requests");
-    assertThat(s.unschedulable().get("uid-arm-0")).contains("kubernetes.io/arch");
+    assertThat(s.unschedulable().get("uid-x-0").message()).contains("label team is not defined by the NodePool");
+    assertThat(s.unschedulable().get("uid-huge-0").message()).contains("no instance type has an available offering that fits requests");
+    assertThat(s.unschedulable().get("uid-huge-0").category()).isEqualTo(Unschedulable.Category.RESOURCES);
+    assertThat(s.unschedulable().get("uid-x-0").category()).isEqualTo(Unschedulable.Category.REQUIREMENTS);
+    assertThat(s.unschedulable().get("uid-arm-0").message()).contains("kubernetes.io/arch");
   }
 
   @Property(tries = 60)

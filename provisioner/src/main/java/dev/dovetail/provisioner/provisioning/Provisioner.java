@@ -16,6 +16,7 @@ import dev.dovetail.api.scheduling.Scheduler;
 import dev.dovetail.api.scheduling.SchedulingPod;
 import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.api.scheduling.TopologyTerm;
+import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
@@ -113,10 +114,10 @@ public final class Provisioner {
    * strategy of each governed pod.
    */
   public record Plan(Solution solution, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods, Set<String> spreading,
-      Map<String, String> strategies, Map<String, String> rejected, Map<String, String> poolsNotReady, Duration simulation) {
+      Map<String, String> strategies, Map<String, Unschedulable> rejected, Map<String, String> poolsNotReady, Duration simulation) {
     /** Pods that fit nowhere (with the reason), unreadable ones included. */
-    public Map<String, String> unschedulable() {
-      Map<String, String> out = new LinkedHashMap<>(rejected);
+    public Map<String, Unschedulable> unschedulable() {
+      Map<String, Unschedulable> out = new LinkedHashMap<>(rejected);
       out.putAll(solution.unschedulable());
       return out;
     }
@@ -165,12 +166,13 @@ public final class Provisioner {
         events.normal(pod, "Nominated", "Pod should schedule on: " + (caches.nodeClaim(node).isPresent() ? "nodeclaim/" : "node/") + node);
       }
     });
-    Map<String, String> unschedulable = plan.unschedulable();
-    unschedulable.forEach((uid, reason) -> {
+    Map<String, String> unschedulable = new LinkedHashMap<>();
+    plan.unschedulable().forEach((uid, reason) -> {
+      unschedulable.put(uid, reason.message());
       Pod pod = plan.pods().get(uid);
       if (pod != null) {
-        events.warning(pod, "FailedScheduling", "Failed to schedule pod, " + reason);
-        metrics.registry().counter("dovetail.provisioner.unschedulable.pods", "reason", category(reason)).increment();
+        events.warning(pod, "FailedScheduling", "Failed to schedule pod, " + reason.message());
+        metrics.registry().counter("dovetail.provisioner.unschedulable.pods", "reason", reason.category().label()).increment();
       }
     });
     lastUnschedulable.set(unschedulable.size());
@@ -210,7 +212,7 @@ public final class Provisioner {
     List<SchedulingPod> simulated = new ArrayList<>(sorted.size());
     VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
     BatchDecisions decided = new BatchDecisions();
-    Map<String, String> rejected = new LinkedHashMap<>();
+    Map<String, Unschedulable> rejected = new LinkedHashMap<>();
     for (Pod pod : sorted) {
       byUid.put(pod.getMetadata().getUid(), pod);
       try {
@@ -221,7 +223,7 @@ public final class Provisioner {
           spreading.add(p.uid());
         }
       } catch (RuntimeException e) {
-        rejected.put(pod.getMetadata().getUid(), "its scheduling constraints could not be read: " + e.getMessage());
+        rejected.put(pod.getMetadata().getUid(), new Unschedulable.Unreadable(e.getMessage()));
       }
     }
     Solution solution = new Scheduler(capacity.nodes(), pools.stream().map(Templates.PoolTemplate::template).toList(),
@@ -262,26 +264,6 @@ public final class Provisioner {
 
   private static String podName(Pod pod) {
     return pod == null ? "?" : pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
-  }
-
-  /** A coarse reason for metrics (the event carries the full one). */
-  static String category(String reason) {
-    if (reason.contains("limit")) {
-      return "limits";
-    }
-    if (reason.contains("taint")) {
-      return "taints";
-    }
-    if (reason.contains("topology")) {
-      return "topology";
-    }
-    if (reason.contains("no NodePool")) {
-      return "no_nodepool";
-    }
-    if (reason.contains("fits requests") || reason.contains("minValues")) {
-      return "resources";
-    }
-    return "requirements";
   }
 
   private List<Templates.PoolTemplate> readyPools(Map<String, String> notReady) {
