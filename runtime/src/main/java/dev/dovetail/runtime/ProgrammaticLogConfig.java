@@ -1,6 +1,7 @@
 package dev.dovetail.runtime;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
@@ -41,7 +42,7 @@ public final class ProgrammaticLogConfig extends ContextAwareBase implements Con
     appender.start();
     context.getLogger("io.fabric8.kubernetes.client.informers").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.WARN);
-    ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(System.getProperty("dovetail.log.level", "INFO").toUpperCase(Locale.ROOT), Level.DEBUG));
     root.addAppender(appender);
   }

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.provisioning;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
 import dev.dovetail.api.karpenter.v1.NodePool;
@@ -11,7 +12,6 @@ import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.NewClaim;
 import dev.dovetail.api.scheduling.Requirement;
 import dev.dovetail.api.scheduling.Requirements;
-import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;

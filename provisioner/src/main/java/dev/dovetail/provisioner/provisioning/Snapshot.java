@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner.provisioning;
 
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.Taints;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.api.scheduling.ClaimTemplate;
@@ -100,7 +101,7 @@ public final class Snapshot {
         allocatable = template == null ? Resources.NONE : smallest(template.options(), requirements);
       }
       Resources requested = template == null ? Resources.NONE : template.daemonOverhead();
-      out.add(new SimNode(name, labels, requirements, Templates.taints(claim.getSpec().taints()),
+      out.add(new SimNode(name, labels, requirements, Taints.toKubernetes(claim.getSpec().taints()),
           allocatable, requested, Set.of(), true));
     }
     List<Scheduler.Placed> placed = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.Taints;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.ClaimTemplate;
 import dev.dovetail.api.scheduling.InstanceOption;
@@ -16,9 +17,7 @@ import dev.dovetail.api.scheduling.Tolerations;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,16 +88,6 @@ public final class Templates {
     }
     labels.put(WellKnownLabels.NODEPOOL, pool.getMetadata().getName());
     return labels;
-  }
-
-  public static List<Taint> taints(List<dev.dovetail.api.karpenter.v1.Taint> taints) {
-    List<Taint> out = new ArrayList<>();
-    if (taints != null) {
-      for (var t : taints) {
-        out.add(new TaintBuilder().withKey(t.key()).withValue(t.value()).withEffect(t.effect().name()).build());
-      }
-    }
-    return out;
   }
 
   /**
@@ -177,7 +166,7 @@ public final class Templates {
   public static PoolTemplate build(NodePool pool, EC2NodeClass nodeClass, List<InstanceOption> options, List<DaemonSet> daemonSets,
       List<NodeClaim> claims) {
     Requirements requirements = requirements(pool);
-    List<Taint> taints = taints(pool.getSpec().template().spec().taints());
+    List<Taint> taints = Taints.toKubernetes(pool.getSpec().template().spec().taints());
     Resources overhead = daemonOverhead(requirements, taints, daemonSets);
     Resources usage = usage(pool.getMetadata().getName(), claims, r -> largest(options, r));
     int weight = pool.getSpec().weight() == null ? 0 : pool.getSpec().weight();

@@ -10,6 +10,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.Taints;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.api.scheduling.InstanceOption;
@@ -283,12 +284,8 @@ public final class SimCloudProvider implements CloudProvider {
     labels.put(WellKnownLabels.HOSTNAME, nodeName);
     List<Taint> taints = new ArrayList<>();
     var spec = claim.getSpec();
-    if (spec.taints() != null) {
-      spec.taints().forEach(t -> taints.add(fabric8(t)));
-    }
-    if (spec.startupTaints() != null) {
-      spec.startupTaints().forEach(t -> taints.add(fabric8(t)));
-    }
+    taints.addAll(Taints.toKubernetes(spec.taints()));
+    taints.addAll(Taints.toKubernetes(spec.startupTaints()));
     taints.add(new TaintBuilder().withKey(WellKnownTaints.UNREGISTERED).withEffect("NoExecute").build());
     Node node = new NodeBuilder()
         .withNewMetadata().withName(nodeName).withLabels(labels)
@@ -323,10 +320,6 @@ public final class SimCloudProvider implements CloudProvider {
   static String nodeName(Instance instance) {
     long h = instance.instanceId().hashCode() & 0xffffffL;
     return "ip-10-" + ((h >> 16) & 0xff) + "-" + ((h >> 8) & 0xff) + "-" + (h & 0xff) + "." + instance.instanceId().substring(2, 8) + ".ec2.internal";
-  }
-
-  private static Taint fabric8(dev.dovetail.api.karpenter.v1.Taint t) {
-    return new TaintBuilder().withKey(t.key()).withValue(t.value()).withEffect(t.effect().name()).build();
   }
 
   @Override
