@@ -123,6 +123,8 @@ public final class FakeEc2 implements AutoCloseable {
   private final Map<String, FleetAnswer> responsesByToken = new ConcurrentHashMap<>();
   private final java.util.Queue<Map<String, String>> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.Queue<Call> calls = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Calls carried out whose answers are being held back, by number. */
+  private final Map<Long, Call> heldNow = new ConcurrentHashMap<>();
   private final AtomicLong seqs = new AtomicLong();
   private final AtomicLong ids = new AtomicLong(0x1000);
 
@@ -279,6 +281,11 @@ public final class FakeEc2 implements AutoCloseable {
     return calls().stream().filter(c -> action.equals(c.action())).toList();
   }
 
+  /** Calls carried out whose answers the fake is holding back now ({@link Call#answered} null until they go). */
+  public List<Call> held() {
+    return heldNow.values().stream().sorted(java.util.Comparator.comparingLong(Call::seq)).toList();
+  }
+
   /** The number the next call to arrive will get: calls from now on have this or a higher {@link Call#seq}. */
   public long nextSeq() {
     return seqs.get() + 1;
@@ -429,13 +436,21 @@ public final class FakeEc2 implements AutoCloseable {
       if (held.isZero()) {
         write.run();
       } else {
-        vertx.setTimer(held.toMillis(), t -> write.run());
+        heldNow.put(seq, call(done, null, status, errorCode, held, fault));
+        vertx.setTimer(held.toMillis(), t -> {
+          write.run();
+          heldNow.remove(seq);
+        });
       }
     }
 
     private void log(Instant done, Instant answered, int status, String errorCode, Duration held, Fault fault) {
-      calls.add(new Call(seq, received, done, answered, action, params, claim, fault, status, errorCode, delayed, held, List.copyOf(launched),
-          replayed, List.copyOf(poolErrors)));
+      calls.add(call(done, answered, status, errorCode, held, fault));
+    }
+
+    private Call call(Instant done, Instant answered, int status, String errorCode, Duration held, Fault fault) {
+      return new Call(seq, received, done, answered, action, params, claim, fault, status, errorCode, delayed, held, List.copyOf(launched),
+          replayed, List.copyOf(poolErrors));
     }
   }
 
