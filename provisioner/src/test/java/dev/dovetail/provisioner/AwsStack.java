@@ -4,13 +4,12 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.provisioner.cloud.aws.AwsClients;
 import dev.dovetail.provisioner.cloud.aws.FakeEc2;
-import dev.dovetail.testkit.MotoServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,14 +21,12 @@ final class AwsStack implements AutoCloseable {
   final AwsWorld world;
   /** The fault-injecting endpoint, when the stack has one. */
   final Optional<FakeEc2> ec2;
-  private final Optional<AwsClients> viaFake;
   final Operator operator;
   private final LocalExtender extender;
 
-  private AwsStack(AwsWorld world, Optional<FakeEc2> ec2, Optional<AwsClients> viaFake, Operator operator, LocalExtender extender) {
+  private AwsStack(AwsWorld world, Optional<FakeEc2> ec2, Operator operator, LocalExtender extender) {
     this.world = world;
     this.ec2 = ec2;
-    this.viaFake = viaFake;
     this.operator = operator;
     this.extender = extender;
   }
@@ -38,13 +35,24 @@ final class AwsStack implements AutoCloseable {
   static AwsStack start(KubernetesClient client, String identity, boolean faultFront) throws Exception {
     AwsWorld world = AwsWorld.start();
     Optional<FakeEc2> ec2 = faultFront ? Optional.of(FakeEc2.start(world.moto.endpoint())) : Optional.empty();
-    Optional<AwsClients> viaFake = ec2.map(f -> new AwsClients(Optional.of(MotoServer.REGION), Optional.of(f.endpoint())));
     Operator.Settings settings = AwsWorld.settings(identity, ec2.map(FakeEc2::endpoint).orElse(world.moto.endpoint()));
     Operator operator = new Operator(settings, client, Catalog.bundled(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC())
         .start();
     LocalExtender extender = LocalExtender.start(operator.caches().view(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    world.bridge(client, settings.clusterName(), viaFake.orElse(world.aws));
-    return new AwsStack(world, ec2, viaFake, operator, extender);
+    if (ec2.isPresent()) {
+      // The fake keeps the instances it launches; the bridge reads them there, so the fake sees only the provisioner's calls.
+      world.bridge(client, () -> running(ec2.get(), settings.clusterName()));
+    } else {
+      world.bridge(client, settings.clusterName());
+    }
+    return new AwsStack(world, ec2, operator, extender);
+  }
+
+  /** The fake's running instances of the cluster. */
+  private static List<AwsWorld.Booted> running(FakeEc2 ec2, String clusterName) {
+    return ec2.instances().values().stream().filter(i -> "running".equals(i.state().get()) && clusterName.equals(i.tags().get("dovetail.dev/cluster")))
+        .map(i -> new AwsWorld.Booted(i.id(), i.type(), i.zone(), "spot".equals(i.lifecycle()), i.tags().getOrDefault("karpenter.sh/nodeclaim", "")))
+        .toList();
   }
 
   /** A NodePool of 2- and 4-vCPU c and m types (amd64) on the node class {@code label}, of these capacity types. */
@@ -60,7 +68,6 @@ final class AwsStack implements AutoCloseable {
   public void close() throws Exception {
     extender.close();
     operator.close();
-    viaFake.ifPresent(AwsClients::close);
     if (ec2.isPresent()) {
       ec2.get().close();
     }

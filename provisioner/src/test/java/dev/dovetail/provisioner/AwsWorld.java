@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -65,15 +66,41 @@ final class AwsWorld implements AutoCloseable {
     return new AwsWorld(moto, aws);
   }
 
-  /** Starts registering a Node for each running instance of the cluster, every half second. */
-  AwsWorld bridge(KubernetesClient client, String clusterName) {
-    return bridge(client, clusterName, aws);
+  /** A running instance, as its kubelet knows itself. */
+  record Booted(String id, String type, String zone, boolean spot, String claim) {
   }
 
-  /** As above, seeing instances through other clients (an EC2 endpoint in front of moto that launches them itself). */
-  AwsWorld bridge(KubernetesClient client, String clusterName, AwsClients via) {
-    bridge.scheduleWithFixedDelay(() -> registerBootedInstances(client, clusterName, via), 500, 500, TimeUnit.MILLISECONDS);
+  /** Starts registering a Node for each running instance of the cluster (as moto has them), every half second. */
+  AwsWorld bridge(KubernetesClient client, String clusterName) {
+    return bridge(client, () -> running(clusterName));
+  }
+
+  /**
+   * As above, for instances kept elsewhere (a fake EC2 endpoint in front of moto that launches them itself),
+   * read without a call that endpoint would see.
+   */
+  AwsWorld bridge(KubernetesClient client, Supplier<List<Booted>> running) {
+    bridge.scheduleWithFixedDelay(() -> {
+      try {
+        registerBootedInstances(client, running.get());
+      } catch (Exception e) {
+        System.err.println("[bridge] " + e);
+      }
+    }, 500, 500, TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /** The running instances of the cluster on moto. */
+  private List<Booted> running(String clusterName) {
+    try {
+      return aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:dovetail.dev/cluster").values(clusterName),
+          f -> f.name("instance-state-name").values("running"))).get().reservations().stream().flatMap(r -> r.instances().stream())
+          .map(i -> new Booted(i.instanceId(), i.instanceTypeAsString(), i.placement().availabilityZone(), "spot".equals(i.instanceLifecycleAsString()),
+              i.tags().stream().filter(t -> t.key().equals("karpenter.sh/nodeclaim")).map(t -> t.value()).findFirst().orElse("")))
+          .toList();
+    } catch (Exception e) {
+      throw new IllegalStateException("describing the instances on moto", e);
+    }
   }
 
   static EC2NodeClass nodeClass(String name) {
@@ -119,43 +146,33 @@ final class AwsWorld implements AutoCloseable {
   }
 
   /** What each instance's kubelet does on boot: register a Node with its provider ID, tainted unregistered. */
-  private void registerBootedInstances(KubernetesClient client, String clusterName, AwsClients aws) {
-    try {
-      var reservations = aws.ec2().describeInstances(r -> r.filters(f -> f.name("tag:dovetail.dev/cluster").values(clusterName),
-          f -> f.name("instance-state-name").values("running"))).get().reservations();
-      for (var reservation : reservations) {
-        for (var instance : reservation.instances()) {
-          String zone = instance.placement().availabilityZone();
-          String name = "ip-" + instance.instanceId().substring(2) + ".ec2.internal";
-          if (client.nodes().withName(name).get() != null) {
-            continue;
-          }
-          String claimName = instance.tags().stream().filter(t -> t.key().equals("karpenter.sh/nodeclaim")).map(t -> t.value()).findFirst().orElse("");
-          NodeClaim claim = client.resources(NodeClaim.class).withName(claimName).get();
-          InstanceOption type = TYPES.get(instance.instanceTypeAsString());
-          if (claim == null || type == null || claim.getMetadata().getDeletionTimestamp() != null) {
-            continue;
-          }
-          Map<String, String> labels = new HashMap<>(claim.getMetadata().getLabels());
-          labels.putAll(type.requirements().singleValues());
-          labels.put(WellKnownLabels.ZONE, zone);
-          labels.put(WellKnownLabels.HOSTNAME, name);
-          labels.put(WellKnownLabels.CAPACITY_TYPE, "spot".equals(instance.instanceLifecycleAsString()) ? "spot" : "on-demand");
-          Node node = new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
-              .withNewSpec().withProviderID("aws:///" + zone + "/" + instance.instanceId())
-              .withTaints(new TaintBuilder().withKey("karpenter.sh/unregistered").withEffect("NoExecute").build()).endSpec()
-              .withNewStatus().withCapacity(type.capacity().toQuantities()).withAllocatable(type.allocatable().toQuantities()).endStatus().build();
-          try {
-            client.nodes().resource(node).create();
-          } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-              throw e;
-            }
-          }
+  private static void registerBootedInstances(KubernetesClient client, List<Booted> running) {
+    for (Booted instance : running) {
+      String name = "ip-" + instance.id().substring(2) + ".ec2.internal";
+      if (client.nodes().withName(name).get() != null) {
+        continue;
+      }
+      NodeClaim claim = client.resources(NodeClaim.class).withName(instance.claim()).get();
+      InstanceOption type = TYPES.get(instance.type());
+      if (claim == null || type == null || claim.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      Map<String, String> labels = new HashMap<>(claim.getMetadata().getLabels());
+      labels.putAll(type.requirements().singleValues());
+      labels.put(WellKnownLabels.ZONE, instance.zone());
+      labels.put(WellKnownLabels.HOSTNAME, name);
+      labels.put(WellKnownLabels.CAPACITY_TYPE, instance.spot() ? "spot" : "on-demand");
+      Node node = new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
+          .withNewSpec().withProviderID("aws:///" + instance.zone() + "/" + instance.id())
+          .withTaints(new TaintBuilder().withKey("karpenter.sh/unregistered").withEffect("NoExecute").build()).endSpec()
+          .withNewStatus().withCapacity(type.capacity().toQuantities()).withAllocatable(type.allocatable().toQuantities()).endStatus().build();
+      try {
+        client.nodes().resource(node).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
         }
       }
-    } catch (Exception e) {
-      System.err.println("[bridge] " + e);
     }
   }
 

@@ -16,12 +16,8 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues.Operator;
 import dev.dovetail.api.karpenter.v1.Taint;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.scheduling.InstanceOption;
-import dev.dovetail.api.scheduling.InstanceOptions;
-import dev.dovetail.api.scheduling.Requirements;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.kube.Conditions;
-import dev.dovetail.provisioner.provisioning.Templates;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
@@ -42,7 +38,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -114,10 +109,11 @@ class ProvisioningE2EIT {
     client.resources(NodePool.class).resource(gpu).create();
 
     // Five shapes, 200 pods: plain small, zone-spread, large, one per node (anti-affinity), one GPU pod.
-    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "small", 80, "250m", "512Mi", label)).create();
-    client.apps().deployments().resource(spreadOverZones(Fixtures.deployment(ns.name(), "spread", 60, "1", "2Gi", label))).create();
-    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "large", 49, "2", "4Gi", label)).create();
-    client.apps().deployments().resource(onePerNode(Fixtures.deployment(ns.name(), "solo", 10, "500m", "1Gi", label))).create();
+    List<Deployment> generalShapes = List.of(Fixtures.deployment(ns.name(), "small", 80, "250m", "512Mi", label),
+        spreadOverZones(Fixtures.deployment(ns.name(), "spread", 60, "1", "2Gi", label)),
+        Fixtures.deployment(ns.name(), "large", 49, "2", "4Gi", label),
+        onePerNode(Fixtures.deployment(ns.name(), "solo", 10, "500m", "1Gi", label)));
+    generalShapes.forEach(d -> client.apps().deployments().resource(d).create());
     client.apps().deployments().resource(gpuPod(Fixtures.deployment(ns.name(), "cuda", 1, "1", "4Gi", label))).create();
 
     await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
@@ -159,12 +155,15 @@ class ProvisioningE2EIT {
     assertThat(spreadPerZone.values().stream().mapToLong(Long::longValue).max().getAsLong()
         - spreadPerZone.values().stream().mapToLong(Long::longValue).min().getAsLong()).isLessThanOrEqualTo(1);
     // Few nodes. The provisioner plans all 200 pods in one pass at most 1.2 times the packing lower bound of the
-    // general pool (plus the GPU node). kube-scheduler then places the pods itself; nominations and the
+    // general pool (plus the GPU node); the bound is the test's own, from the catalog file (PackingBound), so a
+    // product that thinks its nodes smaller than they are cannot raise it. kube-scheduler then places the pods itself; nominations and the
     // planned-node hints the extender ranks by keep it to the plan, but while the group's nodes turn Ready one
     // by one (over ~2 s on a busy 2-core machine) kube-scheduler places some replicas off plan, and a later pass
     // launches small nodes for the zone-spread replicas that lost their room: zero to two seen so far, three allowed
     // (these are the nodes consolidation would later fold away).
-    int lowerBound = generalLowerBound(client, label, general);
+    PackingBound bound = PackingBound.of(generalShapes, List.of(general));
+    int lowerBound = bound.nodes();
+    System.out.println("[shapes] " + bound);
     List<NodeClaim> generalClaims = claims.stream().filter(c -> label.equals(c.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL))).toList();
     long firstPass = generalClaims.stream().collect(Collectors.groupingBy(c -> c.getMetadata().getAnnotations().get(DovetailLabels.LAUNCH_GROUP),
         Collectors.counting())).values().stream().mapToLong(Long::longValue).max().orElse(0);
@@ -279,23 +278,6 @@ class ProvisioningE2EIT {
     rule.setSpec(new WorkloadDistributionRuleSpec(namespace, new Distribution(spot, 100 - spot), "All", baseOnDemand,
         WorkloadDistributionRuleSpec.Strategy.CostOptimized));
     return rule;
-  }
-
-  /**
-   * The fewest nodes the general pool's pods could need: the most of (total CPU / largest allocatable
-   * CPU of the pool's types), the same for memory, and the 10 anti-affinity pods, which need a node each.
-   */
-  private static int generalLowerBound(KubernetesClient client, String label, NodeSelectorRequirementWithMinValues[] requirements) {
-    Requirements pool = Requirements.ofKarpenter(List.of(requirements));
-    List<InstanceOption> options = InstanceOptions.from(Catalog.bundled(), Set.copyOf(ZONES), OptionalInt.empty(), (t, o) -> false).stream()
-        .filter(o -> o.requirements().intersects(pool)).toList();
-    Resources largest = Templates.largest(options, pool);
-    long maxCpu = options.stream().mapToLong(o -> o.allocatable().cpuMillis()).max().orElseThrow();
-    long maxMemory = options.stream().mapToLong(o -> o.allocatable().memoryBytes()).max().orElseThrow();
-    long cpu = 80 * 250 + 60 * 1000 + 49 * 2000 + 10 * 500;
-    long memory = (80L * 512 + 60L * 2048 + 49L * 4096 + 10L * 1024) << 20;
-    assertThat(largest.cpuMillis()).isPositive();
-    return (int) Math.max(10, Math.max(-Math.floorDiv(-cpu, maxCpu), -Math.floorDiv(-memory, maxMemory)));
   }
 
   @Test

@@ -36,7 +36,10 @@ import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 /**
  * The launch path under EC2's bad days, against {@link FakeEc2} through the real SDK: pools without
  * capacity (reported per override, with or without a winner), throttling, internal errors, lost
- * answers, slow answers, a launch template deleted behind our back, a restart mid-launch.
+ * answers, slow answers, a launch template deleted behind our back, a restart mid-launch. Each test
+ * reads the fake's call log to see that its fault fired as set and what the provider did next: a
+ * transport fault retried under the same client token, a capacity fault answered by another pool or a
+ * second call for the claim.
  */
 class AwsLaunchFaultsMockTest {
   private static FakeEc2 ec2;
@@ -96,14 +99,46 @@ class AwsLaunchFaultsMockTest {
     return ec2.requests("CreateFleet").size();
   }
 
+  /** The CreateFleet calls the fake logged for a claim, in the order they came. */
+  private static List<FakeEc2.Call> fleetCallsFor(NodeClaim claim) {
+    return ec2.calls("CreateFleet").stream().filter(c -> claim.getMetadata().getName().equals(c.claim())).toList();
+  }
+
+  /**
+   * Every shot of {@code fault} set for the claim fired ({@code shots} of its CreateFleet calls got it, none is left)
+   * and each was retried: a later call with the same client token was answered, and it is the one that launched
+   * {@code launched}; that instance is the claim's only one.
+   */
+  private static void assertFiredAndRetried(NodeClaim claim, FakeEc2.Fault fault, int shots, Instance launched) {
+    List<FakeEc2.Call> calls = fleetCallsFor(claim);
+    List<FakeEc2.Call> faulted = calls.stream().filter(c -> c.fault() == fault).toList();
+    assertThat(faulted).as("CreateFleet calls that got %s: %s", fault, calls).hasSize(shots);
+    assertThat(ec2.faultsNotFired()).as("fault shots left").isZero();
+    for (FakeEc2.Call f : faulted) {
+      assertThat(ec2.retryOf(f)).as("a retry of %s", f).hasValueSatisfying(retry -> {
+        assertThat(retry.clientToken()).isEqualTo(f.clientToken());
+        assertThat(retry.launched()).containsExactly(launched.instanceId());
+      });
+    }
+    assertThat(calls).as("one client token for all of them: only transport faults, no new launch").extracting(FakeEc2.Call::clientToken)
+        .containsOnly(claim.getMetadata().getUid() + "-1");
+    assertThat(ec2.liveFor(claim.getMetadata().getName())).singleElement().satisfies(i -> assertThat(i.id()).isEqualTo(launched.instanceId()));
+  }
+
   @Test
   void aPoolWithoutCapacityIsSkippedInTheSameCallAndRemembered() throws Exception {
     ec2.noCapacity("*", "us-east-1a", "spot");
     int before = fleetCalls();
-    Instance i = await(provider.create(claim("spot", "on-demand"), nodeClass));
+    NodeClaim claim = claim("spot", "on-demand");
+    Instance i = await(provider.create(claim, nodeClass));
     assertThat(i.capacityType()).isEqualTo(CapacityType.SPOT);
     assertThat(i.zone()).isEqualTo("us-east-1b");
     assertThat(fleetCalls() - before).isEqualTo(1);
+    // The fault fired: the one call reported pools of us-east-1a without spot capacity, and launched in another pool.
+    assertThat(fleetCallsFor(claim)).singleElement().satisfies(c -> {
+      assertThat(c.poolErrors()).isNotEmpty().allSatisfy(e -> assertThat(e).contains("/us-east-1a/spot: InsufficientInstanceCapacity"));
+      assertThat(c.launched()).containsExactly(i.instanceId());
+    });
     // The pools that failed are out of the simulation for a while.
     assertThat(unavailable.isUnavailable("m5.large", "us-east-1a", CapacityType.SPOT)).isTrue();
     assertThat(unavailable.isUnavailable("m5.large", "us-east-1b", CapacityType.SPOT)).isFalse();
@@ -113,9 +148,17 @@ class AwsLaunchFaultsMockTest {
   void noSpotCapacityAnywhereFallsBackToOnDemandOnTheSecondCall() throws Exception {
     ec2.noCapacity("*", "*", "spot");
     int before = fleetCalls();
-    Instance i = await(provider.create(claim("spot", "on-demand"), nodeClass));
+    NodeClaim claim = claim("spot", "on-demand");
+    Instance i = await(provider.create(claim, nodeClass));
     assertThat(i.capacityType()).isEqualTo(CapacityType.ON_DEMAND);
     assertThat(fleetCalls() - before).isEqualTo(2);
+    // The fault fired on the first call (every spot pool failed, nothing launched); the second, for the same claim, launched.
+    List<FakeEc2.Call> calls = fleetCallsFor(claim);
+    assertThat(calls).hasSize(2);
+    assertThat(calls.get(0).poolErrors()).isNotEmpty().allSatisfy(e -> assertThat(e).contains("/spot: InsufficientInstanceCapacity"));
+    assertThat(calls.get(0).launched()).isEmpty();
+    assertThat(calls.get(1).poolErrors()).isEmpty();
+    assertThat(calls.get(1).launched()).containsExactly(i.instanceId());
     var second = ec2.requests("CreateFleet").get(ec2.requests("CreateFleet").size() - 1);
     assertThat(second.get("TargetCapacitySpecification.DefaultTargetCapacityType")).isEqualTo("on-demand");
     // A new client token for the changed request: EC2 would refuse a reused one with other parameters.
@@ -126,22 +169,28 @@ class AwsLaunchFaultsMockTest {
   void noCapacityAtAllIsInsufficientCapacityAfterTwoCalls() throws Exception {
     ec2.noCapacity("*", "*", "*");
     int before = fleetCalls();
-    Throwable error = catchThrowable(() -> await(provider.create(claim("spot", "on-demand"), nodeClass)));
+    NodeClaim claim = claim("spot", "on-demand");
+    Throwable error = catchThrowable(() -> await(provider.create(claim, nodeClass)));
     assertThat(error).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(CloudProviderException.InsufficientCapacity.class);
     assertThat(error.getCause().getMessage()).contains("InsufficientInstanceCapacity");
     assertThat(fleetCalls() - before).isEqualTo(2);
+    // Both calls for the claim (the second without the pools the first reported, under a new token) met the fault.
+    assertThat(fleetCallsFor(claim)).hasSize(2).allSatisfy(c -> {
+      assertThat(c.poolErrors()).isNotEmpty().allSatisfy(e -> assertThat(e).endsWith(": InsufficientInstanceCapacity"));
+      assertThat(c.launched()).isEmpty();
+    }).extracting(FakeEc2.Call::clientToken).containsExactly(claim.getMetadata().getUid() + "-1", claim.getMetadata().getUid() + "-2");
   }
 
   @Test
   void throttlingAndInternalErrorsAreRetriedIntoOneInstance() throws Exception {
     ec2.throttleNext(2);
     NodeClaim throttled = claim("on-demand");
-    await(provider.create(throttled, nodeClass));
-    assertThat(ec2.liveFor(throttled.getMetadata().getName())).hasSize(1);
+    Instance first = await(provider.create(throttled, nodeClass));
+    assertFiredAndRetried(throttled, FakeEc2.Fault.THROTTLED, 2, first);
     ec2.failNext(2);
     NodeClaim failing = claim("on-demand");
-    await(provider.create(failing, nodeClass));
-    assertThat(ec2.liveFor(failing.getMetadata().getName())).hasSize(1);
+    Instance second = await(provider.create(failing, nodeClass));
+    assertFiredAndRetried(failing, FakeEc2.Fault.INTERNAL_ERROR, 2, second);
   }
 
   @Test
@@ -151,8 +200,15 @@ class AwsLaunchFaultsMockTest {
     int before = fleetCalls();
     Instance i = await(provider.create(claim, nodeClass));
     assertThat(fleetCalls() - before).isEqualTo(2);
-    List<java.util.Map<String, String>> calls = ec2.requests("CreateFleet");
-    assertThat(calls.get(calls.size() - 1).get("ClientToken")).isEqualTo(calls.get(calls.size() - 2).get("ClientToken"));
+    // The first call launched and its answer was lost; the retry carried the same token and got that instance back.
+    List<FakeEc2.Call> calls = fleetCallsFor(claim);
+    assertThat(calls).hasSize(2);
+    assertThat(calls.get(0).fault()).isEqualTo(FakeEc2.Fault.ANSWER_LOST);
+    assertThat(calls.get(0).launched()).containsExactly(i.instanceId());
+    assertThat(calls.get(1).clientToken()).isEqualTo(calls.get(0).clientToken());
+    assertThat(calls.get(1).replayed()).as("answered from the token, not launched again").isTrue();
+    assertThat(calls.get(1).succeeded()).isTrue();
+    assertThat(ec2.faultsNotFired()).isZero();
     assertThat(ec2.liveFor(claim.getMetadata().getName())).singleElement().satisfies(f -> assertThat(f.id()).isEqualTo(i.instanceId()));
   }
 
@@ -160,14 +216,20 @@ class AwsLaunchFaultsMockTest {
   void aResetConnectionAndASlowAnswerStillLaunch() throws Exception {
     ec2.resetNext(1);
     NodeClaim reset = claim("on-demand");
-    await(provider.create(reset, nodeClass));
-    assertThat(ec2.liveFor(reset.getMetadata().getName())).hasSize(1);
-    ec2.delay(Duration.ofSeconds(2));
+    Instance afterReset = await(provider.create(reset, nodeClass));
+    assertFiredAndRetried(reset, FakeEc2.Fault.CONNECTION_RESET, 1, afterReset);
+    Duration late = Duration.ofSeconds(2);
+    ec2.delay(late);
     NodeClaim slow = claim("on-demand");
-    await(provider.create(slow, nodeClass));
+    Instance afterWait = await(provider.create(slow, nodeClass));
+    // The slow answer was slow (the fake waited before launching) and it was the one that launched: no retry, no timeout.
+    assertThat(fleetCallsFor(slow)).singleElement().satisfies(c -> {
+      assertThat(c.delayed()).isEqualTo(late);
+      assertThat(Duration.between(c.received(), c.done())).isGreaterThanOrEqualTo(late);
+      assertThat(c.launched()).containsExactly(afterWait.instanceId());
+    });
     assertThat(ec2.liveFor(slow.getMetadata().getName())).hasSize(1);
   }
-
   @Test
   void aRestartedProvisionerFindsTheInstanceInsteadOfLaunchingAgain() throws Exception {
     NodeClaim claim = claim("spot", "on-demand");
@@ -185,8 +247,15 @@ class AwsLaunchFaultsMockTest {
     ec2.forgetTemplates();
     int templatesBefore = ec2.requests("CreateLaunchTemplate").size();
     NodeClaim claim = claim("on-demand");
-    await(provider.create(claim, nodeClass));
+    Instance i = await(provider.create(claim, nodeClass));
     assertThat(ec2.requests("CreateLaunchTemplate").size()).isEqualTo(templatesBefore + 1);
+    // The first call met the missing template; after the template was made again, the next call for the claim launched.
+    List<FakeEc2.Call> calls = fleetCallsFor(claim);
+    assertThat(calls).hasSize(2);
+    assertThat(calls.get(0).errorCode()).isEqualTo("InvalidLaunchTemplateName.NotFoundException");
+    assertThat(calls.get(1).succeeded()).isTrue();
+    assertThat(calls.get(1).launched()).containsExactly(i.instanceId());
+    assertThat(ec2.calls("CreateLaunchTemplate")).filteredOn(c -> c.seq() > calls.get(0).seq() && c.seq() < calls.get(1).seq()).hasSize(1);
     assertThat(ec2.liveFor(claim.getMetadata().getName())).hasSize(1);
   }
 }

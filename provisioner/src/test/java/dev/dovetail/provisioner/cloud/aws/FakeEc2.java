@@ -35,12 +35,65 @@ import java.util.concurrent.atomic.AtomicReference;
  * with their tags, terminations. The real SDK talks to it, so its marshalling and retries are exercised.
  * Started {@linkplain #start(URI) in front of moto server}, it passes every call it does not model
  * (subnets, security groups, images, SSM, IAM, …) through to moto, so a whole provisioner can run on it.
+ * Started as a {@linkplain #recorder recorder}, it models nothing and passes every call on. Either way it
+ * logs every call with what it did to it ({@link #calls}: the fault it injected, the instances launched,
+ * a replayed token, the pools that failed), so a test can tell that a fault fired and what came after it.
  */
 public final class FakeEc2 implements AutoCloseable {
   private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
   public record FakeInstance(String id, String type, String zone, String lifecycle, String imageId, Map<String, String> tags, Instant launched,
       AtomicReference<String> state, String reservation) {
+  }
+
+  /** What the fake did to a call instead of answering it as asked. */
+  public enum Fault { NONE, THROTTLED, INTERNAL_ERROR, CONNECTION_RESET, ANSWER_LOST }
+
+  /**
+   * One call, logged once the fake is done with it, numbered in the order the calls arrived.
+   *
+   * @param received   when its body had arrived
+   * @param done       when what it asked for was done: for a call passed through, when the endpoint behind answered
+   * @param answered   when its answer went back to the caller; null when the fake closed the connection instead (a
+   *                   reset, a lost answer) or the caller had gone
+   * @param params     as {@link #requests} records them (no overrides, no tags); for a JSON-protocol call, none
+   * @param claim      the NodeClaim a CreateFleet tags its instance for, else null
+   * @param status     the HTTP status of the answer (0 when there was none)
+   * @param errorCode  the EC2 error code of an error answer, else null
+   * @param delayed    how long the fake waited before handling the call ({@link #delay})
+   * @param held       how long the fake held the answer back once the call was done ({@link #holdAnswers})
+   * @param launched   the instance IDs a CreateFleet answer names
+   * @param replayed   the answer was an earlier CreateFleet's with the same client token: nothing was launched anew
+   * @param poolErrors the pools a CreateFleet answer reports failed, as {@code type/zone/lifecycle: code}
+   */
+  public record Call(long seq, Instant received, Instant done, Instant answered, String action, Map<String, String> params, String claim,
+      Fault fault, int status, String errorCode, Duration delayed, Duration held, List<String> launched, boolean replayed, List<String> poolErrors) {
+    public String clientToken() {
+      return params.get("ClientToken");
+    }
+
+    /** Answered with 200 (whatever the answer says inside: a CreateFleet may have launched nothing). */
+    public boolean succeeded() {
+      return status == 200 && answered != null;
+    }
+
+    /** The values of a filter of a Describe call ({@code Filter.N.Name = name}). */
+    public List<String> filterValues(String name) {
+      List<String> out = new ArrayList<>();
+      for (int f = 1; params.containsKey("Filter." + f + ".Name"); f++) {
+        if (name.equals(params.get("Filter." + f + ".Name"))) {
+          for (int v = 1; params.containsKey("Filter." + f + ".Value." + v); v++) {
+            out.add(params.get("Filter." + f + ".Value." + v));
+          }
+        }
+      }
+      return out;
+    }
+
+    /** The instance IDs a Describe or Terminate call names. */
+    public List<String> instanceIds() {
+      return values(params, "InstanceId.");
+    }
   }
 
   /** An on-demand capacity reservation: room for {@code available} more instances of one type in one zone. */
@@ -55,7 +108,11 @@ public final class FakeEc2 implements AutoCloseable {
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger dropAnswers = new AtomicInteger();
   private volatile Duration delay = Duration.ZERO;
+  private volatile Duration hold = Duration.ZERO;
+  private volatile Set<String> holdActions = Set.of();
   private volatile Set<String> faultActions = Set.of("CreateFleet");
+  /** Whether CreateFleet, DescribeInstances and the rest it models are answered here (else every call is passed through). */
+  private final boolean modelled;
   private final Map<String, FakeInstance> instances = new ConcurrentHashMap<>();
   /** Instance IDs by their NodeClaim tag: the provider looks instances up by it before each launch. */
   private final Map<String, List<String>> byClaim = new ConcurrentHashMap<>();
@@ -63,17 +120,22 @@ public final class FakeEc2 implements AutoCloseable {
   /** The reservation each launch template targets, by template name. */
   private final Map<String, String> templateReservation = new ConcurrentHashMap<>();
   private final Map<String, FakeReservation> reservations = new ConcurrentHashMap<>();
-  private final Map<String, String> responsesByToken = new ConcurrentHashMap<>();
+  private final Map<String, FleetAnswer> responsesByToken = new ConcurrentHashMap<>();
   private final java.util.Queue<Map<String, String>> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.Queue<Call> calls = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Calls carried out whose answers are being held back, by number. */
+  private final Map<Long, Call> heldNow = new ConcurrentHashMap<>();
+  private final AtomicLong seqs = new AtomicLong();
   private final AtomicLong ids = new AtomicLong(0x1000);
 
   private final Optional<URI> passThrough;
   private final HttpClient forwarder;
 
-  private FakeEc2(Vertx vertx, HttpServer server, Optional<URI> passThrough) {
+  private FakeEc2(Vertx vertx, HttpServer server, Optional<URI> passThrough, boolean modelled) {
     this.vertx = vertx;
     this.server = server;
     this.passThrough = passThrough;
+    this.modelled = modelled;
     this.forwarder = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
   }
 
@@ -83,10 +145,23 @@ public final class FakeEc2 implements AutoCloseable {
 
   /** @param passThrough where calls this fake does not model go (a moto server), or null to refuse them */
   public static FakeEc2 start(URI passThrough) throws Exception {
+    return start(passThrough, true);
+  }
+
+  /**
+   * A front that models nothing: every call goes on to {@code passThrough} (a moto server) and its answer
+   * back, logged as {@link #calls} (with the instances a CreateFleet launched there), and held back if
+   * {@link #holdAnswers} says so. The fault knobs still apply.
+   */
+  public static FakeEc2 recorder(URI passThrough) throws Exception {
+    return start(java.util.Objects.requireNonNull(passThrough), false);
+  }
+
+  private static FakeEc2 start(URI passThrough, boolean modelled) throws Exception {
     Vertx vertx = Vertx.vertx();
     FakeEc2[] self = new FakeEc2[1];
     HttpServer server = vertx.createHttpServer().requestHandler(r -> self[0].handle(r));
-    self[0] = new FakeEc2(vertx, server, Optional.ofNullable(passThrough));
+    self[0] = new FakeEc2(vertx, server, Optional.ofNullable(passThrough), modelled);
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return self[0];
   }
@@ -124,6 +199,13 @@ public final class FakeEc2 implements AutoCloseable {
     resets.set(0);
     dropAnswers.set(0);
     delay = Duration.ZERO;
+    hold = Duration.ZERO;
+    holdActions = Set.of();
+  }
+
+  /** Fault shots set by the knobs and not fired yet (throttles, errors, resets, lost answers). */
+  public int faultsNotFired() {
+    return throttle.get() + internalErrors.get() + resets.get() + dropAnswers.get();
   }
 
   /** The next {@code n} calls of the fault actions answer RequestLimitExceeded. */
@@ -167,8 +249,18 @@ public final class FakeEc2 implements AutoCloseable {
     templates.clear();
   }
 
+  /** Every call waits this long before the fake handles it (a slow endpoint: nothing happens until then). */
   public void delay(Duration d) {
     this.delay = d;
+  }
+
+  /**
+   * Calls of these actions are carried out at once, their answers held back this long (as EC2 launches an
+   * instant fleet's instance well before its answer arrives).
+   */
+  public void holdAnswers(Duration d, String... actions) {
+    this.hold = d;
+    this.holdActions = Set.of(actions);
   }
 
   /** Which actions the throttle, error and reset knobs apply to (CreateFleet by default). */
@@ -178,6 +270,53 @@ public final class FakeEc2 implements AutoCloseable {
 
   public List<Map<String, String>> requests(String action) {
     return requests.stream().filter(r -> action.equals(r.get("Action"))).toList();
+  }
+
+  /** Every call the fake is done with, in the order they arrived. */
+  public List<Call> calls() {
+    return calls.stream().sorted(java.util.Comparator.comparingLong(Call::seq)).toList();
+  }
+
+  public List<Call> calls(String action) {
+    return calls().stream().filter(c -> action.equals(c.action())).toList();
+  }
+
+  /** Calls carried out whose answers the fake is holding back now ({@link Call#answered} null until they go). */
+  public List<Call> held() {
+    return heldNow.values().stream().sorted(java.util.Comparator.comparingLong(Call::seq)).toList();
+  }
+
+  /** The number the next call to arrive will get: calls from now on have this or a higher {@link Call#seq}. */
+  public long nextSeq() {
+    return seqs.get() + 1;
+  }
+
+  /**
+   * The first later call that did what a failed one asked, answered 200: a CreateFleet with the same client
+   * token; a DescribeInstances naming at least the same instance IDs and NodeClaims (a batched lookup may
+   * name more), or with the same filters when it names neither; any other call with the same parameters.
+   */
+  public Optional<Call> retryOf(Call failed) {
+    return calls().stream().filter(c -> c.seq() > failed.seq() && c.succeeded() && c.action().equals(failed.action()))
+        .filter(c -> switch (failed.action()) {
+          case "CreateFleet" -> java.util.Objects.equals(c.clientToken(), failed.clientToken());
+          case "DescribeInstances" -> {
+            List<String> claims = failed.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG);
+            yield failed.instanceIds().isEmpty() && claims.isEmpty() ? filters(c).equals(filters(failed))
+                : c.instanceIds().containsAll(failed.instanceIds()) && c.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG).containsAll(claims);
+          }
+          default -> c.params().equals(failed.params());
+        }).findFirst();
+  }
+
+  private static Map<String, String> filters(Call c) {
+    Map<String, String> out = new TreeMap<>();
+    c.params().forEach((k, v) -> {
+      if (k.startsWith("Filter.")) {
+        out.put(k, v);
+      }
+    });
+    return out;
   }
 
   public Map<String, FakeInstance> instances() {
@@ -194,7 +333,8 @@ public final class FakeEc2 implements AutoCloseable {
   private void handle(HttpServerRequest request) {
     request.body().onSuccess(body -> {
       if (request.getHeader("X-Amz-Target") != null) {
-        forward(request, body);  // a JSON-protocol service (SSM, Pricing): never EC2
+        // A JSON-protocol service (SSM, Pricing): never EC2.
+        forward(new Exchange(request, request.getHeader("X-Amz-Target"), Map.of(), null), body);
         return;
       }
       Map<String, String> form = form(body.toString(StandardCharsets.UTF_8));
@@ -208,41 +348,178 @@ public final class FakeEc2 implements AutoCloseable {
       recorded.put("Overrides", Long.toString(form.keySet().stream().filter(k -> k.endsWith(".InstanceType")).count()));
       requests.add(recorded);
       String action = form.getOrDefault("Action", "");
-      Runnable answer = () -> answer(request, action, form, body);
-      if (delay.isZero()) {
+      Exchange exchange = new Exchange(request, action, Collections.unmodifiableMap(recorded), "CreateFleet".equals(action) ? instanceTags(form)
+          .get(AwsCloudProvider.NODECLAIM_TAG) : null);
+      Duration wait = delay;
+      exchange.delayed = wait;
+      Runnable answer = () -> answer(exchange, action, form, body);
+      if (wait.isZero()) {
         answer.run();
       } else {
-        vertx.setTimer(delay.toMillis(), t -> answer.run());
+        vertx.setTimer(wait.toMillis(), t -> answer.run());
       }
     });
   }
 
-  private void answer(HttpServerRequest request, String action, Map<String, String> form, Buffer body) {
+  /**
+   * A call being handled: its HTTP exchange and what the log will say of it. The answer goes through
+   * {@link #ok}, {@link #error}, {@link #relay} or {@link #close}, each of which logs the call once.
+   */
+  private final class Exchange {
+    final HttpServerRequest http;
+    final long seq = seqs.incrementAndGet();
+    final Instant received = Instant.now();
+    final String action;
+    final Map<String, String> params;
+    final String claim;
+    Duration delayed = Duration.ZERO;
+    List<String> launched = List.of();
+    boolean replayed;
+    List<String> poolErrors = List.of();
+    boolean dropAnswer;
+
+    Exchange(HttpServerRequest http, String action, Map<String, String> params, String claim) {
+      this.http = http;
+      this.action = action;
+      this.params = params;
+      this.claim = claim;
+    }
+
+    void ok(String xml) {
+      send(200, null, Map.of("content-type", "text/xml;charset=UTF-8"), Buffer.buffer(xml), Fault.NONE);
+    }
+
+    void error(int status, String code, String message, Fault fault) {
+      send(status, code, Map.of("content-type", "text/xml;charset=UTF-8"), Buffer.buffer("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+          + "<Response><Errors><Error><Code>" + code + "</Code><Message>" + xml(message) + "</Message></Error></Errors><RequestID>" + requestId()
+          + "</RequestID></Response>"), fault);
+    }
+
+    /** The pass-through endpoint's answer, as it came. */
+    void relay(int status, Map<String, String> headers, Buffer body) {
+      String text = body.toString(StandardCharsets.UTF_8);
+      if ("CreateFleet".equals(action)) {
+        launched = instanceIdsOf(text);
+      }
+      if (dropAnswer) {
+        close(Fault.ANSWER_LOST);
+        return;
+      }
+      java.util.regex.Matcher code = ERROR_CODE.matcher(text);
+      send(status, status >= 400 && code.find() ? code.group(1) : null, headers, body, Fault.NONE);
+    }
+
+    /** No answer: the connection is closed (after the call was carried out, for a lost answer). */
+    void close(Fault fault) {
+      log(Instant.now(), null, 0, null, Duration.ZERO, fault);
+      http.connection().close();
+    }
+
+    private void send(int status, String errorCode, Map<String, String> headers, Buffer body, Fault fault) {
+      Instant done = Instant.now();
+      Duration held = holdActions.contains(action) ? hold : Duration.ZERO;
+      Runnable write = () -> {
+        boolean gone = http.response().closed();
+        // Logged before the answer leaves, so a caller that has it finds the call in the log.
+        log(done, gone ? null : Instant.now(), status, errorCode, held, fault);
+        if (gone) {
+          return;
+        }
+        try {
+          http.response().setStatusCode(status);
+          headers.forEach(http.response()::putHeader);
+          http.response().end(body);
+        } catch (IllegalStateException closedMeanwhile) {
+          // the caller went away (killed): nothing to answer
+        }
+      };
+      if (held.isZero()) {
+        write.run();
+      } else {
+        heldNow.put(seq, call(done, null, status, errorCode, held, fault));
+        vertx.setTimer(held.toMillis(), t -> {
+          write.run();
+          heldNow.remove(seq);
+        });
+      }
+    }
+
+    private void log(Instant done, Instant answered, int status, String errorCode, Duration held, Fault fault) {
+      calls.add(call(done, answered, status, errorCode, held, fault));
+    }
+
+    private Call call(Instant done, Instant answered, int status, String errorCode, Duration held, Fault fault) {
+      return new Call(seq, received, done, answered, action, params, claim, fault, status, errorCode, delayed, held, List.copyOf(launched),
+          replayed, List.copyOf(poolErrors));
+    }
+  }
+
+  private static final java.util.regex.Pattern ERROR_CODE = java.util.regex.Pattern.compile("<Code>([^<]+)</Code>");
+  private static final java.util.regex.Pattern INSTANCE_IDS = java.util.regex.Pattern.compile("<instanceIds>(.*?)</instanceIds>",
+      java.util.regex.Pattern.DOTALL);
+  private static final java.util.regex.Pattern INSTANCE_ID = java.util.regex.Pattern.compile("\\bi-[0-9a-f]+\\b");
+
+  /** The instance IDs a CreateFleet answer lists. */
+  static List<String> instanceIdsOf(String createFleetAnswer) {
+    List<String> ids = new ArrayList<>();
+    java.util.regex.Matcher lists = INSTANCE_IDS.matcher(createFleetAnswer);
+    while (lists.find()) {
+      java.util.regex.Matcher id = INSTANCE_ID.matcher(lists.group(1));
+      while (id.find()) {
+        ids.add(id.group());
+      }
+    }
+    return ids;
+  }
+
+  /** The tags a CreateFleet puts on its instance. */
+  private static Map<String, String> instanceTags(Map<String, String> form) {
+    Map<String, String> tags = new TreeMap<>();
+    for (Map<String, String> spec : indexed(form, "TagSpecification.")) {
+      if ("instance".equals(spec.get("ResourceType"))) {
+        for (int t = 1; spec.containsKey("Tag." + t + ".Key"); t++) {
+          tags.put(spec.get("Tag." + t + ".Key"), spec.getOrDefault("Tag." + t + ".Value", ""));
+        }
+      }
+    }
+    return tags;
+  }
+
+  private void answer(Exchange request, String action, Map<String, String> form, Buffer body) {
     if (faultActions.contains(action)) {
       if (take(resets)) {
-        request.connection().close();
+        request.close(Fault.CONNECTION_RESET);
         return;
       }
       if (take(throttle)) {
-        error(request, 503, "RequestLimitExceeded", "Request limit exceeded.");
+        request.error(503, "RequestLimitExceeded", "Request limit exceeded.", Fault.THROTTLED);
         return;
       }
       if (take(internalErrors)) {
-        error(request, 500, "InternalError", "An internal error has occurred");
+        request.error(500, "InternalError", "An internal error has occurred", Fault.INTERNAL_ERROR);
         return;
       }
     }
     boolean drop = faultActions.contains(action) && take(dropAnswers);
     try {
+      if (drop && !modelled) {
+        request.dropAnswer = true;  // carried out behind, then the connection closed
+        forward(request, body);
+        return;
+      }
       if (drop) {
         if ("CreateFleet".equals(action)) {
-          createFleet(form);
+          createFleet(request, form);
         }
-        request.connection().close();
+        request.close(Fault.ANSWER_LOST);
+        return;
+      }
+      if (!modelled) {
+        forward(request, body);
         return;
       }
       switch (action) {
-        case "CreateFleet" -> createFleet(request, form);
+        case "CreateFleet" -> createFleetOrNotFound(request, form);
         case "DescribeInstances" -> describeInstances(request, form);
         case "TerminateInstances" -> terminateInstances(request, form);
         case "DescribeLaunchTemplates" -> describeLaunchTemplates(request, form);
@@ -262,25 +539,27 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   /** Sends the call on to the pass-through endpoint as it came, and its answer back as it comes. */
-  private void forward(HttpServerRequest request, Buffer body) {
+  private void forward(Exchange request, Buffer body) {
     if (passThrough.isEmpty()) {
       error(request, 400, "InvalidAction", "not modelled by the fake");
       return;
     }
-    RequestOptions options = new RequestOptions().setMethod(request.method()).setAbsoluteURI(passThrough.get().resolve(request.uri()).toString());
-    request.headers().forEach((k, v) -> {
+    HttpServerRequest http = request.http;
+    RequestOptions options = new RequestOptions().setMethod(http.method()).setAbsoluteURI(passThrough.get().resolve(http.uri()).toString());
+    http.headers().forEach((k, v) -> {
       if (!k.equalsIgnoreCase("host") && !k.equalsIgnoreCase("content-length")) {
         options.addHeader(k, v);
       }
     });
     forwarder.request(options).compose(out -> out.send(body)).compose(answer -> answer.body().map(b -> {
-      request.response().setStatusCode(answer.statusCode());
+      Map<String, String> headers = new LinkedHashMap<>();
       answer.headers().forEach((k, v) -> {
         if (!k.equalsIgnoreCase("content-length") && !k.equalsIgnoreCase("transfer-encoding") && !k.equalsIgnoreCase("connection")) {
-          request.response().putHeader(k, v);
+          headers.put(k, v);
         }
       });
-      return request.response().end(b);
+      request.relay(answer.statusCode(), headers, b);
+      return b;
     })).onFailure(e -> error(request, 503, "Unavailable", "pass-through failed: " + e));
   }
 
@@ -288,7 +567,7 @@ public final class FakeEc2 implements AutoCloseable {
     return counter.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
   }
 
-  private void createFleet(HttpServerRequest request, Map<String, String> form) {
+  private void createFleetOrNotFound(Exchange request, Map<String, String> form) {
     for (int c = 1; c == 1 || form.containsKey("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName"); c++) {
       String template = form.get("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName");
       if (template == null || !templates.containsKey(template)) {
@@ -297,13 +576,22 @@ public final class FakeEc2 implements AutoCloseable {
         return;
       }
     }
-    ok(request, createFleet(form));
+    ok(request, createFleet(request, form));
   }
 
-  private String createFleet(Map<String, String> form) {
+  /** A CreateFleet answer, kept by client token: the body, the instances it launched and the pools that failed. */
+  private record FleetAnswer(String body, List<String> launched, List<String> poolErrors) {
+  }
+
+  /** Carries a CreateFleet out (or finds the answer to its client token) and returns the answer. */
+  private String createFleet(Exchange call, Map<String, String> form) {
     String token = form.get("ClientToken");
     if (token != null && responsesByToken.containsKey(token)) {
-      return responsesByToken.get(token);
+      FleetAnswer earlier = responsesByToken.get(token);
+      call.replayed = true;
+      call.launched = earlier.launched();
+      call.poolErrors = earlier.poolErrors();
+      return earlier.body();
     }
     String lifecycle = form.getOrDefault("TargetCapacitySpecification.DefaultTargetCapacityType", "on-demand");
     // Every config's overrides, each remembering its template (a reserved launch has one template per reservation).
@@ -319,6 +607,8 @@ public final class FakeEc2 implements AutoCloseable {
     overrides.sort((a, b) -> Double.compare(Double.parseDouble(a.getOrDefault("Priority", "0")), Double.parseDouble(b.getOrDefault("Priority", "0"))));
     StringBuilder errors = new StringBuilder();
     StringBuilder launched = new StringBuilder();
+    List<String> launchedIds = new ArrayList<>();
+    List<String> failedPools = new ArrayList<>();
     for (Map<String, String> o : overrides) {
       String type = o.get("InstanceType");
       String zone = o.get("AvailabilityZone");
@@ -330,23 +620,19 @@ public final class FakeEc2 implements AutoCloseable {
           errors.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>on-demand</lifecycle>")
               .append("<errorCode>ReservationCapacityExceeded</errorCode><errorMessage>Insufficient capacity in capacity reservation ")
               .append(reservation).append(".</errorMessage></item>");
+          failedPools.add(type + "/" + zone + "/on-demand: ReservationCapacityExceeded");
           continue;
         }
       } else if (blocked(type, zone, lifecycle)) {
         errors.append("<item>").append(overridesXml(template, type, zone)).append("<lifecycle>").append(lifecycle).append("</lifecycle>")
             .append("<errorCode>InsufficientInstanceCapacity</errorCode><errorMessage>We currently do not have sufficient ").append(type)
             .append(" capacity in the Availability Zone you requested (").append(zone).append(").</errorMessage></item>");
+        failedPools.add(type + "/" + zone + "/" + lifecycle + ": InsufficientInstanceCapacity");
         continue;
       }
       String id = "i-" + String.format("%017x", ids.incrementAndGet());
-      Map<String, String> tags = new TreeMap<>();
-      for (Map<String, String> spec : indexed(form, "TagSpecification.")) {
-        if ("instance".equals(spec.get("ResourceType"))) {
-          for (int t = 1; spec.containsKey("Tag." + t + ".Key"); t++) {
-            tags.put(spec.get("Tag." + t + ".Key"), spec.getOrDefault("Tag." + t + ".Value", ""));
-          }
-        }
-      }
+      Map<String, String> tags = instanceTags(form);
+      launchedIds.add(id);
       instances.put(id, new FakeInstance(id, type, zone, lifecycle, o.get("ImageId"), tags, Instant.now(), new AtomicReference<>("running"),
           reservation));
       if (tags.containsKey("karpenter.sh/nodeclaim")) {
@@ -359,13 +645,17 @@ public final class FakeEc2 implements AutoCloseable {
     }
     String body = "<CreateFleetResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><fleetId>fleet-" + ids.incrementAndGet()
         + "</fleetId><errorSet>" + errors + "</errorSet><fleetInstanceSet>" + launched + "</fleetInstanceSet></CreateFleetResponse>";
+    FleetAnswer answer = new FleetAnswer(body, List.copyOf(launchedIds), List.copyOf(failedPools));
     if (token != null) {
-      String first = responsesByToken.putIfAbsent(token, body);
+      FleetAnswer first = responsesByToken.putIfAbsent(token, answer);
       if (first != null) {
-        return first;
+        answer = first;
+        call.replayed = true;
       }
     }
-    return body;
+    call.launched = answer.launched();
+    call.poolErrors = answer.poolErrors();
+    return answer.body();
   }
 
   private boolean blocked(String type, String zone, String lifecycle) {
@@ -387,7 +677,7 @@ public final class FakeEc2 implements AutoCloseable {
         + "</instanceType><availabilityZone>" + zone + "</availabilityZone></overrides></launchTemplateAndOverrides>";
   }
 
-  private void describeInstances(HttpServerRequest request, Map<String, String> form) {
+  private void describeInstances(Exchange request, Map<String, String> form) {
     List<String> ids = values(form, "InstanceId.");
     List<FakeInstance> found = new ArrayList<>();
     if (!ids.isEmpty()) {
@@ -446,7 +736,7 @@ public final class FakeEc2 implements AutoCloseable {
     };
   }
 
-  private void terminateInstances(HttpServerRequest request, Map<String, String> form) {
+  private void terminateInstances(Exchange request, Map<String, String> form) {
     StringBuilder items = new StringBuilder();
     for (String id : values(form, "InstanceId.")) {
       if (!instances.containsKey(id)) {
@@ -463,7 +753,7 @@ public final class FakeEc2 implements AutoCloseable {
         + "</instancesSet></TerminateInstancesResponse>");
   }
 
-  private void describeLaunchTemplates(HttpServerRequest request, Map<String, String> form) {
+  private void describeLaunchTemplates(Exchange request, Map<String, String> form) {
     StringBuilder items = new StringBuilder();
     for (String name : values(form, "LaunchTemplateName.")) {
       String id = templates.get(name);
@@ -489,7 +779,7 @@ public final class FakeEc2 implements AutoCloseable {
         + "</launchTemplateId><launchTemplateName>" + xml(name) + "</launchTemplateName></launchTemplate></CreateLaunchTemplateResponse>";
   }
 
-  private void describeCapacityReservations(HttpServerRequest request, Map<String, String> form) {
+  private void describeCapacityReservations(Exchange request, Map<String, String> form) {
     List<String> ids = values(form, "CapacityReservationId.");
     StringBuilder items = new StringBuilder();
     for (FakeReservation r : new TreeMap<>(reservations).values()) {
@@ -538,14 +828,12 @@ public final class FakeEc2 implements AutoCloseable {
     };
   }
 
-  private static void ok(HttpServerRequest request, String xml) {
-    request.response().putHeader("content-type", "text/xml;charset=UTF-8").end(xml);
+  private static void ok(Exchange request, String xml) {
+    request.ok(xml);
   }
 
-  private static void error(HttpServerRequest request, int status, String code, String message) {
-    request.response().setStatusCode(status).putHeader("content-type", "text/xml;charset=UTF-8").end("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-        + "<Response><Errors><Error><Code>" + code + "</Code><Message>" + xml(message) + "</Message></Error></Errors><RequestID>" + requestId()
-        + "</RequestID></Response>");
+  private static void error(Exchange request, int status, String code, String message) {
+    request.error(status, code, message, Fault.NONE);
   }
 
   private static String requestId() {
