@@ -77,13 +77,19 @@ public final class TestOperator implements AutoCloseable {
   }
 
   private final KubernetesClient client;
-  private final Operator operator;
-  private final MeterRegistry registry;
+  private final Options options;
+  private Operator operator;
+  private MeterRegistry registry;
 
-  private TestOperator(KubernetesClient client, Operator operator, MeterRegistry registry) {
+  private TestOperator(KubernetesClient client, Options options) {
     this.client = client;
-    this.operator = operator;
-    this.registry = registry;
+    this.options = options;
+    start();
+  }
+
+  private void start() {
+    registry = new SimpleMeterRegistry();
+    operator = new Operator(options.settings(), client, Catalog.bundled(), registry, Clock.systemUTC()).start();
   }
 
   /**
@@ -96,9 +102,17 @@ public final class TestOperator implements AutoCloseable {
     for (UnaryOperator<Options> o : overrides) {
       options = o.apply(options);
     }
-    MeterRegistry registry = new SimpleMeterRegistry();
-    Operator operator = new Operator(options.settings(), client, Catalog.bundled(), registry, Clock.systemUTC()).start();
-    return new TestOperator(client, operator, registry);
+    return new TestOperator(client, options);
+  }
+
+  /**
+   * Stops the provisioner and starts a new one with the same settings on the cluster as it is, as a new
+   * leader would take over (what the simulated cloud kept only in memory is gone, as after a restart).
+   */
+  public TestOperator restart() {
+    operator.close();
+    start();
+    return this;
   }
 
   public Operator operator() {
