@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.distribution.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -11,6 +12,8 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.Offering;
+import dev.dovetail.provisioner.cloud.CloudProvider;
+import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.Kubelet;
@@ -32,6 +35,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +50,7 @@ import org.junit.jupiter.api.Test;
 class InterruptionHandlerApiTest {
   private TestOperator provisioner;
   private Recorder events;
+  private MarkingCloud cloud;
 
   @AfterEach
   void stop() {
@@ -77,6 +83,9 @@ class InterruptionHandlerApiTest {
     assertThat(taints(node)).contains(WellKnownLabels.DISRUPTED_TAINT + ":NoSchedule", DovetailLabels.SPOT_INTERRUPTION_TAINT + ":NoSchedule");
     assertThat(Expect.event(client, "default", spot.claim(), "SpotInterrupted").getType()).isEqualTo("Warning");
     assertThat(Expect.event(client, "default", spot.node(), "SpotInterrupted").getType()).isEqualTo("Warning");
+    assertThat(cloud.marked).as("the handler itself marks the interrupted offering").containsExactly(String.join("/",
+        marked.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE), marked.getMetadata().getLabels().get(WellKnownLabels.ZONE),
+        WellKnownLabels.SPOT));
     assertThat(offering(spot.nodeClass(), marked).available()).as("the interrupted offering is not bought again for a while").isFalse();
 
     // The pod goes (its controller would delete it by the reclaim), and so do the node and the claim.
@@ -100,7 +109,7 @@ class InterruptionHandlerApiTest {
     assertThat(taints(node)).contains(DovetailLabels.REBALANCE_TAINT + ":NoSchedule").doesNotContain(WellKnownLabels.DISRUPTED_TAINT + ":NoSchedule");
     assertThat(node.getSpec().getUnschedulable()).isNotEqualTo(Boolean.TRUE);
     assertThat(Expect.event(client, "default", spot.claim(), "SpotRebalanceRecommendation").getType()).isEqualTo("Normal");
-    assertThat(offering(spot.nodeClass(), marked).available()).isTrue();
+    assertThat(cloud.marked).as("a rebalance recommendation is no interruption").isEmpty();
   }
 
   @Test
@@ -141,7 +150,63 @@ class InterruptionHandlerApiTest {
 
   private InterruptionHandler handler(KubernetesClient client) {
     events = new Recorder(client, "dovetail-provisioner", Clock.systemUTC(), "api-test", provisioner.registry());
-    return new InterruptionHandler(client, provisioner.caches(), provisioner.cloud(), events);
+    cloud = new MarkingCloud(provisioner.cloud());
+    return new InterruptionHandler(client, provisioner.caches(), cloud, events);
+  }
+
+  /**
+   * The provisioner's simulated cloud, noting the offerings marked unavailable through it: the disruption
+   * controller marks an interrupted offering too once it sees the claim's notice, so only this tells
+   * whether the handler did.
+   */
+  private static final class MarkingCloud implements CloudProvider {
+    private final CloudProvider cloud;
+    private final List<String> marked = new CopyOnWriteArrayList<>();
+
+    MarkingCloud(CloudProvider cloud) {
+      this.cloud = cloud;
+    }
+
+    @Override
+    public void markUnavailable(String instanceType, String zone, String capacityType) {
+      marked.add(instanceType + "/" + zone + "/" + capacityType);
+      cloud.markUnavailable(instanceType, zone, capacityType);
+    }
+
+    @Override
+    public String name() {
+      return cloud.name();
+    }
+
+    @Override
+    public CompletionStage<EC2NodeClassStatus> resolve(EC2NodeClass nodeClass) {
+      return cloud.resolve(nodeClass);
+    }
+
+    @Override
+    public CompletionStage<List<InstanceOption>> instanceOptions(EC2NodeClass nodeClass) {
+      return cloud.instanceOptions(nodeClass);
+    }
+
+    @Override
+    public CompletionStage<Instance> create(NodeClaim claim, EC2NodeClass nodeClass) {
+      return cloud.create(claim, nodeClass);
+    }
+
+    @Override
+    public CompletionStage<Void> delete(NodeClaim claim) {
+      return cloud.delete(claim);
+    }
+
+    @Override
+    public CompletionStage<Instance> get(String providerId) {
+      return cloud.get(providerId);
+    }
+
+    @Override
+    public CompletionStage<List<Instance>> list() {
+      return cloud.list();
+    }
   }
 
   /** An EventBridge event from {@code aws.ec2}, as EventBridge puts it on the queue. */
