@@ -95,8 +95,9 @@ class LifecycleApiTest {
     assertThat(types).contains(instance.instanceType());
     assertThat(zones).contains(instance.zone());
     // Launched, the rest waits for the node: Ready rolls up and names what it waits for.
-    assertThat(Expect.condition(launched, ConditionTypes.REGISTERED)).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo(Condition.Status.Unknown));
-    assertThat(Expect.condition(launched, ConditionTypes.INITIALIZED)).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo(Condition.Status.Unknown));
+    for (String waiting : List.of(ConditionTypes.REGISTERED, ConditionTypes.INITIALIZED)) {
+      assertThat(Expect.condition(launched, waiting)).as(waiting).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo(Condition.Status.Unknown));
+    }
     assertThat(Expect.condition(launched, ConditionTypes.READY)).hasValueSatisfying(c -> {
       assertThat(c.status()).isEqualTo(Condition.Status.Unknown);
       assertThat(c.message()).contains(ConditionTypes.REGISTERED, ConditionTypes.INITIALIZED).doesNotContain(ConditionTypes.LAUNCHED);
@@ -145,8 +146,8 @@ class LifecycleApiTest {
     });
 
     Kubelet.ready(client, name(node));
-    NodeClaim waiting = Expect.claim(client, name(claim), "Initialized waits for the startup taint", c -> Expect.condition(c, ConditionTypes.INITIALIZED)
-        .filter(i -> !i.isTrue() && i.message().contains(AGENT_NOT_READY.key())).isPresent());
+    NodeClaim waiting = Expect.claim(client, name(claim), "Initialized waits for the startup taint",
+        c -> Expect.condition(c, ConditionTypes.INITIALIZED).filter(i -> !i.isTrue() && i.message().contains(AGENT_NOT_READY.key())).isPresent());
     assertThat(Expect.condition(waiting, ConditionTypes.READY)).hasValueSatisfying(c -> assertThat(c.isTrue()).isFalse());
     assertThat(client.nodes().withName(name(node)).get().getMetadata().getLabels()).doesNotContainKey(WellKnownLabels.INITIALIZED);
 

@@ -73,7 +73,8 @@ class TerminationApiTest {
     assertThat(failed.getType()).isEqualTo("Warning");
     assertThat(failed.getMessage()).contains(node);
     // The pod without a budget was evicted meanwhile; its kubelet stops it.
-    Expect.eventually("pod " + free.getMetadata().getName() + " evicted", () -> pod(client, free), p -> p.getMetadata().getDeletionTimestamp() != null);
+    Expect.eventually("pod " + free.getMetadata().getName() + " evicted", () -> pod(client, free),
+        p -> p.getMetadata().getDeletionTimestamp() != null);
     assertThat(Expect.event(client, ns.name(), free.getMetadata().getName(), "Evicted").getType()).isEqualTo("Normal");
     Kubelet.finishTermination(client, free);
     assertThat(client.nodes().withName(node).get()).as("the node stays while a pod is left").isNotNull();

@@ -70,7 +70,8 @@ public final class TestOperator implements AutoCloseable {
 
     Operator.Settings settings() {
       return new Operator.Settings("api-test", Set.of("default-scheduler"), batchIdle, batchMax, registrationTtl, Duration.ZERO,
-          Set.of("kube-system"), new SimFaults(SimFaults.patterns(insufficientCapacity), launchFailureRate, Duration.ZERO, bootDelay), simConfigMap, "kube-system",
+          Set.of("kube-system"), new SimFaults(SimFaults.patterns(insufficientCapacity), launchFailureRate, Duration.ZERO, bootDelay), simConfigMap,
+          "kube-system",
           new Operator.LeaderElection(false, "dovetail-provisioner-api-test", "api-test", Duration.ofSeconds(15), Duration.ofSeconds(10),
               Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace);
     }
