@@ -3,6 +3,7 @@ package dev.dovetail.provisioner;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -389,6 +390,13 @@ public final class Operator implements AutoCloseable {
 
   private void nodeClassChanged(EC2NodeClass nodeClass) {
     enqueue(classes, nodeClass.getMetadata().getName());
+    // Claims waiting to launch until their class exists or is Ready go on now, not at their next retry.
+    for (NodeClaim c : caches.nodeClaims()) {
+      var ref = c.getSpec().nodeClassRef();
+      if (ref != null && nodeClass.getMetadata().getName().equals(ref.name()) && !NodeClaims.isTrue(c, ConditionTypes.LAUNCHED)) {
+        enqueue(claims, c.getMetadata().getName());
+      }
+    }
     for (NodePool p : caches.nodePools()) {
       var ref = p.getSpec().template().spec().nodeClassRef();
       if (ref != null && nodeClass.getMetadata().getName().equals(ref.name())) {

@@ -189,7 +189,22 @@ public final class ProvisionerMain implements Callable<Integer> {
     if (concurrency < 1) {
       throw new IllegalArgumentException("--concurrency must be at least 1");
     }
-    List<SimFaults.OfferingPattern> patterns = simInsufficientCapacity.stream().map(SimFaults.OfferingPattern::parse).toList();
+    if (!(simLaunchFailureRate >= 0 && simLaunchFailureRate <= 1)) {
+      throw new IllegalArgumentException("--sim-launch-failure-rate must be between 0 and 1, not " + simLaunchFailureRate);
+    }
+    List<SimFaults.OfferingPattern> patterns;
+    try {
+      patterns = simInsufficientCapacity.stream().map(SimFaults.OfferingPattern::parse).toList();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--sim-insufficient-capacity: " + e.getMessage(), e);
+    }
+    if (interruptionVisibility.compareTo(Duration.ofHours(12)) > 0) {
+      throw new IllegalArgumentException("--interruption-queue-visibility-timeout may be at most 12h (SQS's limit), not "
+          + text(interruptionVisibility));
+    }
+    if (leaderElect) {
+      leaseTimings(leaseDuration, renewDeadline, retryPeriod);
+    }
     SimFaults faults = new SimFaults(patterns, simLaunchFailureRate, simLaunchLatency, simBootDelay);
     Set<String> exempt = new LinkedHashSet<>(exemptNamespaces);
     String who = identity != null && !identity.isBlank() ? identity : host() + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
@@ -200,6 +215,27 @@ public final class ProvisionerMain implements Callable<Integer> {
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
         "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace);
+  }
+
+  /**
+   * The leader-election timings client-go insists on: a leader that cannot renew stops leading (at the
+   * renew deadline) before its lease runs out and another replica may take over, and renewals are retried
+   * more than once before the deadline.
+   */
+  static void leaseTimings(Duration lease, Duration renewDeadline, Duration retryPeriod) {
+    if (renewDeadline.compareTo(lease) >= 0) {
+      throw new IllegalArgumentException("--leader-election-renew-deadline (" + text(renewDeadline) + ") must be shorter than "
+          + "--leader-election-lease-duration (" + text(lease) + "), or two replicas could lead at once");
+    }
+    if (retryPeriod.isZero() || retryPeriod.multipliedBy(6).dividedBy(5).compareTo(renewDeadline) >= 0) {
+      throw new IllegalArgumentException("--leader-election-retry-period (" + text(retryPeriod) + ") must be above zero and under "
+          + "--leader-election-renew-deadline (" + text(renewDeadline) + ") by more than its jitter (x1.2)");
+    }
+  }
+
+  /** A duration as the flags write it (15s, 500ms). */
+  private static String text(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
   private AwsCloud.Options awsOptions() {

@@ -88,8 +88,12 @@ public final class Caches implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Starts the informers; returns once each has its first list. The provisioner's own (NodeClaims first
+   * among them) run before the shared view's nodes and pods, whose handlers look claims up: on a cluster
+   * that already has nodes and pods, their first events must find the claims' informer there.
+   */
   public Caches start(KubernetesClient client) {
-    view.start(client);
     nodePools = client.resources(NodePool.class).runnableInformer(0);
     poolHandlers.forEach(nodePools::addEventHandler);
     nodeClaims = client.resources(NodeClaim.class).runnableInformer(0);
@@ -106,6 +110,7 @@ public final class Caches implements AutoCloseable {
     volumes = client.persistentVolumes().runnableInformer(0);
     own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes));
     own.forEach(SharedIndexInformer::run);  // each returns once its first list is in
+    view.start(client);
     synced.complete(null);
     return this;
   }

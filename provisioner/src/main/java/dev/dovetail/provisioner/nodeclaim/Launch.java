@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Launch ({@code Launched}): the cloud provider creates the claim's instance (idempotently: a retry or a
- * restart gets the instance already made); its provider ID, image, capacity and the labels its type and
- * offering give go on the claim. A claim whose offerings have no capacity is deleted so its pods are
+ * restart gets the instance already made) once its EC2NodeClass exists and is Ready; its provider ID, image,
+ * capacity and the labels its type and offering give go on the claim. A claim whose offerings have no capacity is deleted so its pods are
  * simulated again without them; other failures are retried with backoff and shown as
  * {@code Launched=False}.
  */
@@ -71,6 +71,14 @@ final class Launch implements Step {
           "EC2NodeClass " + (ref == null ? "(none)" : ref.name()) + " not found", clock.instant()));
       return Outcome.stop(state.withClaim(written), Result.after(NODE_CLASS_RETRY));
     }
+    Optional<String> notReady = notReady(nodeClass.get());
+    if (notReady.isPresent()) {
+      // As Karpenter: nothing launches from a class whose subnets, security groups or images are not resolved
+      // (the launch would ignore them); the class turning Ready brings the claim back.
+      NodeClaim written = write(claim, NodeClaims.withCondition(claim, ConditionTypes.LAUNCHED, Condition.Status.False, "NodeClassNotReady",
+          "EC2NodeClass " + ref.name() + " is not ready: " + notReady.get(), clock.instant()));
+      return Outcome.stop(state.withClaim(written), Result.after(NODE_CLASS_RETRY));
+    }
     long start = System.nanoTime();
     return cloud.create(claim, nodeClass.get()).handle((instance, error) -> {
       metrics.cloudProviderDuration("Create", cloud.name()).record(Duration.ofNanos(System.nanoTime() - start));
@@ -92,6 +100,16 @@ final class Launch implements Step {
           clock.instant()));
       throw new CompletionException(cause);
     });
+  }
+
+  /** Why the node class is not Ready (its Ready condition's message), if it is not. */
+  static Optional<String> notReady(EC2NodeClass nodeClass) {
+    List<Condition> conditions = nodeClass.getStatus() == null ? null : nodeClass.getStatus().conditions();
+    Optional<Condition> ready = Conditions.get(conditions, ConditionTypes.READY);
+    if (ready.isPresent() && ready.get().isTrue()) {
+      return Optional.empty();
+    }
+    return Optional.of(ready.map(c -> c.message() == null || c.message().isEmpty() ? c.reason() : c.message()).orElse("not resolved yet"));
   }
 
   /** Writes the status only if it changed; returns the claim as it now is. */

@@ -62,8 +62,10 @@ final class Registration implements Step {
     }
     if (state.node().isEmpty()) {
       // The Node's appearance brings the claim back; until then liveness looks at the instance now and then.
+      // The TTL may have run out since liveness looked (a cloud call in between): then liveness looks again now.
       Duration left = registrationTtl.minus(NodeClaims.sinceLaunched(claim, clock.instant()));
-      return Outcome.stop(state, Result.after(left.compareTo(Liveness.INSTANCE_CHECK) < 0 && !left.isNegative() ? left : Liveness.INSTANCE_CHECK));
+      Duration wait = left.isNegative() ? Duration.ZERO : left.compareTo(Liveness.INSTANCE_CHECK) < 0 ? left : Liveness.INSTANCE_CHECK;
+      return Outcome.stop(state, Result.after(wait));
     }
     Node node = state.node().get();
     Optional<Duration> hold = gate.holdBeforeRelease(claim, node, context);
