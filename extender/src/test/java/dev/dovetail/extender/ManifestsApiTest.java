@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** manifests/ is valid for a real API server, and the extender's access is read-only. */
 @WithApiServer
 class ManifestsApiTest {
-  private static final String SA = "--as=system:serviceaccount:kube-system:dovetail-scheduler";
+  private static final String SA = "kube-system:dovetail-scheduler";
 
   @Test
   void everyManifestIsAcceptedByTheApiServer(ControlPlane cp) {
@@ -33,6 +33,6 @@ class ManifestsApiTest {
   }
 
   private static boolean canI(ControlPlane cp, String verb, String resource) {
-    return cp.kubectl("auth", "can-i", verb, resource, SA).stdout().strip().equals("yes");
+    return cp.canI(SA, verb, resource);
   }
 }
