@@ -9,6 +9,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;
+import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.extender.decision.Decisions;
 import dev.dovetail.extender.decision.InFlightTable;
 import dev.dovetail.state.MemoryClusterView;
@@ -29,7 +30,10 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -103,17 +107,72 @@ class ExtenderServerMockTest {
     assertThat(items.getJsonObject(0).getJsonObject("status").getJsonObject("allocatable").getString("cpu")).isEqualTo("1930m");
   }
 
-  @Test
-  void prioritizeAnswersAHostPriorityList() throws Exception {
-    HttpResponse<Buffer> r = post("prioritize", Requests.nodeCache("shop", "web-7d9f8c6b5-a", "uid-a", "web-7d9f8c6b5", "spot-a", "spot-b"));
-    assertThat(r.statusCode()).isEqualTo(200);
-    JsonArray list = r.bodyAsJsonArray();
-    // Only hosts scoring above the lowest are listed, each with its lead over it (at most 10).
-    assertThat(list.size()).isLessThanOrEqualTo(1);
-    for (int i = 0; i < list.size(); i++) {
-      assertThat(list.getJsonObject(i).getString("Host")).isIn("spot-a", "spot-b");
-      assertThat(list.getJsonObject(i).getInteger("Score")).isBetween(1, 10);
+  /** Serves another cluster view on a second server of the same Vert.x instance; returns its port. */
+  private int serve(MemoryClusterView view) throws Exception {
+    Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
+    Router router = new ExtenderServer(decisions, registry, 64 * 1024).mount(vertx, Router.router(vertx));
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+  }
+
+  /** The hosts of a prioritize reply from the highest score down, after checking every listed score is 1-10. */
+  private static List<String> ranking(JsonArray reply) {
+    List<JsonObject> entries = new ArrayList<>();
+    for (int i = 0; i < reply.size(); i++) {
+      JsonObject e = reply.getJsonObject(i);
+      assertThat(e.getInteger("Score")).as("%s", e).isBetween(1, 10);
+      entries.add(e);
     }
+    entries.sort(Comparator.comparing((JsonObject e) -> e.getInteger("Score")).reversed());
+    for (int i = 1; i < entries.size(); i++) {
+      assertThat(entries.get(i).getInteger("Score")).as("no ties in %s", reply).isLessThan(entries.get(i - 1).getInteger("Score"));
+    }
+    return entries.stream().map(e -> e.getString("Host")).toList();
+  }
+
+  @Test
+  void prioritizeUnderCostOptimizedRanksTheNodeWithAReplicaThenTheFullerNodeThenTheEmptyOne() throws Exception {
+    // Three spot nodes of one type and price: spot-b already runs a replica of shop/web, spot-c is busy with
+    // another workload, spot-a is empty. CostOptimized packs: with the workload first, then fuller, then empty.
+    WorkloadKey web = new WorkloadKey("shop", "Deployment", "web");
+    MemoryClusterView view = new MemoryClusterView()
+        .node(node("spot-a", CapacityType.SPOT, "us-east-1a", "m5.large"))
+        .node(node("spot-b", CapacityType.SPOT, "us-east-1b", "m5.large"))
+        .node(node("spot-c", CapacityType.SPOT, "us-east-1c", "m5.large"))
+        .rules(RuleSet.of(List.of(rule("cluster", null, 100, 0, Selector.All, Strategy.CostOptimized))))
+        .workload("ReplicaSet", "web-7d9f8c6b5", new Workload(web, 4))
+        .pod("uid-web-1", web, Optional.of("spot-b"), Resources.of("cpu", "100m", "memory", "128Mi"))
+        .pod("uid-batch-1", new WorkloadKey("shop", "Deployment", "batch"), Optional.of("spot-c"), Resources.of("cpu", "1500m", "memory", "4Gi"));
+    int server = serve(view);
+
+    HttpResponse<Buffer> r = http.post(server, "127.0.0.1", "/scheduler/prioritize").putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(Requests.nodeCache("shop", "web-7d9f8c6b5-n", "uid-n", "web-7d9f8c6b5", "spot-a", "spot-b", "spot-c")))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(200);
+    // The lowest-scoring host is left out of the reply (kube-scheduler adds nothing for it), the others are listed by their lead.
+    assertThat(ranking(r.bodyAsJsonArray())).as("%s", r.bodyAsString()).containsExactly("spot-b", "spot-c");
+  }
+
+  @Test
+  void prioritizeUnderLeastInterruptedRanksTheEmptyZoneThenTheEmptyNodeThenTheNodeWithReplicas() throws Exception {
+    // Two replicas of shop/web on spot-a (us-east-1a); spot-c is another node in us-east-1a, spot-b is alone in
+    // us-east-1b. LeastInterrupted spreads: a new zone first, then a new node in a used zone, then the used node.
+    WorkloadKey web = new WorkloadKey("shop", "Deployment", "web");
+    MemoryClusterView view = new MemoryClusterView()
+        .node(node("spot-a", CapacityType.SPOT, "us-east-1a", "m5.large"))
+        .node(node("spot-b", CapacityType.SPOT, "us-east-1b", "m5.large"))
+        .node(node("spot-c", CapacityType.SPOT, "us-east-1a", "m5.large"))
+        .rules(RuleSet.of(List.of(rule("cluster", null, 100, 0, Selector.All, Strategy.LeastInterrupted))))
+        .workload("ReplicaSet", "web-7d9f8c6b5", new Workload(web, 4))
+        .pod("uid-web-1", web, Optional.of("spot-a"), Resources.of("cpu", "100m", "memory", "128Mi"))
+        .pod("uid-web-2", web, Optional.of("spot-a"), Resources.of("cpu", "100m", "memory", "128Mi"));
+    int server = serve(view);
+
+    HttpResponse<Buffer> r = http.post(server, "127.0.0.1", "/scheduler/prioritize").putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(Requests.nodeCache("shop", "web-7d9f8c6b5-n", "uid-n", "web-7d9f8c6b5", "spot-a", "spot-b", "spot-c")))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(ranking(r.bodyAsJsonArray())).as("%s", r.bodyAsString()).containsExactly("spot-b", "spot-c");
   }
 
   @Test

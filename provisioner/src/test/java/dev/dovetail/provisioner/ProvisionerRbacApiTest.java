@@ -28,25 +28,31 @@ class ProvisionerRbacApiTest {
   @Test
   void theProvisionerMayDoItsWorkAndNothingElse(ControlPlane cp) {
     cp.kubectl("apply", "-f", RepoPaths.manifests().resolve("provisioner/rbac.yaml").toString()).orThrow("apply rbac");
-    assertThat(canI(cp, "create", "nodeclaims.karpenter.sh")).isTrue();
-    assertThat(canI(cp, "update", "nodeclaims.karpenter.sh", "--subresource=status")).isTrue();
-    assertThat(canI(cp, "patch", "nodepools.karpenter.sh", "--subresource=status")).isTrue();
-    assertThat(canI(cp, "patch", "ec2nodeclasses.karpenter.k8s.aws")).isTrue();
-    assertThat(canI(cp, "delete", "nodes")).isTrue();
-    assertThat(canI(cp, "patch", "pods", "--subresource=status")).isTrue();
-    assertThat(canI(cp, "create", "pods", "--subresource=eviction")).isTrue();
-    assertThat(canI(cp, "watch", "daemonsets.apps")).isTrue();
-    assertThat(canI(cp, "update", "leases.coordination.k8s.io", "-n", "kube-system")).isTrue();
+    allowed(cp, "create", "nodeclaims.karpenter.sh");
+    allowed(cp, "update", "nodeclaims.karpenter.sh", "--subresource=status");
+    allowed(cp, "patch", "nodepools.karpenter.sh", "--subresource=status");
+    allowed(cp, "patch", "ec2nodeclasses.karpenter.k8s.aws");
+    allowed(cp, "delete", "nodes");
+    allowed(cp, "patch", "pods", "--subresource=status");
+    allowed(cp, "create", "pods", "--subresource=eviction");
+    allowed(cp, "watch", "daemonsets.apps");
+    allowed(cp, "update", "leases.coordination.k8s.io", "-n", "kube-system");
 
-    assertThat(canI(cp, "update", "leases.coordination.k8s.io", "-n", "default")).isFalse();
-    assertThat(canI(cp, "get", "secrets")).isFalse();
-    assertThat(canI(cp, "delete", "deployments.apps")).isFalse();
-    assertThat(canI(cp, "create", "pods")).isFalse();
-    assertThat(canI(cp, "delete", "nodepools.karpenter.sh")).isFalse();
-    assertThat(canI(cp, "update", "workloaddistributionrules.ccm.harness.io")).isFalse();
+    denied(cp, "update", "leases.coordination.k8s.io", "-n", "default");
+    denied(cp, "get", "secrets");
+    denied(cp, "delete", "deployments.apps");
+    denied(cp, "create", "pods");
+    denied(cp, "delete", "nodepools.karpenter.sh");
+    denied(cp, "update", "workloaddistributionrules.ccm.harness.io");
   }
 
-  private static boolean canI(ControlPlane cp, String verb, String resource, String... flags) {
-    return cp.canI(SA, verb, resource, flags);
+  /** RBAC allows it: kubectl answered "yes" (an error throws in {@link ControlPlane#canI}, it never counts as an answer). */
+  private static void allowed(ControlPlane cp, String verb, String resource, String... flags) {
+    assertThat(cp.canI(SA, verb, resource, flags)).as("%s may %s %s %s", SA, verb, resource, String.join(" ", flags)).isTrue();
+  }
+
+  /** RBAC denies it: kubectl answered "no", not an error. */
+  private static void denied(ControlPlane cp, String verb, String resource, String... flags) {
+    assertThat(cp.canI(SA, verb, resource, flags)).as("%s may not %s %s %s", SA, verb, resource, String.join(" ", flags)).isFalse();
   }
 }

@@ -39,8 +39,15 @@ public final class MetadataMock implements AutoCloseable {
    * on a free loopback port, and waits until it answers.
    */
   public static MetadataMock start(String... args) {
+    return startOn(LocalServer.freePort(), args);
+  }
+
+  /**
+   * As {@link #start}, on a loopback port the caller chose: for a client pointed at the port before the
+   * metadata service answers there (an IMDS that comes up late).
+   */
+  public static MetadataMock startOn(int port, String... args) {
     Path bin = require().orElseThrow();
-    int port = LocalServer.freePort();
     List<String> command = new ArrayList<>(List.of(bin.toString()));
     command.addAll(List.of(args));
     command.addAll(List.of("--imdsv2", "--hostname", "127.0.0.1", "--port", Integer.toString(port)));
