@@ -36,8 +36,7 @@ import dev.dovetail.provisioner.nodeclaim.PodEvents;
 import dev.dovetail.provisioner.nodeclass.NodeClassController;
 import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
 import dev.dovetail.provisioner.provisioning.Batcher;
-import dev.dovetail.provisioner.provisioning.Nominations;
-import dev.dovetail.provisioner.provisioning.Nominator;
+import dev.dovetail.provisioner.provisioning.LaunchGroups;
 import dev.dovetail.provisioner.provisioning.PendingPods;
 import dev.dovetail.provisioner.provisioning.Provisioner;
 import dev.dovetail.provisioner.termination.Termination;
@@ -106,7 +105,6 @@ public final class Operator implements AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1, Threads.daemon("provisioner-timer"));
   private final ExecutorService blocking = Executors.newFixedThreadPool(8, Threads.daemon("provisioner-io"));
   private final SimFaultsWatch faults;
-  private final Nominations nominations = new Nominations();
   private final Batcher batcher;
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -197,7 +195,6 @@ public final class Operator implements AutoCloseable {
     });
     caches.onNodes(Caches.handler(this::nodeChanged, (n, unknown) -> nodeChanged(n)));
     caches.onNodeClaims(Caches.handler(this::claimChanged, (c, unknown) -> {
-      nominations.forget(c.getMetadata().getName());
       if (podEventsWriter != null) {
         podEventsWriter.forget(c.getMetadata().getName());
       }
@@ -240,11 +237,10 @@ public final class Operator implements AutoCloseable {
     }
     LOG.info("{} leads: starting controllers", settings.leaderElection().identity());
     Writer writer = new Writer(client);
-    Nominator nominator = new Nominator(caches, writer, nominations, settings.launchGroupWait(), clock);
+    LaunchGroups launchGroups = new LaunchGroups(caches, settings.launchGroupWait(), clock);
     Lifecycle lifecycle = new Lifecycle(caches, cloud, writer, events, metrics, clock, batcher::trigger,
-        new Lifecycle.Settings(settings.registrationTtl(), nominator));
+        new Lifecycle.Settings(settings.registrationTtl(), launchGroups));
     claims = new Controller<>("nodeclaim.lifecycle", "NodeClaim", lifecycle::reconcile, settings.concurrency(), registry);
-    nominator.onGroupReleased(claims::enqueue);
     Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock);
     terminations = new Controller<>("nodeclaim.termination", "NodeClaim", termination::reconcile, settings.concurrency(), registry);
     pools = new Controller<>("nodepool.status", "NodePool", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
@@ -277,12 +273,10 @@ public final class Operator implements AutoCloseable {
     caches.nodeClasses().forEach(c -> classes.enqueue(c.getMetadata().getName()));
     List.of(claims, terminations, pools, classes, podEvents).forEach(Controller::start);
     Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
-        settings.schedulerNames(), blocking, nominations);
+        settings.schedulerNames(), blocking);
     provisioning = singleton(new Singleton("provisioner", Provisioner.PERIOD, 0, context -> {
-      Provisioner.Outcome outcome = provisioner.provision();
-      lastOutcome.set(outcome);
-      // Pods left to the scheduler for a moment are looked at again once that moment is over.
-      return outcome.inTransit() > 0 ? Result.requeue(Provisioner.PLACEMENT_GRACE) : Result.done();
+      lastOutcome.set(provisioner.provision());
+      return Result.done();
     }, leading::get, registry));
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock,
         List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames())));

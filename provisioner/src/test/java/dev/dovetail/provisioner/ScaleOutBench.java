@@ -97,13 +97,18 @@ public final class ScaleOutBench {
     int large = pods - small - medium;
     // The pods are created here, from many threads, rather than by Deployments: kube-controller-manager
     // creates pods at its client rate limit (20/s by default), which would be what this measures.
+    Phases phases = new Phases(client, ns, label);
     long t0 = System.nanoTime();
     ExecutorService creators = Executors.newFixedThreadPool(16);
     List<Future<?>> created = new ArrayList<>();
     for (int i = 0; i < pods; i++) {
       Pod pod = i < small ? pod(ns, "small", i, "250m", "512Mi", label) : i < small + medium ? pod(ns, "medium", i, "1", "2Gi", label)
           : pod(ns, "large", i, "2", "4Gi", label);
-      created.add(creators.submit(() -> client.pods().inNamespace(ns).resource(pod).create()));
+      created.add(creators.submit(() -> {
+        long sent = System.nanoTime();
+        client.pods().inNamespace(ns).resource(pod).create();
+        phases.created(pod.getMetadata().getName(), sent);
+      }));
     }
     for (Future<?> f : created) {
       try {
@@ -138,6 +143,8 @@ public final class ScaleOutBench {
       Thread.sleep(100);
     }
     double allRunning = seconds(System.nanoTime() - t0);
+    System.out.printf("%nPhases of the %d-pod scale-out, per pod through the NodeClaim of its node:%n%n%s", pods, phases.table());
+    phases.close();
     List<Pod> notRunning = client.pods().inNamespace(ns).list().getItems().stream().filter(p -> !"Running".equals(p.getStatus().getPhase())).toList();
     if (!notRunning.isEmpty()) {
       throw new IllegalStateException(notRunning.size() + " of " + pods + " pods are not Running after 5 minutes");

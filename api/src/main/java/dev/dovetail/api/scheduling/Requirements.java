@@ -19,6 +19,7 @@ import java.util.TreeMap;
  * keys are normalised to their stable names. Immutable; {@code and} returns a new value.
  */
 public final class Requirements {
+  private int hash;
   public static final Requirements NONE = new Requirements(Map.of());
 
   private final Map<String, Requirement> byKey;
@@ -238,7 +239,12 @@ public final class Requirements {
 
   @Override
   public int hashCode() {
-    return byKey.hashCode();
+    int h = hash;
+    if (h == 0) {
+      h = byKey.hashCode();
+      hash = h;  // immutable: computed once (requirements key the simulation's caches)
+    }
+    return h;
   }
 
   @Override

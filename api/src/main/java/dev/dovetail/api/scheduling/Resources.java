@@ -25,12 +25,19 @@ public final class Resources {
   private final long cpuMillis;
   private final long memoryBytes;
   private final long pods;
+  /** Whether there is anything besides CPU, memory and pods (GPUs, ephemeral storage, extended resources). */
+  private final boolean extras;
 
   public Resources(Map<String, Long> amounts) {
     this.amounts = Collections.unmodifiableMap(new TreeMap<>(amounts));
     this.cpuMillis = this.amounts.getOrDefault(CPU, 0L);
     this.memoryBytes = this.amounts.getOrDefault(MEMORY, 0L);
     this.pods = this.amounts.getOrDefault(PODS, 0L);
+    boolean more = false;
+    for (String name : this.amounts.keySet()) {
+      more |= !basic(name);
+    }
+    this.extras = more;
   }
 
   /** Every amount, by resource name. */
@@ -126,6 +133,15 @@ public final class Resources {
     return memoryBytes;
   }
 
+  public long pods() {
+    return pods;
+  }
+
+  /** Whether any amount is of something besides CPU, memory and pods. */
+  public boolean hasExtras() {
+    return extras;
+  }
+
   public Resources plus(Resources other) {
     if (other.amounts.isEmpty()) {
       return this;
@@ -154,6 +170,9 @@ public final class Resources {
     if (cpuMillis > capacity.cpuMillis || memoryBytes > capacity.memoryBytes || pods > capacity.pods) {
       return false;
     }
+    if (!extras) {
+      return true;
+    }
     for (Map.Entry<String, Long> e : amounts.entrySet()) {
       if (!basic(e.getKey()) && e.getValue() > capacity.get(e.getKey())) {
         return false;
@@ -167,6 +186,9 @@ public final class Resources {
     if (cpuMillis + extra.cpuMillis > capacity.cpuMillis || memoryBytes + extra.memoryBytes > capacity.memoryBytes
         || pods + extra.pods > capacity.pods) {
       return false;
+    }
+    if (!extras && !extra.extras) {
+      return true;
     }
     for (Map.Entry<String, Long> e : extra.amounts.entrySet()) {
       if (!basic(e.getKey()) && get(e.getKey()) + e.getValue() > capacity.get(e.getKey())) {

@@ -2,11 +2,12 @@ package dev.dovetail.api.scheduling;
 
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Taint;
+import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,30 +24,45 @@ import java.util.TreeSet;
  *
  * <p>Pure and deterministic for a given input: every {@link #solve} simulates on its own copies of the
  * nodes, so the {@link SimNode}s given (and everything else given) are left as they were, and solving
- * again, with this scheduler or another over the same nodes, gives the same answer. Fast for many
- * identical pods: what a pod shape cannot use (a node with an untolerated taint, a full claim) is
- * remembered, because nodes and claims only fill up as the simulation goes.
+ * again, with this scheduler or another over the same nodes, gives the same answer.
+ *
+ * <p>Near-linear in the number of pods, however constrained: a pod is tried only on the nodes and
+ * claims ({@link Bins}) that could take it — not those it can never use (an untolerated taint, a
+ * conflicting requirement, a taken host port: remembered per kind of pod, since nodes and claims only
+ * fill up and narrow), not those without room for it (a bound kept per bin), not those its hostname
+ * terms rule out (bit sets of the counts), not those outside the domains its zone terms allow — and
+ * among those left, in order. Every bin left out is one the plain first-fit would have tried and
+ * refused, so the answer is the plain first-fit's (SchedulerEquivalenceTest checks this against it).
  */
 public final class Scheduler {
   /** Copies of the nodes given; only the scheduler a {@link #solve} makes for itself places pods on (and fills) them. */
   private final List<SimNode> nodes;
   private final List<ClaimTemplate> templates;
   private final List<Placed> existingPods;
-  private final Topology topology;
   private final int maxTypesPerClaim;
+
+  private final Topology topology;
+  private final Bins bins;
+  private final Map<String, Integer> binOfHost = new HashMap<>();
   private final Map<ClaimTemplate, Resources> remainingLimits = new HashMap<>();
   private final Map<ClaimTemplate, Integer> remainingNodes = new HashMap<>();
   private final Map<ClaimTemplate, Requirements> templateDomains = new HashMap<>();
+  private final Map<ClaimTemplate, OptionSet.Table> tables = new IdentityHashMap<>();
   private final Map<DomainQuery, Set<String>> domainCache = new HashMap<>();
 
   private final List<OpenClaim> claims = new ArrayList<>();
   private final Map<String, String> onNodes = new LinkedHashMap<>();
   private final Map<String, Unschedulable> unschedulable = new LinkedHashMap<>();
-  /** Per pod shape and requirement alternative: nodes and claims it can never use (they only fill up). */
-  private final Map<Attempt, BitSet> nodesRuledOut = new HashMap<>();
-  private final Map<Attempt, BitSet> claimsRuledOut = new HashMap<>();
+  /**
+   * Per kind of pod (tolerations, host ports, requirement alternative): bins it can never use, for an
+   * untolerated taint, a conflicting requirement or a taken host port (nodes and claims only narrow and
+   * fill up).
+   */
+  private final Map<Kind, BitSet> ruledOut = new HashMap<>();
+  private final BitSet candidates = new BitSet();
+  private final BitSet scratch = new BitSet();
 
-  private record Attempt(SchedulingPod.Shape shape, Requirements requirements) {
+  private record Kind(List<Toleration> tolerations, Set<String> hostPorts, Requirements requirements) {
   }
 
   /**
@@ -65,19 +81,24 @@ public final class Scheduler {
       remainingNodes.put(t, t.remainingLimits() == null || !t.remainingLimits().amounts().containsKey("nodes")
           ? Integer.MAX_VALUE : (int) t.remainingLimits().get("nodes"));
     }
+    this.bins = new Bins(bin -> bin < this.nodes.size() ? this.nodes.get(bin).requirements() : claims.get(bin - this.nodes.size()).requirements);
+    for (SimNode n : this.nodes) {
+      Resources room = n.allocatable().minus(n.requested());
+      binOfHost.put(n.name(), bins.add(room.cpuMillis(), room.memoryBytes(), room.pods()));
+    }
     List<Topology.Placed> placed = new ArrayList<>();
     for (Placed p : existingPods) {
       placed.add(new Topology.Placed(p.namespace(), p.labels(), p.nodeLabels()));
     }
-    this.topology = new Topology(placed, this::eligibleDomains);
+    this.topology = new Topology(placed, this::eligibleDomains, host -> binOfHost.getOrDefault(host, -1));
   }
 
-  private record DomainQuery(SchedulingPod.Shape shape, Requirements requirements, String key) {
+  private record DomainQuery(List<Toleration> tolerations, Requirements requirements, String key) {
   }
 
   /** Domains of {@code key} the pod could land in: on nodes it accepts, or through pools it is compatible with. */
   private Set<String> eligibleDomains(SchedulingPod pod, Requirements alt, String key) {
-    return domainCache.computeIfAbsent(new DomainQuery(pod.shape(), alt, key), q -> {
+    return domainCache.computeIfAbsent(new DomainQuery(pod.tolerations(), alt, key), q -> {
       Set<String> out = new TreeSet<>();
       for (SimNode n : nodes) {
         if (Tolerations.firstUntolerated(pod.tolerations(), n.taints()).isPresent() || !n.accepts(alt)) {
@@ -94,12 +115,27 @@ public final class Scheduler {
         if (Tolerations.firstUntolerated(pod.tolerations(), t.taints()).isPresent() || t.requirements().compatible(alt).isPresent()) {
           continue;
         }
-        Requirements offered = templateDomains.computeIfAbsent(t, k -> new OptionSet(k.options()).offeredDomains(k.requirements()));
-        Optional<Requirement> r = offered.get(key).or(() -> t.requirements().get(key));
+        Optional<Requirement> r = offered(t).get(key).or(() -> t.requirements().get(key));
         r.filter(x -> !x.complement()).ifPresent(x -> out.addAll(x.values()));
       }
       return out;
     });
+  }
+
+  private Requirements offered(ClaimTemplate t) {
+    return templateDomains.computeIfAbsent(t, k -> new OptionSet(table(k), all(table(k).size()), table(k).size()).offeredDomains(k.requirements()));
+  }
+
+  private OptionSet.Table table(ClaimTemplate t) {
+    return tables.computeIfAbsent(t, k -> new OptionSet.Table(k.options()));
+  }
+
+  private static int[] all(int n) {
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = i;
+    }
+    return out;
   }
 
   /** A pod already running somewhere, with the labels of its node (zone, hostname, capacity type). */
@@ -121,8 +157,9 @@ public final class Scheduler {
       place(pod).ifPresent(reason -> unschedulable.put(pod.uid(), reason));
     }
     List<NewClaim> out = new ArrayList<>();
+    Map<Requirements, Map<InstanceOption, Double>> prices = new HashMap<>();
     for (OpenClaim c : claims) {
-      out.add(c.toNewClaim(maxTypesPerClaim));
+      out.add(c.toNewClaim(maxTypesPerClaim, prices.computeIfAbsent(c.requirements, r -> new IdentityHashMap<>())));
     }
     return new Solution(onNodes, out, unschedulable);
   }
@@ -141,7 +178,8 @@ public final class Scheduler {
         reason = new Unschedulable.Contradiction(alt);
         continue;
       }
-      if (placeOnNode(pod, alt) || placeOnOpenClaim(pod, alt)) {
+      Map<TopologyTerm, Set<String>> allowed = pod.topology().isEmpty() ? Map.of() : topology.allowed(pod, alt);
+      if (placeOnBin(pod, alt, allowed)) {
         return Optional.empty();
       }
       Optional<Unschedulable> why = openClaim(pod, alt);
@@ -153,47 +191,66 @@ public final class Scheduler {
     return Optional.of(reason);
   }
 
-  private boolean placeOnNode(SchedulingPod pod, Requirements alt) {
-    if (nodes.isEmpty()) {
+  /** Tries the nodes, then the open claims, in order, leaving out those that certainly cannot take the pod. */
+  private boolean placeOnBin(SchedulingPod pod, Requirements alt, Map<TopologyTerm, Set<String>> allowed) {
+    int total = bins.size();
+    if (total == 0) {
       return false;
     }
-    boolean constrained = !pod.topology().isEmpty();
-    BitSet ruledOut = nodesRuledOut.computeIfAbsent(new Attempt(pod.shape(), alt), k -> new BitSet(nodes.size()));
-    for (int i = ruledOut.nextClearBit(0); i < nodes.size(); i = ruledOut.nextClearBit(i + 1)) {
-      SimNode node = nodes.get(i);
-      // Requests only grow, taints and labels do not change: these rejections are final for this shape.
-      if (!pod.requests().fitsWith(node.requested(), node.allocatable())
-          || Tolerations.firstUntolerated(pod.tolerations(), node.taints()).isPresent() || !node.accepts(alt)
-          || !node.portsFree(pod.hostPorts())) {
-        ruledOut.set(i);
+    BitSet never = ruledOut.computeIfAbsent(new Kind(pod.tolerations(), pod.hostPorts(), alt), k -> new BitSet());
+    candidates.clear();
+    candidates.set(0, total);
+    candidates.andNot(never);
+    if (!pod.topology().isEmpty()) {
+      topology.narrowHosts(pod, candidates);
+      for (Map.Entry<TopologyTerm, Set<String>> e : allowed.entrySet()) {
+        bins.narrowToDomains(e.getKey().topologyKey(), e.getValue(), candidates, scratch);
+      }
+    }
+    int nodeCount = nodes.size();
+    for (int bin = candidates.nextSetBit(0); bin >= 0; bin = candidates.nextSetBit(bin + 1)) {
+      if (!bins.mayFit(bin, pod.requests())) {
         continue;
       }
-      if (constrained) {
-        Optional<Requirements> topo = topology.requirements(pod, alt, node.requirements());
-        if (topo.isEmpty() || !node.accepts(topo.get()) || !topology.allowsHost(pod, node.name())) {
-          continue;
-        }
+      boolean added = bin < nodeCount ? tryNode(pod, alt, allowed, bin, never) : tryClaim(pod, alt, allowed, bin, never);
+      if (added) {
+        return true;
       }
-      node.add(pod);
-      topology.record(pod, domains(node.labels(), node.name()));
-      onNodes.put(pod.uid(), node.name());
-      return true;
     }
     return false;
   }
 
-  private boolean placeOnOpenClaim(SchedulingPod pod, Requirements alt) {
-    BitSet ruledOut = claimsRuledOut.computeIfAbsent(new Attempt(pod.shape(), alt), k -> new BitSet());
-    for (int i = ruledOut.nextClearBit(0); i < claims.size(); i = ruledOut.nextClearBit(i + 1)) {
-      Fit fit = claims.get(i).tryAdd(pod, alt);
-      if (fit == Fit.ADDED) {
-        return true;
-      }
-      if (fit == Fit.NEVER) {
-        ruledOut.set(i);
+  private boolean tryNode(SchedulingPod pod, Requirements alt, Map<TopologyTerm, Set<String>> allowed, int bin, BitSet never) {
+    SimNode node = nodes.get(bin);
+    if (!pod.requests().fitsWith(node.requested(), node.allocatable())) {
+      return false;
+    }
+    // Taints and labels do not change and host ports only fill up: these rejections are final for this kind of pod.
+    if (Tolerations.firstUntolerated(pod.tolerations(), node.taints()).isPresent() || !node.accepts(alt) || !node.portsFree(pod.hostPorts())) {
+      never.set(bin);
+      return false;
+    }
+    if (!pod.topology().isEmpty()) {
+      Optional<Requirements> topo = topology.requirements(allowed, node.requirements());
+      if (topo.isEmpty() || !node.accepts(topo.get()) || !topology.allowsHost(pod, node.name())) {
+        return false;
       }
     }
-    return false;
+    node.add(pod);
+    Resources room = node.allocatable().minus(node.requested());
+    bins.room(bin, room.cpuMillis(), room.memoryBytes(), room.pods());
+    topology.record(pod, domains(node.labels(), node.name()));
+    onNodes.put(pod.uid(), node.name());
+    return true;
+  }
+
+  private boolean tryClaim(SchedulingPod pod, Requirements alt, Map<TopologyTerm, Set<String>> allowed, int bin, BitSet never) {
+    OpenClaim claim = claims.get(bin - nodes.size());
+    Fit fit = claim.tryAdd(pod, alt, allowed);
+    if (fit == Fit.NEVER) {
+      never.set(bin);
+    }
+    return fit == Fit.ADDED;
   }
 
   private Optional<Unschedulable> openClaim(SchedulingPod pod, Requirements alt) {
@@ -219,8 +276,7 @@ public final class Scheduler {
       Requirements merged = t.requirements().and(alt);
       String id = "new-" + claims.size();
       if (!pod.topology().isEmpty()) {
-        Requirements offered = templateDomains.computeIfAbsent(t, k -> new OptionSet(k.options()).offeredDomains(k.requirements()));
-        Optional<Requirements> topo = topology.requirements(pod, alt, merged.and(offered));
+        Optional<Requirements> topo = topology.requirements(pod, alt, merged.and(offered(t)));
         if (topo.isEmpty() || !topology.allowsHost(pod, id)) {
           reasons.add(new Unschedulable.NoTopologyDomain(t.nodePool()));
           continue;
@@ -229,39 +285,45 @@ public final class Scheduler {
       }
       Resources total = t.daemonOverhead().plus(pod.requests());
       Resources limits = remainingLimits.get(t);
-      List<InstanceOption> fitting = new ArrayList<>();
+      OptionSet.Table table = table(t);
+      BitSet compatible = table.compatible(merged);
+      int[] fitting = new int[compatible.cardinality()];
+      int count = 0;
       boolean limited = false;
-      for (InstanceOption o : t.options()) {
-        if (!total.fitsIn(o.allocatable()) || !o.requirements().intersects(merged) || !o.offerable(merged)) {
+      for (int i = compatible.nextSetBit(0); i >= 0; i = compatible.nextSetBit(i + 1)) {
+        if (!table.fits(i, total)) {
           continue;
         }
-        if (limits != null && !withinLimits(o, limits)) {
+        if (limits != null && !withinLimits(table, i, limits)) {
           limited = true;
           continue;
         }
-        fitting.add(o);
+        fitting[count++] = i;
       }
-      if (fitting.isEmpty()) {
+      if (count == 0) {
         reasons.add(new Unschedulable.NoFittingType(t.nodePool(), limited, pod.requests(), t.daemonOverhead(), alt));
         continue;
       }
-      Optional<Unschedulable.MinValuesUnmet> minValues = minValuesUnmet(t.nodePool(), merged, fitting);
+      OptionSet options = new OptionSet(table, fitting, count);
+      Optional<Unschedulable.MinValuesUnmet> minValues = minValuesUnmet(t.nodePool(), merged, options.list());
       if (minValues.isPresent()) {
         reasons.add(minValues.get());
         continue;
       }
-      OpenClaim claim = new OpenClaim(id, t, merged, fitting, total);
-      claim.commit(pod, alt, merged, total);
-      reserve(t, fitting);
+      OpenClaim claim = new OpenClaim(id, t, merged, options, total);
       claims.add(claim);
+      claim.bin = bins.add(0, 0, 0);
+      binOfHost.put(id, claim.bin);
+      claim.commit(pod, alt, merged, total, true);
+      reserve(t, options);
       return Optional.empty();
     }
     return Optional.of(new Unschedulable.Rejected(reasons));
   }
 
-  private static boolean withinLimits(InstanceOption o, Resources limits) {
+  private static boolean withinLimits(OptionSet.Table table, int i, Resources limits) {
     for (Map.Entry<String, Long> e : limits.amounts().entrySet()) {
-      if (!e.getKey().equals("nodes") && o.capacity().get(e.getKey()) > e.getValue()) {
+      if (!e.getKey().equals("nodes") && table.capacity(i, e.getKey()) > e.getValue()) {
         return false;
       }
     }
@@ -269,19 +331,18 @@ public final class Scheduler {
   }
 
   /** A new claim may become any of its options: hold the largest against the pool's limits (Karpenter's rule). */
-  private void reserve(ClaimTemplate t, List<InstanceOption> options) {
+  private void reserve(ClaimTemplate t, OptionSet options) {
     remainingNodes.computeIfPresent(t, (k, n) -> n == Integer.MAX_VALUE ? n : n - 1);
     Resources limits = remainingLimits.get(t);
     if (limits == null) {
       return;
     }
     Map<String, Long> largest = new TreeMap<>();
-    for (InstanceOption o : options) {
-      for (String k : limits.amounts().keySet()) {
-        largest.merge(k, o.capacity().get(k), Math::max);
+    for (String k : limits.amounts().keySet()) {
+      if (!k.equals("nodes")) {
+        largest.put(k, options.largestCapacity(k));
       }
     }
-    largest.remove("nodes");
     remainingLimits.put(t, limits.minus(new Resources(largest)));
   }
 
@@ -317,7 +378,7 @@ public final class Scheduler {
     return d;
   }
 
-  /** Result of offering a pod to a claim. NEVER: this shape will never fit this claim again. */
+  /** Result of offering a pod to a claim. NEVER: this kind of pod will never fit this claim again. */
   private enum Fit { ADDED, NOT_NOW, NEVER }
 
   /** A claim opened in this simulation. */
@@ -328,24 +389,26 @@ public final class Scheduler {
     private final OptionSet options;
     private Resources requests;
     private final List<String> pods = new ArrayList<>();
-    private final Set<String> hostPorts = new HashSet<>();
+    private Set<String> hostPorts = Set.of();
     private final Set<Requirements> merged = new HashSet<>();
     /** Where the claim can still land (zones, capacity types), for topology; recomputed when options change. */
     private Requirements domains;
+    private int bin;
 
-    OpenClaim(String id, ClaimTemplate template, Requirements requirements, List<InstanceOption> options, Resources requests) {
+    OpenClaim(String id, ClaimTemplate template, Requirements requirements, OptionSet options, Resources requests) {
       this.id = id;
       this.template = template;
       this.requirements = requirements;
-      this.options = new OptionSet(options);
+      this.options = options;
       this.requests = requests;
     }
 
     /**
-     * Offers a pod. NEVER covers what cannot change for this pod shape (taints, ports, requirements,
-     * resources: the claim only fills up and narrows); NOT_NOW what topology counts may change.
+     * Offers a pod. NEVER covers what cannot change for this kind of pod (taints, ports, requirements:
+     * the claim only fills up and narrows); a pod that does not fit the room left is refused without
+     * being marked (a smaller pod of the same kind may still fit); NOT_NOW what topology counts may change.
      */
-    Fit tryAdd(SchedulingPod pod, Requirements alt) {
+    Fit tryAdd(SchedulingPod pod, Requirements alt, Map<TopologyTerm, Set<String>> allowed) {
       if (Tolerations.firstUntolerated(pod.tolerations(), template.taints()).isPresent()) {
         return Fit.NEVER;
       }
@@ -359,17 +422,20 @@ public final class Scheduler {
         return Fit.NEVER;
       }
       Resources total = requests.plus(pod.requests());
-      if (options.count(total, null) == 0) {
-        return Fit.NEVER;
+      if (!options.any(total, null)) {
+        return Fit.NOT_NOW;
       }
       boolean constrained = !pod.topology().isEmpty();
       Requirements next = newRequirements ? requirements.and(alt) : requirements;
       if (constrained) {
+        if (!topology.allowsHost(pod, id)) {
+          return Fit.NOT_NOW;
+        }
         if (domains == null) {
           domains = options.offeredDomains(requirements);
         }
-        Optional<Requirements> topo = topology.requirements(pod, alt, next.and(domains));
-        if (topo.isEmpty() || !topology.allowsHost(pod, id)) {
+        Optional<Requirements> topo = topology.requirements(allowed, next.and(domains));
+        if (topo.isEmpty()) {
           return Fit.NOT_NOW;
         }
         next = next.and(topo.get());
@@ -378,8 +444,8 @@ public final class Scheduler {
         }
       }
       Requirements changed = next.equals(requirements) ? null : next;
-      if (options.count(total, changed) == 0) {
-        return constrained ? Fit.NOT_NOW : Fit.NEVER;
+      if (changed != null && !options.any(total, changed)) {
+        return Fit.NOT_NOW;
       }
       if (hasMinValues(next)) {
         List<InstanceOption> remaining = new ArrayList<>();
@@ -389,7 +455,7 @@ public final class Scheduler {
           }
         }
         if (minValuesUnmet(template.nodePool(), next, remaining).isPresent()) {
-          return constrained ? Fit.NOT_NOW : Fit.NEVER;
+          return Fit.NOT_NOW;
         }
       }
       int before = options.size();
@@ -397,25 +463,34 @@ public final class Scheduler {
       if (options.size() != before || changed != null) {
         domains = null;
       }
-      commit(pod, alt, next, total);
+      commit(pod, alt, next, total, changed != null);
       return Fit.ADDED;
     }
 
-    void commit(SchedulingPod pod, Requirements alt, Requirements next, Resources total) {
+    void commit(SchedulingPod pod, Requirements alt, Requirements next, Resources total, boolean narrowed) {
       requirements = next;
       requests = total;
       pods.add(pod.uid());
-      hostPorts.addAll(pod.hostPorts());
+      if (!pod.hostPorts().isEmpty()) {
+        hostPorts = new HashSet<>(hostPorts);
+        hostPorts.addAll(pod.hostPorts());
+      }
       merged.add(alt);
-      topology.record(pod, domains(requirements.singleValues(), id));
+      bins.room(bin, options.maxCpu() - total.cpuMillis(), options.maxMemory() - total.memoryBytes(), options.maxPods() - total.pods());
+      if (narrowed) {
+        bins.narrowed(bin);
+      }
+      topology.record(pod, Scheduler.domains(requirements.singleValues(), id));
     }
 
-    NewClaim toNewClaim(int maxTypes) {
+    NewClaim toNewClaim(int maxTypes, Map<InstanceOption, Double> prices) {
       Requirements r = requirements;
-      List<InstanceOption> cheapest = options.list().stream()
-          .sorted(Comparator.comparingDouble((InstanceOption o) -> o.cheapestPrice(r)).thenComparing(InstanceOption::name))
-          .limit(maxTypes).toList();
-      return new NewClaim(template, requirements, cheapest, requests, pods);
+      List<InstanceOption> sorted = new ArrayList<>(options.list());
+      sorted.sort((a, b) -> {
+        int byPrice = Double.compare(prices.computeIfAbsent(a, o -> o.cheapestPrice(r)), prices.computeIfAbsent(b, o -> o.cheapestPrice(r)));
+        return byPrice != 0 ? byPrice : a.name().compareTo(b.name());
+      });
+      return new NewClaim(template, requirements, sorted.subList(0, Math.min(maxTypes, sorted.size())), requests, pods);
     }
   }
 }

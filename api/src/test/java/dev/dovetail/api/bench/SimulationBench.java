@@ -11,6 +11,7 @@ import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.api.scheduling.Scheduler;
 import dev.dovetail.api.scheduling.SchedulingPod;
 import dev.dovetail.api.scheduling.Solution;
+import dev.dovetail.testkit.BenchReport;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,16 +31,19 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * Provisioning simulation throughput and heap: 1k, 10k and 50k pending pods of five shapes (two plain,
- * one zone-spread, one with hostname anti-affinity, one GPU) against the full 1,345-type catalog and
- * five NodePools. Run by scripts/bench-provisioner.
+ * Provisioning simulation throughput and heap. First the general mix: 1k, 10k and 50k pending pods of
+ * five shapes (two plain, one zone-spread, one with hostname anti-affinity, one GPU) against the full
+ * 1,345-type catalog and five NodePools. Then the topology-heavy mix ({@link TopologyMix}: five groups —
+ * plain, zone spread, hostname spread, zone self-affinity, hostname anti-affinity — of random sizes) at
+ * 1k, 5k, 20k and 50k pods, on 400 synthetic types and on the real catalog, with the scaling exponent
+ * fitted to the CPU time from 1k to 20k. Run by scripts/bench-provisioner.
  */
 public final class SimulationBench {
   public static void main(String[] args) {
     int[] sizes = args.length > 0 ? Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1000, 10000, 50000};
     List<InstanceOption> options = InstanceOptions.from(Catalog.bundled(), Set.of(), OptionalInt.empty(), (t, o) -> false);
     List<ClaimTemplate> pools = pools(options);
-    System.out.printf("Provisioning simulation on %s; %d instance types, %d NodePools%n%n", dev.dovetail.testkit.BenchReport.machine(),
+    System.out.printf("Provisioning simulation on %s; %d instance types, %d NodePools%n%n", BenchReport.machine(),
         options.size(), pools.size());
     // Warm the JIT once, so the smallest size is not measured mostly compiling.
     new Scheduler(List.of(), pools, List.of(), 60).solve(pods(5000));
@@ -60,6 +65,51 @@ public final class SimulationBench {
         }
       }
     }
+    int[] topologySizes = args.length > 1 ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
+        : new int[] {1000, 5000, 20000, 50000};
+    topology("400 synthetic types (type i: i+1 vCPU, 2(i+1) GiB, 10(i+1) pods), one NodePool with limits far above need",
+        TopologyMix.pool(TopologyMix.syntheticTypes(400), true), topologySizes);
+    topology("the real catalog in three zones, one NodePool without limits", TopologyMix.pool(InstanceOptions.from(Catalog.bundled(),
+        Set.copyOf(TopologyMix.ZONES), OptionalInt.empty(), (t, o) -> false), false), topologySizes);
+  }
+
+  /** The topology-heavy mix on one pool: a table row per size and the fitted exponent. */
+  private static void topology(String title, ClaimTemplate pool, int[] sizes) {
+    System.out.printf("%nTopology-heavy mix, %s:%n%n", title);
+    System.out.println("| pending pods | simulate ms (wall) | CPU ms | pods/s | new NodeClaims | $/h | peak heap (MiB) |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+    new Scheduler(List.of(), List.of(pool), List.of(), 60).solve(TopologyMix.pods(5000, 1));
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    List<double[]> points = new ArrayList<>();
+    for (int n : sizes) {
+      List<SchedulingPod> pods = TopologyMix.pods(n, 42);
+      System.gc();
+      resetPeaks();
+      long cpu0 = threads.getCurrentThreadCpuTime();
+      long t0 = System.nanoTime();
+      Solution s = new Scheduler(List.of(), List.of(pool), List.of(), 60).solve(pods);
+      long wall = System.nanoTime() - t0;
+      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+      double price = s.newClaims().stream().mapToDouble(c -> c.cheapest().cheapestPrice(c.requirements())).sum();
+      System.out.printf("| %,d | %,d | %,d | %,.0f | %,d | %,.2f | %,d |%n", n, wall / 1_000_000, cpu / 1_000_000, n / (wall / 1e9),
+          s.newClaims().size(), price, peakHeap() >> 20);
+      if (n >= 1000 && n <= 20000) {
+        points.add(new double[] {Math.log(n), Math.log(cpu)});
+      }
+    }
+    System.out.printf("%nScaling exponent (least squares of log CPU time on log pods, 1k-20k): %.2f%n", slope(points));
+  }
+
+  private static double slope(List<double[]> points) {
+    double mx = points.stream().mapToDouble(p -> p[0]).average().orElse(0);
+    double my = points.stream().mapToDouble(p -> p[1]).average().orElse(0);
+    double num = 0;
+    double den = 0;
+    for (double[] p : points) {
+      num += (p[0] - mx) * (p[1] - my);
+      den += (p[0] - mx) * (p[0] - mx);
+    }
+    return den == 0 ? Double.NaN : num / den;
   }
 
   private static void resetPeaks() {

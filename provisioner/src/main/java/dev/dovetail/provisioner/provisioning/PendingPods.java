@@ -1,6 +1,5 @@
 package dev.dovetail.provisioner.provisioning;
 
-import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.distribution.PodFacts;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
@@ -17,24 +16,6 @@ public final class PendingPods {
   }
 
   public static boolean provisionable(Pod pod, Set<String> schedulerNames) {
-    return provisionable(pod, schedulerNames, false);
-  }
-
-  /**
-   * A pod the provisioner itself nominated to a node it launched (the node is among the pod's
-   * {@code dovetail.dev/planned-nodes}) but that kube-scheduler still could not place: the room planned
-   * for it was taken. Unlike a nomination kube-scheduler makes while preempting, ours does not mean the
-   * pod is provided for, so once it is no longer in transit it is provisioned for again.
-   */
-  public static boolean plannedButUnplaced(Pod pod, Set<String> schedulerNames) {
-    String nominated = pod.getStatus() == null ? null : pod.getStatus().getNominatedNodeName();
-    var annotations = pod.getMetadata().getAnnotations();
-    return nominated != null && !nominated.isEmpty() && annotations != null
-        && PodFacts.plannedNodes(annotations.get(DovetailLabels.PLANNED_NODES)).containsKey(nominated)
-        && provisionable(pod, schedulerNames, true);
-  }
-
-  private static boolean provisionable(Pod pod, Set<String> schedulerNames, boolean nominationAllowed) {
     var spec = pod.getSpec();
     var status = pod.getStatus();
     if (spec == null || status == null || pod.getMetadata().getDeletionTimestamp() != null) {
@@ -43,7 +24,7 @@ public final class PendingPods {
     if (spec.getNodeName() != null && !spec.getNodeName().isEmpty()) {
       return false;
     }
-    if (!nominationAllowed && status.getNominatedNodeName() != null && !status.getNominatedNodeName().isEmpty()) {
+    if (status.getNominatedNodeName() != null && !status.getNominatedNodeName().isEmpty()) {
       return false;
     }
     if (!"Pending".equals(status.getPhase()) && status.getPhase() != null) {

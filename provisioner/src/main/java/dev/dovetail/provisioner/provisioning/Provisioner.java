@@ -60,13 +60,6 @@ public final class Provisioner {
   private static final Logger LOG = LoggerFactory.getLogger(Provisioner.class);
   public static final int MAX_INSTANCE_TYPES = 60;
 
-  /**
-   * How long a pending pod whose planned node was just released is left to kube-scheduler before it
-   * counts as pending again: in that time it is in transit (queued, backing off after an attempt made
-   * while the launch group was being released), and simulating it would launch a node it never uses.
-   */
-  public static final Duration PLACEMENT_GRACE = Duration.ofSeconds(5);
-
   /** A pass runs at least this often, batch or not (a pod whose earlier pass failed is looked at again). */
   public static final Duration PERIOD = Duration.ofSeconds(30);
 
@@ -78,13 +71,12 @@ public final class Provisioner {
   private final KarpenterMetrics metrics;
   private final Set<String> schedulerNames;
   private final ExecutorService writers;
-  private final Nominations nominations;
   private final ReentrantLock passes = new ReentrantLock();
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
   private final AtomicInteger lastPending = new AtomicInteger();
 
   public Provisioner(KubernetesClient client, Caches caches, CloudProvider cloud, Governance governance, Recorder events,
-      KarpenterMetrics metrics, Set<String> schedulerNames, ExecutorService writers, Nominations nominations) {
+      KarpenterMetrics metrics, Set<String> schedulerNames, ExecutorService writers) {
     this.client = client;
     this.caches = caches;
     this.cloud = cloud;
@@ -93,7 +85,6 @@ public final class Provisioner {
     this.metrics = metrics;
     this.schedulerNames = Set.copyOf(schedulerNames);
     this.writers = writers;
-    this.nominations = nominations;
     Gauge.builder("karpenter.scheduler.unschedulable.pods.count", lastUnschedulable, AtomicInteger::get)
         .description("Pods the last simulation could not place.").tag("controller", "provisioner").register(metrics.registry());
     Gauge.builder("karpenter.scheduler.queue.depth", lastPending, AtomicInteger::get)
@@ -102,9 +93,9 @@ public final class Provisioner {
 
   /** What a pass did. */
   public record Outcome(int pendingPods, int onExistingCapacity, List<String> createdClaims, Map<String, String> unschedulable,
-      Map<String, String> poolsNotReady, Duration simulation, int inTransit) {
+      Map<String, String> poolsNotReady, Duration simulation) {
     public static Outcome notSynced() {
-      return new Outcome(0, 0, List.of(), Map.of(), Map.of(), Duration.ZERO, 0);
+      return new Outcome(0, 0, List.of(), Map.of(), Map.of(), Duration.ZERO);
     }
   }
 
@@ -141,22 +132,14 @@ public final class Provisioner {
     if (!caches.synced()) {
       return Outcome.notSynced();
     }
-    long now = System.nanoTime();
-    int[] inTransit = {0};
-    List<Pod> pending = caches.pods().stream()
-        .filter(p -> PendingPods.provisionable(p, schedulerNames) || PendingPods.plannedButUnplaced(p, schedulerNames))
-        .filter(p -> {
-          boolean transit = nominations.inTransit(p.getMetadata().getUid(), now, PLACEMENT_GRACE);
-          inTransit[0] += transit ? 1 : 0;
-          return !transit;
-        })
+    List<Pod> pending = caches.pods().stream().filter(p -> PendingPods.provisionable(p, schedulerNames))
         .collect(Collectors.toCollection(ArrayList::new));
     lastPending.set(pending.size());
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
       Map<String, String> poolsNotReady = new LinkedHashMap<>();
       readyPools(poolsNotReady);
-      return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO, inTransit[0]);
+      return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO);
     }
     Plan plan = simulate(pending);
     List<String> created = launch(plan);
@@ -180,11 +163,10 @@ public final class Provisioner {
       LOG.info("pods that fit nowhere: {}", unschedulable.entrySet().stream().limit(3)
           .map(e -> podName(plan.pods().get(e.getKey())) + ": " + e.getValue()).toList());
     }
-    LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms); "
-        + "{} more in transit to nodes just released", pending.size(), plan.solution().onExistingNodes().size(), created.size(),
-        unschedulable.size(), plan.simulation().toMillis(), inTransit[0]);
+    LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms)",
+        pending.size(), plan.solution().onExistingNodes().size(), created.size(), unschedulable.size(), plan.simulation().toMillis());
     return new Outcome(pending.size(), plan.solution().onExistingNodes().size(), created, unschedulable, plan.poolsNotReady(),
-        plan.simulation(), inTransit[0]);
+        plan.simulation());
   }
 
   /**
@@ -332,17 +314,6 @@ public final class Provisioner {
     try {
       NodeClaim created = client.resources(NodeClaim.class).resource(object).create();
       String name = created.getMetadata().getName();
-      List<Nominations.PodRef> planned = new ArrayList<>();
-      for (String uid : claim.podUids()) {
-        Pod pod = pods.get(uid);
-        if (pod != null) {
-          String workload = pod.getMetadata().getOwnerReferences() == null ? uid : pod.getMetadata().getOwnerReferences().stream()
-              .filter(r -> Boolean.TRUE.equals(r.getController())).map(r -> r.getUid()).findFirst().orElse(uid);
-          planned.add(new Nominations.PodRef(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), uid, workload,
-              plan.spreading().contains(uid)));
-        }
-      }
-      nominations.plan(name, group, planned);
       metrics.nodeClaimCreated("provisioning", pool.pool().getMetadata().getName());
       InstanceOption cheapest = claim.cheapest();
       LOG.info("created NodeClaim {} from NodePool {} for {} pods ({}): requests {}, {} instance types from {} (${}/h)", name,

@@ -2,7 +2,6 @@ package dev.dovetail.provisioner.provisioning;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dovetail.api.DovetailLabels;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.util.Set;
@@ -30,16 +29,8 @@ class PendingPodsTest {
   }
 
   @Test
-  void aPreemptorsNominationMeansProvidedForButAStalePlanDoesNot() {
+  void aPodKubeSchedulerNominatedWhilePreemptingIsProvidedFor() {
     Pod preempting = unschedulable().editStatus().withNominatedNodeName("n1").endStatus().build();
     assertThat(PendingPods.provisionable(preempting, SCHEDULERS)).isFalse();
-    assertThat(PendingPods.plannedButUnplaced(preempting, SCHEDULERS)).as("kube-scheduler's own nomination").isFalse();
-    Pod ours = unschedulable().editMetadata().addToAnnotations(DovetailLabels.PLANNED_NODES, "n1=1").endMetadata()
-        .editStatus().withNominatedNodeName("n1").endStatus().build();
-    assertThat(PendingPods.provisionable(ours, SCHEDULERS)).isFalse();
-    assertThat(PendingPods.plannedButUnplaced(ours, SCHEDULERS)).isTrue();
-    Pod elsewhere = unschedulable().editMetadata().addToAnnotations(DovetailLabels.PLANNED_NODES, "n2=1").endMetadata()
-        .editStatus().withNominatedNodeName("n1").endStatus().build();
-    assertThat(PendingPods.plannedButUnplaced(elsewhere, SCHEDULERS)).as("nominated to a node we did not plan").isFalse();
   }
 }
