@@ -3,10 +3,12 @@ package dev.dovetail.provisioner.disruption;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.provisioner.kube.NodeMarker;
 import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.Kubelet;
 import dev.dovetail.provisioner.testing.NodeClaims;
@@ -14,7 +16,6 @@ import dev.dovetail.provisioner.testing.NodeClasses;
 import dev.dovetail.provisioner.testing.NodePools;
 import dev.dovetail.provisioner.testing.Pods;
 import dev.dovetail.provisioner.testing.TestOperator;
-import dev.dovetail.runtime.NodeMarks;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -67,10 +68,10 @@ class InterruptionReplacementApiTest {
     Expect.eventually("the pods on the node in the caches", () -> provisioner.caches().podsOn(node).size(), n -> n == pods.size());
 
     // What the interrupt listener does on a spot notice: taint the node, then mark its claim.
-    NodeMarks.taint(client, node, Map.of(WellKnownLabels.DISRUPTED_TAINT, ""), true);
+    NodeMarker.taint(client, node, Map.of(WellKnownLabels.DISRUPTED_TAINT, ""), true);
     Expect.eventually("the taint in the caches", () -> provisioner.caches().node(node).orElseThrow().getSpec().getTaints(),
         taints -> taints != null && taints.stream().anyMatch(t -> WellKnownLabels.DISRUPTED_TAINT.equals(t.getKey())));
-    NodeMarks.markNodeClaim(client, client.resources(NodeClaim.class).withName(name).get(),
+    NodeMarker.markNodeClaim(client, client.resources(NodeClaim.class).withName(name).get(),
         NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, Instant.now().plus(Duration.ofMinutes(2))));
 
     NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + poolName,

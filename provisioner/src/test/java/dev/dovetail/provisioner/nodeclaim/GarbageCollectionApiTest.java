@@ -7,6 +7,7 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
+import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.Names;
 import dev.dovetail.provisioner.testing.NodeClaims;
@@ -83,7 +84,7 @@ class GarbageCollectionApiTest {
 
   /** One garbage-collection pass as the provisioner's leader runs it, at {@code now}. */
   private List<Instance> collectAt(KubernetesClient client, Instant now) {
-    return new GarbageCollection(client, provisioner.caches(), provisioner.cloud(), Clock.fixed(now, ZoneOffset.UTC), GRACE,
+    return new GarbageCollection(provisioner.caches()::nodeClaims, provisioner.caches()::nodeByProviderId, new Writer(client), provisioner.cloud(), Clock.fixed(now, ZoneOffset.UTC), GRACE,
         provisioner.registry()).collect().toCompletableFuture().join();
   }
 
