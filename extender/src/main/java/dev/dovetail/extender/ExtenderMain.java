@@ -1,5 +1,6 @@
 package dev.dovetail.extender;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.extender.decision.Decisions;
 import dev.dovetail.extender.decision.InFlightTable;
@@ -13,7 +14,6 @@ import dev.dovetail.runtime.OpsOptions;
 import dev.dovetail.runtime.Readiness;
 import dev.dovetail.runtime.VersionProvider;
 import dev.dovetail.state.InformerClusterView;
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.http.HttpServer;

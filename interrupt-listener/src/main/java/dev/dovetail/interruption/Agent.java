@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -112,7 +113,7 @@ public final class Agent implements AutoCloseable {
           long jitter = ThreadLocalRandom.current().nextLong(-base / 4, base / 4 + 1);
           try {
             loop.schedule(this::poll, Math.max(100, base + jitter), TimeUnit.MILLISECONDS);
-          } catch (java.util.concurrent.RejectedExecutionException stopping) {
+          } catch (RejectedExecutionException stopping) {
             // closed meanwhile
           }
         }
@@ -222,7 +223,7 @@ public final class Agent implements AutoCloseable {
         }
         try {
           drainLoop.schedule(this, 1, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        } catch (RejectedExecutionException stopping) {
           // closed meanwhile
         }
       }

@@ -1,5 +1,7 @@
 package dev.dovetail.interruption;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.interruption.kube.DrainView;
@@ -102,8 +104,8 @@ final class Drainer {
     }
   }
 
-  static com.fasterxml.jackson.databind.node.ObjectNode eviction(String namespace, String name) {
-    var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("apiVersion", "policy/v1").put("kind", "Eviction");
+  static ObjectNode eviction(String namespace, String name) {
+    var body = JsonNodeFactory.instance.objectNode().put("apiVersion", "policy/v1").put("kind", "Eviction");
     body.putObject("metadata").put("name", name).put("namespace", namespace);
     return body;
   }

@@ -1,19 +1,19 @@
 package dev.dovetail.interruption;
 
-import dev.dovetail.runtime.ComponentMain;
-import dev.dovetail.runtime.Launcher;
-import dev.dovetail.runtime.LogOptions;
-import dev.dovetail.runtime.OpsOptions;
-import dev.dovetail.runtime.VersionProvider;
 import dev.dovetail.interruption.imds.Imds;
 import dev.dovetail.interruption.imds.NoticeReader;
-import dev.dovetail.runtime.DurationConverter;
-import dev.dovetail.runtime.KubeOptions;
-import dev.dovetail.runtime.Readiness;
-import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
 import dev.dovetail.interruption.kube.KubeConfig;
+import dev.dovetail.runtime.ComponentMain;
+import dev.dovetail.runtime.DurationConverter;
+import dev.dovetail.runtime.KubeOptions;
+import dev.dovetail.runtime.Launcher;
+import dev.dovetail.runtime.LogOptions;
+import dev.dovetail.runtime.OpsOptions;
+import dev.dovetail.runtime.Readiness;
+import dev.dovetail.runtime.VersionProvider;
+import dev.dovetail.runtime.events.EventRecorder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
@@ -24,10 +24,10 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Command line of the per-node interrupt listener. */
 @Command(name = "dovetail-interrupt-listener", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,

@@ -2,10 +2,12 @@ package dev.dovetail.interruption;
 
 
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.interruption.imds.Imds;
 import dev.dovetail.testkit.BenchReport;
 import dev.dovetail.testkit.ControlPlaneExtension;
 import dev.dovetail.testkit.KwokCluster;
 import dev.dovetail.testkit.MetadataMock;
+import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -13,13 +15,25 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import dev.dovetail.interruption.imds.Imds;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Notice-to-taint and notice-to-drained latency of the interrupt listener, over many notices: each trial
@@ -62,7 +76,7 @@ public final class InterruptionBench {
           long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
           while (!noticeVisible(watcher)) {
             if (System.nanoTime() > giveUp) {
-              throw new IllegalStateException("the mock never published the notice; its log: " + java.nio.file.Files.readString(imds.log()));
+              throw new IllegalStateException("the mock never published the notice; its log: " + Files.readString(imds.log()));
             }
             Thread.sleep(10);
           }
@@ -96,8 +110,8 @@ public final class InterruptionBench {
    * a spot notice. Start-up is launch to /readyz 200; RSS is sampled from /proc every 100 ms.
    */
   static void footprint(KwokCluster cluster, int round) throws Exception {
-    java.nio.file.Path jar = dev.dovetail.testkit.RepoPaths.root().resolve("interrupt-listener/target/dovetail-interrupt-listener.jar");
-    if (!java.nio.file.Files.isRegularFile(jar)) {
+    Path jar = RepoPaths.root().resolve("interrupt-listener/target/dovetail-interrupt-listener.jar");
+    if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: build it with ./mvnw package -pl interrupt-listener -am");
     }
     String manifestOptions = manifestJavaOptions();
@@ -105,8 +119,8 @@ public final class InterruptionBench {
     System.out.println("| JVM options | ready after | RSS when ready | RSS peak (notice handled, node drained) | RSS at end |");
     System.out.println("|---|---:|---:|---:|---:|");
     String asked = System.getProperty("bench.jvmOptions");
-    java.util.List<String> variants = asked == null ? java.util.List.of(manifestOptions, "")
-        : java.util.Arrays.stream(asked.split("\\|")).map(o -> o.replace("MANIFEST", manifestOptions).trim()).toList();
+    List<String> variants = asked == null ? List.of(manifestOptions, "")
+        : Arrays.stream(asked.split("\\|")).map(o -> o.replace("MANIFEST", manifestOptions).trim()).toList();
     int variant = 0;
     for (String options : variants) {
       String node = "footprint-" + round + "-" + variant++;
@@ -114,10 +128,10 @@ public final class InterruptionBench {
       client.nodes().resource(InterruptionE2EIT.node(node, node)).create();
       try (MetadataMock imds = MetadataMock.start("spot", "--mock-delay-sec", "8")) {
         int probes = freePort();
-        ProcessBuilder pb = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
             "--node-name", node, "--imds-endpoint", imds.endpoint().toString(), "--kubeconfig", cluster.kubeconfig().toString(),
             "--metrics-port", Integer.toString(freePort()), "--health-probe-port", Integer.toString(probes), "--bind-address", "127.0.0.1")
-            .redirectErrorStream(true).redirectOutput(java.nio.file.Files.createTempFile("agent-", ".log").toFile());
+            .redirectErrorStream(true).redirectOutput(Files.createTempFile("agent-", ".log").toFile());
         pb.environment().remove("JAVA_TOOL_OPTIONS");
         pb.environment().putAll(manifestEnvironment());
         if (System.getProperty("bench.mallocArenaMax") != null) {
@@ -155,28 +169,28 @@ public final class InterruptionBench {
   }
 
   /** With -Dbench.nmt=true (and -XX:NativeMemoryTracking=summary in the variant): where the memory is. */
-  private static void nativeMemory(long pid, String when) throws java.io.IOException {
+  private static void nativeMemory(long pid, String when) throws IOException {
     if (!Boolean.getBoolean("bench.nmt")) {
       return;
     }
-    Process jcmd = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid),
+    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid),
         "VM.native_memory", "summary").redirectErrorStream(true).start();
     System.out.println("native memory " + when + " (RSS " + rssKib(pid) / 1024 + " MiB):\n" + new String(jcmd.getInputStream().readAllBytes()).lines()
         .filter(l -> l.startsWith("Total") || l.startsWith("-") && l.contains("committed="))
-        .map(l -> l.replaceAll("reserved=\\d+KB, ", "")).collect(java.util.stream.Collectors.joining("\n")));
+        .map(l -> l.replaceAll("reserved=\\d+KB, ", "")).collect(Collectors.joining("\n")));
   }
 
   /** Environment of the DaemonSet that shapes the process's memory (glibc's arena count). */
-  static java.util.Map<String, String> manifestEnvironment() throws java.io.IOException {
-    String yaml = java.nio.file.Files.readString(dev.dovetail.testkit.RepoPaths.manifests().resolve("interrupt-listener/daemonset.yaml"));
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("name: MALLOC_ARENA_MAX\\s+value: \"(\\d+)\"").matcher(yaml);
-    return m.find() ? java.util.Map.of("MALLOC_ARENA_MAX", m.group(1)) : java.util.Map.of();
+  static Map<String, String> manifestEnvironment() throws IOException {
+    String yaml = Files.readString(RepoPaths.manifests().resolve("interrupt-listener/daemonset.yaml"));
+    Matcher m = Pattern.compile("name: MALLOC_ARENA_MAX\\s+value: \"(\\d+)\"").matcher(yaml);
+    return m.find() ? Map.of("MALLOC_ARENA_MAX", m.group(1)) : Map.of();
   }
 
   /** JAVA_TOOL_OPTIONS of the DaemonSet in manifests/, the options measured are the options shipped. */
-  static String manifestJavaOptions() throws java.io.IOException {
-    String yaml = java.nio.file.Files.readString(dev.dovetail.testkit.RepoPaths.manifests().resolve("interrupt-listener/daemonset.yaml"));
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("name: JAVA_TOOL_OPTIONS\\s+value: \"([^\"]+)\"").matcher(yaml);
+  static String manifestJavaOptions() throws IOException {
+    String yaml = Files.readString(RepoPaths.manifests().resolve("interrupt-listener/daemonset.yaml"));
+    Matcher m = Pattern.compile("name: JAVA_TOOL_OPTIONS\\s+value: \"([^\"]+)\"").matcher(yaml);
     if (!m.find()) {
       throw new IllegalStateException("no JAVA_TOOL_OPTIONS in manifests/interrupt-listener/daemonset.yaml");
     }
@@ -185,8 +199,8 @@ public final class InterruptionBench {
 
   private static boolean ready(HttpClient http, int port) {
     try {
-      return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).timeout(Duration.ofSeconds(1))
-          .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).timeout(Duration.ofSeconds(1))
+          .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     } catch (Exception e) {
       return false;
     }
@@ -195,19 +209,19 @@ public final class InterruptionBench {
   /** Resident set of a process, from /proc (Linux). */
   static long rssKib(long pid) {
     try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid), "status"))) {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
       }
-    } catch (java.io.IOException | NumberFormatException e) {
+    } catch (IOException | NumberFormatException e) {
       return 0;
     }
     return 0;
   }
 
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
@@ -228,7 +242,7 @@ public final class InterruptionBench {
         s[s.length - 1] / 1e6);
   }
 
-  private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMillis) throws InterruptedException {
+  private static void waitFor(BooleanSupplier condition, long timeoutMillis) throws InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMillis;
     while (!condition.getAsBoolean()) {
       if (System.currentTimeMillis() > deadline) {

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.spi.Configurator;
 import dev.dovetail.runtime.ProgrammaticLogConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
 import org.slf4j.MDC;
 
 /**
@@ -20,7 +22,7 @@ import org.slf4j.MDC;
 class LogConfigParityTest {
   @Test
   void theAgentRegistersTheProgrammaticConfiguration() {
-    assertThat(ServiceLoader.load(ch.qos.logback.classic.spi.Configurator.class).stream().map(p -> p.type().getName()))
+    assertThat(ServiceLoader.load(Configurator.class).stream().map(p -> p.type().getName()))
         .contains(ProgrammaticLogConfig.class.getName());
   }
 
@@ -88,7 +90,7 @@ class LogConfigParityTest {
     LoggerContext context = null;
     try {
       context = configured.run();
-      org.slf4j.Logger log = context.getLogger("dev.dovetail.interruption.Agent");
+      Logger log = context.getLogger("dev.dovetail.interruption.Agent");
       log.debug("not shown at INFO");
       log.info("node {} tainted", "n1");
       MDC.put("nodeclaim", "c1");

@@ -44,7 +44,9 @@ import dev.dovetail.runtime.Recorder;
 import dev.dovetail.state.Governance;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
@@ -58,6 +60,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -109,7 +112,7 @@ public final class Operator implements AutoCloseable {
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicReference<Provisioner.Outcome> lastOutcome = new AtomicReference<>();
-  private final List<AutoCloseable> running = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<AutoCloseable> running = new CopyOnWriteArrayList<>();
   private final CloudProvider cloud;
   private final Recorder events;
   private final KarpenterMetrics metrics;
@@ -145,8 +148,8 @@ public final class Operator implements AutoCloseable {
           }
         });
     this.metrics = new KarpenterMetrics(registry);
-    this.evictions = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-        .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
+    this.evictions = new KubernetesClientBuilder()
+        .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build();
     this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
     this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::open);
     this.cloud = new OnExecutor(aws.isPresent() ? aws.get().provider() : new SimCloudProvider(client, catalog, settings.clusterName(),

@@ -5,6 +5,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
+import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.runtime.ComponentMain;
 import dev.dovetail.runtime.DurationConverter;
 import dev.dovetail.runtime.KubeClients;
@@ -19,6 +20,8 @@ import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -253,11 +257,11 @@ public final class ProvisionerMain implements Callable<Integer> {
     return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
   }
 
-  private static java.net.URI endpoint(String url) {
-    java.net.URI uri;
+  private static URI endpoint(String url) {
+    URI uri;
     try {
-      uri = new java.net.URI(url);
-    } catch (java.net.URISyntaxException e) {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
       throw new IllegalArgumentException("--aws-endpoint-url " + url + " is not a URL: " + e.getReason());
     }
     if (uri.getScheme() == null || uri.getHost() == null || !uri.getScheme().startsWith("http")) {
@@ -283,11 +287,11 @@ public final class ProvisionerMain implements Callable<Integer> {
           runtime.closeOnShutdown(client.apiextensions().v1().customResourceDefinitions().inform());
       List<String> required = CustomResources.ALL.stream().map(CustomResource::getCRDName).toList();
       runtime.ops().withReadiness(new Readiness("crds", () -> missingCrds(crds, required)));
-      runtime.ops().withRenames(dev.dovetail.provisioner.metrics.KarpenterMetrics.RENAMES);
+      runtime.ops().withRenames(KarpenterMetrics.RENAMES);
       Operator operator = new Operator(settings, client, Catalog.bundled(), runtime.registry(), Clock.systemUTC())
           .onLostLeadership(() -> {
             // As controller-runtime does: a replica that lost the lease exits and restarts as a standby.
-            org.slf4j.LoggerFactory.getLogger(ProvisionerMain.class).error("lost the leader lease; exiting");
+            LoggerFactory.getLogger(ProvisionerMain.class).error("lost the leader lease; exiting");
             Runtime.getRuntime().halt(1);
           });
       runtime.closeOnShutdown(operator);
@@ -307,7 +311,7 @@ public final class ProvisionerMain implements Callable<Integer> {
     long logged = 0;
     while (missingCrds(crds, required).isPresent()) {
       if (System.nanoTime() - logged > 30_000_000_000L) {
-        org.slf4j.LoggerFactory.getLogger(ProvisionerMain.class).warn("waiting: {}", missingCrds(crds, required).get());
+        LoggerFactory.getLogger(ProvisionerMain.class).warn("waiting: {}", missingCrds(crds, required).get());
         logged = System.nanoTime();
       }
       Thread.sleep(500);

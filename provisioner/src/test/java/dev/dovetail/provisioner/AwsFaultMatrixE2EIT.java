@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -174,7 +175,7 @@ class AwsFaultMatrixE2EIT {
    * ({@code covered} accepts each {@code type/zone/lifecycle: code}); a claim whose call launched nothing
    * launched on a later call.
    */
-  private static void capacityFault(List<FakeEc2.Call> calls, List<NodeClaim> claims, java.util.function.Predicate<String> covered) {
+  private static void capacityFault(List<FakeEc2.Call> calls, List<NodeClaim> claims, Predicate<String> covered) {
     List<FakeEc2.Call> fleets = calls.stream().filter(c -> "CreateFleet".equals(c.action())).toList();
     List<FakeEc2.Call> failedPools = fleets.stream().filter(c -> !c.poolErrors().isEmpty()).toList();
     assertThat(failedPools).as("CreateFleet calls that met the fault").isNotEmpty()

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;

@@ -6,8 +6,8 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
-import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.aws.AwsClients;
+import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.testkit.MotoServer;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.net.URI;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.assertj.core.api.Assertions;
+import org.awaitility.Awaitility;
 
 /**
  * An AWS account on moto server for end-to-end tests: a VPC with discovery-tagged subnets in two zones, a
@@ -118,7 +122,7 @@ final class AwsWorld implements AutoCloseable {
   }
 
   /** The provisioner's test settings with the AWS provider talking to {@code endpoint} (moto, or a fake in front of it). */
-  static Operator.Settings settings(String identity, java.net.URI endpoint) {
+  static Operator.Settings settings(String identity, URI endpoint) {
     return Fixtures.settings(identity, false).withAws(new AwsCloud.Options(Optional.of(MotoServer.REGION), Optional.of(endpoint),
         "https://api.aws-e2e.example", "Q0E=", "10.100.0.0/16", "price-capacity-optimized"));
   }
@@ -126,12 +130,12 @@ final class AwsWorld implements AutoCloseable {
   /** Creates {@link #nodeClass} and waits until the provisioner has resolved it Ready. */
   static EC2NodeClass readyNodeClass(KubernetesClient client, String name) {
     client.resources(EC2NodeClass.class).resource(nodeClass(name)).create();
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+    Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       EC2NodeClass c = client.resources(EC2NodeClass.class).withName(name).get();
-      org.assertj.core.api.Assertions.assertThat(c.getStatus()).isNotNull();
-      org.assertj.core.api.Assertions.assertThat(c.getStatus().conditions()).filteredOn(x -> x.type().equals("Ready")).singleElement()
-          .satisfies(x -> org.assertj.core.api.Assertions.assertThat(x.isTrue()).as(x.message()).isTrue());
-      org.assertj.core.api.Assertions.assertThat(c.getStatus().subnets()).hasSize(2);
+      Assertions.assertThat(c.getStatus()).isNotNull();
+      Assertions.assertThat(c.getStatus().conditions()).filteredOn(x -> x.type().equals("Ready")).singleElement()
+          .satisfies(x -> Assertions.assertThat(x.isTrue()).as(x.message()).isTrue());
+      Assertions.assertThat(c.getStatus().subnets()).hasSize(2);
     });
     return client.resources(EC2NodeClass.class).withName(name).get();
   }

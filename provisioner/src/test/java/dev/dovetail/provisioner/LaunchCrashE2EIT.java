@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -235,7 +236,7 @@ class LaunchCrashE2EIT {
   /** Live instances no NodeClaim's status names. */
   private static List<String> orphans(KubernetesClient client, String label) throws Exception {
     Set<String> named = ProvisioningE2EIT.claimsOf(client, label).stream().map(c -> c.getStatus() == null ? null : c.getStatus().providerID())
-        .filter(java.util.Objects::nonNull).map(id -> id.substring(id.lastIndexOf('/') + 1)).collect(Collectors.toSet());
+        .filter(Objects::nonNull).map(id -> id.substring(id.lastIndexOf('/') + 1)).collect(Collectors.toSet());
     return live().stream().map(i -> i[0]).filter(id -> !named.contains(id)).toList();
   }
 

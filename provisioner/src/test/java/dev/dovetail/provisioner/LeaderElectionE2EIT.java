@@ -3,7 +3,9 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
@@ -12,7 +14,6 @@ import dev.dovetail.testkit.RepoPaths;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -61,8 +62,8 @@ class LeaderElectionE2EIT {
   void aKilledLeaderNeverCausesADoubleLaunch(ControlPlane cp, KubernetesClient client, TestNamespace ns) throws Exception {
     String label = Fixtures.unique("lease");
     String lease = label;
-    client.resources(dev.dovetail.api.aws.v1.EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    client.resources(dev.dovetail.api.karpenter.v1.NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"))).create();

@@ -4,16 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
+import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.runtime.OpsServer;
 import dev.dovetail.testkit.MotoServer;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -196,7 +200,7 @@ class QueueModeE2EIT {
 
   /** A pool of one zone, three pods of one CPU under a budget of two available, all on one node. */
   private static NodeClaim runThreePods(KubernetesClient client, TestNamespace ns, String label, boolean spotOnly) {
-    client.resources(dev.dovetail.api.aws.v1.EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
     client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "4"),
@@ -204,7 +208,7 @@ class QueueModeE2EIT {
         spotOnly ? NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot")
             : NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"))).create();
     client.policy().v1().podDisruptionBudget().inNamespace(ns.name()).resource(new PodDisruptionBudgetBuilder().withNewMetadata().withName("web")
-        .endMetadata().withNewSpec().withMinAvailable(new io.fabric8.kubernetes.api.model.IntOrString(2))
+        .endMetadata().withNewSpec().withMinAvailable(new IntOrString(2))
         .withSelector(new LabelSelectorBuilder().addToMatchLabels("app", "web").build()).endSpec().build()).create();
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 3, "1", "1Gi", label)).create();
     await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(client.pods().inNamespace(ns.name()).list().getItems())
@@ -241,6 +245,6 @@ class QueueModeE2EIT {
   }
 
   private static String scrape() {
-    return dev.dovetail.runtime.OpsServer.rename(registry.scrape(), dev.dovetail.provisioner.metrics.KarpenterMetrics.RENAMES);
+    return OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES);
   }
 }

@@ -5,7 +5,6 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
-import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues.Operator;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.testkit.BenchReport;
@@ -22,7 +21,6 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,7 +54,7 @@ public final class ScaleOutBench {
       KubernetesClient client = cluster.client();
       ControlPlaneExtension.installCrds(client);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      try (dev.dovetail.provisioner.Operator operator = new dev.dovetail.provisioner.Operator(Fixtures.settings("bench", false), client,
+      try (Operator operator = new Operator(Fixtures.settings("bench", false), client,
           Catalog.bundled(), registry, Clock.systemUTC()).start();
           LocalExtender extender = LocalExtender.start(operator.caches().view(), registry)) {
         for (int size : sizes) {
@@ -82,8 +80,8 @@ public final class ScaleOutBench {
     client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
     NodePool pool = Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m", "r"),
-        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_GENERATION, Operator.Gt, "5"),
-        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_CPU, Operator.Lt, "33"),
+        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_GENERATION, NodeSelectorRequirementWithMinValues.Operator.Gt, "5"),
+        NodeSelectorRequirementWithMinValues.of(WellKnownLabels.INSTANCE_CPU, NodeSelectorRequirementWithMinValues.Operator.Lt, "33"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, ZONES),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"));
     client.resources(NodePool.class).resource(pool).create();

@@ -1,5 +1,7 @@
 package dev.dovetail.runtime;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -7,6 +9,8 @@ import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The operational endpoints of a component: {@code GET /healthz} (the process answers),
@@ -24,15 +30,15 @@ import java.util.concurrent.Executors;
 public final class OpsServer {
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<Readiness> checks = new CopyOnWriteArrayList<>();
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final PrometheusMeterRegistry registry;
   private final Map<String, String> renames = new ConcurrentHashMap<>();
   /** Two threads: a probe is answered while a scrape (which walks every meter, one per pod on a big cluster) runs. */
-  private final ExecutorService worker = Executors.newFixedThreadPool(2, new java.util.concurrent.ThreadFactory() {
-    private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+  private final ExecutorService worker = Executors.newFixedThreadPool(2, new ThreadFactory() {
+    private final AtomicInteger n = new AtomicInteger();
 
     @Override
     public Thread newThread(Runnable r) {
@@ -202,7 +208,7 @@ public final class OpsServer {
 
   /** 200 when every check holds, else 503; the body names the checks that fail and why. */
   private Answer readiness() {
-    List<Map<String, String>> failing = new java.util.ArrayList<>();
+    List<Map<String, String>> failing = new ArrayList<>();
     for (Readiness check : checks) {
       Optional<String> problem;
       try {
@@ -212,12 +218,12 @@ public final class OpsServer {
       }
       problem.ifPresent(p -> failing.add(Map.of("check", check.name(), "problem", p)));
     }
-    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    Map<String, Object> body = new LinkedHashMap<>();
     body.put("ready", failing.isEmpty());
     body.put("failing", failing);
     try {
       return new Answer(failing.isEmpty() ? 200 : 503, "application/json", JSON.writeValueAsString(body));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       return new Answer(500, "text/plain", e.toString());
     }
   }

@@ -13,8 +13,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -97,7 +99,7 @@ class OpsServerTest {
   @Test
   void aPortInUseFailsWithAClearMessage() throws Exception {
     int[] first = start(new OpsServer(Metrics.registry("a", "1")), ports(0, 0));
-    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(new OpsServer(Metrics.registry("b", "1")), ports(first[0], 0)));
+    Throwable failure = Assertions.catchThrowable(() -> start(new OpsServer(Metrics.registry("b", "1")), ports(first[0], 0)));
     assertThat(failure).isInstanceOf(IllegalStateException.class);
     assertThat(failure.getMessage()).contains("cannot listen on 127.0.0.1:" + first[0]).contains("is the port in use?");
   }
@@ -122,13 +124,13 @@ class OpsServerTest {
         "karpenter_nodeclaims_creations_total{nodepool=\"general\"} 3.0",
         "karpenter_nodeclaims_creations_totally_different 1.0",
         "# EOF");
-    String renamed = OpsServer.rename(scrape, java.util.Map.of("karpenter_nodeclaims_creations_total", "karpenter_nodeclaims_created_total"));
+    String renamed = OpsServer.rename(scrape, Map.of("karpenter_nodeclaims_creations_total", "karpenter_nodeclaims_created_total"));
     assertThat(renamed.split("\n")).containsExactly(
         "# HELP karpenter_nodeclaims_created_total Number of nodeclaims created in total by Karpenter.",
         "# TYPE karpenter_nodeclaims_created_total counter",
         "karpenter_nodeclaims_created_total{nodepool=\"general\"} 3.0",
         "karpenter_nodeclaims_creations_totally_different 1.0",
         "# EOF");
-    assertThat(OpsServer.rename(scrape, java.util.Map.of())).isSameAs(scrape);
+    assertThat(OpsServer.rename(scrape, Map.of())).isSameAs(scrape);
   }
 }

@@ -2,7 +2,6 @@ package dev.dovetail.api.catalog;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dovetail.api.catalog.CapacityType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,6 +1,5 @@
 package dev.dovetail.api.catalog;
 
-import dev.dovetail.api.catalog.CapacityType;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

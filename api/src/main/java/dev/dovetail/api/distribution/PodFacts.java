@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -58,7 +59,7 @@ public record PodFacts(String namespace, String name, String uid, Optional<Owner
     if (annotation == null || annotation.isBlank()) {
       return Map.of();
     }
-    Map<String, Integer> out = new java.util.HashMap<>();
+    Map<String, Integer> out = new HashMap<>();
     for (String part : annotation.split(",")) {
       int eq = part.indexOf('=');
       String node = (eq < 0 ? part : part.substring(0, eq)).trim();

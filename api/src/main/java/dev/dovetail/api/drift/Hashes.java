@@ -1,14 +1,15 @@
 package dev.dovetail.api.drift;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.karpenter.v1.NodePool;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -59,7 +60,7 @@ public final class Hashes {
         v = (v << 8) | (digest[i] & 0xff);
       }
       return Long.toUnsignedString(v);
-    } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (NoSuchAlgorithmException | JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -68,7 +69,7 @@ public final class Hashes {
   private static JsonNode sorted(JsonNode node) {
     if (node instanceof ObjectNode o) {
       ObjectNode out = CANONICAL.createObjectNode();
-      List<String> names = new java.util.ArrayList<>();
+      List<String> names = new ArrayList<>();
       o.fieldNames().forEachRemaining(names::add);
       names.sort(null);
       for (String n : names) {

@@ -1,9 +1,8 @@
 package dev.dovetail.api.crd;
 
-import dev.dovetail.testkit.RepoPaths;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.testkit.RepoPaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,10 +1,9 @@
 package dev.dovetail.api.crd;
 
-import dev.dovetail.testkit.RepoPaths;
-
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.dovetail.api.CustomResources;
+import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;

@@ -8,10 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.AlphaChars;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import net.jqwik.api.constraints.StringLength;
-import net.jqwik.api.constraints.AlphaChars;
 import org.junit.jupiter.api.Test;
 
 class PlannedNodesTest {

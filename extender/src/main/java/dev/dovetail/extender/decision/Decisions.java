@@ -1,7 +1,7 @@
 package dev.dovetail.extender.decision;
 
-import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.CapacityType;
+import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.extender.protocol.CandidateNode;
 import dev.dovetail.extender.protocol.ExtenderArgs;

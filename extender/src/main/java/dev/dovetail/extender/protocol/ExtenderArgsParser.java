@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Streams kube-scheduler's {@code ExtenderArgs} out of the request body, reading only what decisions

@@ -1,9 +1,7 @@
 package dev.dovetail.extender.bench;
 
-import dev.dovetail.testkit.BenchReport;
-
-import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.CapacityType;
+import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;
@@ -20,6 +18,7 @@ import dev.dovetail.extender.protocol.Responses;
 import dev.dovetail.state.MemoryClusterView;
 import dev.dovetail.state.Workload;
 import dev.dovetail.state.WorkloadKey;
+import dev.dovetail.testkit.BenchReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

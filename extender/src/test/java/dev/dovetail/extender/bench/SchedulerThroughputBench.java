@@ -1,7 +1,6 @@
 package dev.dovetail.extender.bench;
 
-import dev.dovetail.testkit.BenchReport;
-
+import com.sun.management.OperatingSystemMXBean;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.harness.v1.Distribution;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
@@ -12,6 +11,7 @@ import dev.dovetail.extender.ExtenderServer;
 import dev.dovetail.extender.decision.Decisions;
 import dev.dovetail.extender.decision.InFlightTable;
 import dev.dovetail.state.InformerClusterView;
+import dev.dovetail.testkit.BenchReport;
 import dev.dovetail.testkit.ControlPlaneExtension;
 import dev.dovetail.testkit.K8sBinaries;
 import dev.dovetail.testkit.KwokCluster;
@@ -26,17 +26,24 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +52,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
+import java.util.stream.Collectors;
 
 /**
  * kube-scheduler throughput with and without the Dovetail extender, as an A/B in one cluster: a kwokctl
@@ -68,8 +76,8 @@ public final class SchedulerThroughputBench {
   /** Seconds of each round; the median of those after the warm-up is the figure. */
   private record Result(String mode, double[] rounds, int pods, Map<String, Integer> split) {
     double seconds() {
-      double[] warm = java.util.Arrays.copyOfRange(rounds, WARMUP, rounds.length);
-      java.util.Arrays.sort(warm);
+      double[] warm = Arrays.copyOfRange(rounds, WARMUP, rounds.length);
+      Arrays.sort(warm);
       return warm.length % 2 == 1 ? warm[warm.length / 2] : (warm[warm.length / 2 - 1] + warm[warm.length / 2]) / 2;
     }
   }
@@ -90,8 +98,8 @@ public final class SchedulerThroughputBench {
     System.out.printf("| mode | nodes | pods | seconds to bind all (median of rounds %d-%d) | rounds %d-%d | pods/s | placed spot / on-demand |%n"
         + "|---|---:|---:|---:|---|---:|---|%n", WARMUP + 1, ROUNDS, WARMUP + 1, ROUNDS);
     for (Result r : results) {
-      String rounds = java.util.Arrays.stream(r.rounds()).skip(WARMUP).mapToObj(x -> String.format("%.2f", x))
-          .collect(java.util.stream.Collectors.joining(" / "));
+      String rounds = Arrays.stream(r.rounds()).skip(WARMUP).mapToObj(x -> String.format("%.2f", x))
+          .collect(Collectors.joining(" / "));
       System.out.printf("| %s | %,d | %,d | %.2f | %s | %.0f | %s |%n", r.mode(), nodes, r.pods(), r.seconds(), rounds, r.pods() / r.seconds(),
           r.split().getOrDefault("spot", 0) + " / " + r.split().getOrDefault("on-demand", 0));
     }
@@ -99,7 +107,7 @@ public final class SchedulerThroughputBench {
     for (int i = WARMUP; i < ROUNDS; i++) {
       pairRatios[i - WARMUP] = without.rounds()[i] / with.rounds()[i];
     }
-    java.util.Arrays.sort(pairRatios);
+    Arrays.sort(pairRatios);
     System.out.printf("%nthroughput with the extender = %.0f%% of without (medians of rounds %d-%d; pair by pair %.0f%%-%.0f%%)%n",
         100 * without.seconds() / with.seconds(), WARMUP + 1, ROUNDS, 100 * pairRatios[0], 100 * pairRatios[pairRatios.length - 1]);
   }
@@ -268,12 +276,12 @@ public final class SchedulerThroughputBench {
       long scheduler, SimpleMeterRegistry extenderMetrics, int burst) throws Exception {
     signal("STOP", scheduler);
     createPods(pool, client, "bench-" + burst + "-", podCount, owner, schedulerName);
-    com.sun.management.OperatingSystemMXBean os =
-        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    OperatingSystemMXBean os =
+        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
     Map<String, Long> threads0 = threadCpuByKind();
     long gc0 = gcMillis();
-    long jit0 = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    long jit0 = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     long calls0 = extenderMetrics == null ? 0 : calls(extenderMetrics);
     long start = System.nanoTime();
     signal("CONT", scheduler);
@@ -291,7 +299,7 @@ public final class SchedulerThroughputBench {
       }
     });
     System.out.printf(", GC pauses %d ms, JIT %d ms", gcMillis() - gc0,
-        java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0);
+        ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0);
     if (extenderMetrics != null) {
       System.out.printf(", %d extender calls", calls(extenderMetrics) - calls0);
     }
@@ -300,7 +308,7 @@ public final class SchedulerThroughputBench {
   }
 
   private static long calls(SimpleMeterRegistry registry) {
-    return registry.find("dovetail.extender.request.duration").timers().stream().mapToLong(io.micrometer.core.instrument.Timer::count).sum();
+    return registry.find("dovetail.extender.request.duration").timers().stream().mapToLong(Timer::count).sum();
   }
 
   /** {@code n} pods of one workload (a ConfigMap stands in for their controller), 100m CPU and 128Mi each. */
@@ -326,15 +334,15 @@ public final class SchedulerThroughputBench {
   }
 
   private static long gcMillis() {
-    return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
-        .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
+    return ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .mapToLong(GarbageCollectorMXBean::getCollectionTime).sum();
   }
 
   /** CPU time of this JVM's threads, grouped: cache (informer HTTP and decoding), extender (Vert.x), other. */
   private static Map<String, Long> threadCpuByKind() {
-    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-    Map<String, Long> out = new java.util.TreeMap<>();
-    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Map<String, Long> out = new TreeMap<>();
+    for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
       if (t == null) {
         continue;
       }

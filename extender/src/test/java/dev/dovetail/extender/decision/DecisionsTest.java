@@ -4,6 +4,7 @@ import static dev.dovetail.extender.Fixtures.node;
 import static dev.dovetail.extender.Fixtures.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.RuleSet;
@@ -18,6 +19,7 @@ import dev.dovetail.extender.protocol.HostPriority;
 import dev.dovetail.state.MemoryClusterView;
 import dev.dovetail.state.Workload;
 import dev.dovetail.state.WorkloadKey;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -188,10 +191,10 @@ class DecisionsTest {
 
   /** A request whose pod carries the provisioner's planned-node hint. */
   private static ExtenderArgs plannedFor(String namespace, String uid, String planned, String... nodes) {
-    String body = new String(Requests.nodeCache(namespace, "web-1-" + uid, uid, "web-1", nodes), java.nio.charset.StandardCharsets.UTF_8)
-        .replace("\"uid\":\"" + uid + "\",", "\"uid\":\"" + uid + "\",\"annotations\":{\"" + dev.dovetail.api.DovetailLabels.PLANNED_NODES
+    String body = new String(Requests.nodeCache(namespace, "web-1-" + uid, uid, "web-1", nodes), StandardCharsets.UTF_8)
+        .replace("\"uid\":\"" + uid + "\",", "\"uid\":\"" + uid + "\",\"annotations\":{\"" + DovetailLabels.PLANNED_NODES
             + "\":\"" + planned + "\"},");
-    return ExtenderArgsParser.parse(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return ExtenderArgsParser.parse(body.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -212,7 +215,7 @@ class DecisionsTest {
     // A pod no rule governs (exempt namespace) follows the plan too.
     List<HostPriority> exempt = decisions.prioritize(plannedFor("kube-system", "q", "od-a=1", "od-a", "od-b")).priorities();
     assertThat(exempt).extracting(HostPriority::host, HostPriority::score)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple("od-a", 10), org.assertj.core.groups.Tuple.tuple("od-b", 0));
+        .containsExactly(Tuple.tuple("od-a", 10), Tuple.tuple("od-b", 0));
   }
 
   @Test

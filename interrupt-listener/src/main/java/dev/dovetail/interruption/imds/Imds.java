@@ -1,7 +1,6 @@
 package dev.dovetail.interruption.imds;
 
 import dev.dovetail.runtime.Failures;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

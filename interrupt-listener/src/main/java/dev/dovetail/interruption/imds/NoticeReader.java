@@ -1,10 +1,9 @@
 package dev.dovetail.interruption.imds;
 
-import dev.dovetail.runtime.Failures;
-
 import dev.dovetail.interruption.imds.Notices.Rebalance;
 import dev.dovetail.interruption.imds.Notices.ScheduledEvent;
 import dev.dovetail.interruption.imds.Notices.SpotInterruption;
+import dev.dovetail.runtime.Failures;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;

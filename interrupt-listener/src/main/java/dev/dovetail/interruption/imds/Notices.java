@@ -2,6 +2,7 @@ package dev.dovetail.interruption.imds;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -80,7 +81,7 @@ public final class Notices {
   private static JsonNode parse(String body, String path) {
     try {
       return JSON.readTree(body);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException(path + " is not JSON: " + abbreviate(body));
     }
   }

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +66,7 @@ public final class KubeApi {
    *
    * @param executor for the client's asynchronous work; null: the JDK's default (a thread per concurrent task)
    */
-  public static HttpClient httpClient(KubeConfig config, Duration connectTimeout, java.util.concurrent.Executor executor) {
+  public static HttpClient httpClient(KubeConfig config, Duration connectTimeout, Executor executor) {
     HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout);
     config.tls().ifPresent(http::sslContext);
     if (executor != null) {

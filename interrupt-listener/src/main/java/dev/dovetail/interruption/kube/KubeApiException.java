@@ -1,6 +1,8 @@
 package dev.dovetail.interruption.kube;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The API server refused a request (its HTTP status, the Status reason such as {@code Conflict} or
@@ -24,8 +26,8 @@ public final class KubeApiException extends RuntimeException {
       JsonNode s = KubeApi.JSON.readTree(body);
       message = s.path("message").asText("");
       reason = s.path("reason").asText("");
-    } catch (java.io.IOException | RuntimeException notJson) {
-      String text = new String(body, java.nio.charset.StandardCharsets.UTF_8).strip();
+    } catch (IOException | RuntimeException notJson) {
+      String text = new String(body, StandardCharsets.UTF_8).strip();
       message = text.length() > 200 ? text.substring(0, 200) + "..." : text;
     }
     return new KubeApiException(method + " " + path + " answered " + status + (message.isEmpty() ? "" : ": " + message), status, reason);

@@ -2,6 +2,8 @@ package dev.dovetail.interruption.kube;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -11,6 +13,7 @@ import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -21,6 +24,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -86,7 +90,7 @@ public final class Tls {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keys, trust, new SecureRandom());
       return context;
-    } catch (GeneralSecurityException | java.io.IOException e) {
+    } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("cannot build the TLS context for the API server: " + e.getMessage(), e);
     }
   }
@@ -133,7 +137,7 @@ public final class Tls {
   private static PrivateKey pkcs8(byte[] der) throws GeneralSecurityException {
     try {
       return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
-    } catch (java.security.spec.InvalidKeySpecException notRsa) {
+    } catch (InvalidKeySpecException notRsa) {
       return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
     }
   }
@@ -216,7 +220,7 @@ public final class Tls {
     return out.toByteArray();
   }
 
-  private static KeyStore emptyStore() throws GeneralSecurityException, java.io.IOException {
+  private static KeyStore emptyStore() throws GeneralSecurityException, IOException {
     KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
     store.load(null, null);
     return store;
@@ -232,19 +236,19 @@ public final class Tls {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
     }
 
     @Override

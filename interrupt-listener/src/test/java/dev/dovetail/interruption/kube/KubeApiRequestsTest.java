@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -143,7 +144,7 @@ class KubeApiRequestsTest {
   @Test
   void noAnswerIsStatusZeroAndNamesAreEncoded() throws Exception {
     int closed;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+    try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
     KubeApi api = new KubeApi(HttpClient.newHttpClient(), URI.create("http://127.0.0.1:" + closed), Optional.empty(), Duration.ofSeconds(1),

@@ -6,6 +6,7 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -44,7 +45,7 @@ public interface CloudProvider {
    * it (launch templates, an instance profile made for its role). Completes when done; failures are retried.
    */
   default CompletionStage<Void> cleanUp(EC2NodeClass nodeClass) {
-    return java.util.concurrent.CompletableFuture.completedFuture(null);
+    return CompletableFuture.completedFuture(null);
   }
 
   /**
@@ -52,7 +53,7 @@ public interface CloudProvider {
    * run with the instance garbage collection. A thing removed too eagerly is simply made again.
    */
   default CompletionStage<Void> collectGarbage() {
-    return java.util.concurrent.CompletableFuture.completedFuture(null);
+    return CompletableFuture.completedFuture(null);
   }
 
   /** Why a launched claim's node class no longer matches (drift), if it does not. */

@@ -1,9 +1,12 @@
 package dev.dovetail.provisioner.cloud;
 
 import dev.dovetail.api.catalog.CapacityType;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.Offering;
 import dev.dovetail.api.scheduling.Resources;
 import java.time.Instant;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A launched instance as the provisioner needs to know it: where it runs, what it is, the labels its
@@ -20,11 +23,11 @@ public record Instance(String providerId, String nodeClaim, String instanceType,
    * CPU, memory, …), its zone, zone ID and capacity type, and its catalog price.
    */
   public static Instance launched(String instanceId, String nodeClaim, LaunchPlan.Candidate c, String imageId, Instant at) {
-    dev.dovetail.api.scheduling.Offering o = c.offering();
-    Map<String, String> labels = new java.util.TreeMap<>(c.option().requirements().singleValues());
-    labels.put(dev.dovetail.api.karpenter.v1.WellKnownLabels.ZONE, o.zone());
-    labels.put(dev.dovetail.api.karpenter.v1.WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
-    labels.put(dev.dovetail.api.karpenter.v1.WellKnownLabels.ZONE_ID, zoneId(o.zone()));
+    Offering o = c.offering();
+    Map<String, String> labels = new TreeMap<>(c.option().requirements().singleValues());
+    labels.put(WellKnownLabels.ZONE, o.zone());
+    labels.put(WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
+    labels.put(WellKnownLabels.ZONE_ID, zoneId(o.zone()));
     return new Instance(providerId(o.zone(), instanceId), nodeClaim, c.option().name(), o.zone(), o.capacityType(), o.pricePerHour(),
         c.option().capacity(), c.option().allocatable(), imageId, labels, at);
   }

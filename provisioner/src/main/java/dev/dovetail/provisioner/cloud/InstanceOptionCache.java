@@ -5,13 +5,13 @@ import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
+import dev.dovetail.api.scheduling.Offering;
 import java.util.List;
 import java.util.Map;
-import dev.dovetail.api.scheduling.Offering;
-import java.util.function.BiFunction;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 

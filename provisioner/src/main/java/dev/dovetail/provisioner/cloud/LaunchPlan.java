@@ -2,10 +2,12 @@ package dev.dovetail.provisioner.cloud;
 
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.Offering;
 import dev.dovetail.api.scheduling.Requirements;
 import dev.dovetail.api.scheduling.Resources;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,7 +40,7 @@ public record LaunchPlan(Requirements requirements, Resources requests, List<Can
   public static LaunchPlan requirementsOf(NodeClaim claim) {
     var spec = claim.getSpec();
     Requirements requirements = Requirements.ofKarpenter(spec.requirements() == null ? List.of() : spec.requirements());
-    Map<String, io.fabric8.kubernetes.api.model.Quantity> requested = spec.resources() == null ? null : spec.resources().requests();
+    Map<String, Quantity> requested = spec.resources() == null ? null : spec.resources().requests();
     return new LaunchPlan(requirements, requested == null ? Resources.NONE : Resources.of(requested), List.of());
   }
 
@@ -65,7 +67,7 @@ public record LaunchPlan(Requirements requirements, Resources requests, List<Can
   }
 
   private static boolean allows(Requirements requirements, Offering o) {
-    return requirements.get(dev.dovetail.api.karpenter.v1.WellKnownLabels.ZONE).map(r -> r.allows(o.zone())).orElse(true)
-        && requirements.get(dev.dovetail.api.karpenter.v1.WellKnownLabels.CAPACITY_TYPE).map(r -> r.allows(o.capacityType().label())).orElse(true);
+    return requirements.get(WellKnownLabels.ZONE).map(r -> r.allows(o.zone())).orElse(true)
+        && requirements.get(WellKnownLabels.CAPACITY_TYPE).map(r -> r.allows(o.capacityType().label())).orElse(true);
   }
 }

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.cloud;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.dovetail.api.catalog.CapacityType;
 import java.time.Duration;
@@ -20,7 +21,7 @@ public final class UnavailableOfferings {
 
   public UnavailableOfferings(Duration ttl, Ticker ticker) {
     this.entries = Caffeine.newBuilder().expireAfterWrite(ttl).ticker(ticker)
-        .removalListener((String k, Boolean v, com.github.benmanes.caffeine.cache.RemovalCause c) -> version.incrementAndGet())
+        .removalListener((String k, Boolean v, RemovalCause c) -> version.incrementAndGet())
         .executor(Runnable::run).build();
   }
 

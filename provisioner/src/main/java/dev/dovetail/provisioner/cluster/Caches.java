@@ -18,9 +18,12 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The provisioner's picture of the cluster, from informers: the shared cluster view (nodes, pods,
@@ -49,9 +52,9 @@ public final class Caches implements AutoCloseable {
   private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
-  private final java.util.concurrent.CompletableFuture<Void> synced = new java.util.concurrent.CompletableFuture<>();
+  private final CompletableFuture<Void> synced = new CompletableFuture<>();
 
-  public Caches(java.util.function.Supplier<Catalog> catalog, MeterRegistry registry) {
+  public Caches(Supplier<Catalog> catalog, MeterRegistry registry) {
     this.view = new InformerClusterView(catalog, registry)
         .indexPods(PODS_BY_NODE, p -> p.getSpec() != null && p.getSpec().getNodeName() != null ? List.of(p.getSpec().getNodeName()) : List.of())
         .indexNodes(BY_PROVIDER_ID, n -> n.getSpec() != null && n.getSpec().getProviderID() != null ? List.of(n.getSpec().getProviderID()) : List.of());
@@ -97,7 +100,7 @@ public final class Caches implements AutoCloseable {
     nodePools = client.resources(NodePool.class).runnableInformer(0);
     poolHandlers.forEach(nodePools::addEventHandler);
     nodeClaims = client.resources(NodeClaim.class).runnableInformer(0);
-    nodeClaims.addIndexers(java.util.Map.of(
+    nodeClaims.addIndexers(Map.of(
         BY_PROVIDER_ID, c -> c.getStatus() != null && c.getStatus().providerID() != null ? List.of(c.getStatus().providerID()) : List.of(),
         CLAIMS_BY_NODE, c -> c.getStatus() != null && c.getStatus().nodeName() != null ? List.of(c.getStatus().nodeName()) : List.of(),
         BY_LAUNCH_GROUP, c -> c.getMetadata().getAnnotations() != null && c.getMetadata().getAnnotations().containsKey(DovetailLabels.LAUNCH_GROUP)
@@ -116,7 +119,7 @@ public final class Caches implements AutoCloseable {
   }
 
   /** Completes once every informer has its first list (at the end of {@link #start}). */
-  public java.util.concurrent.CompletableFuture<Void> whenSynced() {
+  public CompletableFuture<Void> whenSynced() {
     return synced;
   }
 

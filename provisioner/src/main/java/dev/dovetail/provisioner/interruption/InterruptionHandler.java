@@ -1,15 +1,16 @@
 package dev.dovetail.provisioner.interruption;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.catalog.CapacityType;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.ProviderId;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.kube.NodeMarker;
-import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.runtime.Recorder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
@@ -118,7 +119,7 @@ public final class InterruptionHandler {
 
   private void announce(NodeClaim claim, Optional<Node> node, String reason, String text) {
     boolean warning = !"SpotRebalanceRecommendation".equals(reason);
-    for (io.fabric8.kubernetes.api.model.HasMetadata object : node.isPresent() ? List.of(claim, node.get()) : List.<io.fabric8.kubernetes.api.model.HasMetadata>of(claim)) {
+    for (HasMetadata object : node.isPresent() ? List.of(claim, node.get()) : List.<HasMetadata>of(claim)) {
       if (warning) {
         events.warning(object, reason, text);
       } else {

@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.metrics;
 
+import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
@@ -89,6 +90,6 @@ public final class ClusterMetrics {
   }
 
   private double onDemandPrice(String instanceType) {
-    return caches.view().catalog().get(instanceType).map(t -> t.pricePerHour(dev.dovetail.api.catalog.CapacityType.ON_DEMAND)).orElse(0.0);
+    return caches.view().catalog().get(instanceType).map(t -> t.pricePerHour(CapacityType.ON_DEMAND)).orElse(0.0);
   }
 }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Meters under Karpenter's metric names and labels, so its dashboards and alerts work unchanged
@@ -17,7 +18,7 @@ public final class KarpenterMetrics {
    * Stand-in names of meters whose Karpenter names end in {@code _created_total}, which the Prometheus
    * client will not register; {@code OpsServer.withRenames} restores the real names in scrapes.
    */
-  public static final java.util.Map<String, String> RENAMES = java.util.Map.of(
+  public static final Map<String, String> RENAMES = Map.of(
       "karpenter_nodeclaims_creations_total", "karpenter_nodeclaims_created_total",
       "karpenter_nodes_creations_total", "karpenter_nodes_created_total");
 

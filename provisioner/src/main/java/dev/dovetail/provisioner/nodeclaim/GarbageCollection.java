@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -109,7 +110,7 @@ public final class GarbageCollection {
         return null;
       });
       return CompletableFuture.allOf(rest, CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)))
-          .thenApply(x -> done.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList());
+          .thenApply(x -> done.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList());
     });
   }
 

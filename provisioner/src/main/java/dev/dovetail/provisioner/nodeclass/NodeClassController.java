@@ -1,19 +1,19 @@
 package dev.dovetail.provisioner.nodeclass;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
-import dev.dovetail.api.drift.Hashes;
-import dev.dovetail.runtime.Recorder;
 import dev.dovetail.provisioner.kube.Writer;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import dev.dovetail.runtime.Recorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
@@ -112,8 +112,8 @@ public final class NodeClassController {
   private void patch(String name, Map<String, Object> metadata) {
     try {
       client.resources(EC2NodeClass.class).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
-          new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(Map.of("metadata", metadata)));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          new ObjectMapper().writeValueAsString(Map.of("metadata", metadata)));
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -6,6 +6,7 @@ import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.NodePoolStatus;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
@@ -93,7 +94,7 @@ public final class NodePoolStatusController {
     conditions = Conditions.set(conditions, ConditionTypes.READY, Condition.Status.of(ready), ready ? "Ready" : "UnhealthyDependents",
         ready ? "" : notReady.get(), generation, clock.instant());
     Long observed = nodeClass.map(c -> c.getMetadata().getGeneration()).orElse(pool.getStatus() == null ? null : pool.getStatus().nodeClassObservedGeneration());
-    var status = new dev.dovetail.api.karpenter.v1.NodePoolStatus(usage.toQuantities(), nodes, observed, conditions);
+    var status = new NodePoolStatus(usage.toQuantities(), nodes, observed, conditions);
     if (!Objects.equals(pool.getStatus(), status)) {
       writer.patchStatus(NodePool.class, name, status);
     }
@@ -102,7 +103,7 @@ public final class NodePoolStatusController {
   }
 
   private record Status(List<Condition> conditions) {
-    static Status of(dev.dovetail.api.karpenter.v1.NodePoolStatus s) {
+    static Status of(NodePoolStatus s) {
       return new Status(s == null || s.conditions() == null ? List.of() : s.conditions());
     }
   }

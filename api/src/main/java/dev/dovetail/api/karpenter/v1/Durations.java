@@ -3,6 +3,7 @@ package dev.dovetail.api.karpenter.v1;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Karpenter's duration strings: groups of an integer and a unit (s, m, h), such as {@code 720h} or
@@ -20,7 +21,7 @@ public final class Durations {
   /** A budget's duration: hours and/or minutes, with a tolerated trailing {@code 0s}. */
   public static final String BUDGET_DURATION_PATTERN = "^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$";
 
-  private static final java.util.regex.Pattern GROUP = java.util.regex.Pattern.compile("([0-9]+)([smh])");
+  private static final Pattern GROUP = Pattern.compile("([0-9]+)([smh])");
 
   /**
    * Parses a duration string; {@code Never} gives an empty result.

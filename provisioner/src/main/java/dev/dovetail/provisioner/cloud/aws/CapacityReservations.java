@@ -8,6 +8,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InstanceType;
 import dev.dovetail.api.scheduling.Offering;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +66,7 @@ final class CapacityReservations {
   }
 
   private CompletableFuture<List<CapacityReservation>> collect(DescribeCapacityReservationsRequest request) {
-    List<CapacityReservation> out = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<CapacityReservation> out = Collections.synchronizedList(new ArrayList<>());
     return ec2.describeCapacityReservationsPaginator(request).subscribe(page -> out.addAll(page.capacityReservations())).thenApply(x -> {
       synchronized (out) {
         return List.copyOf(out);

@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.cloud.aws;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassSpec;
@@ -9,6 +11,8 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.Requirements;
+import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.InstanceOptionCache;
@@ -78,10 +82,10 @@ final class FleetLauncher {
    * and requests, per instance-option list: a burst of like claims plans once. A new option list (an
    * offering became unavailable or available again) starts afresh.
    */
-  private final com.github.benmanes.caffeine.cache.Cache<List<InstanceOption>, com.github.benmanes.caffeine.cache.Cache<ShapeKey, ShapeValue>> shapes =
-      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(16).build();
+  private final Cache<List<InstanceOption>, Cache<ShapeKey, ShapeValue>> shapes =
+      Caffeine.newBuilder().weakKeys().maximumSize(16).build();
 
-  private record ShapeKey(dev.dovetail.api.scheduling.Requirements requirements, dev.dovetail.api.scheduling.Resources requests,
+  private record ShapeKey(Requirements requirements, Resources requests,
       Map<String, String> subnets, Map<String, String> images, SpotAllocationStrategy strategy, String template) {
   }
 
@@ -92,7 +96,7 @@ final class FleetLauncher {
       SpotAllocationStrategy strategy, String template) {
     LaunchPlan probe = LaunchPlan.requirementsOf(claim);
     ShapeKey key = new ShapeKey(probe.requirements(), probe.requests(), subnets, images, strategy, template);
-    return shapes.get(optionList, l -> com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(256).<ShapeKey, ShapeValue>build())
+    return shapes.get(optionList, l -> Caffeine.newBuilder().maximumSize(256).<ShapeKey, ShapeValue>build())
         .get(key, k -> {
           LaunchPlan plan = LaunchPlan.of(claim, optionList);
           return new ShapeValue(plan, Fleets.call(plan, null, template, subnets, images, strategy, false, Map.of()));

@@ -5,12 +5,15 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import software.amazon.awssdk.services.ec2.model.CreateFleetError;
 import software.amazon.awssdk.services.ec2.model.CreateFleetInstance;
 import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
@@ -77,8 +80,8 @@ final class Fleets {
   static Optional<Call> call(LaunchPlan plan, String clientToken, String launchTemplate, Map<String, String> subnets, Map<String, String> imageByArch,
       SpotAllocationStrategy spotStrategy, boolean onDemandPriority, Map<String, String> tags) {
     // An option's architecture, worked out once per option (a plan holds thousands of candidates).
-    Map<InstanceOption, String> archOf = new java.util.IdentityHashMap<>();
-    java.util.function.Predicate<LaunchPlan.Candidate> usable = c -> subnets.containsKey(c.offering().zone())
+    Map<InstanceOption, String> archOf = new IdentityHashMap<>();
+    Predicate<LaunchPlan.Candidate> usable = c -> subnets.containsKey(c.offering().zone())
         && imageByArch.containsKey(archOf.computeIfAbsent(c.option(), Fleets::arch));
     CapacityType type = null;
     Set<String> types = new LinkedHashSet<>();
@@ -143,7 +146,7 @@ final class Fleets {
    * its reservation): one launch template config per template, holding that template's overrides.
    * Pools {@code templateOf} has no template for are left out.
    */
-  static Call withTemplates(Call call, java.util.function.Function<String, Optional<String>> templateOf) {
+  static Call withTemplates(Call call, Function<String, Optional<String>> templateOf) {
     Map<String, List<FleetLaunchTemplateOverridesRequest>> byTemplate = new LinkedHashMap<>();
     Map<String, LaunchPlan.Candidate> kept = new LinkedHashMap<>();
     List<FleetLaunchTemplateOverridesRequest> overrides = call.request().launchTemplateConfigs().stream()

@@ -6,6 +6,7 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.InstanceOptions;
 import dev.dovetail.api.scheduling.Offering;
+import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.LaunchPlan;
@@ -14,6 +15,7 @@ import dev.dovetail.provisioner.cloud.aws.AwsCloudProvider.Settings;
 import dev.dovetail.runtime.Failures;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -141,7 +143,7 @@ final class Instances {
     List<Filter> filters = new ArrayList<>(owned());
     filters.add(Filter.builder().name("tag:" + AwsCloudProvider.NODECLAIM_TAG).values(claimNames).build());
     return listPages(DescribeInstancesRequest.builder().filters(filters), null, new ArrayList<>()).thenApply(found -> {
-      Map<String, Instance> byClaim = new java.util.HashMap<>();
+      Map<String, Instance> byClaim = new HashMap<>();
       found.forEach(i -> byClaim.putIfAbsent(i.nodeClaim(), i));
       return byClaim;
     });
@@ -165,7 +167,7 @@ final class Instances {
       Instant launched = i.launchTime() == null ? Instant.EPOCH : i.launchTime();
       if (option == null) {
         out.add(new Instance(Instance.providerId(zone, i.instanceId()), claim, i.instanceTypeAsString(), zone, type, Double.NaN,
-            dev.dovetail.api.scheduling.Resources.NONE, dev.dovetail.api.scheduling.Resources.NONE, i.imageId(), Map.of(), launched));
+            Resources.NONE, Resources.NONE, i.imageId(), Map.of(), launched));
         return;
       }
       double price = prices.get(option.name()).map(t -> t.pricePerHour(type, zone)).orElse(Double.NaN);

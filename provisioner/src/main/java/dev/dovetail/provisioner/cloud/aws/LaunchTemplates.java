@@ -7,13 +7,19 @@ import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassSpec;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.aws.v1.MetadataOptions;
+import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.runtime.Failures;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +57,7 @@ final class LaunchTemplates {
       List<BlockDeviceMapping> blockDevices, Boolean detailedMonitoring, Map<String, String> tags, String capacityReservationId) {
     String name(String clusterName) {
       // The hash leaves nulls out: templates without a reservation keep the names they had before reservations existed.
-      return PREFIX + clusterName + "/" + dev.dovetail.api.drift.Hashes.of(this);
+      return PREFIX + clusterName + "/" + Hashes.of(this);
     }
 
     /** The same template launching into one capacity reservation (EC2 Fleet names a reservation only through its template). */
@@ -128,7 +134,7 @@ final class LaunchTemplates {
             .tagSpecifications(t -> t.resourceType(ResourceType.LAUNCH_TEMPLATE).tags(tags)))
         .handle((created, error) -> {
           if (error != null && !AwsErrors.launchTemplateExists(error)) {
-            throw new java.util.concurrent.CompletionException(Failures.cause(error));
+            throw new CompletionException(Failures.cause(error));
           }
           return name;
         });
@@ -144,7 +150,7 @@ final class LaunchTemplates {
         }
         e.deleteOnTermination(ebs.deleteOnTermination()).encrypted(ebs.encrypted()).kmsKeyId(ebs.kmsKeyID()).snapshotId(ebs.snapshotID())
             .iops(ebs.iops() == null ? null : ebs.iops().intValue()).throughput(ebs.throughput() == null ? null : ebs.throughput().intValue())
-            .volumeType(ebs.volumeType() == null ? null : ebs.volumeType().name().toLowerCase(java.util.Locale.ROOT))
+            .volumeType(ebs.volumeType() == null ? null : ebs.volumeType().name().toLowerCase(Locale.ROOT))
             .volumeSize(ebs.volumeSize() == null ? null : gibibytes(ebs.volumeSize()));
       }).build());
     }
@@ -153,8 +159,8 @@ final class LaunchTemplates {
 
   /** A Kubernetes quantity (20Gi, 100G) as whole GiB, rounded up. */
   static int gibibytes(String quantity) {
-    java.math.BigDecimal bytes = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(quantity));
-    return bytes.divide(java.math.BigDecimal.valueOf(1L << 30), 0, java.math.RoundingMode.CEILING).intValueExact();
+    BigDecimal bytes = Quantity.getAmountInBytes(new Quantity(quantity));
+    return bytes.divide(BigDecimal.valueOf(1L << 30), 0, RoundingMode.CEILING).intValueExact();
   }
 
   /** Deletes this cluster's templates that no launch of this process used lately and that were made before {@code cutoff}. */

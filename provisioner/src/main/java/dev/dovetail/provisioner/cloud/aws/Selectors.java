@@ -5,6 +5,7 @@ import dev.dovetail.api.aws.v1.SecurityGroupSelectorTerm;
 import dev.dovetail.api.aws.v1.SubnetSelectorTerm;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -85,7 +86,7 @@ final class Selectors {
    */
   static Optional<String> aliasParameter(String alias, String kubernetesVersion, String arch) {
     int at = alias.indexOf('@');
-    String family = (at < 0 ? alias : alias.substring(0, at)).toLowerCase(java.util.Locale.ROOT);
+    String family = (at < 0 ? alias : alias.substring(0, at)).toLowerCase(Locale.ROOT);
     String version = at < 0 ? "latest" : alias.substring(at + 1);
     boolean latest = "latest".equals(version);
     String awsArch = "arm64".equals(arch) ? "arm64" : "x86_64";

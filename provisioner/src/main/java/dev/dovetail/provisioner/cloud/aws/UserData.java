@@ -8,6 +8,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The bootstrap user data of a launch template, by AMI family: for AL2023 a nodeadm {@code NodeConfig}
@@ -73,7 +75,7 @@ public final class UserData {
       String boundary = boundaryOf(trimmed);
       if (boundary != null) {
         List<String> parts = new ArrayList<>();
-        for (String chunk : trimmed.split("(?m)^--" + java.util.regex.Pattern.quote(boundary) + "(--)?\\s*$")) {
+        for (String chunk : trimmed.split("(?m)^--" + Pattern.quote(boundary) + "(--)?\\s*$")) {
           String part = chunk.strip();
           if (!part.isEmpty() && !part.startsWith("MIME-Version") && !part.startsWith("Content-Type: multipart")) {
             parts.add(part + "\n");
@@ -87,7 +89,7 @@ public final class UserData {
   }
 
   private static String boundaryOf(String mime) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("boundary=\"?([^\"\\s;]+)\"?").matcher(mime);
+    Matcher m = Pattern.compile("boundary=\"?([^\"\\s;]+)\"?").matcher(mime);
     return m.find() ? m.group(1) : null;
   }
 

@@ -12,6 +12,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
+import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.api.karpenter.v1.NodeClassReference;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.ResourceRequirements;
@@ -39,14 +40,18 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
 /**
  * The AWS provider against moto server: the real SDK marshals every call (describe subnets, security
@@ -206,7 +211,7 @@ class AwsCloudProviderMockTest {
     assertThat(await(provider.list())).extracting(Instance::providerId).contains(instance.providerId());
     assertThat(await(provider.get(instance.providerId())).nodeClaim()).isEqualTo("general-abcde");
 
-    claim.setStatus(new dev.dovetail.api.karpenter.v1.NodeClaimStatus(null, instance.providerId(), null, null, null, null, null));
+    claim.setStatus(new NodeClaimStatus(null, instance.providerId(), null, null, null, null, null));
     await(provider.delete(claim));
     Throwable gone = catchThrowable(() -> await(provider.get(instance.providerId())));
     assertThat(gone).hasCauseInstanceOf(CloudProviderException.NotFound.class);
@@ -221,7 +226,7 @@ class AwsCloudProviderMockTest {
     EC2NodeClass other = resolved("stays");
     await(provider.create(claim("general-clean1", "on-demand", "m5.large"), c));
     await(provider.create(claim("general-stay1", "on-demand", "m5.large"), other));
-    java.util.function.Function<String, List<String>> templatesOf = name -> {
+    Function<String, List<String>> templatesOf = name -> {
       try {
         return await(aws.ec2().describeLaunchTemplates(r -> r.filters(Filter.builder().name("tag:" + AwsCloudProvider.NODECLASS_TAG).values(name)
             .build()))).launchTemplates().stream().map(t -> t.launchTemplateName()).toList();
@@ -238,7 +243,7 @@ class AwsCloudProviderMockTest {
     assertThat(templatesOf.apply("cleanup")).isEmpty();
     assertThat(templatesOf.apply("stays")).isNotEmpty();
     Throwable gone = catchThrowable(() -> await(aws.iam().getInstanceProfile(r -> r.instanceProfileName(profile))));
-    assertThat(gone).hasCauseInstanceOf(software.amazon.awssdk.services.iam.model.NoSuchEntityException.class);
+    assertThat(gone).hasCauseInstanceOf(NoSuchEntityException.class);
     assertThat(await(aws.iam().getInstanceProfile(r -> r.instanceProfileName(other.getStatus().instanceProfile()))).instanceProfile().roles())
         .hasSize(1);
     // Cleaning up again finds nothing to do.
@@ -249,7 +254,7 @@ class AwsCloudProviderMockTest {
   void unusedLaunchTemplatesAreCollectedAndMadeAgainWhenNeeded() throws Exception {
     EC2NodeClass c = resolved("templates");
     await(provider.create(claim("general-tmpl1", "on-demand", "m5.large"), c));
-    java.util.function.Supplier<List<String>> templates = () -> {
+    Supplier<List<String>> templates = () -> {
       try {
         return await(aws.ec2().describeLaunchTemplates(r -> r.filters(Filter.builder().name("tag:" + AwsCloudProvider.NODECLASS_TAG)
             .values("templates").build()))).launchTemplates().stream().map(t -> t.launchTemplateName()).toList();
@@ -259,7 +264,7 @@ class AwsCloudProviderMockTest {
     };
     assertThat(templates.get()).hasSize(1);
     // Used by this process: kept, however old.
-    provider.templateIdle(java.time.Duration.ZERO);
+    provider.templateIdle(Duration.ZERO);
     Thread.sleep(1100);
     await(provider.collectGarbage());
     assertThat(templates.get()).hasSize(1);
@@ -267,7 +272,7 @@ class AwsCloudProviderMockTest {
     AwsCloudProvider restarted = new AwsCloudProvider(aws, new AwsCloudProvider.Settings(CLUSTER, new UserData.Cluster(CLUSTER,
         "https://example.eks.amazonaws.com", "Q0E=", "10.100.0.0/16"), "1.34", SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED), Catalog.bundled(),
         new UnavailableOfferings(), Clock.systemUTC());
-    restarted.templateIdle(java.time.Duration.ZERO);
+    restarted.templateIdle(Duration.ZERO);
     await(restarted.collectGarbage());
     assertThat(templates.get()).isEmpty();
     await(restarted.create(claim("general-tmpl2", "on-demand", "m5.large"), c));
@@ -329,7 +334,7 @@ class AwsCloudProviderMockTest {
     var described = await(aws.ec2().describeInstances(r -> r.instanceIds(spot.instanceId()))).reservations().get(0).instances().get(0);
     assertThat(described.instanceLifecycleAsString()).isEqualTo("spot");
     Throwable missing = catchThrowable(() -> await(provider.get("aws:///us-east-1a/i-0123456789abcdef0")));
-    assertThat(missing).isInstanceOf(java.util.concurrent.ExecutionException.class).hasCauseInstanceOf(CloudProviderException.NotFound.class);
+    assertThat(missing).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(CloudProviderException.NotFound.class);
     assertThat(missing).isNotInstanceOf(CompletionException.class);
   }
 }

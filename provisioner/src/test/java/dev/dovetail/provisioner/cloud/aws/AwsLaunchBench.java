@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.cloud.aws;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.dovetail.api.aws.v1.AmiSelectorTerm;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
@@ -25,6 +26,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
 /**
  * The AWS provider's launch path without EC2's latency: N NodeClaims launched at once against the fake
@@ -45,7 +47,7 @@ public final class AwsLaunchBench {
           List.of(new EC2NodeClassStatus.SecurityGroup("sg-1", "nodes")), List.of(new EC2NodeClassStatus.Ami("ami-0abc", "al2023", null,
               List.of(new EC2NodeClassStatus.AmiRequirement(WellKnownLabels.ARCH, "In", List.of("amd64"))))), List.of(), "profile", List.of()));
       AwsCloudProvider provider = new AwsCloudProvider(aws, new AwsCloudProvider.Settings("bench", new UserData.Cluster("bench", "https://x", "Q0E=",
-          "10.100.0.0/16"), "1.34", software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED), Catalog.bundled(),
+          "10.100.0.0/16"), "1.34", SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED), Catalog.bundled(),
           new UnavailableOfferings(), Clock.systemUTC());
       run(provider, ec2, nodeClass, 1000, false);  // warm-up: JIT, connection pool, launch template
       System.out.println();
@@ -65,7 +67,7 @@ public final class AwsLaunchBench {
     System.gc();
     int threadsBefore = Thread.activeCount();
     long[] latencies = new long[n];
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpuStart = os.getProcessCpuTime();
     long fakeStart = fakeCpu();
     long start = System.nanoTime();

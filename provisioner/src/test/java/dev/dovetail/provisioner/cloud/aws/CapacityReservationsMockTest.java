@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.cloud.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.api.aws.v1.CapacityReservationSelectorTerm;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.catalog.CapacityType;
@@ -119,7 +120,7 @@ class CapacityReservationsMockTest {
       assertThat(r.instanceType()).isEqualTo("m5.large");
       assertThat(r.availabilityZone()).isEqualTo("us-east-1a");
       assertThat(r.ownerID()).isEqualTo("123456789012");
-      assertThat(r.instanceMatchCriteria()).isEqualTo(dev.dovetail.api.aws.v1.CapacityReservationSelectorTerm.InstanceMatchCriteria.TARGETED);
+      assertThat(r.instanceMatchCriteria()).isEqualTo(CapacityReservationSelectorTerm.InstanceMatchCriteria.TARGETED);
       assertThat(r.reservationType()).isEqualTo(EC2NodeClassStatus.CapacityReservation.ReservationType.DEFAULT);
     });
     assertThat(byTag.conditions()).filteredOn(c -> c.type().equals("CapacityReservationsReady")).extracting(Condition::status).containsExactly(Condition.Status.True);

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class ClaimLookupsTest {
@@ -98,6 +99,6 @@ class ClaimLookupsTest {
     });
     CompletableFuture<Optional<Instance>> r = throwing.of("x");
     assertThat(r).isCompletedExceptionally();
-    assertThat(org.assertj.core.api.Assertions.catchThrowable(r::join)).isInstanceOf(CompletionException.class);
+    assertThat(Assertions.catchThrowable(r::join)).isInstanceOf(CompletionException.class);
   }
 }

@@ -1,12 +1,15 @@
 package dev.dovetail.provisioner.cloud.aws;
 
+import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
+import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -14,18 +17,26 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A fake EC2 endpoint speaking the EC2 Query protocol, for what moto does not model: per-pool
@@ -121,8 +132,8 @@ public final class FakeEc2 implements AutoCloseable {
   private final Map<String, String> templateReservation = new ConcurrentHashMap<>();
   private final Map<String, FakeReservation> reservations = new ConcurrentHashMap<>();
   private final Map<String, FleetAnswer> responsesByToken = new ConcurrentHashMap<>();
-  private final java.util.Queue<Map<String, String>> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.Queue<Call> calls = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Queue<Map<String, String>> requests = new ConcurrentLinkedQueue<>();
+  private final Queue<Call> calls = new ConcurrentLinkedQueue<>();
   /** Calls carried out whose answers are being held back, by number. */
   private final Map<Long, Call> heldNow = new ConcurrentHashMap<>();
   private final AtomicLong seqs = new AtomicLong();
@@ -154,7 +165,7 @@ public final class FakeEc2 implements AutoCloseable {
    * {@link #holdAnswers} says so. The fault knobs still apply.
    */
   public static FakeEc2 recorder(URI passThrough) throws Exception {
-    return start(java.util.Objects.requireNonNull(passThrough), false);
+    return start(Objects.requireNonNull(passThrough), false);
   }
 
   private static FakeEc2 start(URI passThrough, boolean modelled) throws Exception {
@@ -170,14 +181,14 @@ public final class FakeEc2 implements AutoCloseable {
    * A node class status as the resolver would write it for this fake's account (which has no subnets,
    * groups or images of its own): subnets in us-east-1a and 1b, one security group, an amd64 AMI.
    */
-  static dev.dovetail.api.aws.v1.EC2NodeClassStatus resolvedStatus(List<dev.dovetail.api.aws.v1.EC2NodeClassStatus.CapacityReservation> reservations,
-      List<dev.dovetail.api.common.Condition> conditions) {
-    return new dev.dovetail.api.aws.v1.EC2NodeClassStatus(
-        List.of(new dev.dovetail.api.aws.v1.EC2NodeClassStatus.Subnet("subnet-a", "us-east-1a", "use1-az1"),
-            new dev.dovetail.api.aws.v1.EC2NodeClassStatus.Subnet("subnet-b", "us-east-1b", "use1-az2")),
-        List.of(new dev.dovetail.api.aws.v1.EC2NodeClassStatus.SecurityGroup("sg-1", "nodes")),
-        List.of(new dev.dovetail.api.aws.v1.EC2NodeClassStatus.Ami("ami-0abc", "al2023", null, List.of(
-            new dev.dovetail.api.aws.v1.EC2NodeClassStatus.AmiRequirement(dev.dovetail.api.karpenter.v1.WellKnownLabels.ARCH, "In", List.of("amd64"))))),
+  static EC2NodeClassStatus resolvedStatus(List<EC2NodeClassStatus.CapacityReservation> reservations,
+      List<Condition> conditions) {
+    return new EC2NodeClassStatus(
+        List.of(new EC2NodeClassStatus.Subnet("subnet-a", "us-east-1a", "use1-az1"),
+            new EC2NodeClassStatus.Subnet("subnet-b", "us-east-1b", "use1-az2")),
+        List.of(new EC2NodeClassStatus.SecurityGroup("sg-1", "nodes")),
+        List.of(new EC2NodeClassStatus.Ami("ami-0abc", "al2023", null, List.of(
+            new EC2NodeClassStatus.AmiRequirement(WellKnownLabels.ARCH, "In", List.of("amd64"))))),
         reservations, "profile", conditions);
   }
 
@@ -274,7 +285,7 @@ public final class FakeEc2 implements AutoCloseable {
 
   /** Every call the fake is done with, in the order they arrived. */
   public List<Call> calls() {
-    return calls.stream().sorted(java.util.Comparator.comparingLong(Call::seq)).toList();
+    return calls.stream().sorted(Comparator.comparingLong(Call::seq)).toList();
   }
 
   public List<Call> calls(String action) {
@@ -283,7 +294,7 @@ public final class FakeEc2 implements AutoCloseable {
 
   /** Calls carried out whose answers the fake is holding back now ({@link Call#answered} null until they go). */
   public List<Call> held() {
-    return heldNow.values().stream().sorted(java.util.Comparator.comparingLong(Call::seq)).toList();
+    return heldNow.values().stream().sorted(Comparator.comparingLong(Call::seq)).toList();
   }
 
   /** The number the next call to arrive will get: calls from now on have this or a higher {@link Call#seq}. */
@@ -299,7 +310,7 @@ public final class FakeEc2 implements AutoCloseable {
   public Optional<Call> retryOf(Call failed) {
     return calls().stream().filter(c -> c.seq() > failed.seq() && c.succeeded() && c.action().equals(failed.action()))
         .filter(c -> switch (failed.action()) {
-          case "CreateFleet" -> java.util.Objects.equals(c.clientToken(), failed.clientToken());
+          case "CreateFleet" -> Objects.equals(c.clientToken(), failed.clientToken());
           case "DescribeInstances" -> {
             List<String> claims = failed.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG);
             yield failed.instanceIds().isEmpty() && claims.isEmpty() ? filters(c).equals(filters(failed))
@@ -405,7 +416,7 @@ public final class FakeEc2 implements AutoCloseable {
         close(Fault.ANSWER_LOST);
         return;
       }
-      java.util.regex.Matcher code = ERROR_CODE.matcher(text);
+      Matcher code = ERROR_CODE.matcher(text);
       send(status, status >= 400 && code.find() ? code.group(1) : null, headers, body, Fault.NONE);
     }
 
@@ -454,17 +465,17 @@ public final class FakeEc2 implements AutoCloseable {
     }
   }
 
-  private static final java.util.regex.Pattern ERROR_CODE = java.util.regex.Pattern.compile("<Code>([^<]+)</Code>");
-  private static final java.util.regex.Pattern INSTANCE_IDS = java.util.regex.Pattern.compile("<instanceIds>(.*?)</instanceIds>",
-      java.util.regex.Pattern.DOTALL);
-  private static final java.util.regex.Pattern INSTANCE_ID = java.util.regex.Pattern.compile("\\bi-[0-9a-f]+\\b");
+  private static final Pattern ERROR_CODE = Pattern.compile("<Code>([^<]+)</Code>");
+  private static final Pattern INSTANCE_IDS = Pattern.compile("<instanceIds>(.*?)</instanceIds>",
+      Pattern.DOTALL);
+  private static final Pattern INSTANCE_ID = Pattern.compile("\\bi-[0-9a-f]+\\b");
 
   /** The instance IDs a CreateFleet answer lists. */
   static List<String> instanceIdsOf(String createFleetAnswer) {
     List<String> ids = new ArrayList<>();
-    java.util.regex.Matcher lists = INSTANCE_IDS.matcher(createFleetAnswer);
+    Matcher lists = INSTANCE_IDS.matcher(createFleetAnswer);
     while (lists.find()) {
-      java.util.regex.Matcher id = INSTANCE_ID.matcher(lists.group(1));
+      Matcher id = INSTANCE_ID.matcher(lists.group(1));
       while (id.find()) {
         ids.add(id.group());
       }
@@ -599,7 +610,7 @@ public final class FakeEc2 implements AutoCloseable {
     for (int c = 1; form.containsKey("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName"); c++) {
       String name = form.get("LaunchTemplateConfigs." + c + ".LaunchTemplateSpecification.LaunchTemplateName");
       for (Map<String, String> o : indexed(form, "LaunchTemplateConfigs." + c + ".Overrides.")) {
-        Map<String, String> withTemplate = new java.util.HashMap<>(o);
+        Map<String, String> withTemplate = new HashMap<>(o);
         withTemplate.put("Template", name);
         overrides.add(withTemplate);
       }
@@ -837,7 +848,7 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   private static String requestId() {
-    return java.util.UUID.randomUUID().toString();
+    return UUID.randomUUID().toString();
   }
 
   private static String xml(String text) {

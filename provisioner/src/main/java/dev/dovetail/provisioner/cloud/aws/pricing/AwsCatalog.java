@@ -6,8 +6,8 @@ import dev.dovetail.runtime.Failures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -167,7 +167,7 @@ public final class AwsCatalog implements Supplier<Catalog>, AutoCloseable {
   /** The current spot price of every Linux pool in the Region (the history from now holds the latest quote of each). */
   public CompletableFuture<Catalog> refreshSpotPrices() {
     List<SpotPrice> history = Collections.synchronizedList(new ArrayList<>());
-    CompletableFuture<Void> listed = ec2.describeSpotPriceHistoryPaginator(b -> b.startTime(java.time.Instant.now())
+    CompletableFuture<Void> listed = ec2.describeSpotPriceHistoryPaginator(b -> b.startTime(Instant.now())
             .productDescriptions("Linux/UNIX", "Linux/UNIX (Amazon VPC)").maxResults(1000))
         .subscribe(r -> history.addAll(r.spotPriceHistory()));
     return track(Part.spot_prices, listed.thenApply(done -> {

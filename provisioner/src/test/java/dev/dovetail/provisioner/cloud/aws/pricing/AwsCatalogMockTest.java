@@ -18,6 +18,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -155,7 +156,7 @@ class AwsCatalogMockTest {
     assertThat(requests).hasSize(2);
     JsonNode first = requests.peek();
     assertThat(first.get("ServiceCode").asText()).isEqualTo("AmazonEC2");
-    Map<String, String> filters = new java.util.TreeMap<>();
+    Map<String, String> filters = new TreeMap<>();
     first.get("Filters").forEach(f -> filters.put(f.get("Field").asText(), f.get("Value").asText()));
     assertThat(filters).containsEntry("regionCode", "us-east-1").containsEntry("operatingSystem", "Linux")
         .containsEntry("tenancy", "Shared").containsEntry("preInstalledSw", "NA").containsEntry("capacitystatus", "Used");

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ec2.model.InstanceTypeInfo;
 import software.amazon.awssdk.services.ec2.model.SpotPrice;
@@ -109,7 +110,7 @@ class AwsCatalogsTest {
     InstanceOption option = InstanceOptions.from(a.catalog(), Set.of("us-east-1a", "us-east-1b"), OptionalInt.empty(), (t, o) -> false).get(0);
     assertThat(option.offerings()).filteredOn(o -> o.capacityType() == CapacityType.SPOT)
         .extracting(Offering::zone, Offering::pricePerHour)
-        .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("us-east-1a", 0.02), org.assertj.core.groups.Tuple.tuple("us-east-1b", 0.05));
+        .containsExactlyInAnyOrder(Tuple.tuple("us-east-1a", 0.02), Tuple.tuple("us-east-1b", 0.05));
   }
 
   private static SpotPrice quote(String type, String zone, String price, Instant at) {
