@@ -18,15 +18,6 @@ public final class DovetailLabels {
   public static final String LAUNCH_GROUP = "dovetail.dev/launch-group";
 
   /**
-   * On a pending pod: the nodes the provisioner launched for its workload's replicas in one pass, with
-   * how many replicas each ({@code node-a=15,node-b=1}). The extender's prioritize ranks these nodes
-   * first, by those counts. Unlike {@code status.nominatedNodeName}, which the provisioner also sets
-   * (except under topology spread, where kube-scheduler would count a node's other nominees against the
-   * skew), kube-scheduler never clears it after a failed attempt.
-   */
-  public static final String PLANNED_NODES = "dovetail.dev/planned-nodes";
-
-  /**
    * NodeClaim annotation: the distribution strategy ({@code CostOptimized} or {@code LeastInterrupted}) of
    * the workloads a claim was launched for; the AWS provider picks the spot allocation strategy by it.
    */

@@ -33,7 +33,6 @@ class ProvisionerRbacApiTest {
     allowed(cp, "patch", "nodepools.karpenter.sh", "--subresource=status");
     allowed(cp, "patch", "ec2nodeclasses.karpenter.k8s.aws");
     allowed(cp, "delete", "nodes");
-    allowed(cp, "patch", "pods", "--subresource=status");
     allowed(cp, "create", "pods", "--subresource=eviction");
     allowed(cp, "watch", "daemonsets.apps");
     allowed(cp, "update", "leases.coordination.k8s.io", "-n", "kube-system");
@@ -42,6 +41,8 @@ class ProvisionerRbacApiTest {
     denied(cp, "get", "secrets");
     denied(cp, "delete", "deployments.apps");
     denied(cp, "create", "pods");
+    denied(cp, "patch", "pods");
+    denied(cp, "patch", "pods", "--subresource=status");
     denied(cp, "delete", "nodepools.karpenter.sh");
     denied(cp, "update", "workloaddistributionrules.ccm.harness.io");
   }

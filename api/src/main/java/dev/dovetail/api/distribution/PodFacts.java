@@ -1,13 +1,11 @@
 package dev.dovetail.api.distribution;
 
-import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,11 +20,8 @@ import java.util.Set;
  * @param owner the controlling owner reference, if any
  * @param mirror a static pod's mirror (kubelet-managed)
  * @param capacityTypePinned the pod itself selects a capacity type (node selector or required affinity)
- * @param plannedNodes the nodes the provisioner launched for this pod's workload, with how many of its replicas
- *     each ({@link DovetailLabels#PLANNED_NODES}): a placement hint the extender's prioritize follows
  */
-public record PodFacts(String namespace, String name, String uid, Optional<Owner> owner, boolean mirror, boolean capacityTypePinned,
-    Map<String, Integer> plannedNodes) {
+public record PodFacts(String namespace, String name, String uid, Optional<Owner> owner, boolean mirror, boolean capacityTypePinned) {
 
   /** A controlling owner reference. */
   public record Owner(String kind, String name, String uid) {
@@ -38,7 +33,6 @@ public record PodFacts(String namespace, String name, String uid, Optional<Owner
   public PodFacts {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(name, "name");
-    plannedNodes = plannedNodes == null ? Map.of() : Map.copyOf(plannedNodes);
   }
 
   public static PodFacts of(Pod pod) {
@@ -48,41 +42,7 @@ public record PodFacts(String namespace, String name, String uid, Optional<Owner
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
     boolean mirror = annotations != null && annotations.containsKey(MIRROR_ANNOTATION);
     return new PodFacts(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), pod.getMetadata().getUid(), owner,
-        mirror, pinsCapacityType(pod), plannedNodes(annotations == null ? null : annotations.get(DovetailLabels.PLANNED_NODES)));
-  }
-
-  /**
-   * The nodes and counts of a {@link DovetailLabels#PLANNED_NODES} annotation value ({@code a=3,b=1}; a
-   * node without a count counts 1; null, blank or malformed parts: ignored).
-   */
-  public static Map<String, Integer> plannedNodes(String annotation) {
-    if (annotation == null || annotation.isBlank()) {
-      return Map.of();
-    }
-    Map<String, Integer> out = new HashMap<>();
-    for (String part : annotation.split(",")) {
-      int eq = part.indexOf('=');
-      String node = (eq < 0 ? part : part.substring(0, eq)).trim();
-      if (node.isEmpty()) {
-        continue;
-      }
-      try {
-        int count = eq < 0 ? 1 : Integer.parseInt(part.substring(eq + 1).trim());
-        if (count > 0) {
-          out.merge(node, count, Integer::sum);
-        }
-      } catch (NumberFormatException e) {
-        // a hand-edited value: skip the part
-      }
-    }
-    return out;
-  }
-
-  /** The annotation value for these nodes and counts, in the order given. */
-  public static String plannedNodesAnnotation(Map<String, Integer> nodes) {
-    StringBuilder out = new StringBuilder();
-    nodes.forEach((node, count) -> out.append(out.length() == 0 ? "" : ",").append(node).append('=').append(count));
-    return out.toString();
+        mirror, pinsCapacityType(pod));
   }
 
   /** True when the pod's node selector or required node affinity names a capacity-type label. */

@@ -127,10 +127,9 @@ public final class Decisions {
   public PrioritizeVerdict prioritize(ExtenderArgs args) {
     Context context = govern(args.pod(), true);
     List<HostPriority> out = new ArrayList<>(args.nodes().size());
-    int[] planned = plannedScores(args);
     if (context.governed() == null) {
       for (int i = 0; i < args.nodes().size(); i++) {
-        out.add(new HostPriority(args.nodes().get(i).name(), planned == null ? 0 : planned[i]));
+        out.add(new HostPriority(args.nodes().get(i).name(), 0));
       }
       return new PrioritizeVerdict(out, context.outcome());
     }
@@ -140,10 +139,6 @@ public final class Decisions {
       facts.add(facts(n).orElse(null));
     }
     int[] scores = Scoring.scores(g.rule().rule().strategy(), facts, view::requested, g.placement());
-    if (planned != null) {
-      // The filter let these nodes through, so they suit the rule; the provisioner's plan decides.
-      scores = planned;
-    }
     int best = -1;
     for (int i = 0; i < scores.length; i++) {
       out.add(new HostPriority(args.nodes().get(i).name(), scores[i]));
@@ -155,32 +150,6 @@ public final class Decisions {
       inFlight.ranked(g.pod().uid(), args.nodes().get(best).name());
     }
     return new PrioritizeVerdict(out, Outcome.GOVERNED);
-  }
-
-  /**
-   * Scores from the provisioner's plan for this pod's workload: a planned node 1-10 by how many of the
-   * workload's replicas were planned there (the most: 10), any other node 0; null when no planned node
-   * is among the candidates. It is a hint: when no planned node is feasible (full, or gone), the rule's
-   * strategy ranks.
-   */
-  private static int[] plannedScores(ExtenderArgs args) {
-    Map<String, Integer> planned = args.pod().plannedNodes();
-    if (planned.isEmpty()) {
-      return null;
-    }
-    int most = 0;
-    for (CandidateNode n : args.nodes()) {
-      most = Math.max(most, planned.getOrDefault(n.name(), 0));
-    }
-    if (most == 0) {
-      return null;
-    }
-    int[] out = new int[args.nodes().size()];
-    for (int i = 0; i < out.length; i++) {
-      int count = planned.getOrDefault(args.nodes().get(i).name(), 0);
-      out[i] = count == 0 ? 0 : Math.max(1, Math.round(Scoring.MAX_SCORE * count / (float) most));
-    }
-    return out;
   }
 
   /** From the cache; in full-node mode a node the cache has not seen yet is read from its labels. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.distribution.PodFacts;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -173,7 +172,6 @@ public final class ExtenderArgsParser {
     String namespace = null;
     String uid = null;
     boolean mirror = false;
-    Map<String, Integer> plannedNodes = Map.of();
     Optional<PodFacts.Owner> owner = Optional.empty();
     boolean pinned = false;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -187,11 +185,7 @@ public final class ExtenderArgsParser {
             case "name" -> name = string(p, "Pod.metadata.name");
             case "namespace" -> namespace = string(p, "Pod.metadata.namespace");
             case "uid" -> uid = string(p, "Pod.metadata.uid");
-            case "annotations" -> {
-              Map<String, String> annotations = stringMap(p, "Pod.metadata.annotations");
-              mirror = annotations.containsKey(PodFacts.MIRROR_ANNOTATION);
-              plannedNodes = PodFacts.plannedNodes(annotations.get(DovetailLabels.PLANNED_NODES));
-            }
+            case "annotations" -> mirror = stringMap(p, "Pod.metadata.annotations").containsKey(PodFacts.MIRROR_ANNOTATION);
             case "ownerReferences" -> owner = controller(p);
             default -> p.skipChildren();
           }
@@ -213,8 +207,7 @@ public final class ExtenderArgsParser {
     if (name == null || name.isEmpty()) {
       throw new BadRequest("Pod.metadata.name is missing");
     }
-    return new PodFacts(namespace == null || namespace.isEmpty() ? "default" : namespace, name, uid == null ? "" : uid, owner, mirror, pinned,
-        plannedNodes);
+    return new PodFacts(namespace == null || namespace.isEmpty() ? "default" : namespace, name, uid == null ? "" : uid, owner, mirror, pinned);
   }
 
   private static Optional<PodFacts.Owner> controller(JsonParser p) throws IOException {

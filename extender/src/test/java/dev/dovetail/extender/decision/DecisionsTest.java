@@ -4,7 +4,6 @@ import static dev.dovetail.extender.Fixtures.node;
 import static dev.dovetail.extender.Fixtures.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.distribution.RuleSet;
@@ -19,7 +18,6 @@ import dev.dovetail.extender.protocol.HostPriority;
 import dev.dovetail.state.MemoryClusterView;
 import dev.dovetail.state.Workload;
 import dev.dovetail.state.WorkloadKey;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -187,42 +184,6 @@ class DecisionsTest {
     List<HostPriority> scores = decisions.prioritize(request("shop", "x", NODES)).priorities();
     assertThat(scores).hasSize(NODES.length).allSatisfy(h -> assertThat(h.score()).isBetween(0, 10));
     assertThat(new ArrayList<>(scores.stream().map(HostPriority::host).toList())).containsExactly(NODES);
-  }
-
-  /** A request whose pod carries the provisioner's planned-node hint. */
-  private static ExtenderArgs plannedFor(String namespace, String uid, String planned, String... nodes) {
-    String body = new String(Requests.nodeCache(namespace, "web-1-" + uid, uid, "web-1", nodes), StandardCharsets.UTF_8)
-        .replace("\"uid\":\"" + uid + "\",", "\"uid\":\"" + uid + "\",\"annotations\":{\"" + DovetailLabels.PLANNED_NODES
-            + "\":\"" + planned + "\"},");
-    return ExtenderArgsParser.parse(body.getBytes(StandardCharsets.UTF_8));
-  }
-
-  @Test
-  void thePlannedNodeRanksFirstWhenFeasible() {
-    // Without a plan, the rule's strategy does not single out spot-b; with one, the plan wins.
-    assertThat(decisions.prioritize(request("shop", "o", "spot-a", "spot-b", "spot-c")).priorities())
-        .filteredOn(h -> !h.host().equals("spot-b")).extracting(HostPriority::score).isNotEqualTo(List.of(0, 0));
-    ExtenderArgs args = plannedFor("shop", "p", "spot-b=2,gone=3", "spot-a", "spot-b", "spot-c");
-    assertThat(args.pod().plannedNodes()).containsOnly(Map.entry("spot-b", 2), Map.entry("gone", 3));
-    List<HostPriority> governed = decisions.prioritize(args).priorities();
-    assertThat(governed).filteredOn(h -> h.host().equals("spot-b")).extracting(HostPriority::score).containsExactly(10);
-    assertThat(governed).filteredOn(h -> !h.host().equals("spot-b")).extracting(HostPriority::score).containsOnly(0);
-    // Several planned nodes (the workload's replicas were planned over them) rank by how many each was planned for.
-    assertThat(decisions.prioritize(plannedFor("shop", "r", "spot-a=15,spot-c=1", "spot-a", "spot-b", "spot-c")).priorities())
-        .extracting(HostPriority::score).containsExactly(10, 0, 1);
-    assertThat(decisions.prioritize(plannedFor("shop", "s", "spot-a=4,spot-c=2", "spot-a", "spot-b", "spot-c")).priorities())
-        .extracting(HostPriority::score).containsExactly(10, 0, 5);
-    // A pod no rule governs (exempt namespace) follows the plan too.
-    List<HostPriority> exempt = decisions.prioritize(plannedFor("kube-system", "q", "od-a=1", "od-a", "od-b")).priorities();
-    assertThat(exempt).extracting(HostPriority::host, HostPriority::score)
-        .containsExactly(Tuple.tuple("od-a", 10), Tuple.tuple("od-b", 0));
-  }
-
-  @Test
-  void aPlannedNodeThatIsNotFeasibleChangesNothing() {
-    List<HostPriority> unplanned = decisions.prioritize(request("shop", "u", "spot-a", "spot-b", "spot-c")).priorities();
-    List<HostPriority> planned = decisions.prioritize(plannedFor("shop", "v", "gone", "spot-a", "spot-b", "spot-c")).priorities();
-    assertThat(planned).isEqualTo(unplanned);
   }
 
   @Test

@@ -6,7 +6,6 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -73,17 +72,6 @@ public final class Writer {
       }
       return false;
     }
-  }
-
-  /** A JSON merge patch of a pod. */
-  public Pod patchPod(String namespace, String name, Map<String, Object> body) {
-    return client.pods().inNamespace(namespace).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE), json(body));
-  }
-
-  /** A JSON merge patch of a pod's status (its nomination, say). */
-  public Pod patchPodStatus(String namespace, String name, Map<String, Object> status) {
-    return client.pods().inNamespace(namespace).withName(name).subresource("status")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), json(Map.of("status", status)));
   }
 
   private static String json(Object body) {
