@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class ExtenderServer {
   public static final String PREFIX = "/scheduler";
   private static final Logger LOG = LoggerFactory.getLogger(ExtenderServer.class);
+  /** Filter and prioritize calls made up at start: enough for the JIT's first tier to compile the path. */
+  static final int WARM_UP_ROUNDS = 500;
 
   private final Decisions decisions;
   private final long maxBodyBytes;
@@ -70,8 +72,14 @@ public final class ExtenderServer {
         .register(registry);
   }
 
-  /** Adds the extender routes to a router. */
+  /**
+   * Adds the extender routes to a router, after warming the request path (see {@link WarmUp}) so kube-scheduler's
+   * first calls are answered as fast as the later ones.
+   */
   public Router mount(Vertx vertx, Router router) {
+    long start = System.nanoTime();
+    WarmUp.requestPath(WARM_UP_ROUNDS);
+    LOG.info("request path warmed up in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
     router.post(PREFIX + "/filter").handler(body).handler(this::filter);
     router.post(PREFIX + "/prioritize").handler(body).handler(this::prioritize);

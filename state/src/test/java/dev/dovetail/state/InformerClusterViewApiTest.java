@@ -25,6 +25,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -93,6 +95,47 @@ class InformerClusterViewApiTest {
       client.nodes().withName(spot).delete();
       client.nodes().withName(onDemand).delete();
     }
+  }
+
+  @Test
+  void aWorkloadTheWatchesHaveNotDeliveredYetIsReadFromTheApiServer(KubernetesClient client, TestNamespace ns) {
+    try (InformerClusterView view = new InformerClusterView(Catalog.bundled(), new SimpleMeterRegistry()).start(client)) {
+      await().atMost(Duration.ofSeconds(30)).until(view::synced);
+      // Created and asked about at once, as kube-scheduler asks the extender about a new workload's first pod while
+      // this process's watches may not have delivered its owners yet: the answer must not depend on which came first.
+      for (int i = 0; i < 3; i++) {
+        Deployment d = client.apps().deployments().inNamespace(ns.name()).resource(new DeploymentBuilder()
+            .withNewMetadata().withName("web-" + i).endMetadata()
+            .withNewSpec().withReplicas(5 + i).withNewSelector().addToMatchLabels("app", "web-" + i).endSelector()
+            .withNewTemplate().withNewMetadata().addToLabels("app", "web-" + i).endMetadata()
+            .withNewSpec().addNewContainer().withName("c").withImage("i").endContainer().endSpec().endTemplate().endSpec().build()).create();
+        ReplicaSet rs = client.apps().replicaSets().inNamespace(ns.name()).resource(new ReplicaSetBuilder()
+            .withNewMetadata().withName("web-" + i + "-1").withOwnerReferences(controller(d)).endMetadata()
+            .withNewSpec().withReplicas(5 + i).withNewSelector().addToMatchLabels("app", "web-" + i).endSelector()
+            .withNewTemplate().withNewMetadata().addToLabels("app", "web-" + i).endMetadata()
+            .withNewSpec().addNewContainer().withName("c").withImage("i").endContainer().endSpec().endTemplate().endSpec().build()).create();
+        Workload w = view.workloadOf(PodFacts.of(ownedBy(ns, rs)));
+        assertThat(w.key()).isEqualTo(new WorkloadKey(ns.name(), "Deployment", "web-" + i));
+        assertThat(w.desiredReplicas()).isEqualTo(5 + i);
+        assertThat(w.podOwnerUids()).contains(rs.getMetadata().getUid());
+
+        StatefulSet db = client.apps().statefulSets().inNamespace(ns.name()).resource(new StatefulSetBuilder()
+            .withNewMetadata().withName("db-" + i).endMetadata()
+            .withNewSpec().withReplicas(3 + i).withServiceName("db").withNewSelector().addToMatchLabels("app", "db-" + i).endSelector()
+            .withNewTemplate().withNewMetadata().addToLabels("app", "db-" + i).endMetadata()
+            .withNewSpec().addNewContainer().withName("c").withImage("i").endContainer().endSpec().endTemplate().endSpec().build()).create();
+        Workload s = view.workloadOf(PodFacts.of(ownedBy(ns, db)));
+        assertThat(s.key()).isEqualTo(new WorkloadKey(ns.name(), "StatefulSet", "db-" + i));
+        assertThat(s.desiredReplicas()).isEqualTo(3 + i);
+      }
+    }
+  }
+
+  /** A pod object (not created) whose controller is {@code owner}, as kube-scheduler would send it. */
+  private static Pod ownedBy(TestNamespace ns, HasMetadata owner) {
+    return new PodBuilder().withNewMetadata().withName(owner.getMetadata().getName() + "-x").withNamespace(ns.name())
+        .withUid("uid-" + owner.getMetadata().getName()).withOwnerReferences(controller(owner)).endMetadata()
+        .withNewSpec().addNewContainer().withName("c").withImage("i").endContainer().endSpec().build();
   }
 
   private static void node(KubernetesClient client, String name, String capacityType, String instanceType) {
