@@ -19,9 +19,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,41 +92,65 @@ public final class ExtenderServer {
 
   private void filter(RoutingContext ctx) {
     long start = System.nanoTime();
-    ExtenderArgs args = null;
-    try {
-      args = ExtenderArgsParser.parse(bytes(ctx));
-      Decisions.FilterVerdict verdict = decisions.filter(args);
-      filterOutcomes.get(verdict.outcome()).increment();
-      reply(ctx, 200, Responses.filter(verdict.result(), args));
-    } catch (BadRequest e) {
-      filterOutcomes.get(Outcome.BAD_REQUEST).increment();
-      reply(ctx, 400, Responses.error(e.getMessage()));
-    } catch (RuntimeException e) {
-      LOG.error("filter failed; passing every node: {}", e.toString(), e);
-      reply(ctx, 200, args == null ? Responses.error("internal error: " + e) : Responses.filter(FilterResult.all(args.nodes()), args));
-    } finally {
-      filterTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-    }
+    serve(ctx, filterOutcomes, filterTimer, start, args -> {
+      try {
+        Decisions.FilterVerdict verdict = decisions.filter(args);
+        filterOutcomes.get(verdict.outcome()).increment();
+        reply(ctx, 200, Responses.filter(verdict.result(), args));
+      } catch (RuntimeException e) {
+        LOG.error("filter failed; passing every node: {}", e.toString(), e);
+        reply(ctx, 200, Responses.filter(FilterResult.all(args.nodes()), args));
+      } finally {
+        filterTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      }
+    });
   }
 
   private void prioritize(RoutingContext ctx) {
     long start = System.nanoTime();
-    ExtenderArgs args = null;
+    serve(ctx, prioritizeOutcomes, prioritizeTimer, start, args -> {
+      try {
+        Decisions.PrioritizeVerdict verdict = decisions.prioritize(args);
+        prioritizeOutcomes.get(verdict.outcome()).increment();
+        reply(ctx, 200, Responses.prioritize(verdict.priorities()));
+      } catch (RuntimeException e) {
+        LOG.error("prioritize failed; scoring every node 0: {}", e.toString(), e);
+        reply(ctx, 200, Responses.prioritize(args.nodes().stream().map(CandidateNode::name).map(n -> new HostPriority(n, 0)).toList()));
+      } finally {
+        prioritizeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      }
+    });
+  }
+
+  /**
+   * Parses the request (400 with the reason when it is bad) and hands it to {@code decide} on this event loop. When
+   * the caches do not have the pod's owners yet (a new workload's first pods can outrun the watches), they are
+   * read from the API server on a worker thread first: a guessed workload size would put the replica on the
+   * wrong capacity type.
+   */
+  private void serve(RoutingContext ctx, Map<Outcome, Counter> outcomes, Timer timer, long start, Consumer<ExtenderArgs> decide) {
+    ExtenderArgs args;
     try {
       args = ExtenderArgsParser.parse(bytes(ctx));
-      Decisions.PrioritizeVerdict verdict = decisions.prioritize(args);
-      prioritizeOutcomes.get(verdict.outcome()).increment();
-      reply(ctx, 200, Responses.prioritize(verdict.priorities()));
     } catch (BadRequest e) {
-      prioritizeOutcomes.get(Outcome.BAD_REQUEST).increment();
+      outcomes.get(Outcome.BAD_REQUEST).increment();
       reply(ctx, 400, Responses.error(e.getMessage()));
+      timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      return;
     } catch (RuntimeException e) {
-      LOG.error("prioritize failed; scoring every node 0: {}", e.toString(), e);
-      List<HostPriority> zero = args == null ? List.of() : args.nodes().stream().map(CandidateNode::name).map(n -> new HostPriority(n, 0)).toList();
-      reply(ctx, 200, Responses.prioritize(zero));
-    } finally {
-      prioritizeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      LOG.error("reading the request failed: {}", e.toString(), e);
+      reply(ctx, 200, Responses.error("internal error: " + e));
+      timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      return;
     }
+    if (decisions.ownersKnown(args.pod())) {
+      decide.accept(args);
+      return;
+    }
+    ctx.vertx().executeBlocking(() -> {
+      decisions.fetchOwners(args.pod());
+      return null;
+    }, false).onComplete(fetched -> decide.accept(args));
   }
 
   private static byte[] bytes(RoutingContext ctx) {

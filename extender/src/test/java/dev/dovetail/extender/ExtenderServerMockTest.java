@@ -6,15 +6,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Selector;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec.Strategy;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.extender.decision.Decisions;
 import dev.dovetail.extender.decision.InFlightTable;
+import dev.dovetail.state.ClusterView;
+import dev.dovetail.state.InFlight;
 import dev.dovetail.state.MemoryClusterView;
+import dev.dovetail.state.NodeFacts;
 import dev.dovetail.state.Workload;
 import dev.dovetail.state.WorkloadKey;
+import dev.dovetail.state.WorkloadPlacement;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -36,6 +41,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,8 +113,85 @@ class ExtenderServerMockTest {
     assertThat(items.getJsonObject(0).getJsonObject("status").getJsonObject("allocatable").getString("cpu")).isEqualTo("1930m");
   }
 
+  /**
+   * A view whose watches have not delivered the pod's owners yet: until {@code fetchOwners} runs, the workload
+   * looks like one replica (the guess that, under SpotReady, means on-demand).
+   */
+  private static final class OwnersNotWatchedYet implements ClusterView {
+    private final MemoryClusterView view;
+    private volatile boolean fetched;
+    private volatile String fetchedOn;
+
+    OwnersNotWatchedYet(MemoryClusterView view) {
+      this.view = view;
+    }
+
+    @Override
+    public boolean synced() {
+      return view.synced();
+    }
+
+    @Override
+    public Optional<NodeFacts> node(String name) {
+      return view.node(name);
+    }
+
+    @Override
+    public Resources requested(String node) {
+      return view.requested(node);
+    }
+
+    @Override
+    public Workload workloadOf(PodFacts pod) {
+      Workload known = view.workloadOf(pod);
+      return fetched ? known : new Workload(new WorkloadKey(pod.namespace(), "ReplicaSet", pod.owner().orElseThrow().name()), 1);
+    }
+
+    @Override
+    public boolean ownersKnown(PodFacts pod) {
+      return fetched;
+    }
+
+    @Override
+    public void fetchOwners(PodFacts pod) {
+      fetchedOn = Thread.currentThread().getName();
+      fetched = true;
+    }
+
+    @Override
+    public WorkloadPlacement placement(Workload workload, String excludedPodUid, InFlight inFlight, boolean spread) {
+      return view.placement(workload, excludedPodUid, inFlight, spread);
+    }
+
+    @Override
+    public RuleSet rules() {
+      return view.rules();
+    }
+
+    @Override
+    public void onPodSettled(Consumer<String> listener) {
+      view.onPodSettled(listener);
+    }
+  }
+
+  @Test
+  void ownersTheWatchesHaveNotDeliveredAreReadOffTheEventLoopBeforeDeciding() throws Exception {
+    OwnersNotWatchedYet lagging = new OwnersNotWatchedYet(new MemoryClusterView()
+        .node(node("spot-a", CapacityType.SPOT, "us-east-1a", "m5.large"))
+        .node(node("od-a", CapacityType.ON_DEMAND, "us-east-1a", "m5.large"))
+        .rules(RuleSet.of(List.of(rule("cluster", null, 100, 0, Selector.SpotReady, Strategy.CostOptimized))))
+        .workload("ReplicaSet", "web-7d9f8c6b5", new Workload(new WorkloadKey("shop", "Deployment", "web"), 6)));
+    int lagPort = serve(lagging);
+    HttpResponse<Buffer> r = http.post(lagPort, "127.0.0.1", "/scheduler/filter").putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(Requests.nodeCache("shop", "web-7d9f8c6b5-a", "uid-a", "web-7d9f8c6b5", "spot-a", "od-a")))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // Six replicas under 100 % spot: spot. Decided on the guess (one replica, SpotReady), it would have been on-demand.
+    assertThat(r.bodyAsJsonObject().getJsonArray("NodeNames")).containsExactly("spot-a");
+    assertThat(lagging.fetchedOn).isNotNull().doesNotContain("eventloop");
+  }
+
   /** Serves another cluster view on a second server of the same Vert.x instance; returns its port. */
-  private int serve(MemoryClusterView view) throws Exception {
+  private int serve(ClusterView view) throws Exception {
     Decisions decisions = new Decisions(view, new InFlightTable(), Set.of("kube-system"), Catalog.bundled());
     Router router = new ExtenderServer(decisions, registry, 64 * 1024).mount(vertx, Router.router(vertx));
     return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")

@@ -7,8 +7,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * A read-only, in-memory view of the cluster for scheduling decisions. Every method answers from
- * caches; none calls the API server, so they are safe on an event loop.
+ * A read-only, in-memory view of the cluster for scheduling decisions. Every method but
+ * {@link #fetchOwners} answers from caches without calling the API server, so they are safe on an event loop.
  */
 public interface ClusterView {
   /** True once every cache has its initial list; decisions before that would miss replicas. */
@@ -21,6 +21,23 @@ public interface ClusterView {
 
   /** The workload a pod belongs to and its desired replica count. */
   Workload workloadOf(PodFacts pod);
+
+  /**
+   * Whether the owners {@link #workloadOf} reads for this pod (its ReplicaSet and Deployment, StatefulSet or
+   * Job) are known. A new workload's first pods can reach the scheduler before the watches deliver their
+   * owners; until then the workload's size is a guess (one replica), which under {@code SpotReady} means
+   * on-demand. Call {@link #fetchOwners} first when this is false.
+   */
+  default boolean ownersKnown(PodFacts pod) {
+    return true;
+  }
+
+  /**
+   * Reads the pod's owners from the API server and keeps them until the watches deliver them. Blocks on the
+   * API server: call it on a worker thread, never on an event loop. A failed read leaves them unknown.
+   */
+  default void fetchOwners(PodFacts pod) {
+  }
 
   /**
    * Where a workload's replicas are, except the pod with {@code excludedPodUid}. Bound pods count by

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class InformerClusterView implements ClusterView, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InformerClusterView.class);
+  private static final int MAX_FETCHED = 10_000;
   static final String BY_OWNER = "controller-owner-uid";
 
   private final Supplier<Catalog> catalog;
@@ -58,6 +60,8 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
   private final Map<String, Integer> liveByOwner = new ConcurrentHashMap<>();
   private final Map<String, String> liveOwnerOf = new ConcurrentHashMap<>();
   private final AtomicReference<RuleSet> rules = new AtomicReference<>(RuleSet.EMPTY);
+  /** Owners read from the API server before the watches delivered them (kind/namespace/name), dropped once they have. */
+  private final Map<String, HasMetadata> fetched = new ConcurrentHashMap<>();
   private KubernetesClient client;
   private boolean derivedStateOnly;
   private SharedIndexInformer<Pod> pods;
@@ -333,26 +337,29 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     PodFacts.Owner owner = pod.owner().get();
     switch (owner.kind()) {
       case "ReplicaSet" -> {
-        ReplicaSet rs = replicaSets.getStore().getByKey(Cache.namespaceKeyFunc(ns, owner.name()));
+        ReplicaSet rs = cached(replicaSets, ReplicaSet.class, ns, owner.name());
         Optional<OwnerReference> deployment = rs == null ? Optional.empty() : controller(rs).filter(r -> r.getKind().equals("Deployment"));
         if (deployment.isPresent()) {
-          Deployment d = deployments.getStore().getByKey(Cache.namespaceKeyFunc(ns, deployment.get().getName()));
+          Deployment d = cached(deployments, Deployment.class, ns, deployment.get().getName());
           int desired = d != null && d.getSpec().getReplicas() != null ? d.getSpec().getReplicas() : 1;
           // All ReplicaSets of the Deployment: during a rollout its replicas are spread over several.
-          List<String> owners = replicaSets.getIndexer().byIndex(BY_OWNER, deployment.get().getUid()).stream()
-              .map(r -> r.getMetadata().getUid()).toList();
+          List<String> owners = new ArrayList<>(replicaSets.getIndexer().byIndex(BY_OWNER, deployment.get().getUid()).stream()
+              .map(r -> r.getMetadata().getUid()).toList());
+          if (!owners.contains(owner.uid())) {
+            owners.add(owner.uid());
+          }
           return new Workload(new WorkloadKey(ns, "Deployment", deployment.get().getName()), desired, owners);
         }
         int desired = rs != null && rs.getSpec().getReplicas() != null ? rs.getSpec().getReplicas() : 1;
         return new Workload(new WorkloadKey(ns, "ReplicaSet", owner.name()), desired, List.of(owner.uid()));
       }
       case "StatefulSet" -> {
-        StatefulSet s = statefulSets.getStore().getByKey(Cache.namespaceKeyFunc(ns, owner.name()));
+        StatefulSet s = cached(statefulSets, StatefulSet.class, ns, owner.name());
         int desired = s != null && s.getSpec().getReplicas() != null ? s.getSpec().getReplicas() : 1;
         return new Workload(new WorkloadKey(ns, "StatefulSet", owner.name()), desired, List.of(owner.uid()));
       }
       case "Job" -> {
-        Job j = jobs.getStore().getByKey(Cache.namespaceKeyFunc(ns, owner.name()));
+        Job j = cached(jobs, Job.class, ns, owner.name());
         int desired = j != null && j.getSpec().getParallelism() != null ? j.getSpec().getParallelism() : 1;
         return new Workload(new WorkloadKey(ns, "Job", owner.name()), desired, List.of(owner.uid()));
       }
@@ -362,6 +369,80 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
         return new Workload(new WorkloadKey(ns, owner.kind(), owner.name()), desired, List.of(owner.uid()));
       }
     }
+  }
+
+  @Override
+  public boolean ownersKnown(PodFacts pod) {
+    if (pod.owner().isEmpty()) {
+      return true;
+    }
+    String ns = pod.namespace();
+    PodFacts.Owner owner = pod.owner().get();
+    return switch (owner.kind()) {
+      case "ReplicaSet" -> {
+        ReplicaSet rs = cached(replicaSets, ReplicaSet.class, ns, owner.name());
+        yield rs != null && controller(rs).filter(r -> r.getKind().equals("Deployment"))
+            .map(d -> cached(deployments, Deployment.class, ns, d.getName()) != null).orElse(true);
+      }
+      case "StatefulSet" -> cached(statefulSets, StatefulSet.class, ns, owner.name()) != null;
+      case "Job" -> cached(jobs, Job.class, ns, owner.name()) != null;
+      default -> true;
+    };
+  }
+
+  @Override
+  public void fetchOwners(PodFacts pod) {
+    if (pod.owner().isEmpty() || client == null) {
+      return;
+    }
+    String ns = pod.namespace();
+    PodFacts.Owner owner = pod.owner().get();
+    try {
+      switch (owner.kind()) {
+        case "ReplicaSet" -> {
+          ReplicaSet rs = remember(ReplicaSet.class, client.apps().replicaSets().inNamespace(ns).withName(owner.name()).get());
+          Optional<OwnerReference> d = rs == null ? Optional.empty() : controller(rs).filter(r -> r.getKind().equals("Deployment"));
+          if (d.isPresent()) {
+            remember(Deployment.class, client.apps().deployments().inNamespace(ns).withName(d.get().getName()).get());
+          }
+        }
+        case "StatefulSet" -> remember(StatefulSet.class, client.apps().statefulSets().inNamespace(ns).withName(owner.name()).get());
+        case "Job" -> remember(Job.class, client.batch().v1().jobs().inNamespace(ns).withName(owner.name()).get());
+        default -> {
+          // counted from its live pods
+        }
+      }
+    } catch (KubernetesClientException e) {
+      LOG.warn("reading the owner {} {}/{} of pod {} failed; its workload's size is guessed: {}", owner.kind(), ns, owner.name(),
+          pod.name(), e.getMessage());
+    }
+  }
+
+  /** An owner from its informer's cache, else as fetched; a fetched copy goes once the cache has it. */
+  private <T extends HasMetadata> T cached(SharedIndexInformer<T> informer, Class<T> type, String namespace, String name) {
+    String key = Cache.namespaceKeyFunc(namespace, name);
+    T cached = informer.getStore().getByKey(key);
+    if (fetched.isEmpty()) {
+      return cached;
+    }
+    String fetchedKey = type.getSimpleName() + "/" + key;
+    if (cached != null) {
+      fetched.remove(fetchedKey);
+      return cached;
+    }
+    return type.cast(fetched.get(fetchedKey));
+  }
+
+  private <T extends HasMetadata> T remember(Class<T> type, T object) {
+    if (object != null) {
+      if (fetched.size() >= MAX_FETCHED) {
+        // Only owners the watches never delivered (deleted at once) pile up; the watches will have the rest.
+        fetched.clear();
+      }
+      fetched.put(type.getSimpleName() + "/" + Cache.namespaceKeyFunc(object.getMetadata().getNamespace(), object.getMetadata().getName()),
+          object);
+    }
+    return object;
   }
 
   @Override

@@ -39,6 +39,16 @@ public final class Decisions {
     view.onPodSettled(inFlight::settled);
   }
 
+  /** Whether the caches know the pod's owners (see {@link ClusterView#ownersKnown}). */
+  public boolean ownersKnown(PodFacts pod) {
+    return view.ownersKnown(pod);
+  }
+
+  /** Reads the pod's owners from the API server; blocks, so never on an event loop (see {@link ClusterView#fetchOwners}). */
+  public void fetchOwners(PodFacts pod) {
+    view.fetchOwners(pod);
+  }
+
   /** A filter answer and what kind of request it was. */
   public record FilterVerdict(FilterResult result, Outcome outcome) {
   }
