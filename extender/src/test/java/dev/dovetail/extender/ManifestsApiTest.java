@@ -6,6 +6,7 @@ import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.ProcessResult;
 import dev.dovetail.testkit.RepoPaths;
 import dev.dovetail.testkit.WithApiServer;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** manifests/ is valid for a real API server, and the extender's access is read-only. */
@@ -26,6 +27,10 @@ class ManifestsApiTest {
     cp.kubectl("apply", "-f", RepoPaths.manifests().resolve("extender/rbac.yaml").toString()).orThrow("apply rbac");
     allowed(cp, "watch", "workloaddistributionrules.ccm.harness.io");
     allowed(cp, "list", "replicasets.apps");
+    // Owners the watches have not delivered yet are read one by one (InformerClusterView.fetchOwners).
+    for (String owner : List.of("replicasets.apps", "deployments.apps", "statefulsets.apps", "jobs.batch")) {
+      allowed(cp, "get", owner);
+    }
     allowed(cp, "watch", "nodes");
     denied(cp, "update", "workloaddistributionrules.ccm.harness.io");
     denied(cp, "delete", "nodes");

@@ -55,7 +55,7 @@ import org.junit.jupiter.api.Test;
  * <p>Kill times come from a seed, printed; {@code -Ddovetail.crash.seed} (or {@code DOVETAIL_CRASH_SEED})
  * runs the same ones again. Odd trials kill at a random time 1.5-12 s after start (anywhere from start-up,
  * which takes some 8 s to the first CreateFleet on 2 busy cores, to registration); even trials wait for a CreateFleet of theirs that moto has carried out and kill at a
- * random time within the first half of its held answer. Trials: {@code -Ddovetail.crash.trials} (default 50).
+ * random time within the first half of its held answer. Trials: {@code -Ddovetail.crash.trials} (default 30: some 6 minutes on 2 cores, each trial a JVM start).
  */
 @WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
 class LaunchCrashE2EIT {
@@ -96,7 +96,7 @@ class LaunchCrashE2EIT {
 
   @Test
   void killingTheProvisionerMidLaunchNeverDoublesOrLeaksAnInstance(ControlPlane cp, KubernetesClient client, TestNamespace ns) throws Exception {
-    int trials = Integer.getInteger("dovetail.crash.trials", 50);
+    int trials = Integer.getInteger("dovetail.crash.trials", 30);
     long seed = Optional.ofNullable(System.getProperty("dovetail.crash.seed")).or(() -> Optional.ofNullable(System.getenv("DOVETAIL_CRASH_SEED")))
         .map(Long::parseLong).orElseGet(() -> new SecureRandom().nextLong());
     System.out.printf("[crash] seed %d (run these kill times again with -Ddovetail.crash.seed=%d)%n", seed, seed);
