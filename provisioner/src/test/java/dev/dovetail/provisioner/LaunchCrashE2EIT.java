@@ -256,7 +256,8 @@ class LaunchCrashE2EIT {
 
   private static Process start(ControlPlane cp, TestNamespace ns, String identity, String collectionGrace, List<Path> logs) throws IOException {
     assertThat(JAR).as("the provisioner jar (built by mvn package)").exists();
-    Path log = Files.createTempFile("provisioner-" + identity + "-", ".log");
+    // Under target/, kept with the reports (not piling up in /tmp run after run).
+    Path log = Files.createTempFile(Files.createDirectories(JAR.resolveSibling("process-logs")), "provisioner-" + identity + "-", ".log");
     logs.add(log);
     String java = ProcessHandle.current().info().command().orElse("java");
     ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-jar", JAR.toString(),

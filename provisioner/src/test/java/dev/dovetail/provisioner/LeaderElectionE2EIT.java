@@ -137,7 +137,8 @@ class LeaderElectionE2EIT {
 
   private Replica start(ControlPlane cp, TestNamespace ns, String lease, String identity) throws IOException {
     assertThat(JAR).as("the provisioner jar (built by mvn package)").exists();
-    Path log = Files.createTempFile("provisioner-" + identity + "-", ".log");
+    // Under target/, kept with the reports (not piling up in /tmp run after run).
+    Path log = Files.createTempFile(Files.createDirectories(JAR.resolveSibling("process-logs")), "provisioner-" + identity + "-", ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
     ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Xmx256m", "-jar", JAR.toString(),
         "--kubeconfig=" + cp.kubeconfig(), "--namespace=" + ns.name(), "--cluster-name=lease-test",
