@@ -21,8 +21,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -31,18 +31,13 @@ import org.slf4j.LoggerFactory;
  */
 @WithApiServer
 class RestartApiTest {
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void aNewLeaderTakesOverClaimsNodesAndPodsWithoutHandlerErrorsAndCarriesOn(KubernetesClient client, TestNamespace ns) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
     String name = claim.getMetadata().getName();

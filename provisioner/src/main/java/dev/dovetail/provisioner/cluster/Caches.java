@@ -151,8 +151,13 @@ public final class Caches implements AutoCloseable {
     return nodeClaims.getIndexer().byIndex(BY_LAUNCH_GROUP, group);
   }
 
+  /**
+   * The claim of a node: the one whose status names it, or, before registration has written that (the node is
+   * released first, so pods can be bound to it already), the one with the node's provider ID.
+   */
   public Optional<NodeClaim> nodeClaimOfNode(String nodeName) {
-    return nodeClaims.getIndexer().byIndex(CLAIMS_BY_NODE, nodeName).stream().findFirst();
+    return nodeClaims.getIndexer().byIndex(CLAIMS_BY_NODE, nodeName).stream().findFirst()
+        .or(() -> node(nodeName).map(n -> n.getSpec() == null ? null : n.getSpec().getProviderID()).flatMap(this::nodeClaimByProviderId));
   }
 
   public Optional<EC2NodeClass> nodeClass(String name) {

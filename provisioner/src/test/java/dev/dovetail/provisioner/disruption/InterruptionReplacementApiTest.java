@@ -26,8 +26,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The disruption controller's interruption method on a real API server: once a NodeClaim carries an
@@ -37,18 +37,13 @@ import org.junit.jupiter.api.Test;
  */
 @WithApiServer
 class InterruptionReplacementApiTest {
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void theInterruptedClaimsPodsGetReplacementCapacityInAnotherOffering(KubernetesClient client, TestNamespace ns) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     String classRef = nodeClass.getMetadata().getName();
     // One type in one zone: the only offerings are its spot one (interrupted) and its on-demand one.

@@ -24,8 +24,8 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * WorkloadDistributionRule status as the provisioner's leader reports it, on a real API server: the
@@ -34,14 +34,9 @@ import org.junit.jupiter.api.Test;
  */
 @WithApiServer
 class RuleStatusApiTest {
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void aRuleReportsWhereItsReplicasRunAndADuplicateIsNotInForce(KubernetesClient client, TestNamespace ns) {
@@ -59,7 +54,7 @@ class RuleStatusApiTest {
     }
     Kubelet.runOn(client, Pods.pod(Pods.in(ns.name())), spot.getMetadata().getName());
     client.pods().resource(Pods.pod(Pods.in(ns.name()))).create();  // not bound: not running anywhere, not counted
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
 
     WorkloadDistributionRuleStatus status = expectStatus(client, inForce.getMetadata().getName(),
         s -> Expect.has(s.conditions(), ConditionTypes.READY, Condition.Status.True, "InForce") && s.replicas() != null

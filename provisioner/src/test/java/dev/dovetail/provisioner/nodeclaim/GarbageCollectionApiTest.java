@@ -22,8 +22,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Garbage collection of instances no NodeClaim owns, on a real API server with the simulated cloud: the
@@ -34,18 +34,13 @@ import org.junit.jupiter.api.Test;
 class GarbageCollectionApiTest {
   private static final Duration GRACE = Duration.ofMinutes(5);
 
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void anInstanceNoClaimOwnsIsTerminatedOnceTheGraceHasPassedAndOwnedOnesAreKept(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim owner = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
     String ownedId = Expect.launched(client, owner.getMetadata().getName()).getStatus().providerID();
@@ -67,7 +62,7 @@ class GarbageCollectionApiTest {
 
   @Test
   void anOrphanRecordedOnANodeIsTerminatedAndItsNodeDeleted(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     // An instance an earlier provisioner launched for a claim that no longer exists: the simulated cloud's record is its Node.
     String providerId = new ProviderId("us-east-1a", Names.unique("i")).toString();
     Node node = client.nodes().resource(Nodes.node(Nodes.providerId(providerId),

@@ -4,6 +4,7 @@ import static dev.dovetail.provisioner.nodeclaim.NodeClaims.TERMINATION_FINALIZE
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.common.Condition;
@@ -19,6 +20,7 @@ import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.Kubelet;
 import dev.dovetail.provisioner.testing.NodeClaims;
 import dev.dovetail.provisioner.testing.NodeClasses;
+import dev.dovetail.provisioner.testing.Pods;
 import dev.dovetail.provisioner.testing.TestOperator;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
@@ -39,8 +41,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A NodeClaim's lifecycle on a real API server, step by step, with the simulated cloud: the test makes
@@ -52,18 +54,13 @@ class LifecycleApiTest {
   private static final Taint DEDICATED = Taint.of("example.com/dedicated", "api", Taint.Effect.NoSchedule);
   private static final Taint AGENT_NOT_READY = Taint.of("example.com/agent-not-ready", null, Taint.Effect.NoSchedule);
 
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void aClaimMadeByHandGetsTheTerminationFinalizer(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim created = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)))).create();
     assertThat(created.getMetadata().getFinalizers()).as("as written by hand").isNullOrEmpty();
@@ -74,7 +71,7 @@ class LifecycleApiTest {
 
   @Test
   void aLaunchedClaimRecordsItsInstance(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     List<String> types = List.of("m5.large", "c5.large");
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)), c -> c.requirements(
@@ -106,7 +103,7 @@ class LifecycleApiTest {
 
   @Test
   void aClaimRegistersTheNodeWithItsProviderIdAndHandsItItsLabelsTaintsAndFinalizer(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)), c -> c.label("team", "api"),
         c -> c.taints(DEDICATED), c -> c.startupTaints(AGENT_NOT_READY))).create();
@@ -133,7 +130,7 @@ class LifecycleApiTest {
 
   @Test
   void aClaimIsInitializedOnceItsNodeIsReadyAndItsStartupTaintIsGone(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)), c -> c.startupTaints(AGENT_NOT_READY))).create();
     Node node = Kubelet.register(client, Expect.launched(client, name(claim)));
@@ -159,7 +156,7 @@ class LifecycleApiTest {
 
   @Test
   void aClaimWhoseNodeClassIsMissingIsNotLaunched(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass("absent"))).create();
 
     NodeClaim failing = Expect.condition(client, name(claim), ConditionTypes.LAUNCHED, Condition.Status.False, "NodeClassNotFound");
@@ -172,7 +169,7 @@ class LifecycleApiTest {
 
   @Test
   void aClaimWaitsForItsNodeClassToBeReadyAndThenLaunches(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = client.resource(NodeClasses.nodeClass(c -> c.subnetIds("subnet-matches-nothing"))).create();
     Expect.eventually("EC2NodeClass not Ready", () -> client.resources(EC2NodeClass.class).withName(name(nodeClass)).get(),
         c -> c.getStatus() != null && Expect.has(c.getStatus().conditions(), ConditionTypes.READY, Condition.Status.False, null));
@@ -190,7 +187,7 @@ class LifecycleApiTest {
 
   @Test
   void aClaimForWhichNoOfferingHasCapacityIsDeleted(KubernetesClient client) {
-    provisioner = TestOperator.start(client, o -> o.insufficientCapacity("*/*/*"));
+    provisioner = operator.start(client, o -> o.insufficientCapacity("*/*/*"));
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)))).create();
 
@@ -202,7 +199,7 @@ class LifecycleApiTest {
 
   @Test
   void aFailedLaunchIsRetriedAndSucceedsOnceTheSimConfigMapStopsTheFaults(KubernetesClient client, TestNamespace ns) {
-    provisioner = TestOperator.start(client, o -> o.launchFailureRate(1), o -> o.simConfigMap(ns.name() + "/dovetail-sim"));
+    provisioner = operator.start(client, o -> o.launchFailureRate(1), o -> o.simConfigMap(ns.name() + "/dovetail-sim"));
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)))).create();
 
@@ -220,7 +217,7 @@ class LifecycleApiTest {
   @Test
   void aClaimWhoseNodeDoesNotRegisterWithinTheTtlIsDeletedAndItsInstanceTerminated(KubernetesClient client) {
     Duration ttl = Duration.ofSeconds(3);
-    provisioner = TestOperator.start(client, o -> o.registrationTtl(ttl));
+    provisioner = operator.start(client, o -> o.registrationTtl(ttl));
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)))).create();
     NodeClaim launched = Expect.launched(client, name(claim));
@@ -236,7 +233,7 @@ class LifecycleApiTest {
 
   @Test
   void aClaimWhoseInstanceVanishedBeforeItsNodeRegisteredIsDeleted(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)))).create();
     NodeClaim launched = Expect.launched(client, name(claim));
@@ -249,6 +246,26 @@ class LifecycleApiTest {
 
     assertThat(Expect.event(client, "default", name(claim), "InstanceNotFound").getMessage()).contains(launched.getStatus().providerID());
     Expect.gone(client, NodeClaim.class, name(claim));
+  }
+
+  @Test
+  void aPodBoundBeforeTheClaimRecordsItsNodeStillMovesLastPodEventTime(KubernetesClient client, TestNamespace ns) {
+    // The claim's node name is written after the node is released (taint off), so kube-scheduler can bind a pod
+    // before the claim names the node. Here the claim is held before registering (its launch group's other node
+    // has not appeared) while a pod is bound to its node: the pod's claim is found by the node's provider ID.
+    provisioner = operator.start(client, o -> o.launchGroupWait(Duration.ofMinutes(5)));
+    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
+    NodeClaim held = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)),
+        c -> c.annotation(DovetailLabels.LAUNCH_GROUP, "pass-1"))).create();
+    NodeClaim peer = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name(nodeClass)),
+        c -> c.annotation(DovetailLabels.LAUNCH_GROUP, "pass-1"))).create();
+    Expect.launched(client, name(peer));
+    Node node = Kubelet.register(client, Expect.launched(client, name(held)));
+    Kubelet.runOn(client, Pods.pod(Pods.in(ns.name())), name(node));
+
+    NodeClaim moved = Expect.claim(client, name(held), "lastPodEventTime written", c -> c.getStatus().lastPodEventTime() != null);
+    assertThat(moved.getStatus().nodeName()).as("not registered yet: the claim does not name its node").isNull();
+    assertThat(Expect.condition(moved, ConditionTypes.REGISTERED)).hasValueSatisfying(c -> assertThat(c.status()).isEqualTo(Condition.Status.Unknown));
   }
 
   // ---------------------------------------------------------------- helpers

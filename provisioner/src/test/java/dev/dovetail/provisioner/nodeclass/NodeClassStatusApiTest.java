@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * EC2NodeClass status on a real API server, with the simulated cloud resolving the selectors: the
@@ -35,18 +35,13 @@ class NodeClassStatusApiTest {
   private static final List<String> PARTS = List.of(ConditionTypes.SUBNETS_READY, ConditionTypes.SECURITY_GROUPS_READY, ConditionTypes.AMIS_READY,
       ConditionTypes.INSTANCE_PROFILE_READY, ConditionTypes.VALIDATION_SUCCEEDED);
 
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void aNodeClassResolvesItsSelectorsAndIsReady(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass ready = Expect.readyNodeClass(client, NodeClasses.nodeClass());
 
     EC2NodeClassStatus status = ready.getStatus();
@@ -67,7 +62,7 @@ class NodeClassStatusApiTest {
 
   @Test
   void aNodeClassWhoseSubnetSelectorMatchesNothingIsNotReadyAndSaysWhy(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = client.resource(NodeClasses.nodeClass(c -> c.subnetIds("subnet-matches-nothing"))).create();
 
     EC2NodeClass notReady = expectClass(client, nodeClass.getMetadata().getName(), "Ready=False",
@@ -80,7 +75,7 @@ class NodeClassStatusApiTest {
 
   @Test
   void theHashFollowsWhatChangesANodeAndNotTheSelectors(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     String name = nodeClass.getMetadata().getName();
     String first = nodeClass.getMetadata().getAnnotations().get(Hashes.NODECLASS_HASH);
@@ -96,7 +91,7 @@ class NodeClassStatusApiTest {
 
   @Test
   void aNodeClassInUseIsDeletedOnlyOnceNoClaimUsesIt(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     String name = nodeClass.getMetadata().getName();
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(name))).create();

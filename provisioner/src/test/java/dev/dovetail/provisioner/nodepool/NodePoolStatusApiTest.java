@@ -26,8 +26,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * NodePool status on a real API server: the conditions (the node class rolled into Ready), the resources
@@ -35,18 +35,13 @@ import org.junit.jupiter.api.Test;
  */
 @WithApiServer
 class NodePoolStatusApiTest {
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void aPoolIsReadyOnlyOnceItsNodeClassIsFoundAndReady(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = NodeClasses.nodeClass();
     NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()))).create();
     String name = pool.getMetadata().getName();
@@ -66,7 +61,7 @@ class NodePoolStatusApiTest {
 
   @Test
   void aPoolCountsTheResourcesOfItsClaimsAndTheNodesTheyRegistered(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     String classRef = nodeClass.getMetadata().getName();
     NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(classRef))).create();
@@ -89,7 +84,7 @@ class NodePoolStatusApiTest {
 
   @Test
   void aPoolCarriesTheHashOfItsTemplateWhichLimitsAndRequirementsDoNotChange(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()))).create();
     String name = pool.getMetadata().getName();

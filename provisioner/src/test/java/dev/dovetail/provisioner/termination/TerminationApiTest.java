@@ -25,8 +25,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.concurrent.CompletionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Deleting a NodeClaim on a real API server: the node is tainted, its pods are evicted through the
@@ -37,18 +37,13 @@ import org.junit.jupiter.api.Test;
  */
 @WithApiServer
 class TerminationApiTest {
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
   private TestOperator provisioner;
-
-  @AfterEach
-  void stop() {
-    if (provisioner != null) {
-      provisioner.close();
-    }
-  }
 
   @Test
   void drainEvictsThroughTheEvictionApiAndWaitsWhileADisruptionBudgetRefuses(KubernetesClient client, TestNamespace ns) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
     String name = claim.getMetadata().getName();
@@ -92,7 +87,7 @@ class TerminationApiTest {
 
   @Test
   void drainWaitsForPodsThatMustNotBeDisruptedUntilTheyGo(KubernetesClient client, TestNamespace ns) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
     String name = claim.getMetadata().getName();
@@ -114,7 +109,7 @@ class TerminationApiTest {
 
   @Test
   void aNodeDeletedBySomeoneTerminatesItsClaim(KubernetesClient client) {
-    provisioner = TestOperator.start(client);
+    provisioner = operator.start(client);
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
     String name = claim.getMetadata().getName();

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The provisioner ({@link Operator}: caches, every controller, the simulated cloud) in this JVM against
@@ -33,6 +35,13 @@ public final class TestOperator implements AutoCloseable {
     private double launchFailureRate;
     private Duration batchIdle = Duration.ofMillis(200);
     private Duration batchMax = Duration.ofSeconds(2);
+    private Duration launchGroupWait = Duration.ZERO;
+
+    /** How long a launch group's claims hold their nodes back waiting for the group's other nodes (none by default). */
+    public Options launchGroupWait(Duration value) {
+      launchGroupWait = value;
+      return this;
+    }
 
     public Options registrationTtl(Duration value) {
       this.registrationTtl = value;
@@ -69,7 +78,7 @@ public final class TestOperator implements AutoCloseable {
     }
 
     Operator.Settings settings() {
-      return new Operator.Settings("api-test", Set.of("default-scheduler"), batchIdle, batchMax, registrationTtl, Duration.ZERO,
+      return new Operator.Settings("api-test", Set.of("default-scheduler"), batchIdle, batchMax, registrationTtl, launchGroupWait,
           Set.of("kube-system"), new SimFaults(SimFaults.patterns(insufficientCapacity), launchFailureRate, Duration.ZERO, bootDelay), simConfigMap,
           "kube-system",
           new Operator.LeaderElection(false, "dovetail-provisioner-api-test", "api-test", Duration.ofSeconds(15), Duration.ofSeconds(10),
@@ -136,5 +145,30 @@ public final class TestOperator implements AutoCloseable {
   public void close() {
     operator.close();
     Sweep.all(client);
+  }
+
+  /**
+   * The provisioner of one test, closed after it: {@code @RegisterExtension final TestOperator.PerTest operator =
+   * new TestOperator.PerTest();}, then {@code operator.start(client)} in the test.
+   */
+  public static final class PerTest implements AfterEachCallback {
+    private TestOperator running;
+
+    @SafeVarargs
+    public final TestOperator start(KubernetesClient client, UnaryOperator<Options>... overrides) {
+      if (running != null) {
+        throw new IllegalStateException("a second provisioner in one test");
+      }
+      running = TestOperator.start(client, overrides);
+      return running;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+      if (running != null) {
+        running.close();
+        running = null;
+      }
+    }
   }
 }
