@@ -128,6 +128,7 @@ public final class Operator implements AutoCloseable {
   private volatile Singleton provisioning;
   private volatile Singleton disruption;
   private volatile Controller<String> terminations;
+  private volatile Provisioner provisioner;
   private CompletableFuture<?> election;
   private Runnable onLostLeadership = () -> { };
 
@@ -168,6 +169,11 @@ public final class Operator implements AutoCloseable {
 
   public CloudProvider cloud() {
     return cloud;
+  }
+
+  /** The provisioner once the controllers run (null before): tests compare its simulation with kube-scheduler's choices. */
+  Provisioner provisioner() {
+    return provisioner;
   }
 
   public boolean leading() {
@@ -275,7 +281,7 @@ public final class Operator implements AutoCloseable {
     caches.nodePools().forEach(p -> pools.enqueue(p.getMetadata().getName()));
     caches.nodeClasses().forEach(c -> classes.enqueue(c.getMetadata().getName()));
     List.of(claims, terminations, pools, classes, podEvents).forEach(Controller::start);
-    Provisioner provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
+    provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
         settings.schedulerNames(), blocking);
     provisioning = singleton(new Singleton("provisioner", Provisioner.PERIOD, 0, context -> {
       lastOutcome.set(provisioner.provision());

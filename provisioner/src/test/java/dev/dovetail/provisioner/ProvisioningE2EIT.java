@@ -20,6 +20,7 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.Taint;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.Resources;
+import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.runtime.OpsServer;
@@ -470,6 +471,76 @@ class ProvisioningE2EIT {
 
   static List<NodeClaim> claimsOf(KubernetesClient client, String pool) {
     return client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, pool).list().getItems();
+  }
+
+  /**
+   * Topology spread as kube-scheduler counts it: the incoming pod counts in a domain only if its constraint's
+   * selector selects the pod itself. Three nodes, one per zone, only zone a's with room; one pod of app anchor
+   * on it. A pod spread (maxSkew 1 by zone) over the anchors but not an anchor itself fits zone a (skew 1 + 0 - 0);
+   * an anchor spread the same way does not (1 + 1 - 0). kube-scheduler's outcome on this cluster and the
+   * provisioner's simulation over the same nodes must agree on both.
+   */
+  @Test
+  void spreadCountsTheIncomingPodOnlyWhenItsSelectorSelectsItAsKubeSchedulerDoes(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("skew");
+    List<String> nodes = new ArrayList<>();
+    for (int i = 0; i < ZONES.size(); i++) {
+      String name = label + "-" + ZONES.get(i);
+      // Zone a's node has room for the probe (500m); the others count as domains but are full.
+      String cpu = i == 0 ? "2" : "200m";
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).addToLabels(Fixtures.TEST_LABEL, label)
+          .addToLabels(WellKnownLabels.ZONE, ZONES.get(i)).addToLabels(WellKnownLabels.HOSTNAME, name)
+          .addToAnnotations("kwok.x-k8s.io/node", "fake").endMetadata()
+          .withNewStatus().addToCapacity("cpu", new Quantity(cpu)).addToCapacity("memory", new Quantity("8Gi")).addToCapacity("pods", new Quantity("110"))
+          .addToAllocatable("cpu", new Quantity(cpu)).addToAllocatable("memory", new Quantity("8Gi")).addToAllocatable("pods", new Quantity("110"))
+          .endStatus().build()).create();
+      nodes.add(name);
+    }
+    String zoneA = nodes.get(0);
+    try {
+      client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName("anchor").addToLabels("app", "anchor").endMetadata()
+          .withNewSpec().withNodeName(zoneA).addNewContainer().withName("c").withImage("registry.k8s.io/pause:3.10").withNewResources()
+          .addToRequests("cpu", new Quantity("100m")).endResources().endContainer().endSpec().build()).create();
+      await().atMost(Duration.ofSeconds(60)).until(() -> "Running".equals(client.pods().inNamespace(ns.name()).withName("anchor").get().getStatus().getPhase())
+          && operator.caches().podsOn(zoneA).size() == 1
+          && nodes.stream().allMatch(n -> operator.caches().node(n).isPresent()));
+
+      Pod other = probe(ns, label, "other", "probe");
+      Pod anchor = probe(ns, label, "self", "anchor");
+      // The provisioner's simulation over the live cluster, before kube-scheduler acts on either probe.
+      Solution otherPlan = operator.provisioner().simulate(List.of(other)).solution();
+      Solution selfPlan = operator.provisioner().simulate(List.of(anchor)).solution();
+      assertThat(otherPlan.onExistingNodes()).as("simulated: a probe its selector does not select").containsEntry("uid-other", zoneA);
+      assertThat(selfPlan.onExistingNodes()).as("simulated: a probe its selector selects").isEmpty();
+      assertThat(selfPlan.newClaims()).isEmpty();
+
+      // kube-scheduler on the same cluster.
+      client.pods().resource(other).create();
+      client.pods().resource(anchor).create();
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        assertThat(client.pods().inNamespace(ns.name()).withName("other").get().getSpec().getNodeName()).as("kube-scheduler: other").isEqualTo(zoneA);
+        assertThat(client.pods().inNamespace(ns.name()).withName("self").get().getStatus().getConditions())
+            .as("kube-scheduler: self").anySatisfy(c -> {
+              assertThat(c.getType()).isEqualTo("PodScheduled");
+              assertThat(c.getReason()).isEqualTo("Unschedulable");
+              assertThat(c.getMessage()).contains("topology spread");
+            });
+      });
+    } finally {
+      client.pods().inNamespace(ns.name()).delete();
+      nodes.forEach(n -> client.nodes().withName(n).delete());
+    }
+  }
+
+  /** A 500m pod on the test's nodes, spread by zone (maxSkew 1, DoNotSchedule) over the pods of app anchor. */
+  private static Pod probe(TestNamespace ns, String label, String name, String app) {
+    return new PodBuilder().withNewMetadata().withName(name).withNamespace(ns.name()).withUid("uid-" + name).addToLabels("app", app)
+        .withCreationTimestamp(Instant.now().toString()).endMetadata()
+        .withNewSpec().addToNodeSelector(Fixtures.TEST_LABEL, label)
+        .addToTopologySpreadConstraints(new TopologySpreadConstraintBuilder().withMaxSkew(1).withTopologyKey(WellKnownLabels.ZONE)
+            .withWhenUnsatisfiable("DoNotSchedule").withLabelSelector(new LabelSelectorBuilder().addToMatchLabels("app", "anchor").build()).build())
+        .addNewContainer().withName("c").withImage("registry.k8s.io/pause:3.10").withNewResources().addToRequests("cpu", new Quantity("500m"))
+        .endResources().endContainer().endSpec().build();
   }
 
   private static Deployment spreadOverZones(Deployment d) {
