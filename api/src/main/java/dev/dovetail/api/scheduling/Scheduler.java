@@ -93,15 +93,20 @@ public final class Scheduler {
     this.topology = new Topology(placed, this::eligibleDomains, host -> binOfHost.getOrDefault(host, -1));
   }
 
-  private record DomainQuery(List<Toleration> tolerations, Requirements requirements, String key) {
+  private record DomainQuery(List<Toleration> tolerations, Requirements requirements, String key, boolean affinity, boolean taints) {
   }
 
-  /** Domains of {@code key} the pod could land in: on nodes it accepts, or through pools it is compatible with. */
-  private Set<String> eligibleDomains(SchedulingPod pod, Requirements alt, String key) {
-    return domainCache.computeIfAbsent(new DomainQuery(pod.tolerations(), alt, key), q -> {
+  /**
+   * Domains of the term's key skew is measured over: of nodes and pools the pod's node selection accepts (unless the
+   * term's nodeAffinityPolicy is Ignore), whose taints it tolerates (only when its nodeTaintsPolicy is Honor).
+   */
+  private Set<String> eligibleDomains(SchedulingPod pod, Requirements alt, TopologyTerm term) {
+    String key = term.topologyKey();
+    return domainCache.computeIfAbsent(new DomainQuery(pod.tolerations(), alt, key, term.honorNodeAffinity(), term.honorNodeTaints()), q -> {
       Set<String> out = new TreeSet<>();
       for (SimNode n : nodes) {
-        if (Tolerations.firstUntolerated(pod.tolerations(), n.taints()).isPresent() || !n.accepts(alt)) {
+        if ((term.honorNodeTaints() && Tolerations.firstUntolerated(pod.tolerations(), n.taints()).isPresent())
+            || (term.honorNodeAffinity() && !n.accepts(alt))) {
           continue;
         }
         String v = n.labels().get(key);
@@ -112,7 +117,8 @@ public final class Scheduler {
         }
       }
       for (ClaimTemplate t : templates) {
-        if (Tolerations.firstUntolerated(pod.tolerations(), t.taints()).isPresent() || t.requirements().compatible(alt).isPresent()) {
+        if ((term.honorNodeTaints() && Tolerations.firstUntolerated(pod.tolerations(), t.taints()).isPresent())
+            || (term.honorNodeAffinity() && t.requirements().compatible(alt).isPresent())) {
           continue;
         }
         Optional<Requirement> r = offered(t).get(key).or(() -> t.requirements().get(key));

@@ -96,7 +96,8 @@ public record SchedulingPod(
       for (TopologySpreadConstraint c : spec.getTopologySpreadConstraints()) {
         if ("DoNotSchedule".equals(c.getWhenUnsatisfiable())) {
           topology.add(new TopologyTerm(TopologyTerm.Kind.SPREAD, WellKnownLabels.normalize(c.getTopologyKey()), c.getLabelSelector(),
-              Set.of(ns), c.getMaxSkew() == null ? 1 : c.getMaxSkew()));
+              Set.of(ns), c.getMaxSkew() == null ? 1 : c.getMaxSkew(), !"Ignore".equals(c.getNodeAffinityPolicy()),
+              "Honor".equals(c.getNodeTaintsPolicy())));
         }
       }
     }

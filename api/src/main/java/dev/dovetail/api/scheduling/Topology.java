@@ -31,7 +31,7 @@ final class Topology {
    */
   @FunctionalInterface
   interface Domains {
-    Set<String> eligible(SchedulingPod pod, Requirements podRequirements, String topologyKey);
+    Set<String> eligible(SchedulingPod pod, Requirements podRequirements, TopologyTerm term);
   }
 
   /** Levels of hostname counts kept as bit sets; terms that need more (a maxSkew beyond it) are not indexed. */
@@ -119,7 +119,7 @@ final class Topology {
       Requirement podAllows = podRequirements.get(term.topologyKey()).orElse(null);
       Map<String, Integer> c = counts(term);
       Set<String> eligible = new TreeSet<>();
-      for (String d : domains.eligible(pod, podRequirements, term.topologyKey())) {
+      for (String d : domains.eligible(pod, podRequirements, term)) {
         if (podAllows == null || podAllows.allows(d)) {
           eligible.add(d);
         }

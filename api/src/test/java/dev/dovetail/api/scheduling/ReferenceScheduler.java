@@ -76,15 +76,17 @@ public final class ReferenceScheduler {
     this.topology = new ReferenceTopology(placed, this::eligibleDomains);
   }
 
-  private record DomainQuery(SchedulingPod.Shape shape, Requirements requirements, String key) {
+  private record DomainQuery(SchedulingPod.Shape shape, Requirements requirements, String key, boolean affinity, boolean taints) {
   }
 
-  /** Domains of {@code key} the pod could land in: on nodes it accepts, or through pools it is compatible with. */
-  private Set<String> eligibleDomains(SchedulingPod pod, Requirements alt, String key) {
-    return domainCache.computeIfAbsent(new DomainQuery(pod.shape(), alt, key), q -> {
+  /** Domains of the term's key skew is measured over (node affinity honoured unless Ignore, taints only if Honor). */
+  private Set<String> eligibleDomains(SchedulingPod pod, Requirements alt, TopologyTerm term) {
+    String key = term.topologyKey();
+    return domainCache.computeIfAbsent(new DomainQuery(pod.shape(), alt, key, term.honorNodeAffinity(), term.honorNodeTaints()), q -> {
       Set<String> out = new TreeSet<>();
       for (SimNode n : nodes) {
-        if (Tolerations.firstUntolerated(pod.tolerations(), n.taints()).isPresent() || !n.accepts(alt)) {
+        if ((term.honorNodeTaints() && Tolerations.firstUntolerated(pod.tolerations(), n.taints()).isPresent())
+            || (term.honorNodeAffinity() && !n.accepts(alt))) {
           continue;
         }
         String v = n.labels().get(key);
@@ -95,7 +97,8 @@ public final class ReferenceScheduler {
         }
       }
       for (ClaimTemplate t : templates) {
-        if (Tolerations.firstUntolerated(pod.tolerations(), t.taints()).isPresent() || t.requirements().compatible(alt).isPresent()) {
+        if ((term.honorNodeTaints() && Tolerations.firstUntolerated(pod.tolerations(), t.taints()).isPresent())
+            || (term.honorNodeAffinity() && t.requirements().compatible(alt).isPresent())) {
           continue;
         }
         Requirements offered = templateDomains.computeIfAbsent(t, k -> new ReferenceOptionSet(k.options()).offeredDomains(k.requirements()));

@@ -30,7 +30,7 @@ final class ReferenceTopology {
    */
   @FunctionalInterface
   interface Domains {
-    Set<String> eligible(SchedulingPod pod, Requirements podRequirements, String topologyKey);
+    Set<String> eligible(SchedulingPod pod, Requirements podRequirements, TopologyTerm term);
   }
 
   private final List<Placed> placed = new ArrayList<>();
@@ -82,7 +82,7 @@ final class ReferenceTopology {
       Requirement candidateAllows = candidate.and(out).get(term.topologyKey()).orElse(null);
       Map<String, Integer> c = counts(term);
       Set<String> eligible = new TreeSet<>();
-      for (String d : domains.eligible(pod, podRequirements, term.topologyKey())) {
+      for (String d : domains.eligible(pod, podRequirements, term)) {
         if (podAllows == null || podAllows.allows(d)) {
           eligible.add(d);
         }

@@ -177,6 +177,34 @@ class SchedulerTest {
     assertThat(perZone).containsOnlyKeys("us-east-1a", "us-east-1b", "us-east-1c").allSatisfy((z, n) -> assertThat(n).isEqualTo(2));
   }
 
+  /**
+   * kube-scheduler measures skew over the domains of the nodes the pod's node selection matches, tainted or not,
+   * unless the constraint says {@code nodeTaintsPolicy: Honor}. Zone a holds one anchor; zone b's only node is
+   * tainted. Counting b (the default), another anchor in a would make the skew 2; not counting it (Honor), 1.
+   */
+  @Test
+  void spreadCountsTaintedNodesDomainsUnlessTheConstraintHonoursTaints() {
+    Map<String, String> zoneA = Map.of(WellKnownLabels.ZONE, "us-east-1a", WellKnownLabels.ARCH, "amd64", WellKnownLabels.HOSTNAME, "n-a");
+    SimNode a = SimNode.node("n-a", zoneA, List.of(), Resources.of("cpu", "4", "memory", "16Gi", "pods", "110"), Resources.NONE, Set.of());
+    SimNode b = SimNode.node("n-b", Map.of(WellKnownLabels.ZONE, "us-east-1b", WellKnownLabels.ARCH, "amd64", WellKnownLabels.HOSTNAME, "n-b"),
+        List.of(new TaintBuilder().withKey("example.com/closed").withEffect("NoSchedule").build()),
+        Resources.of("cpu", "4", "memory", "16Gi", "pods", "110"), Resources.NONE, Set.of());
+    List<Scheduler.Placed> anchors = List.of(new Scheduler.Placed("default", Map.of("app", "anchor"), zoneA));
+    for (String policy : new String[] {null, "Ignore", "Honor"}) {
+      Pod pod = Sim.pod("anchor-1", "500m", "512Mi").editSpec().addNewTopologySpreadConstraint().withMaxSkew(1)
+          .withTopologyKey(WellKnownLabels.ZONE).withWhenUnsatisfiable("DoNotSchedule").withNodeTaintsPolicy(policy)
+          .withLabelSelector(new LabelSelectorBuilder().addToMatchLabels("app", "anchor").build()).endTopologySpreadConstraint()
+          .endSpec().build();
+      Solution s = new Scheduler(List.of(a, b), List.of(), anchors, 60).solve(List.of(Sim.of(pod)));
+      if ("Honor".equals(policy)) {
+        assertThat(s.onExistingNodes()).as("nodeTaintsPolicy Honor").containsEntry("uid-anchor-1", "n-a");
+      } else {
+        assertThat(s.onExistingNodes()).as("nodeTaintsPolicy %s", policy).isEmpty();
+        assertThat(s.unschedulable()).as("nodeTaintsPolicy %s", policy).containsKey("uid-anchor-1");
+      }
+    }
+  }
+
   @Test
   void hostnameAntiAffinityGivesEveryReplicaItsOwnNode() {
     List<Pod> pods = new ArrayList<>();
