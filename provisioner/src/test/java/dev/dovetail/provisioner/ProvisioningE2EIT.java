@@ -503,8 +503,8 @@ class ProvisioningE2EIT {
           .addToRequests("cpu", new Quantity("100m")).endResources().endContainer().endSpec().build()).create();
       await().atMost(Duration.ofSeconds(60)).until(() -> "Running".equals(client.pods().inNamespace(ns.name()).withName("anchor").get().getStatus().getPhase())
           && operator.caches().podsOn(zoneA).size() == 1
-          // Ready and without the not-ready taint: kube-scheduler counts a tainted node's zone as a domain (nodeTaintsPolicy
-          // Ignore), the simulation does not yet, so the comparison starts once no node is tainted.
+          // Ready and without the not-ready taint, so both sides look at settled nodes (a tainted node's zone counts as a
+          // domain for both: nodeTaintsPolicy Ignore, the default; SchedulerTest covers Honor).
           && nodes.stream().allMatch(n -> operator.caches().node(n).filter(ProvisioningE2EIT::readyAndUntainted).isPresent()));
 
       Pod other = probe(ns, label, "other", "probe");
