@@ -78,7 +78,12 @@ class ExtenderServerMockTest {
   }
 
   private HttpResponse<Buffer> post(String verb, byte[] body) throws Exception {
-    return http.post(port, "127.0.0.1", "/scheduler/" + verb).putHeader("Content-Type", "application/json")
+    return post(port, verb, body);
+  }
+
+  /** A call to the extender served on {@code serverPort}. */
+  private HttpResponse<Buffer> post(int serverPort, String verb, byte[] body) throws Exception {
+    return http.post(serverPort, "127.0.0.1", "/scheduler/" + verb).putHeader("Content-Type", "application/json")
         .sendBuffer(Buffer.buffer(body)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
@@ -182,9 +187,7 @@ class ExtenderServerMockTest {
         .rules(RuleSet.of(List.of(rule("cluster", null, 100, 0, Selector.SpotReady, Strategy.CostOptimized))))
         .workload("ReplicaSet", "web-7d9f8c6b5", new Workload(new WorkloadKey("shop", "Deployment", "web"), 6)));
     int lagPort = serve(lagging);
-    HttpResponse<Buffer> r = http.post(lagPort, "127.0.0.1", "/scheduler/filter").putHeader("Content-Type", "application/json")
-        .sendBuffer(Buffer.buffer(Requests.nodeCache("shop", "web-7d9f8c6b5-a", "uid-a", "web-7d9f8c6b5", "spot-a", "od-a")))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    HttpResponse<Buffer> r = post(lagPort, "filter", Requests.nodeCache("shop", "web-7d9f8c6b5-a", "uid-a", "web-7d9f8c6b5", "spot-a", "od-a"));
     // Six replicas under 100 % spot: spot. Decided on the guess (one replica, SpotReady), it would have been on-demand.
     assertThat(r.bodyAsJsonObject().getJsonArray("NodeNames")).containsExactly("spot-a");
     assertThat(lagging.fetchedOn).isNotNull().doesNotContain("eventloop");
@@ -228,9 +231,7 @@ class ExtenderServerMockTest {
         .pod("uid-batch-1", new WorkloadKey("shop", "Deployment", "batch"), Optional.of("spot-c"), Resources.of("cpu", "1500m", "memory", "4Gi"));
     int server = serve(view);
 
-    HttpResponse<Buffer> r = http.post(server, "127.0.0.1", "/scheduler/prioritize").putHeader("Content-Type", "application/json")
-        .sendBuffer(Buffer.buffer(Requests.nodeCache("shop", "web-7d9f8c6b5-n", "uid-n", "web-7d9f8c6b5", "spot-a", "spot-b", "spot-c")))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    HttpResponse<Buffer> r = post(server, "prioritize", Requests.nodeCache("shop", "web-7d9f8c6b5-n", "uid-n", "web-7d9f8c6b5", "spot-a", "spot-b", "spot-c"));
     assertThat(r.statusCode()).isEqualTo(200);
     // The lowest-scoring host is left out of the reply (kube-scheduler adds nothing for it), the others are listed by their lead.
     assertThat(ranking(r.bodyAsJsonArray())).as("%s", r.bodyAsString()).containsExactly("spot-b", "spot-c");
@@ -251,9 +252,7 @@ class ExtenderServerMockTest {
         .pod("uid-web-2", web, Optional.of("spot-a"), Resources.of("cpu", "100m", "memory", "128Mi"));
     int server = serve(view);
 
-    HttpResponse<Buffer> r = http.post(server, "127.0.0.1", "/scheduler/prioritize").putHeader("Content-Type", "application/json")
-        .sendBuffer(Buffer.buffer(Requests.nodeCache("shop", "web-7d9f8c6b5-n", "uid-n", "web-7d9f8c6b5", "spot-a", "spot-b", "spot-c")))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    HttpResponse<Buffer> r = post(server, "prioritize", Requests.nodeCache("shop", "web-7d9f8c6b5-n", "uid-n", "web-7d9f8c6b5", "spot-a", "spot-b", "spot-c"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(ranking(r.bodyAsJsonArray())).as("%s", r.bodyAsString()).containsExactly("spot-b", "spot-c");
   }

@@ -219,6 +219,11 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     return controller(obj).map(r -> List.of(r.getUid())).orElse(List.of());
   }
 
+  /** The Deployment that controls a ReplicaSet, if one does (none for a null ReplicaSet). */
+  private static Optional<OwnerReference> deploymentOf(ReplicaSet rs) {
+    return rs == null ? Optional.empty() : controller(rs).filter(r -> r.getKind().equals("Deployment"));
+  }
+
   private static Optional<OwnerReference> controller(HasMetadata obj) {
     List<OwnerReference> refs = obj.getMetadata().getOwnerReferences();
     return refs == null ? Optional.empty() : refs.stream().filter(r -> Boolean.TRUE.equals(r.getController())).findFirst();
@@ -338,7 +343,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     switch (owner.kind()) {
       case "ReplicaSet" -> {
         ReplicaSet rs = cached(replicaSets, ReplicaSet.class, ns, owner.name());
-        Optional<OwnerReference> deployment = rs == null ? Optional.empty() : controller(rs).filter(r -> r.getKind().equals("Deployment"));
+        Optional<OwnerReference> deployment = deploymentOf(rs);
         if (deployment.isPresent()) {
           Deployment d = cached(deployments, Deployment.class, ns, deployment.get().getName());
           int desired = d != null && d.getSpec().getReplicas() != null ? d.getSpec().getReplicas() : 1;
@@ -381,7 +386,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
     return switch (owner.kind()) {
       case "ReplicaSet" -> {
         ReplicaSet rs = cached(replicaSets, ReplicaSet.class, ns, owner.name());
-        yield rs != null && controller(rs).filter(r -> r.getKind().equals("Deployment"))
+        yield rs != null && deploymentOf(rs)
             .map(d -> cached(deployments, Deployment.class, ns, d.getName()) != null).orElse(true);
       }
       case "StatefulSet" -> cached(statefulSets, StatefulSet.class, ns, owner.name()) != null;
@@ -401,7 +406,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
       switch (owner.kind()) {
         case "ReplicaSet" -> {
           ReplicaSet rs = remember(ReplicaSet.class, client.apps().replicaSets().inNamespace(ns).withName(owner.name()).get());
-          Optional<OwnerReference> d = rs == null ? Optional.empty() : controller(rs).filter(r -> r.getKind().equals("Deployment"));
+          Optional<OwnerReference> d = deploymentOf(rs);
           if (d.isPresent()) {
             remember(Deployment.class, client.apps().deployments().inNamespace(ns).withName(d.get().getName()).get());
           }

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Initialization ({@code Initialized}): the registered node is Ready, has no startup or start-up-phase
  * taints left and has registered every resource the claim was launched with; then it is labelled
- * {@code karpenter.sh/initialized} and the {@link ReleaseGate} is told.
+ * {@code karpenter.sh/initialized}.
  */
 final class Initialization implements Step {
   private static final Logger LOG = LoggerFactory.getLogger(Initialization.class);
@@ -34,13 +34,11 @@ final class Initialization implements Step {
 
   private final Writer writer;
   private final KarpenterMetrics metrics;
-  private final ReleaseGate gate;
   private final Clock clock;
 
-  Initialization(Writer writer, KarpenterMetrics metrics, ReleaseGate gate, Clock clock) {
+  Initialization(Writer writer, KarpenterMetrics metrics, Clock clock) {
     this.writer = writer;
     this.metrics = metrics;
-    this.gate = gate;
     this.clock = clock;
   }
 
@@ -61,7 +59,6 @@ final class Initialization implements Step {
       }
       return Outcome.stop(state.withClaim(written), Result.after(RECHECK));
     }
-    gate.initialized(claim, node, context);
     writer.patchMetadata(Node.class, node.getMetadata().getName(), Map.of("labels", Map.of(WellKnownLabels.INITIALIZED, "true")));
     NodeClaim written = writer.writeStatus(claim, NodeClaims.withCondition(claim, ConditionTypes.INITIALIZED, Condition.Status.True,
         "Initialized", "", clock.instant()));

@@ -48,7 +48,7 @@ public final class Lifecycle {
         new Liveness(cloud, deletions, settings.registrationTtl(), clock),
         new Launch(caches, cloud, writer, events, metrics, deletions, clock),
         new Registration(writer, events, metrics, settings.gate(), settings.registrationTtl(), clock),
-        new Initialization(writer, metrics, settings.gate(), clock));
+        new Initialization(writer, metrics, clock));
   }
 
   public CompletionStage<Result> reconcile(String name, Reconciliation context) {

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class LaunchGroups implements ReleaseGate {
   private static final Logger LOG = LoggerFactory.getLogger(LaunchGroups.class);
-  /** How soon a claim whose launch group still has nodes to come looks again (their appearance wakes it sooner). */
+  /** How soon a claim whose launch group still has nodes to come looks again (its own node's events bring it sooner). */
   static final Duration GROUP_POLL = Duration.ofMillis(500);
 
   private final Caches caches;
@@ -44,10 +44,6 @@ public final class LaunchGroups implements ReleaseGate {
       return Optional.of(GROUP_POLL);
     }
     return Optional.empty();
-  }
-
-  @Override
-  public void initialized(NodeClaim claim, Node node, Reconciliation context) {
   }
 
   /** Why the claim's launch group is not ready to be released: claims of the group whose nodes have not appeared. */
