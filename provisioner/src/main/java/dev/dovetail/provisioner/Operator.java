@@ -57,6 +57,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -210,10 +211,28 @@ public final class Operator implements AutoCloseable {
       claimChanged(c);
       batcher.trigger();
     }));
-    caches.onNodePools(Caches.handler(p -> {
-      enqueue(pools, p.getMetadata().getName());
-      batcher.trigger();
-    }, (p, unknown) -> enqueue(pools, p.getMetadata().getName())));
+    caches.onNodePools(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(NodePool pool) {
+        enqueue(pools, pool.getMetadata().getName());
+        batcher.trigger();
+      }
+
+      @Override
+      public void onUpdate(NodePool before, NodePool pool) {
+        enqueue(pools, pool.getMetadata().getName());
+        // A new spec (limits, requirements, weight) may make room for pending pods; the pool's own status
+        // (resources, node count), written as its nodes come up, does not, and must not keep a batch open.
+        if (!Objects.equals(before.getMetadata().getGeneration(), pool.getMetadata().getGeneration())) {
+          batcher.trigger();
+        }
+      }
+
+      @Override
+      public void onDelete(NodePool pool, boolean finalStateUnknown) {
+        enqueue(pools, pool.getMetadata().getName());
+      }
+    });
     caches.onNodeClasses(Caches.handler(this::nodeClassChanged, (c, unknown) -> nodeClassChanged(c)));
     caches.start(client);
     Gauge.builder("karpenter.cluster.state.synced", caches, c -> c.synced() ? 1 : 0)
@@ -339,8 +358,9 @@ public final class Operator implements AutoCloseable {
   // --- event routing ------------------------------------------------------------------------------
 
   private void podChanged(Pod before, Pod pod) {
-    if (PendingPods.provisionable(pod, settings.schedulerNames())) {
-      batcher.trigger();
+    Provisioner pass = provisioner;
+    if (PendingPods.provisionable(pod, settings.schedulerNames()) && (pass == null || !pass.awaitingCapacity(pod.getMetadata().getUid()))) {
+      batcher.trigger(pod.getMetadata().getUid());
     }
     claimOfPodNode(pod);
     PodEvents.nodeOfEvent(before, pod).ifPresent(this::podEventOn);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -119,6 +120,31 @@ final class Phases implements AutoCloseable {
     if (n.getSpec() != null && n.getSpec().getProviderID() != null) {
       providerOfNode.put(n.getMetadata().getName(), n.getSpec().getProviderID());
     }
+  }
+
+  /** How many pods have been seen Running. */
+  int running() {
+    return podRunning.size();
+  }
+
+  /** How many NodeClaims have been seen. */
+  int claims() {
+    return claimCreated.size();
+  }
+
+  /** When the first NodeClaim was seen ({@code nanoTime}), if one was. */
+  OptionalLong firstClaim() {
+    return claimCreated.values().stream().mapToLong(Long::longValue).min();
+  }
+
+  /** When the last NodeClaim was seen. */
+  OptionalLong lastClaim() {
+    return claimCreated.values().stream().mapToLong(Long::longValue).max();
+  }
+
+  /** When the last pod was seen Running. */
+  OptionalLong lastRunning() {
+    return podRunning.values().stream().mapToLong(Long::longValue).max();
   }
 
   /** Per phase, the durations (ms) of every pod that got through it. */

@@ -4,6 +4,7 @@ import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.distribution.PodFacts;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
@@ -20,6 +21,7 @@ import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.runtime.Recorder;
 import dev.dovetail.state.Governance;
 import dev.dovetail.state.InFlight;
@@ -74,6 +76,8 @@ public final class Provisioner {
   private final ReentrantLock passes = new ReentrantLock();
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
   private final AtomicInteger lastPending = new AtomicInteger();
+  /** The last pass's plan: pending pod UID to the NodeClaim it was planned on (new, or in flight). */
+  private volatile Map<String, String> plannedOnClaims = Map.of();
 
   public Provisioner(KubernetesClient client, Caches caches, CloudProvider cloud, Governance governance, Recorder events,
       KarpenterMetrics metrics, Set<String> schedulerNames, ExecutorService writers) {
@@ -142,7 +146,9 @@ public final class Provisioner {
       return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO);
     }
     Plan plan = simulate(pending);
-    List<String> created = launch(plan);
+    Map<NewClaim, String> launched = launchGroup(plan);
+    List<String> created = List.copyOf(launched.values());
+    remember(plan, launched);
     plan.solution().onExistingNodes().forEach((uid, node) -> {
       Pod pod = plan.pods().get(uid);
       if (pod != null) {
@@ -167,6 +173,30 @@ public final class Provisioner {
         pending.size(), plan.solution().onExistingNodes().size(), created.size(), unschedulable.size(), plan.simulation().toMillis());
     return new Outcome(pending.size(), plan.solution().onExistingNodes().size(), created, unschedulable, plan.poolsNotReady(),
         plan.simulation());
+  }
+
+  /**
+   * Whether the last pass planned this pending pod on a NodeClaim whose node is not ready for pods yet
+   * (not Initialized). Its updates until then (kube-scheduler rewriting why it cannot place it, as every
+   * new node changes the message) ask for nothing new: capacity is on its way, and a pass for them would
+   * only hold the batch window open for pods that are really new. Once the claim is Initialized, or gone,
+   * the pod counts as pending again.
+   */
+  public boolean awaitingCapacity(String podUid) {
+    String claim = plannedOnClaims.get(podUid);
+    return claim != null && caches.nodeClaim(claim).filter(c -> !NodeClaims.deleting(c) && !NodeClaims.isTrue(c, ConditionTypes.INITIALIZED))
+        .isPresent();
+  }
+
+  private void remember(Plan plan, Map<NewClaim, String> launched) {
+    Map<String, String> planned = new HashMap<>();
+    plan.solution().onExistingNodes().forEach((uid, node) -> {
+      if (caches.nodeClaim(node).isPresent()) {
+        planned.put(uid, node);
+      }
+    });
+    launched.forEach((claim, name) -> claim.podUids().forEach(uid -> planned.put(uid, name)));
+    plannedOnClaims = planned;
   }
 
   /**
@@ -218,17 +248,20 @@ public final class Provisioner {
 
   /** Creates the plan's new NodeClaims in parallel, as one launch group; returns their names. */
   public List<String> launch(Plan plan) {
+    return List.copyOf(launchGroup(plan).values());
+  }
+
+  /** {@link #launch}, with the claim each name was created for. */
+  private Map<NewClaim, String> launchGroup(Plan plan) {
     List<NewClaim> claims = plan.solution().newClaims();
     String group = Long.toString(System.currentTimeMillis(), 36) + "-" + claims.size();
-    List<CompletableFuture<Optional<String>>> futures = new ArrayList<>();
+    Map<NewClaim, CompletableFuture<Optional<String>>> futures = new LinkedHashMap<>();
     for (NewClaim claim : claims) {
       Templates.PoolTemplate pool = plan.pools().get(claim.template().nodePool());
-      futures.add(CompletableFuture.supplyAsync(() -> create(claim, pool, plan, group), writers));
+      futures.put(claim, CompletableFuture.supplyAsync(() -> create(claim, pool, plan, group), writers));
     }
-    List<String> created = new ArrayList<>();
-    for (CompletableFuture<Optional<String>> f : futures) {
-      f.join().ifPresent(created::add);
-    }
+    Map<NewClaim, String> created = new LinkedHashMap<>();
+    futures.forEach((claim, f) -> f.join().ifPresent(name -> created.put(claim, name)));
     return created;
   }
 

@@ -91,6 +91,31 @@ class BatcherTest {
   }
 
   @Test
+  void aKeyExtendsTheWindowOnlyTheFirstTimeInABatch() {
+    Batcher b = batcher(Duration.ofMillis(200), Duration.ofSeconds(10));
+    b.trigger("pod-a");
+    time.advance(Duration.ofMillis(100));
+    b.trigger("pod-a");  // pod-a updated again: the same pod, so the window is not extended
+    time.advance(Duration.ofMillis(100));
+    assertThat(closedAt).as("closed 200 ms after pod-a first came").containsExactly(Duration.ofMillis(200).toNanos());
+    assertThat(batches).containsExactly(1L);
+    time.advance(Duration.ofSeconds(1));
+    b.trigger("pod-a");
+    time.advance(Duration.ofMillis(200));
+    assertThat(batches).as("pod-a again after its batch closed opens the next one").containsExactly(1L, 1L);
+
+    b.trigger("pod-b");
+    time.advance(Duration.ofMillis(150));
+    b.trigger("pod-c");  // a new pod extends the window
+    time.advance(Duration.ofMillis(150));
+    b.trigger();  // so does a keyless trigger, every time
+    time.advance(Duration.ofMillis(199));
+    assertThat(batches).hasSize(2);
+    time.advance(Duration.ofMillis(1));
+    assertThat(batches).containsExactly(1L, 1L, 3L);
+  }
+
+  @Test
   void theWindowsMustMakeSense() {
     assertThatThrownBy(() -> batcher(Duration.ofSeconds(2), Duration.ofSeconds(1))).hasMessageContaining("max duration");
     assertThatThrownBy(() -> batcher(Duration.ofSeconds(-1), Duration.ofSeconds(1))).hasMessageContaining(">= 0");

@@ -1,0 +1,223 @@
+package dev.dovetail.provisioner;
+
+import dev.dovetail.testkit.RepoPaths;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A component's shaded jar run as its Deployment runs it: the container's {@code JAVA_TOOL_OPTIONS} from
+ * {@code manifests/}, with the container's memory limit given to the JVM as {@code -XX:MaxRAM} (what it
+ * would read from the cgroup), so {@code MaxRAMPercentage} sizes the heap as in the pod. Peak RSS is the
+ * kernel's high-water mark ({@code VmHWM}).
+ */
+final class DeployedJar implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final String name;
+  private final Process process;
+  private final int metricsPort;
+  private final Path log;
+  private final List<String> jvmFlags;
+
+  private DeployedJar(String name, Process process, int metricsPort, Path log, List<String> jvmFlags) {
+    this.name = name;
+    this.process = process;
+    this.metricsPort = metricsPort;
+    this.log = log;
+    this.jvmFlags = jvmFlags;
+  }
+
+  /**
+   * Starts {@code jar} with the JVM flags of container {@code container} in {@code manifest}, the given
+   * arguments, and free metrics and health ports on 127.0.0.1; returns once {@code /readyz} answers 200.
+   */
+  static DeployedJar start(KubernetesClient client, Path kubeconfig, String container, String manifest, Path jar, List<String> args)
+      throws IOException, InterruptedException {
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing (mvn package builds it)");
+    }
+    Container spec = container(client, RepoPaths.root().resolve(manifest), container);
+    List<String> flags = new ArrayList<>();
+    spec.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).map(EnvVar::getValue).findFirst()
+        .ifPresent(v -> flags.addAll(Arrays.asList(v.trim().split("\\s+"))));
+    Quantity limit = spec.getResources().getLimits() == null ? null : spec.getResources().getLimits().get("memory");
+    if (limit != null) {
+      flags.add(0, "-XX:MaxRAM=" + Quantity.getAmountInBytes(limit).toBigInteger());
+    }
+    // Extra flags for one component, separated by ";", for profiling: -Dbench.jvm.provisioner=-XX:StartFlightRecording=...
+    String extra = System.getProperty("bench.jvm." + container, "").trim();
+    List<String> extraFlags = extra.isEmpty() ? List.of() : Arrays.asList(extra.split("[\\s;]+"));
+    int metrics = freePort();
+    int health = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(flags);
+    command.addAll(extraFlags);
+    command.addAll(List.of("-jar", jar.toString(), "--kubeconfig=" + kubeconfig, "--metrics-port=" + metrics, "--health-probe-port=" + health,
+        "--bind-address=127.0.0.1", "--log-level=" + System.getProperty("bench.log.level", "WARN")));
+    command.addAll(args);
+    // Extra arguments the same way: -Dbench.args.provisioner=--launch-group-wait=0s
+    String extraArgs = System.getProperty("bench.args." + container, "").trim();
+    if (!extraArgs.isEmpty()) {
+      command.addAll(Arrays.asList(extraArgs.split("[\\s;]+")));
+    }
+    Path log = Files.createTempFile(Files.createDirectories(jar.resolveSibling("process-logs")), container + "-bench-", ".log");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    // The container's other literal environment (MALLOC_ARENA_MAX, say); JAVA_TOOL_OPTIONS is on the command line above.
+    spec.getEnv().stream().filter(e -> e.getValue() != null && !e.getName().equals("JAVA_TOOL_OPTIONS"))
+        .forEach(e -> builder.environment().put(e.getName(), e.getValue()));
+    Process process = builder.start();
+    DeployedJar started = new DeployedJar(container, process, metrics, log, flags);
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!started.ready(health)) {
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        started.close();
+        throw new IllegalStateException(container + " did not become ready (exit " + (process.isAlive() ? "none" : process.exitValue())
+            + "); its log: " + log);
+      }
+      Thread.sleep(100);
+    }
+    return started;
+  }
+
+  private static Container container(KubernetesClient client, Path manifest, String name) throws IOException {
+    try (InputStream in = Files.newInputStream(manifest)) {
+      for (HasMetadata item : client.load(in).items()) {
+        if (item instanceof Deployment d) {
+          for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
+            if (c.getName().equals(name)) {
+              return c;
+            }
+          }
+        }
+      }
+    }
+    throw new IllegalStateException("no container " + name + " in a Deployment of " + manifest);
+  }
+
+  private boolean ready(int health) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + health + "/readyz")).timeout(Duration.ofSeconds(2)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The sum and count of a Prometheus histogram or summary on the component's metrics endpoint (0 when absent). */
+  double[] histogram(String family) throws IOException, InterruptedException {
+    String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    double[] sumCount = new double[2];
+    for (String line : body.lines().toList()) {
+      if (line.startsWith(family + "_sum")) {
+        sumCount[0] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      } else if (line.startsWith(family + "_count")) {
+        sumCount[1] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sumCount;
+  }
+
+  /** The process's peak resident set so far, in bytes, when the kernel reports it. */
+  OptionalLong peakRss() throws IOException {
+    Path status = Path.of("/proc", Long.toString(process.pid()), "status");
+    if (!Files.exists(status)) {
+      return OptionalLong.empty();
+    }
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("VmHWM:")) {
+        return OptionalLong.of(Long.parseLong(line.replaceAll("\\D", "")) * 1024);
+      }
+    }
+    return OptionalLong.empty();
+  }
+
+  /**
+   * CPU seconds so far per thread group (the thread names of {@code /proc/<pid>/task}, digits dropped, so
+   * "C2 CompilerThre", "JdkHttpClientFactory-N-pool-N-thread-N", "VM Thread"), most first.
+   */
+  Map<String, Double> threadCpu() throws IOException {
+    return threadCpu(process.pid());
+  }
+
+  /** {@link #threadCpu()} of any process. */
+  static Map<String, Double> threadCpu(long pid) throws IOException {
+    Map<String, Double> cpu = new HashMap<>();
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    if (!Files.isDirectory(tasks)) {
+      return cpu;
+    }
+    try (Stream<Path> threads = Files.list(tasks)) {
+      for (Path t : threads.toList()) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          // utime and stime are fields 14 and 15 of stat; here counted from field 3 (state).
+          double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+          cpu.merge(name, seconds, Double::sum);
+        } catch (NoSuchFileException exited) {
+          // the thread ended while listed
+        }
+      }
+    }
+    return cpu;
+  }
+
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
+  String describe() {
+    return name + " " + String.join(" ", jvmFlags);
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+      if (process.exitValue() != 0 && process.exitValue() != 143) {
+        System.err.println(name + " exited with " + process.exitValue() + "; its log: " + log);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
