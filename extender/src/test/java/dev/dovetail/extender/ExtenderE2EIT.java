@@ -16,6 +16,7 @@ import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.KwokCluster;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -267,10 +268,17 @@ class ExtenderE2EIT {
     try {
       // Pinned by host name (not by capacity type, which would exempt them) to one on-demand node: the rule wants spot.
       deploy(client, ns, "stuck", 2, Map.of("kubernetes.io/hostname", "e2e-od-0"));
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns.name()).list().getItems())
-          .filteredOn(e -> "FailedScheduling".equals(e.getReason()))
-          .anySatisfy(e -> assertThat(e.getMessage()).contains("dovetail: Deployment " + ns.name() + "/stuck needs spot capacity",
-              "node is on-demand", "rule " + rule)));
+      // Both replicas (the ReplicaSet controller may create the second a moment after the first is refused),
+      // each refused with the extender's reason.
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        List<Pod> pods = client.pods().inNamespace(ns.name()).withLabel("app", "stuck").list().getItems();
+        List<Event> refusals = client.v1().events().inNamespace(ns.name()).list().getItems().stream()
+            .filter(e -> "FailedScheduling".equals(e.getReason())).filter(e -> e.getMessage().contains(
+                "dovetail: Deployment " + ns.name() + "/stuck needs spot capacity") && e.getMessage().contains("node is on-demand")
+                && e.getMessage().contains("rule " + rule)).toList();
+        assertThat(pods).hasSize(2).allSatisfy(p -> assertThat(refusals).as("a refusal of " + p.getMetadata().getName())
+            .anySatisfy(e -> assertThat(e.getInvolvedObject().getName()).isEqualTo(p.getMetadata().getName())));
+      });
       assertThat(client.pods().inNamespace(ns.name()).withLabel("app", "stuck").list().getItems()).hasSize(2)
           .allSatisfy(p -> assertThat(p.getSpec().getNodeName()).isNull());
     } finally {
