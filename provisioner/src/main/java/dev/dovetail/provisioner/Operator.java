@@ -19,6 +19,7 @@ import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.provisioner.controller.Threads;
+import dev.dovetail.provisioner.disruption.Emptiness;
 import dev.dovetail.provisioner.disruption.Expiration;
 import dev.dovetail.provisioner.disruption.Interruption;
 import dev.dovetail.provisioner.disruption.Orchestrator;
@@ -84,15 +85,16 @@ public final class Operator implements AutoCloseable {
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
-      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsCloud.Options> aws, Duration orphanGrace) {
+      int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsCloud.Options> aws, Duration orphanGrace,
+      Duration disruptionValidation) {
     public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace);
+          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace, disruptionValidation);
     }
 
     public Settings withAws(AwsCloud.Options options) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace);
+          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace, disruptionValidation);
     }
   }
 
@@ -306,8 +308,8 @@ public final class Operator implements AutoCloseable {
       lastOutcome.set(provisioner.provision());
       return Result.done();
     }, leading::get, registry));
-    Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock,
-        List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames())));
+    Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruptionValidation(),
+        List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated)));
     disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
     GarbageCollection gc = new GarbageCollection(caches::nodeClaims, caches::nodeByProviderId, writer, cloud, clock, settings.orphanGrace(),
         registry);

@@ -105,6 +105,10 @@ public final class ProvisionerMain implements Callable<Integer> {
           + "whose claim has not recorded them yet). Default: ${DEFAULT-VALUE}.")
   Duration orphanGrace;
 
+  @Option(names = "--disruption-validation-delay", defaultValue = "15s", converter = DurationConverter.class,
+      description = "How long a consolidation decision waits before it is checked again and carried out; Karpenter waits 15s. Default: ${DEFAULT-VALUE}.")
+  Duration disruptionValidation;
+
   @Option(names = "--concurrency", defaultValue = "10",
       description = "NodeClaims reconciled at once. Default: ${DEFAULT-VALUE}.")
   int concurrency;
@@ -218,7 +222,7 @@ public final class ProvisionerMain implements Callable<Integer> {
     return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
-        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace);
+        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace, disruptionValidation);
   }
 
   /**

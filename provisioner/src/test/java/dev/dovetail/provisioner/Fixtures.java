@@ -81,6 +81,6 @@ final class Fixtures {
     return new Operator.Settings("dovetail-test", Set.of("default-scheduler"), Duration.ofSeconds(1), Duration.ofSeconds(10),
         Duration.ofMinutes(15), Duration.ofSeconds(30), Set.of("kube-system"), SimFaults.NONE, Optional.empty(), "kube-system",
         new Operator.LeaderElection(leaderElection, "dovetail-provisioner-test", identity, Duration.ofSeconds(4), Duration.ofSeconds(3),
-            Duration.ofMillis(500)), 10, Optional.empty(), Optional.empty(), Duration.ofMinutes(5));
+            Duration.ofMillis(500)), 10, Optional.empty(), Optional.empty(), Duration.ofMinutes(5), Duration.ofSeconds(2));
   }
 }

@@ -51,6 +51,16 @@ public final class Drain {
   }
 
   /**
+   * A pod that would need a new home if its node went (Karpenter's "reschedulable"): not finished, not
+   * being deleted, not a DaemonSet's (it runs on every node), not a static pod's mirror (the kubelet owns it).
+   */
+  public static boolean reschedulable(Pod pod) {
+    DrainPod p = DrainPod.of(pod);
+    return !p.daemonSet() && p.deletionTimestamp() == null && !p.annotations().containsKey("kubernetes.io/config.mirror")
+        && !"Succeeded".equals(p.phase()) && !"Failed".equals(p.phase());
+  }
+
+  /**
    * Whether {@code karpenter.sh/do-not-disrupt} protects the pod now: {@code "true"}, or a duration
    * (30m, 1h: Karpenter v1.12) that has not run out since the pod started. Other values protect nothing,
    * as in Karpenter. A drain does not evict such a pod but waits for it (up to a terminationGracePeriod).

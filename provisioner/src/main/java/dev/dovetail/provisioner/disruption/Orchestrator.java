@@ -1,6 +1,8 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
@@ -14,19 +16,29 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The disruption controller's pass, as Karpenter's: build the candidates (every NodeClaim with its node
- * and pods), then ask the {@link Method}s in order. A forceful method's commands all run; the first
- * graceful method with a command wins the pass. A command launches its replacements first (through the
- * provisioner, under its lock, so no provisioning pass plans on the same room meanwhile) and only then
- * deletes its candidates, which the termination controller drains. The pass comes back at the next time
- * a method said it would be due (an expiry), or after the period.
+ * and pods) and each NodePool's budgets, then ask the {@link Method}s in order. A forceful method's
+ * commands all run, outside budgets; the first graceful method with a command wins the pass, but its
+ * command is only decided then: it is carried out after the validation delay (15 s), by a later pass that
+ * computes it again and keeps only the candidates both times agree on. A command launches its
+ * replacements first (through the provisioner, under its lock, so no provisioning pass plans on the same
+ * room meanwhile) and only then deletes its candidates, which the termination controller drains. The pass
+ * comes back when a decision is due for validation, at the next time a method said it would be due (an
+ * expiry), or after the period.
  */
 public final class Orchestrator {
   private static final Logger LOG = LoggerFactory.getLogger(Orchestrator.class);
@@ -40,9 +52,17 @@ public final class Orchestrator {
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final List<Method> methods;
+  private final Duration validation;
+  /** A graceful command decided and waiting for its validation; touched only by the (single-threaded) pass. */
+  private Decided decided;
+
+  /** A graceful method's command waiting for validation. */
+  private record Decided(Method method, Set<String> candidates, Instant due) {
+  }
 
   public Orchestrator(Caches caches, Provisioner provisioner, Writer writer, Recorder events, KarpenterMetrics metrics, Clock clock,
-      List<Method> methods) {
+      Duration validation, List<Method> methods) {
+    this.validation = validation;
     this.caches = caches;
     this.provisioner = provisioner;
     this.writer = writer;
@@ -63,25 +83,126 @@ public final class Orchestrator {
     }
     Instant now = clock.instant();
     List<Candidate> claims = candidates();
+    Budgets budgets = budgets(claims, now);
+    Optional<Instant> validationDue = Optional.empty();
     for (Method method : methods) {
       List<Candidate> eligible = claims.stream().filter(c -> method.shouldDisrupt(c, now)).toList();
+      metrics.disruptionEligible(method.reason().label(), eligible.size());
+      if (!method.forceful()) {
+        if (decided != null && decided.method() != method) {
+          continue;  // another method's decision is waiting: one graceful command at a time
+        }
+        if (decided != null && now.isBefore(decided.due())) {
+          validationDue = Optional.of(decided.due());
+          break;
+        }
+      }
       if (eligible.isEmpty()) {
+        if (decided != null && decided.method() == method) {
+          failedValidation(method, "no candidate is eligible any more");
+        }
         continue;
       }
+      if (!method.forceful() && decided == null) {
+        List<Command> proposed = method.computeCommands(budgets, eligible, now);
+        blocked(method, eligible, proposed);
+        Set<String> names = names(proposed);
+        if (!names.isEmpty()) {
+          decided = new Decided(method, names, now.plus(validation));
+          context.atInfo(LOG).log("{}: would disrupt {}; checking again in {}", method.reason().label(), names, validation);
+          if (!validation.isZero() && !validation.isNegative()) {
+            validationDue = Optional.of(decided.due());
+            break;
+          }
+        } else {
+          continue;
+        }
+      }
+      Set<String> agreed = decided != null && decided.method() == method ? decided.candidates() : null;
       // Computing and launching go together: the simulation's room must still be free when the claims are made.
       List<Command> commands = provisioner.exclusive(() -> {
-        List<Command> computed = method.computeCommands(Budgets.UNLIMITED, eligible, now);
+        List<Command> computed = method.computeCommands(method.forceful() ? Budgets.UNLIMITED : budgets, eligible, now);
+        if (agreed != null) {
+          computed = computed.stream().map(c -> keep(c, agreed)).filter(c -> c.decision() != Command.Decision.NO_OP).toList();
+        }
         computed.forEach(c -> launch(c, context));
         return computed;
       });
+      if (agreed != null) {
+        decided = null;
+        if (commands.isEmpty()) {
+          failedValidation(method, "the candidates changed");
+          continue;
+        }
+      }
       commands.forEach(c -> deleteCandidates(c, context));
       if (!method.forceful() && commands.stream().anyMatch(c -> c.decision() != Command.Decision.NO_OP)) {
         break;
       }
     }
-    Optional<Instant> due = methods.stream().map(m -> m.nextDue(claims, now)).flatMap(Optional::stream).min(Instant::compareTo);
+    Optional<Instant> due = Stream.concat(validationDue.stream(), methods.stream().map(m -> m.nextDue(claims, now)).flatMap(Optional::stream))
+        .min(Instant::compareTo);
     return due.map(d -> Result.requeue(Duration.between(now, d).isNegative() ? Duration.ZERO : Duration.between(now, d)))
         .orElseGet(Result::done);
+  }
+
+  /**
+   * Each NodePool's budgets now, per graceful reason: the minimum of the active budgets that apply, scaled
+   * against the pool's initialized nodes, less the pool's nodes already being disrupted (deleting, or
+   * not Ready), never below zero.
+   */
+  private Budgets budgets(List<Candidate> claims, Instant now) {
+    Map<String, Map<Reason, Integer>> allowed = new HashMap<>();
+    for (NodePool pool : caches.nodePools()) {
+      String name = pool.getMetadata().getName();
+      List<Candidate> ofPool = claims.stream().filter(c -> name.equals(c.nodePool())).toList();
+      int nodes = (int) ofPool.stream().filter(c -> NodeClaims.isTrue(c.claim(), ConditionTypes.INITIALIZED)).count();
+      int disrupting = (int) ofPool.stream().filter(c -> NodeClaims.deleting(c.claim()) || c.node().map(Orchestrator::notReady).orElse(false))
+          .count();
+      Map<Reason, Integer> byReason = new EnumMap<>(Reason.class);
+      for (Reason r : List.of(Reason.EMPTY, Reason.DRIFTED, Reason.UNDERUTILIZED)) {
+        int budget = BudgetRules.allowed(BudgetRules.of(pool), r, nodes, now);
+        int left = budget == Integer.MAX_VALUE ? Integer.MAX_VALUE : Math.max(0, budget - disrupting);
+        byReason.put(r, left);
+        metrics.allowedDisruptions(name, r.budgetName().toLowerCase(Locale.ROOT), left == Integer.MAX_VALUE ? nodes : left);
+      }
+      allowed.put(name, byReason);
+    }
+    return new Budgets(allowed);
+  }
+
+  private static boolean notReady(Node node) {
+    return node.getStatus() == null || node.getStatus().getConditions() == null
+        || node.getStatus().getConditions().stream().noneMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** Candidates a budget kept out of the method's commands: an Event on each says so. */
+  private void blocked(Method method, List<Candidate> eligible, List<Command> proposed) {
+    Set<String> chosen = names(proposed);
+    for (Candidate c : eligible) {
+      if (!chosen.contains(c.name())) {
+        events.normal(c.claim(), "DisruptionBlocked", "No allowed disruptions for disruption reason " + method.reason().budgetName()
+            + " due to blocking budget (NodePool " + c.nodePool() + ")");
+      }
+    }
+  }
+
+  private void failedValidation(Method method, String why) {
+    LOG.info("{}: dropping the decision: {}", method.reason().label(), why);
+    metrics.disruptionFailedValidation(method.reason().label());
+    decided = null;
+  }
+
+  private static Set<String> names(List<Command> commands) {
+    Set<String> names = new HashSet<>();
+    commands.stream().filter(c -> c.decision() != Command.Decision.NO_OP).forEach(c -> c.candidates().forEach(x -> names.add(x.name())));
+    return names;
+  }
+
+  /** The command with only the candidates the first decision named (the others appeared since; they wait for their own decision). */
+  private static Command keep(Command command, Set<String> agreed) {
+    return new Command(command.reason(), command.candidates().stream().filter(c -> agreed.contains(c.name())).toList(), command.replacements(),
+        command.deleteCandidates());
   }
 
   private List<Candidate> candidates() {
@@ -105,6 +226,9 @@ public final class Orchestrator {
   private void deleteCandidates(Command command, Reconciliation context) {
     if (!command.deleteCandidates()) {
       return;
+    }
+    if (command.reason() != Reason.EXPIRED && command.reason() != Reason.INTERRUPTED) {
+      metrics.disruptionDecision(command.decision().name().toLowerCase(Locale.ROOT), command.reason().label());
     }
     for (Candidate c : command.candidates()) {
       if (NodeClaims.deleting(c.claim())) {

@@ -2,10 +2,15 @@ package dev.dovetail.provisioner.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Meters under Karpenter's metric names and labels, so its dashboards and alerts work unchanged
@@ -13,6 +18,8 @@ import java.util.Map;
  */
 public final class KarpenterMetrics {
   private final MeterRegistry registry;
+  /** Values behind gauges with labels, by their label values. */
+  private final Map<List<String>, AtomicInteger> gauges = new ConcurrentHashMap<>();
 
   /**
    * Stand-in names of meters whose Karpenter names end in {@code _created_total}, which the Prometheus
@@ -58,6 +65,44 @@ public final class KarpenterMetrics {
   public void nodeClaimDisrupted(String reason, String nodePool, String capacityType) {
     Counter.builder("karpenter.nodeclaims.disrupted").description("Number of nodeclaims disrupted in total by Karpenter.")
         .tag("reason", reason).tag("nodepool", nodePool).tag("capacity_type", capacityType).register(registry).increment();
+  }
+
+  /** A graceful disruption carried out: {@code decision} delete or replace; {@code reason} empty, drifted or underutilized. */
+  public void disruptionDecision(String decision, String reason) {
+    Counter.builder("karpenter.voluntary.disruption.decisions").description("Number of disruption decisions performed.")
+        .tag("decision", decision).tag("reason", reason).tag("consolidation_type", consolidationType(reason)).register(registry).increment();
+  }
+
+  /** A decision dropped when it was checked again after the validation delay. */
+  public void disruptionFailedValidation(String reason) {
+    Counter.builder("karpenter.voluntary.disruption.failed.validations")
+        .description("Number of candidates that were selected for disruption but failed validation.")
+        .tag("consolidation_type", consolidationType(reason)).register(registry).increment();
+  }
+
+  /** How many nodes a disruption method found eligible in its last pass. */
+  public void disruptionEligible(String reason, int nodes) {
+    gauge("karpenter.voluntary.disruption.eligible.nodes", "Number of nodes eligible for disruption by Karpenter.", nodes, "reason", reason);
+  }
+
+  /** How many more nodes of a pool its budgets allow to be disrupted for a reason. */
+  public void allowedDisruptions(String nodePool, String reason, int nodes) {
+    gauge("karpenter.nodepools.allowed.disruptions", "The number of nodes for a given NodePool that can be concurrently disrupting at a point in time.",
+        nodes, "nodepool", nodePool, "reason", reason);
+  }
+
+  private void gauge(String name, String help, int value, String... tags) {
+    List<String> key = new ArrayList<>(List.of(name));
+    key.addAll(List.of(tags));
+    gauges.computeIfAbsent(key, k -> {
+      AtomicInteger holder = new AtomicInteger();
+      Gauge.builder(name, holder, AtomicInteger::get).description(help).tags(tags).register(registry);
+      return holder;
+    }).set(value);
+  }
+
+  private static String consolidationType(String reason) {
+    return "empty".equals(reason) ? "empty" : "underutilized".equals(reason) ? "single" : "";
   }
 
   public void nodeCreated(String nodePool, String zone) {

@@ -20,7 +20,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * A NodeClaim's way to a Ready node, as Karpenter's lifecycle controller runs it: named steps in order —
  * the termination finalizer first (nothing is launched that could leak), then {@link Liveness} (give up
- * on claims that cannot make it), {@link Launch}, {@link Registration} and {@link Initialization} —
+ * on claims that cannot make it), {@link Launch}, {@link Registration}, {@link Initialization} and
+ * {@link Consolidation} (the {@code Consolidatable} condition) —
  * each writing only what changed and handing the claim as written to the next, until one has to wait.
  * {@code Ready} rolls up the three conditions. Claims being deleted are the termination controller's.
  */
@@ -48,7 +49,8 @@ public final class Lifecycle {
         new Liveness(cloud, deletions, settings.registrationTtl(), clock),
         new Launch(caches, cloud, writer, events, metrics, deletions, clock),
         new Registration(writer, events, metrics, settings.gate(), settings.registrationTtl(), clock),
-        new Initialization(writer, metrics, clock));
+        new Initialization(writer, metrics, clock),
+        new Consolidation(caches, writer, clock));
   }
 
   public CompletionStage<Result> reconcile(String name, Reconciliation context) {

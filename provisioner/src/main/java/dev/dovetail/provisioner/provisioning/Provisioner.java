@@ -3,6 +3,7 @@ package dev.dovetail.provisioner.provisioning;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.CapacityType;
+import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -20,6 +21,7 @@ import dev.dovetail.api.scheduling.TopologyTerm;
 import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.runtime.Recorder;
@@ -30,6 +32,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Gauge;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -76,8 +79,14 @@ public final class Provisioner {
   private final ReentrantLock passes = new ReentrantLock();
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
   private final AtomicInteger lastPending = new AtomicInteger();
+  /** How long a claim the last pass planned pods on counts as nominated (Karpenter: max(2 × batch max, 10 s)). */
+  public static final Duration NOMINATION_WINDOW = Duration.ofSeconds(20);
+
   /** The last pass's plan: pending pod UID to the NodeClaim it was planned on (new, or in flight). */
   private volatile Map<String, String> plannedOnClaims = Map.of();
+  /** The claims (and nodes' claims) the last pass planned pods on, and when. */
+  private volatile Set<String> nominatedClaims = Set.of();
+  private volatile long plannedNanos;
 
   public Provisioner(KubernetesClient client, Caches caches, CloudProvider cloud, Governance governance, Recorder events,
       KarpenterMetrics metrics, Set<String> schedulerNames, ExecutorService writers) {
@@ -188,15 +197,39 @@ public final class Provisioner {
         .isPresent();
   }
 
+  /**
+   * Whether the last pass planned pending pods on this claim (or its node), less than
+   * {@link #NOMINATION_WINDOW} ago or less than that since the claim was Initialized (a node that took
+   * minutes to boot is still expected): they are on their way, so the node is not idle, whatever runs
+   * there now.
+   */
+  public boolean nominated(String claim) {
+    if (!nominatedClaims.contains(claim)) {
+      return false;
+    }
+    if (System.nanoTime() - plannedNanos < NOMINATION_WINDOW.toNanos()) {
+      return true;
+    }
+    return caches.nodeClaim(claim).flatMap(c -> Conditions.get(NodeClaims.conditions(c), ConditionTypes.INITIALIZED)).filter(Condition::isTrue)
+        .map(c -> Instant.parse(c.lastTransitionTime()).plus(NOMINATION_WINDOW).isAfter(Instant.now())).orElse(true);
+  }
+
   private void remember(Plan plan, Map<NewClaim, String> launched) {
     Map<String, String> planned = new HashMap<>();
+    Set<String> nominated = new HashSet<>();
     plan.solution().onExistingNodes().forEach((uid, node) -> {
       if (caches.nodeClaim(node).isPresent()) {
         planned.put(uid, node);
+        nominated.add(node);
+      } else {
+        caches.nodeClaimOfNode(node).ifPresent(c -> nominated.add(c.getMetadata().getName()));
       }
     });
     launched.forEach((claim, name) -> claim.podUids().forEach(uid -> planned.put(uid, name)));
+    nominated.addAll(launched.values());
     plannedOnClaims = planned;
+    nominatedClaims = nominated;
+    plannedNanos = System.nanoTime();
   }
 
   /**

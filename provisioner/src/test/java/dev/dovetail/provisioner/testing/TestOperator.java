@@ -29,6 +29,7 @@ public final class TestOperator implements AutoCloseable {
   public static final class Options {
     private Duration registrationTtl = Duration.ofMinutes(15);
     private Duration orphanGrace = Duration.ofMinutes(5);
+    private Duration disruptionValidation = Duration.ofSeconds(2);
     private Duration bootDelay = Duration.ofHours(1);
     private Optional<String> simConfigMap = Optional.empty();
     private String insufficientCapacity = "";
@@ -45,6 +46,11 @@ public final class TestOperator implements AutoCloseable {
 
     public Options registrationTtl(Duration value) {
       this.registrationTtl = value;
+      return this;
+    }
+
+    public Options disruptionValidation(Duration value) {
+      this.disruptionValidation = value;
       return this;
     }
 
@@ -82,7 +88,7 @@ public final class TestOperator implements AutoCloseable {
           Set.of("kube-system"), new SimFaults(SimFaults.patterns(insufficientCapacity), launchFailureRate, Duration.ZERO, bootDelay), simConfigMap,
           "kube-system",
           new Operator.LeaderElection(false, "dovetail-provisioner-api-test", "api-test", Duration.ofSeconds(15), Duration.ofSeconds(10),
-              Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace);
+              Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace, disruptionValidation);
     }
   }
 

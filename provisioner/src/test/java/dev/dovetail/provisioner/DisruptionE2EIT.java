@@ -1,0 +1,146 @@
+package dev.dovetail.provisioner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.karpenter.v1.Budget;
+import dev.dovetail.api.karpenter.v1.Disruption;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.NodePoolSpec;
+import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.provisioner.metrics.KarpenterMetrics;
+import dev.dovetail.runtime.OpsServer;
+import dev.dovetail.testkit.TestNamespace;
+import dev.dovetail.testkit.WithCluster;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Disruption on the real control plane (kube-scheduler, kube-controller-manager, kwok nodes, the sim
+ * cloud): nodes the pool's policy lets go are removed, within its budgets, and never a protected one.
+ */
+@WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
+class DisruptionE2EIT {
+  private static PrometheusMeterRegistry registry;
+  private static Operator operator;
+  private static LocalExtender extender;
+
+  @BeforeAll
+  static void start(KubernetesClient client) throws Exception {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    operator = new Operator(Fixtures.settings("disruption-e2e", false), client, Catalog.bundled(), registry, Clock.systemUTC()).start();
+    extender = LocalExtender.start(operator.caches().view(), registry);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (extender != null) {
+      extender.close();
+    }
+    if (operator != null) {
+      operator.close();
+    }
+  }
+
+  /**
+   * Four nodes, one pod each; one node carries karpenter.sh/do-not-disrupt. The deployment scales to zero:
+   * the pool (WhenEmpty, consolidateAfter 5s, a budget of one node) removes the three others one at a
+   * time, which a watch on the claims checks throughout, says DisruptionBlocked for those that wait, and
+   * keeps the protected one.
+   */
+  @Test
+  void emptyNodesGoOneAtATimeWithinTheBudgetAndAProtectedNodeStays(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("empty");
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmpty,
+        List.of(Budget.nodes("1"))), null, null, null));
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 4, "1500m", "1Gi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(4).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    assertThat(ProvisioningE2EIT.claimsOf(client, label)).hasSize(4);
+    String protectedNode = client.pods().inNamespace(ns.name()).list().getItems().get(0).getSpec().getNodeName();
+    client.nodes().withName(protectedNode).edit(n -> {
+      n.getMetadata().setAnnotations(new HashMap<>(n.getMetadata().getAnnotations() == null ? Map.of() : n.getMetadata().getAnnotations()));
+      n.getMetadata().getAnnotations().put(Drain.DO_NOT_DISRUPT, "true");
+      return n;
+    });
+
+    Set<String> deleting = ConcurrentHashMap.newKeySet();
+    AtomicInteger most = new AtomicInteger();
+    try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
+        .inform(new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(NodeClaim claim) {
+            seen(claim);
+          }
+
+          @Override
+          public void onUpdate(NodeClaim before, NodeClaim claim) {
+            seen(claim);
+          }
+
+          @Override
+          public void onDelete(NodeClaim claim, boolean finalStateUnknown) {
+            deleting.remove(claim.getMetadata().getName());
+          }
+
+          private void seen(NodeClaim claim) {
+            if (claim.getMetadata().getDeletionTimestamp() != null) {
+              deleting.add(claim.getMetadata().getName());
+              most.accumulateAndGet(deleting.size(), Math::max);
+            }
+          }
+        })) {
+      Map<String, String> claimOfNode = new ConcurrentHashMap<>();
+      ProvisioningE2EIT.claimsOf(client, label).forEach(c -> claimOfNode.put(c.getStatus().nodeName(), c.getMetadata().getName()));
+      client.apps().deployments().inNamespace(ns.name()).withName("web").scale(0);
+
+      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        List<NodeClaim> left = ProvisioningE2EIT.claimsOf(client, label);
+        assertThat(left).as(() -> ClusterDump.of(client, ns.name())).singleElement()
+            .satisfies(c -> assertThat(c.getStatus().nodeName()).isEqualTo(protectedNode));
+      });
+      assertThat(most.get()).as("claims deleting at once, with a budget of one node").isEqualTo(1);
+      List<Event> events = client.v1().events().inNamespace("default").list().getItems();
+      assertThat(events).as("a candidate the budget held back says so")
+          .anySatisfy(e -> {
+            assertThat(e.getReason()).isEqualTo("DisruptionBlocked");
+            assertThat(claimOfNode.values()).contains(e.getInvolvedObject().getName());
+            assertThat(e.getMessage()).contains("Empty", "budget");
+          });
+      assertThat(OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES))
+          .containsPattern("karpenter_voluntary_disruption_decisions_total\\{consolidation_type=\"empty\",decision=\"delete\",reason=\"empty\",?} 3\\.0")
+          .containsPattern("karpenter_nodepools_allowed_disruptions\\{nodepool=\"" + label + "\",reason=\"empty\",?} 1");
+    }
+    // The protected node's claim is there still, and its pod-less node is not being drained.
+    assertThat(client.nodes().withName(protectedNode).get().getSpec().getTaints()).noneMatch(t -> WellKnownLabels.DISRUPTED_TAINT.equals(t.getKey()));
+    List<Pod> left = client.pods().inNamespace(ns.name()).list().getItems();
+    assertThat(left).isEmpty();
+  }
+}
