@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
-import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.harness.v1.Distribution;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
@@ -22,8 +21,6 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.provisioner.kube.Conditions;
-import dev.dovetail.provisioner.metrics.KarpenterMetrics;
-import dev.dovetail.runtime.OpsServer;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
@@ -41,14 +38,15 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -69,25 +67,19 @@ import org.junit.jupiter.api.Test;
 @WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
 class ProvisioningE2EIT {
   private static final List<String> ZONES = List.of("us-east-1a", "us-east-1b", "us-east-1c");
-  private static PrometheusMeterRegistry registry;
+  private static InProcess dovetail;
   private static Operator operator;
-  private static LocalExtender extender;
 
   @BeforeAll
   static void startProvisionerAndExtender(KubernetesClient client) throws Exception {
-    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    operator = new Operator(Fixtures.settings("e2e", false), client, Catalog.bundled(), registry, Clock.systemUTC())
-        .start();
-    extender = LocalExtender.start(operator.caches().view(), registry);
+    dovetail = InProcess.start(client, Fixtures.settings("e2e", false));
+    operator = dovetail.operator();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (extender != null) {
-      extender.close();
-    }
-    if (operator != null) {
-      operator.close();
+    if (dovetail != null) {
+      dovetail.close();
     }
   }
 
@@ -255,12 +247,15 @@ class ProvisioningE2EIT {
 
     // What the interrupt listener does on a spot notice: taint and cordon the node, mark the NodeClaim.
     String node = first.getStatus().nodeName();
-    client.nodes().withName(node).edit(n -> new NodeBuilder(n).editSpec().withUnschedulable(true)
-        .addNewTaint().withKey(WellKnownLabels.DISRUPTED_TAINT).withEffect("NoSchedule").endTaint().endSpec().build());
-    client.resources(NodeClaim.class).withName(first.getMetadata().getName()).edit(c -> {
-      c.getMetadata().getAnnotations().put(DovetailLabels.INTERRUPTION, "spot-interruption@" + Instant.now().plusSeconds(120));
-      return c;
-    });
+    // Merge patches without a resourceVersion, as the listener writes: the provisioner writes these objects too.
+    List<Map<String, String>> taints = new ArrayList<>();
+    Optional.ofNullable(client.nodes().withName(node).get().getSpec().getTaints()).orElse(List.of())
+        .forEach(t -> taints.add(Map.of("key", t.getKey(), "effect", t.getEffect())));
+    taints.add(Map.of("key", WellKnownLabels.DISRUPTED_TAINT, "effect", "NoSchedule"));
+    client.nodes().withName(node).patch(PatchContext.of(PatchType.JSON_MERGE),
+        Serialization.asJson(Map.of("spec", Map.of("unschedulable", true, "taints", taints))));
+    client.resources(NodeClaim.class).withName(first.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(
+        Map.of("metadata", Map.of("annotations", Map.of(DovetailLabels.INTERRUPTION, "spot-interruption@" + Instant.now().plusSeconds(120))))));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       List<NodeClaim> claims = claimsOf(client, label);
       assertThat(claims).hasSize(2);
@@ -466,7 +461,7 @@ class ProvisioningE2EIT {
 
   /** What /metrics serves: the registry with Karpenter's names restored. */
   private static String scrape() {
-    return OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES);
+    return dovetail.scrape();
   }
 
   static List<NodeClaim> claimsOf(KubernetesClient client, String pool) {

@@ -5,14 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
-import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
-import dev.dovetail.provisioner.metrics.KarpenterMetrics;
-import dev.dovetail.runtime.OpsServer;
 import dev.dovetail.testkit.MotoServer;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
@@ -24,9 +21,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -60,9 +54,7 @@ class QueueModeE2EIT {
   private static SqsAsyncClient sqs;
   private static EventBridgeAsyncClient events;
   private static String queueUrl;
-  private static PrometheusMeterRegistry registry;
-  private static Operator operator;
-  private static LocalExtender extender;
+  private static InProcess dovetail;
 
   @BeforeAll
   static void startMotoAndProvisioner(KubernetesClient client) throws Exception {
@@ -86,20 +78,15 @@ class QueueModeE2EIT {
       events.putRule(b -> b.name("dovetail-" + rule.getKey()).eventPattern(rule.getValue())).get();
       events.putTargets(b -> b.rule("dovetail-" + rule.getKey()).targets(t -> t.id("queue").arn(queueArn))).get();
     }
-    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Operator.Settings settings = Fixtures.settings("queue", false)
         .withInterruptionQueue(new InterruptionQueue.Settings(QUEUE, Optional.of(MotoServer.REGION), Optional.of(moto.endpoint()), Duration.ofSeconds(5)));
-    operator = new Operator(settings, client, Catalog.bundled(), registry, Clock.systemUTC()).start();
-    extender = LocalExtender.start(operator.caches().view(), registry);
+    dovetail = InProcess.start(client, settings);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (extender != null) {
-      extender.close();
-    }
-    if (operator != null) {
-      operator.close();
+    if (dovetail != null) {
+      dovetail.close();
     }
     if (sqs != null) {
       sqs.close();
@@ -245,6 +232,6 @@ class QueueModeE2EIT {
   }
 
   private static String scrape() {
-    return OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES);
+    return dovetail.scrape();
   }
 }

@@ -83,6 +83,14 @@ public final class FakeEc2 implements AutoCloseable {
       return params.get("ClientToken");
     }
 
+    /**
+     * A JSON-protocol call (SSM, Pricing: its action is the {@code X-Amz-Target}, such as
+     * {@code AmazonSSM.GetParameter}), which the fake forwards untouched: no fault or delay applies to it.
+     */
+    public boolean forwarded() {
+      return action.contains(".");
+    }
+
     /** Answered with 200 (whatever the answer says inside: a CreateFleet may have launched nothing). */
     public boolean succeeded() {
       return status == 200 && answered != null;
