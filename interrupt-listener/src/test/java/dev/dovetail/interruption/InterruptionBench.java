@@ -7,6 +7,7 @@ import dev.dovetail.testkit.BenchReport;
 import dev.dovetail.testkit.ControlPlaneExtension;
 import dev.dovetail.testkit.KwokCluster;
 import dev.dovetail.testkit.MetadataMock;
+import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
@@ -16,7 +17,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -127,10 +127,10 @@ public final class InterruptionBench {
       KubernetesClient client = cluster.client();
       client.nodes().resource(InterruptionE2EIT.node(node, node)).create();
       try (MetadataMock imds = MetadataMock.start("spot", "--mock-delay-sec", "8")) {
-        int probes = freePort();
+        int probes = Ports.free();
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
             "--node-name", node, "--imds-endpoint", imds.endpoint().toString(), "--kubeconfig", cluster.kubeconfig().toString(),
-            "--metrics-port", Integer.toString(freePort()), "--health-probe-port", Integer.toString(probes), "--bind-address", "127.0.0.1")
+            "--metrics-port", Integer.toString(Ports.free()), "--health-probe-port", Integer.toString(probes), "--bind-address", "127.0.0.1")
             .redirectErrorStream(true).redirectOutput(Files.createTempFile("agent-", ".log").toFile());
         pb.environment().remove("JAVA_TOOL_OPTIONS");
         pb.environment().putAll(manifestEnvironment());
@@ -220,11 +220,6 @@ public final class InterruptionBench {
     return 0;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   /** A failed read (the mock sometimes drops a kept-alive connection) counts as "not yet". */
   private static boolean noticeVisible(Imds watcher) {

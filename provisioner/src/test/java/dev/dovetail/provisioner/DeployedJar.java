@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner;
 
+import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -9,7 +10,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,8 +70,8 @@ final class DeployedJar implements AutoCloseable {
     // Extra flags for one component, separated by ";", for profiling: -Dbench.jvm.provisioner=-XX:StartFlightRecording=...
     String extra = System.getProperty("bench.jvm." + container, "").trim();
     List<String> extraFlags = extra.isEmpty() ? List.of() : Arrays.asList(extra.split("[\\s;]+"));
-    int metrics = freePort();
-    int health = freePort();
+    int metrics = Ports.free();
+    int health = Ports.free();
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(flags);
@@ -215,9 +215,4 @@ final class DeployedJar implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -10,13 +10,13 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.aws.FakeEc2;
 import dev.dovetail.testkit.ControlPlane;
+import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.RepoPaths;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -265,16 +265,11 @@ class LaunchCrashE2EIT {
         "--cloud-provider=aws", "--aws-region=us-east-1", "--aws-endpoint-url=" + front.endpoint(),
         "--cluster-endpoint=https://api.crash.example", "--cluster-ca-bundle=Q0E=", "--garbage-collection-grace=" + collectionGrace,
         "--batch-idle-duration=300ms", "--sim-config-map=",
-        "--metrics-port=" + freePort(), "--health-probe-port=" + freePort(), "--bind-address=127.0.0.1", "--log-format=text")
+        "--metrics-port=" + Ports.free(), "--health-probe-port=" + Ports.free(), "--bind-address=127.0.0.1", "--log-format=text")
         .redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("AWS_ACCESS_KEY_ID", "testing");
     pb.environment().put("AWS_SECRET_ACCESS_KEY", "testing");
     return pb.start();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

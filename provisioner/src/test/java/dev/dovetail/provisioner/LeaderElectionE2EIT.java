@@ -10,6 +10,7 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.testkit.ControlPlane;
+import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.RepoPaths;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
@@ -18,7 +19,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -145,16 +145,11 @@ class LeaderElectionE2EIT {
         "--leader-elect", "--leader-election-lease=" + lease, "--leader-election-identity=" + identity,
         "--leader-election-lease-duration=3s", "--leader-election-renew-deadline=2s", "--leader-election-retry-period=500ms",
         "--sim-launch-latency=1s", "--sim-boot-delay=1s", "--sim-config-map=",
-        "--metrics-port=" + freePort(), "--health-probe-port=" + freePort(), "--bind-address=127.0.0.1", "--log-format=text")
+        "--metrics-port=" + Ports.free(), "--health-probe-port=" + Ports.free(), "--bind-address=127.0.0.1", "--log-format=text")
         .redirectErrorStream(true).redirectOutput(log.toFile());
     Replica r = new Replica(identity, pb.start(), log);
     replicas.add(r);
     return r;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -115,11 +116,6 @@ public final class ScaleOutBench {
     }
   }
 
-  /** A figure read from the components under test. */
-  private interface Probe<T> {
-    T read() throws Exception;
-  }
-
   /** The control plane's processes, the given ones and this JVM (the benchmark's pod creators and watches), by name. */
   private static Map<String, ProcessHandle> processes(KwokCluster cluster, Map<String, ProcessHandle> components) {
     Map<String, ProcessHandle> all = new LinkedHashMap<>();
@@ -166,7 +162,7 @@ public final class ScaleOutBench {
     return used;
   }
 
-  private static Result run(KubernetesClient client, int pods, Map<String, ProcessHandle> processes, Probe<double[]> simulation, Probe<Optional<String>> rss) throws Exception {
+  private static Result run(KubernetesClient client, int pods, Map<String, ProcessHandle> processes, Callable<double[]> simulation, Callable<Optional<String>> rss) throws Exception {
     String label = Fixtures.unique("scale");
     String ns = label;
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
@@ -179,7 +175,7 @@ public final class ScaleOutBench {
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"));
     client.resources(NodePool.class).resource(pool).create();
     Thread.sleep(2000); // the NodePool's status controller marks it ready
-    double[] simBefore = simulation.read();
+    double[] simBefore = simulation.call();
     Map<String, Duration> cpuBefore = cpu(processes);
     Map<String, Double> requestsBefore = apiRequests(client);
 
@@ -246,8 +242,8 @@ public final class ScaleOutBench {
       cost += Double.parseDouble(annotations.get(SimCloudProvider.PRICE_ANNOTATION));
       onDemand += catalog.get(n.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE)).orElseThrow().onDemandPricePerHour();
     }
-    double[] simAfter = simulation.read();
-    String peaks = rss.read().map(ScaleOutBench::mebibytes).orElse("-");
+    double[] simAfter = simulation.call();
+    String peaks = rss.call().map(ScaleOutBench::mebibytes).orElse("-");
     return new Result(pods, podsCreated, firstClaim, claimsDone, allRunning, lastClaims, nodes.size(), cost, onDemand,
         (simAfter[0] - simBefore[0]) * 1000, (long) (simAfter[1] - simBefore[1]), peaks);
   }

@@ -3,7 +3,6 @@ package dev.dovetail.testkit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -44,7 +43,7 @@ public final class LocalServer implements AutoCloseable {
   }
 
   /**
-   * Runs the command (its port already chosen, see {@link #freePort()}) in a fresh directory that is also
+   * Runs the command (its port already chosen, see {@link #Ports.free()}) in a fresh directory that is also
    * its HOME, and waits up to 30 s until it accepts connections on that port.
    */
   static LocalServer start(String what, List<String> command, int port, Map<String, String> env) {
@@ -77,13 +76,6 @@ public final class LocalServer implements AutoCloseable {
     }
   }
 
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   public URI endpoint() {
     return endpoint;

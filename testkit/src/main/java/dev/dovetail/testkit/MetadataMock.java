@@ -39,7 +39,7 @@ public final class MetadataMock implements AutoCloseable {
    * on a free loopback port, and waits until it answers.
    */
   public static MetadataMock start(String... args) {
-    return startOn(LocalServer.freePort(), args);
+    return startOn(Ports.free(), args);
   }
 
   /**

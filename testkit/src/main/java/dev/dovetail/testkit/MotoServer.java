@@ -39,7 +39,7 @@ public final class MotoServer implements AutoCloseable {
 
   public static MotoServer start() {
     Path bin = require().orElseThrow();
-    int port = LocalServer.freePort();
+    int port = Ports.free();
     return new MotoServer(LocalServer.start("moto server", List.of(bin.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port)), port,
         Map.of("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")));
   }

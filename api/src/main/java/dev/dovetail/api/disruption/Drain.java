@@ -40,10 +40,7 @@ public final class Drain {
 
   /** {@link #drainable(Pod)} of the drain's view of a pod. */
   public static boolean drainable(DrainPod pod) {
-    if (pod.annotations().containsKey("kubernetes.io/config.mirror")) {
-      return false;
-    }
-    if ("Succeeded".equals(pod.phase()) || "Failed".equals(pod.phase())) {
+    if (mirrorOrFinished(pod)) {
       return false;
     }
     return pod.tolerations().stream().noneMatch(t -> Tolerations.tolerates(t.key(), t.operator(), t.value(), t.effect(),
@@ -56,8 +53,12 @@ public final class Drain {
    */
   public static boolean reschedulable(Pod pod) {
     DrainPod p = DrainPod.of(pod);
-    return !p.daemonSet() && p.deletionTimestamp() == null && !p.annotations().containsKey("kubernetes.io/config.mirror")
-        && !"Succeeded".equals(p.phase()) && !"Failed".equals(p.phase());
+    return !p.daemonSet() && p.deletionTimestamp() == null && !mirrorOrFinished(p);
+  }
+
+  /** A static pod's mirror (the kubelet owns it) or a pod that has finished: neither is evicted nor moved. */
+  private static boolean mirrorOrFinished(DrainPod pod) {
+    return pod.annotations().containsKey("kubernetes.io/config.mirror") || "Succeeded".equals(pod.phase()) || "Failed".equals(pod.phase());
   }
 
   /**

@@ -6,6 +6,7 @@ import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import dev.dovetail.api.karpenter.v1.Budget;
 import dev.dovetail.api.karpenter.v1.Disruption;
+import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +36,6 @@ public final class BudgetRules {
       "@weekly", "0 0 * * 0", "@daily", "0 0 * * *", "@midnight", "0 0 * * *", "@hourly", "0 * * * *");
   private static final Pattern PERCENT = Pattern.compile("^(100|[0-9]{1,2})%$");
   private static final Pattern COUNT = Pattern.compile("^[0-9]+$");
-  private static final Pattern BUDGET_DURATION = Pattern.compile("^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:0s)?$");
 
   private BudgetRules() {
   }
@@ -122,18 +122,10 @@ public final class BudgetRules {
 
   /** A budget duration: hours and minutes ({@code 1h30m}, {@code 10m}), a trailing {@code 0s} tolerated. */
   static Duration duration(String text) {
-    Matcher m = BUDGET_DURATION.matcher(text == null ? "" : text);
-    if (!m.matches() || (m.group(1) == null && m.group(2) == null)) {
+    if (text == null || !text.matches(Durations.BUDGET_DURATION_PATTERN)) {
       throw new IllegalArgumentException("a budget duration is hours and minutes, like 10m or 1h30m: '" + text + "'");
     }
-    Duration d = Duration.ZERO;
-    if (m.group(1) != null) {
-      d = d.plusHours(Long.parseLong(m.group(1)));
-    }
-    if (m.group(2) != null) {
-      d = d.plusMinutes(Long.parseLong(m.group(2)));
-    }
-    return d;
+    return Durations.parse(text).orElseThrow();
   }
 
   private static Optional<Budget.Reason> budgetReason(Reason reason) {

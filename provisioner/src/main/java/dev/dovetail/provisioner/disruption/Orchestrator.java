@@ -6,6 +6,7 @@ import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
+import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
@@ -104,9 +105,8 @@ public final class Orchestrator {
         continue;
       }
       if (!method.forceful() && decided == null) {
-        List<Command> proposed = method.computeCommands(budgets, eligible, now);
-        blocked(method, eligible, proposed);
-        Set<String> names = names(proposed);
+        Set<String> names = names(method.computeCommands(budgets, eligible, now));
+        blocked(method, eligible, names);
         if (!names.isEmpty()) {
           decided = new Decided(method, names, now.plus(validation));
           context.atInfo(LOG).log("{}: would disrupt {}; checking again in {}", method.reason().label(), names, validation);
@@ -157,7 +157,7 @@ public final class Orchestrator {
       String name = pool.getMetadata().getName();
       List<Candidate> ofPool = claims.stream().filter(c -> name.equals(c.nodePool())).toList();
       int nodes = (int) ofPool.stream().filter(c -> NodeClaims.isTrue(c.claim(), ConditionTypes.INITIALIZED)).count();
-      int disrupting = (int) ofPool.stream().filter(c -> NodeClaims.deleting(c.claim()) || c.node().map(Orchestrator::notReady).orElse(false))
+      int disrupting = (int) ofPool.stream().filter(c -> NodeClaims.deleting(c.claim()) || c.node().map(n -> !Conditions.nodeReady(n)).orElse(false))
           .count();
       Map<Reason, Integer> byReason = new EnumMap<>(Reason.class);
       for (Reason r : List.of(Reason.EMPTY, Reason.DRIFTED, Reason.UNDERUTILIZED)) {
@@ -171,14 +171,8 @@ public final class Orchestrator {
     return new Budgets(allowed);
   }
 
-  private static boolean notReady(Node node) {
-    return node.getStatus() == null || node.getStatus().getConditions() == null
-        || node.getStatus().getConditions().stream().noneMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-  }
-
   /** Candidates a budget kept out of the method's commands: an Event on each says so. */
-  private void blocked(Method method, List<Candidate> eligible, List<Command> proposed) {
-    Set<String> chosen = names(proposed);
+  private void blocked(Method method, List<Candidate> eligible, Set<String> chosen) {
     for (Candidate c : eligible) {
       if (!chosen.contains(c.name())) {
         events.normal(c.claim(), "DisruptionBlocked", "No allowed disruptions for disruption reason " + method.reason().budgetName()

@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner.kube;
 
 import dev.dovetail.api.common.Condition;
+import io.fabric8.kubernetes.api.model.Node;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,12 @@ public final class Conditions {
 
   public static boolean isTrue(List<Condition> conditions, String type) {
     return get(conditions, type).map(Condition::isTrue).orElse(false);
+  }
+
+  /** Whether the node reports {@code Ready=True}. */
+  public static boolean nodeReady(Node node) {
+    return node.getStatus() != null && node.getStatus().getConditions() != null
+        && node.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
   /** The list with {@code type} set; the transition time is kept when the status does not change. */

@@ -69,8 +69,7 @@ final class Initialization implements Step {
 
   /** Why the node is not initialized yet: not Ready, startup or start-up-phase taints left, resources not registered. */
   static Optional<String> notInitialized(NodeClaim claim, Node node) {
-    boolean ready = node.getStatus() != null && node.getStatus().getConditions() != null
-        && node.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    boolean ready = Conditions.nodeReady(node);
     if (!ready) {
       return Optional.of("node is not Ready");
     }
