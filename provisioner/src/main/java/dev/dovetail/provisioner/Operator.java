@@ -19,10 +19,13 @@ import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.provisioner.controller.Threads;
+import dev.dovetail.provisioner.disruption.Consolidator;
 import dev.dovetail.provisioner.disruption.Emptiness;
 import dev.dovetail.provisioner.disruption.Expiration;
 import dev.dovetail.provisioner.disruption.Interruption;
+import dev.dovetail.provisioner.disruption.MultiNodeConsolidation;
 import dev.dovetail.provisioner.disruption.Orchestrator;
+import dev.dovetail.provisioner.disruption.SingleNodeConsolidation;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
@@ -82,19 +85,28 @@ import org.slf4j.LoggerFactory;
 public final class Operator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
 
+  /**
+   * How the disruption controller decides.
+   *
+   * @param validation how long a graceful decision waits before it is checked again and carried out
+   * @param spotToSpot Karpenter's {@code SpotToSpotConsolidation} feature gate: whether consolidation may replace spot nodes with spot
+   */
+  public record Disruption(Duration validation, boolean spotToSpot) {
+  }
+
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
       int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsCloud.Options> aws, Duration orphanGrace,
-      Duration disruptionValidation) {
+      Disruption disruption) {
     public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace, disruptionValidation);
+          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace, disruption);
     }
 
     public Settings withAws(AwsCloud.Options options) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace, disruptionValidation);
+          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace, disruption);
     }
   }
 
@@ -130,6 +142,7 @@ public final class Operator implements AutoCloseable {
   private volatile PodEvents podEventsWriter;
   private volatile Singleton provisioning;
   private volatile Singleton disruption;
+  private volatile Orchestrator orchestrator;
   private volatile Controller<String> terminations;
   private volatile Provisioner provisioner;
   private CompletableFuture<?> election;
@@ -308,8 +321,16 @@ public final class Operator implements AutoCloseable {
       lastOutcome.set(provisioner.provision());
       return Result.done();
     }, leading::get, registry));
-    Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruptionValidation(),
-        List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated)));
+    Provisioner planner = provisioner;
+    Consolidator consolidator = new Consolidator(new Consolidator.Inputs(planner::simulate, planner::pendingPods, c -> planner.price(c.claim()),
+        caches::nodePool, caches::disruptionBudgets, planner::nominated, (c, why) -> {
+          events.normal(c.claim(), "Unconsolidatable", why.message());
+          c.node().ifPresent(n -> events.normal(n, "Unconsolidatable", why.message()));
+        }), settings.disruption().spotToSpot());
+    Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
+        List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
+            new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
+    this.orchestrator = orchestrator;
     disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
     GarbageCollection gc = new GarbageCollection(caches::nodeClaims, caches::nodeByProviderId, writer, cloud, clock, settings.orphanGrace(),
         registry);
@@ -347,6 +368,7 @@ public final class Operator implements AutoCloseable {
   private void stopControllers() {
     provisioning = null;
     disruption = null;
+    orchestrator = null;
     running.forEach(r -> {
       try {
         r.close();
@@ -404,8 +426,11 @@ public final class Operator implements AutoCloseable {
       enqueue(terminations, claim.getMetadata().getName());
     }
     Singleton pass = disruption;
+    Orchestrator decider = orchestrator;
     if (pass != null && NodeClaims.annotation(claim, DovetailLabels.INTERRUPTION) != null) {
       pass.trigger();  // its pods need capacity elsewhere now, not after the drain
+    } else if (pass != null && decider != null && decider.awaits(claim.getMetadata().getName())) {
+      pass.trigger();  // a replacement a disruption waits for: Initialized (go on) or gone (abandon)
     }
     String pool = claim.getMetadata().getLabels() == null ? null : claim.getMetadata().getLabels().get("karpenter.sh/nodepool");
     if (pool != null) {

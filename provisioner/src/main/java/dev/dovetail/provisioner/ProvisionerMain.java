@@ -28,8 +28,11 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.LoggerFactory;
@@ -108,6 +111,12 @@ public final class ProvisionerMain implements Callable<Integer> {
   @Option(names = "--disruption-validation-delay", defaultValue = "15s", converter = DurationConverter.class,
       description = "How long a consolidation decision waits before it is checked again and carried out; Karpenter waits 15s. Default: ${DEFAULT-VALUE}.")
   Duration disruptionValidation;
+
+  @Option(names = "--feature-gates", defaultValue = "${env:FEATURE_GATES:-}",
+      description = "Karpenter's feature gates, Name=true|false comma-separated (also from FEATURE_GATES): SpotToSpotConsolidation (default "
+          + "false) lets consolidation replace spot nodes with cheaper spot ones; NodeRepair, ReservedCapacity, NodeOverlay and StaticCapacity are "
+          + "accepted and not acted on yet.")
+  String featureGates;
 
   @Option(names = "--concurrency", defaultValue = "10",
       description = "NodeClaims reconciled at once. Default: ${DEFAULT-VALUE}.")
@@ -222,7 +231,26 @@ public final class ProvisionerMain implements Callable<Integer> {
     return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
-        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace, disruptionValidation);
+        "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace,
+        new Operator.Disruption(disruptionValidation, featureGates(featureGates).getOrDefault("SpotToSpotConsolidation", false)));
+  }
+
+  /** Karpenter's feature gates known here; an unknown name or a value other than true/false is an error. */
+  static Map<String, Boolean> featureGates(String value) {
+    Set<String> known = Set.of("SpotToSpotConsolidation", "NodeRepair", "ReservedCapacity", "NodeOverlay", "StaticCapacity");
+    Map<String, Boolean> out = new TreeMap<>();
+    if (value == null || value.isBlank()) {
+      return out;
+    }
+    for (String gate : value.split(",")) {
+      String[] kv = gate.trim().split("=", 2);
+      if (kv.length != 2 || !known.contains(kv[0].trim()) || !Set.of("true", "false").contains(kv[1].trim())) {
+        throw new IllegalArgumentException("--feature-gates: expected Name=true|false with Name one of " + new TreeSet<>(known) + ", got \"" + gate.trim()
+            + "\"");
+      }
+      out.put(kv[0].trim(), Boolean.parseBoolean(kv[1].trim()));
+    }
+    return out;
   }
 
   /**

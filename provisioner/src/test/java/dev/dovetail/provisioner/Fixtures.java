@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplate;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplateSpec;
 import dev.dovetail.api.karpenter.v1.NodeClassReference;
@@ -53,7 +54,8 @@ final class Fixtures {
     p.setSpec(new NodePoolSpec(
         new NodeClaimTemplate(new TemplateMetadata(Map.of(TEST_LABEL, poolLabel), null),
             new NodeClaimTemplateSpec(null, null, List.of(requirements), NodeClassReference.ec2NodeClass(nodeClass), null, null)),
-        null, limits, weight, null));
+        // Emptiness only: tests about other things do not want their pods moved by consolidation.
+        new Disruption("0s", Disruption.ConsolidationPolicy.WhenEmpty, null), limits, weight, null));
     return p;
   }
 
@@ -81,6 +83,7 @@ final class Fixtures {
     return new Operator.Settings("dovetail-test", Set.of("default-scheduler"), Duration.ofSeconds(1), Duration.ofSeconds(10),
         Duration.ofMinutes(15), Duration.ofSeconds(30), Set.of("kube-system"), SimFaults.NONE, Optional.empty(), "kube-system",
         new Operator.LeaderElection(leaderElection, "dovetail-provisioner-test", identity, Duration.ofSeconds(4), Duration.ofSeconds(3),
-            Duration.ofMillis(500)), 10, Optional.empty(), Optional.empty(), Duration.ofMinutes(5), Duration.ofSeconds(2));
+            Duration.ofMillis(500)), 10, Optional.empty(), Optional.empty(), Duration.ofMinutes(5),
+        new Operator.Disruption(Duration.ofSeconds(2), false));
   }
 }

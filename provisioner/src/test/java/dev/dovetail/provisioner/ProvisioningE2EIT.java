@@ -108,7 +108,7 @@ class ProvisioningE2EIT {
     gpu.setSpec(new NodePoolSpec(new NodeClaimTemplate(
         gpu.getSpec().template().metadata(), new NodeClaimTemplateSpec(
             List.of(Taint.of("nvidia.com/gpu", "true", Taint.Effect.NoSchedule)), null, gpu.getSpec().template().spec().requirements(),
-            gpu.getSpec().template().spec().nodeClassRef(), null, null)), null, gpu.getSpec().limits(), 10, null));
+            gpu.getSpec().template().spec().nodeClassRef(), null, null)), gpu.getSpec().disruption(), gpu.getSpec().limits(), 10, null));
     client.resources(NodePool.class).resource(gpu).create();
 
     // Five shapes, 200 pods: plain small, zone-spread, large, one per node (anti-affinity), one GPU pod.
@@ -332,7 +332,7 @@ class ProvisioningE2EIT {
     var template = pool.getSpec().template();
     pool.setSpec(new NodePoolSpec(new NodeClaimTemplate(template.metadata(),
         new NodeClaimTemplateSpec(null, null, template.spec().requirements(), template.spec().nodeClassRef(),
-            null, "30s")), null, null, null, null));
+            null, "30s")), pool.getSpec().disruption(), null, null, null));
     client.resources(NodePool.class).resource(pool).create();
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 1, "500m", "512Mi", label)).create();
     await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(

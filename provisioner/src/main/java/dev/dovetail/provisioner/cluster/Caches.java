@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -38,6 +39,8 @@ public final class Caches implements AutoCloseable {
   public static final String BY_PROVIDER_ID = "byProviderID";
   /** NodeClaims by their launch group annotation. */
   public static final String BY_LAUNCH_GROUP = "byLaunchGroup";
+  /** PodDisruptionBudgets by namespace. */
+  public static final String BY_NAMESPACE = "byNamespace";
   /** NodeClaims by {@code status.nodeName}. */
   public static final String CLAIMS_BY_NODE = "byNode";
 
@@ -49,6 +52,7 @@ public final class Caches implements AutoCloseable {
   private SharedIndexInformer<DaemonSet> daemonSets;
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
+  private SharedIndexInformer<PodDisruptionBudget> budgets;
   private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
@@ -111,7 +115,9 @@ public final class Caches implements AutoCloseable {
     daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(0);
     claims = client.persistentVolumeClaims().inAnyNamespace().runnableInformer(0);
     volumes = client.persistentVolumes().runnableInformer(0);
-    own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes));
+    budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().runnableInformer(0);
+    budgets.addIndexers(Map.of(BY_NAMESPACE, b -> List.of(b.getMetadata().getNamespace())));
+    own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes, budgets));
     own.forEach(SharedIndexInformer::run);  // each returns once its first list is in
     view.start(client);
     synced.complete(null);
@@ -186,6 +192,11 @@ public final class Caches implements AutoCloseable {
 
   public Optional<Pod> pod(String namespace, String name) {
     return Optional.ofNullable(view.pods().getStore().getByKey(namespace + "/" + name));
+  }
+
+  /** The PodDisruptionBudgets of a namespace. */
+  public List<PodDisruptionBudget> disruptionBudgets(String namespace) {
+    return budgets.getIndexer().byIndex(BY_NAMESPACE, namespace);
   }
 
   public List<Pod> podsOn(String nodeName) {

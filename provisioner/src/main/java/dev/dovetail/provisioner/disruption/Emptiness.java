@@ -32,6 +32,11 @@ public final class Emptiness implements Method {
   }
 
   @Override
+  public String consolidationType() {
+    return "empty";
+  }
+
+  @Override
   public boolean forceful() {
     return false;
   }

@@ -25,6 +25,15 @@ public interface Method {
    */
   List<Command> computeCommands(Budgets budgets, List<Candidate> candidates, Instant now);
 
+  /** Karpenter's {@code consolidation_type} metric label: empty, multi or single; blank for the others. */
+  default String consolidationType() {
+    return "";
+  }
+
+  /** Called once a pass, before any other call, with every claim: for methods that weigh a move against the whole pool. */
+  default void beginPass(List<Candidate> claims, Instant now) {
+  }
+
   /** When one of these claims (all of them, not only candidates) next needs this method without any event, if known. */
   default Optional<Instant> nextDue(List<Candidate> claims, Instant now) {
     return Optional.empty();

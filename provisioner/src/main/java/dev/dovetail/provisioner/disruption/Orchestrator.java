@@ -1,12 +1,15 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.kube.Conditions;
+import dev.dovetail.provisioner.kube.DisruptedTaint;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
@@ -26,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,11 +39,15 @@ import org.slf4j.LoggerFactory;
  * and pods) and each NodePool's budgets, then ask the {@link Method}s in order. A forceful method's
  * commands all run, outside budgets; the first graceful method with a command wins the pass, but its
  * command is only decided then: it is carried out after the validation delay (15 s), by a later pass that
- * computes it again and keeps only the candidates both times agree on. A command launches its
- * replacements first (through the provisioner, under its lock, so no provisioning pass plans on the same
- * room meanwhile) and only then deletes its candidates, which the termination controller drains. The pass
- * comes back when a decision is due for validation, at the next time a method said it would be due (an
- * expiry), or after the period.
+ * computes it again for the candidates both times agree on. A graceful command that replaces taints its
+ * candidates {@code karpenter.sh/disrupted}, launches the replacements (through the provisioner, under
+ * its lock, so no provisioning pass plans on the same room meanwhile) and waits in the {@link Queue}
+ * until they are Initialized; only then are the candidates deleted and drained by the termination
+ * controller. A replacement that fails, or does not come within ten minutes, abandons the command and
+ * takes the taints off again; taints no command accounts for (after a restart) are removed at the start
+ * of a pass. Forceful commands launch and delete at once. The pass comes back when a decision is due for
+ * validation, when a replacement it waits for changes (the operator triggers it), at the next time a
+ * method said it would be due (an expiry), or after the period.
  */
 public final class Orchestrator {
   private static final Logger LOG = LoggerFactory.getLogger(Orchestrator.class);
@@ -56,6 +64,16 @@ public final class Orchestrator {
   private final Duration validation;
   /** A graceful command decided and waiting for its validation; touched only by the (single-threaded) pass. */
   private Decided decided;
+  /** Replacement commands waiting for their replacements. */
+  private final Queue queue = new Queue();
+  /**
+   * Claims this controller deleted or untainted whose change the caches may not show yet: they are
+   * nobody's candidate and their taints are not stale until the caches catch up: by claim name, the
+   * claim's and its node's resource versions when this controller wrote.
+   */
+  private final Map<String, List<String>> acted = new HashMap<>();
+  /** The claims the queue waits for, readable from the informer threads (see {@link #awaits}). */
+  private volatile Set<String> awaited = Set.of();
 
   /** A graceful method's command waiting for validation. */
   private record Decided(Method method, Set<String> candidates, Instant due) {
@@ -73,6 +91,11 @@ public final class Orchestrator {
     this.methods = List.copyOf(methods);
   }
 
+  /** Whether a command in flight waits for this claim to be Initialized (its changes should wake the pass). */
+  public boolean awaits(String claim) {
+    return awaited.contains(claim);
+  }
+
   /** The methods in the order they are asked. */
   public List<Method> methods() {
     return methods;
@@ -83,11 +106,17 @@ public final class Orchestrator {
       return Result.requeue(Duration.ofSeconds(1));
     }
     Instant now = clock.instant();
-    List<Candidate> claims = candidates();
-    Budgets budgets = budgets(claims, now);
+    List<Candidate> all = candidates();
+    acted.keySet().retainAll(all.stream().filter(c -> versions(c).equals(acted.get(c.name()))).map(Candidate::name).collect(Collectors.toSet()));
+    progress(all, now, context);
+    List<Candidate> claims = all.stream().filter(c -> !acted.containsKey(c.name())).toList();
+    removeStaleTaints(claims);
+    methods.forEach(m -> m.beginPass(claims, now));
+    Budgets budgets = budgets(all, now);
     Optional<Instant> validationDue = Optional.empty();
     for (Method method : methods) {
-      List<Candidate> eligible = claims.stream().filter(c -> method.shouldDisrupt(c, now)).toList();
+      List<Candidate> eligible = claims.stream().filter(c -> method.forceful() || !queue.holds(c.name()))
+          .filter(c -> method.shouldDisrupt(c, now)).toList();
       metrics.disruptionEligible(method.reason().label(), eligible.size());
       if (!method.forceful()) {
         if (decided != null && decided.method() != method) {
@@ -105,11 +134,12 @@ public final class Orchestrator {
         continue;
       }
       if (!method.forceful() && decided == null) {
-        Set<String> names = names(method.computeCommands(budgets, eligible, now));
-        blocked(method, eligible, names);
+        List<Command> proposed = method.computeCommands(budgets, eligible, now);
+        Set<String> names = names(proposed);
+        blocked(method, budgets, eligible, names);
         if (!names.isEmpty()) {
           decided = new Decided(method, names, now.plus(validation));
-          context.atInfo(LOG).log("{}: would disrupt {}; checking again in {}", method.reason().label(), names, validation);
+          context.atInfo(LOG).log("{}: would disrupt {}; checking again in {}", label(method), names, validation);
           if (!validation.isZero() && !validation.isNegative()) {
             validationDue = Optional.of(decided.due());
             break;
@@ -119,14 +149,13 @@ public final class Orchestrator {
         }
       }
       Set<String> agreed = decided != null && decided.method() == method ? decided.candidates() : null;
+      List<Candidate> considered = agreed == null ? eligible : eligible.stream().filter(c -> agreed.contains(c.name())).toList();
       // Computing and launching go together: the simulation's room must still be free when the claims are made.
       List<Command> commands = provisioner.exclusive(() -> {
-        List<Command> computed = method.computeCommands(method.forceful() ? Budgets.UNLIMITED : budgets, eligible, now);
-        if (agreed != null) {
-          computed = computed.stream().map(c -> keep(c, agreed)).filter(c -> c.decision() != Command.Decision.NO_OP).toList();
-        }
-        computed.forEach(c -> launch(c, context));
-        return computed;
+        List<Command> computed = considered.isEmpty() ? List.<Command>of()
+            : method.computeCommands(method.forceful() ? Budgets.UNLIMITED : budgets, considered, now).stream()
+                .filter(c -> c.decision() != Command.Decision.NO_OP).toList();
+        return computed.stream().filter(c -> start(method, c, context)).toList();
       });
       if (agreed != null) {
         decided = null;
@@ -135,15 +164,118 @@ public final class Orchestrator {
           continue;
         }
       }
-      commands.forEach(c -> deleteCandidates(c, context));
-      if (!method.forceful() && commands.stream().anyMatch(c -> c.decision() != Command.Decision.NO_OP)) {
+      if (!method.forceful() && !commands.isEmpty()) {
         break;
       }
     }
-    Optional<Instant> due = Stream.concat(validationDue.stream(), methods.stream().map(m -> m.nextDue(claims, now)).flatMap(Optional::stream))
-        .min(Instant::compareTo);
+    awaited = queue.entries().stream().flatMap(e -> e.replacements().stream()).collect(Collectors.toUnmodifiableSet());
+    Optional<Instant> due = Stream.of(validationDue.stream(), methods.stream().map(m -> m.nextDue(claims, now)).flatMap(Optional::stream),
+        queue.entries().stream().map(Queue.Entry::deadline), queue.nextSettled().stream()).flatMap(x -> x).min(Instant::compareTo);
     return due.map(d -> Result.requeue(Duration.between(now, d).isNegative() ? Duration.ZERO : Duration.between(now, d)))
         .orElseGet(Result::done);
+  }
+
+  /**
+   * Starts a command: a graceful replacement taints its candidates, launches and joins the queue; any
+   * other launches what it launches and deletes what it deletes at once. False when nothing was started
+   * (its replacements could not be created).
+   */
+  private boolean start(Method method, Command command, Reconciliation context) {
+    if (method.forceful() || command.decision() != Command.Decision.REPLACE) {
+      launch(command, context);
+      deleteCandidates(method, command, context);
+      return true;
+    }
+    List<Candidate> tainted = new ArrayList<>();
+    for (Candidate c : command.candidates()) {
+      try {
+        if (c.node().isPresent() && DisruptedTaint.add(writer, c.node().get(), false)) {
+          acted.put(c.name(), versions(c));
+        }
+        tainted.add(c);
+      } catch (RuntimeException e) {
+        context.atInfo(LOG).log("{}: could not taint {} ({}); not disrupting now", label(method), c.name(), e.getMessage());
+        untaint(tainted);
+        return false;
+      }
+    }
+    command.candidates().forEach(c -> events.normal(c.claim(), "DisruptionLaunching", "Launching NodeClaim: " + command.reason().budgetName()));
+    List<String> created = launch(command, context);
+    if (created.isEmpty()) {
+      context.atInfo(LOG).log("{}: no replacement could be created for {}; taking the taints off", label(method), names(List.of(command)));
+      untaint(command.candidates());
+      return false;
+    }
+    queue.add(new Queue.Entry(command, method.consolidationType(), created, clock.instant()));
+    command.candidates().forEach(c -> events.normal(c.claim(), "DisruptionWaitingReadiness", "Waiting on readiness to continue disruption"));
+    return true;
+  }
+
+  /**
+   * Moves the commands in flight on: all replacements Initialized → delete the candidates; a
+   * replacement gone, or the wait over {@link Queue#TIMEOUT} → abandon (taints off, candidates stay).
+   */
+  private void progress(List<Candidate> claims, Instant now, Reconciliation context) {
+    Map<String, Candidate> byName = new HashMap<>();
+    claims.forEach(c -> byName.put(c.name(), c));
+    for (Queue.Entry entry : queue.entries()) {
+      List<NodeClaim> replacements = entry.replacements().stream().map(caches::nodeClaim).flatMap(Optional::stream)
+          .filter(c -> !NodeClaims.deleting(c)).toList();
+      List<Candidate> candidates = entry.candidates().stream().map(byName::get).filter(c -> c != null).toList();
+      if (replacements.size() < entry.replacements().size() || now.isAfter(entry.deadline())) {
+        context.atInfo(LOG).log("{}: abandoning the command for {}: {}", entry.consolidationType().isEmpty() ? entry.command().reason().label()
+            : entry.consolidationType(), entry.candidates(), replacements.size() < entry.replacements().size() ? "a replacement is gone"
+                : "replacements not initialized within " + Queue.TIMEOUT);
+        untaint(candidates);
+        queue.remove(entry, false);
+        continue;
+      }
+      if (replacements.stream().allMatch(c -> NodeClaims.isTrue(c, ConditionTypes.INITIALIZED))) {
+        Command refreshed = new Command(entry.command().reason(), candidates, Optional.empty(), true);
+        deleteCandidates(entry.consolidationType(), Command.Decision.REPLACE, refreshed, context);
+        queue.remove(entry, true);
+      }
+    }
+    queue.settle(byName::containsKey, now);
+  }
+
+  /** Takes {@code karpenter.sh/disrupted} off nodes no command or termination accounts for (a command lost in a restart). */
+  private void removeStaleTaints(List<Candidate> claims) {
+    for (Candidate c : claims) {
+      Node node = c.node().orElse(null);
+      if (node == null || !DisruptedTaint.present(node) || NodeClaims.deleting(c.claim()) || queue.isCandidate(c.name())
+          || NodeClaims.annotation(c.claim(), DovetailLabels.INTERRUPTION) != null || Boolean.TRUE.equals(node.getSpec().getUnschedulable())
+          || node.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      LOG.info("removing a stale {} taint from node {}", WellKnownTaints.DISRUPTED, node.getMetadata().getName());
+      untaint(List.of(c));
+    }
+  }
+
+  private void untaint(List<Candidate> candidates) {
+    for (Candidate c : candidates) {
+      c.node().flatMap(n -> caches.node(n.getMetadata().getName())).ifPresent(n -> {
+        try {
+          if (DisruptedTaint.remove(writer, n)) {
+            acted.put(c.name(), List.of(String.valueOf(c.claim().getMetadata().getResourceVersion()), String.valueOf(n.getMetadata().getResourceVersion())));
+          }
+        } catch (RuntimeException e) {
+          LOG.info("could not take the {} taint off {} ({}); the next pass tries again", WellKnownTaints.DISRUPTED, n.getMetadata().getName(),
+              e.getMessage());
+        }
+      });
+    }
+  }
+
+  /** The resource versions of the claim and its node as cached: they change once the caches have seen a write. */
+  private static List<String> versions(Candidate c) {
+    return List.of(String.valueOf(c.claim().getMetadata().getResourceVersion()),
+        c.node().map(n -> String.valueOf(n.getMetadata().getResourceVersion())).orElse(""));
+  }
+
+  private static String label(Method method) {
+    return method.consolidationType().isEmpty() ? method.reason().label() : method.consolidationType();
   }
 
   /**
@@ -157,24 +289,27 @@ public final class Orchestrator {
       String name = pool.getMetadata().getName();
       List<Candidate> ofPool = claims.stream().filter(c -> name.equals(c.nodePool())).toList();
       int nodes = (int) ofPool.stream().filter(c -> NodeClaims.isTrue(c.claim(), ConditionTypes.INITIALIZED)).count();
-      int disrupting = (int) ofPool.stream().filter(c -> NodeClaims.deleting(c.claim()) || c.node().map(n -> !Conditions.nodeReady(n)).orElse(false))
-          .count();
+      int disrupting = (int) ofPool.stream().filter(c -> NodeClaims.deleting(c.claim()) || queue.isCandidate(c.name())
+          || c.node().map(n -> !Conditions.nodeReady(n)).orElse(false)).count();
       Map<Reason, Integer> byReason = new EnumMap<>(Reason.class);
       for (Reason r : List.of(Reason.EMPTY, Reason.DRIFTED, Reason.UNDERUTILIZED)) {
         int budget = BudgetRules.allowed(BudgetRules.of(pool), r, nodes, now);
         int left = budget == Integer.MAX_VALUE ? Integer.MAX_VALUE : Math.max(0, budget - disrupting);
         byReason.put(r, left);
         metrics.allowedDisruptions(name, r.budgetName().toLowerCase(Locale.ROOT), left == Integer.MAX_VALUE ? nodes : left);
+        metrics.nodesConsumingBudgets(name, r.budgetName().toLowerCase(Locale.ROOT), disrupting);
       }
       allowed.put(name, byReason);
     }
     return new Budgets(allowed);
   }
 
-  /** Candidates a budget kept out of the method's commands: an Event on each says so. */
-  private void blocked(Method method, List<Candidate> eligible, Set<String> chosen) {
+  /** Candidates a budget kept out of the method's commands (their pool's budget is used up): an Event on each says so. */
+  private void blocked(Method method, Budgets budgets, List<Candidate> eligible, Set<String> chosen) {
+    Map<String, Integer> chosenPerPool = new HashMap<>();
+    eligible.stream().filter(c -> chosen.contains(c.name())).forEach(c -> chosenPerPool.merge(c.nodePool(), 1, Integer::sum));
     for (Candidate c : eligible) {
-      if (!chosen.contains(c.name())) {
+      if (!chosen.contains(c.name()) && chosenPerPool.getOrDefault(c.nodePool(), 0) >= budgets.allowed(c.nodePool(), method.reason())) {
         events.normal(c.claim(), "DisruptionBlocked", "No allowed disruptions for disruption reason " + method.reason().budgetName()
             + " due to blocking budget (NodePool " + c.nodePool() + ")");
       }
@@ -182,8 +317,8 @@ public final class Orchestrator {
   }
 
   private void failedValidation(Method method, String why) {
-    LOG.info("{}: dropping the decision: {}", method.reason().label(), why);
-    metrics.disruptionFailedValidation(method.reason().label());
+    LOG.info("{}: dropping the decision: {}", label(method), why);
+    metrics.disruptionFailedValidation(method.consolidationType());
     decided = null;
   }
 
@@ -191,12 +326,6 @@ public final class Orchestrator {
     Set<String> names = new HashSet<>();
     commands.stream().filter(c -> c.decision() != Command.Decision.NO_OP).forEach(c -> c.candidates().forEach(x -> names.add(x.name())));
     return names;
-  }
-
-  /** The command with only the candidates the first decision named (the others appeared since; they wait for their own decision). */
-  private static Command keep(Command command, Set<String> agreed) {
-    return new Command(command.reason(), command.candidates().stream().filter(c -> agreed.contains(c.name())).toList(), command.replacements(),
-        command.deleteCandidates());
   }
 
   private List<Candidate> candidates() {
@@ -208,21 +337,26 @@ public final class Orchestrator {
     return out;
   }
 
-  private void launch(Command command, Reconciliation context) {
+  private List<String> launch(Command command, Reconciliation context) {
     if (command.replacements().isEmpty() || command.replacements().get().solution().newClaims().isEmpty()) {
-      return;
+      return List.of();
     }
     List<String> created = provisioner.launch(command.replacements().get());
     context.atInfo(LOG).log("{}: launched {} replacement NodeClaims {} for {}", command.reason().label(), created.size(), created,
         command.candidates().stream().map(Candidate::name).toList());
+    return created;
   }
 
-  private void deleteCandidates(Command command, Reconciliation context) {
+  private void deleteCandidates(Method method, Command command, Reconciliation context) {
+    deleteCandidates(method.consolidationType(), command.decision(), command, context);
+  }
+
+  private void deleteCandidates(String consolidationType, Command.Decision decision, Command command, Reconciliation context) {
     if (!command.deleteCandidates()) {
       return;
     }
     if (command.reason() != Reason.EXPIRED && command.reason() != Reason.INTERRUPTED) {
-      metrics.disruptionDecision(command.decision().name().toLowerCase(Locale.ROOT), command.reason().label());
+      metrics.disruptionDecision(decision.name().toLowerCase(Locale.ROOT), command.reason().label(), consolidationType);
     }
     for (Candidate c : command.candidates()) {
       if (NodeClaims.deleting(c.claim())) {
@@ -239,6 +373,7 @@ public final class Orchestrator {
       }
       metrics.nodeClaimDisrupted(command.reason().label(), c.nodePool(), c.capacityType());
       writer.delete(NodeClaim.class, c.name());
+      acted.put(c.name(), versions(c));
     }
   }
 }

@@ -68,21 +68,27 @@ public final class KarpenterMetrics {
   }
 
   /** A graceful disruption carried out: {@code decision} delete or replace; {@code reason} empty, drifted or underutilized. */
-  public void disruptionDecision(String decision, String reason) {
+  public void disruptionDecision(String decision, String reason, String consolidationType) {
     Counter.builder("karpenter.voluntary.disruption.decisions").description("Number of disruption decisions performed.")
-        .tag("decision", decision).tag("reason", reason).tag("consolidation_type", consolidationType(reason)).register(registry).increment();
+        .tag("decision", decision).tag("reason", reason).tag("consolidation_type", consolidationType).register(registry).increment();
   }
 
   /** A decision dropped when it was checked again after the validation delay. */
-  public void disruptionFailedValidation(String reason) {
+  public void disruptionFailedValidation(String consolidationType) {
     Counter.builder("karpenter.voluntary.disruption.failed.validations")
         .description("Number of candidates that were selected for disruption but failed validation.")
-        .tag("consolidation_type", consolidationType(reason)).register(registry).increment();
+        .tag("consolidation_type", consolidationType).register(registry).increment();
   }
 
   /** How many nodes a disruption method found eligible in its last pass. */
   public void disruptionEligible(String reason, int nodes) {
     gauge("karpenter.voluntary.disruption.eligible.nodes", "Number of nodes eligible for disruption by Karpenter.", nodes, "reason", reason);
+  }
+
+  /** How many nodes of a pool count against its budgets for a reason now (being disrupted, deleting or not Ready). */
+  public void nodesConsumingBudgets(String nodePool, String reason, int nodes) {
+    gauge("karpenter.nodepools.nodes.consuming.budgets", "The number of nodes for a given NodePool that are consuming disruption budgets.",
+        nodes, "nodepool", nodePool, "reason", reason);
   }
 
   /** How many more nodes of a pool its budgets allow to be disrupted for a reason. */
@@ -99,10 +105,6 @@ public final class KarpenterMetrics {
       Gauge.builder(name, holder, AtomicInteger::get).description(help).tags(tags).register(registry);
       return holder;
     }).set(value);
-  }
-
-  private static String consolidationType(String reason) {
-    return "empty".equals(reason) ? "empty" : "underutilized".equals(reason) ? "single" : "";
   }
 
   public void nodeCreated(String nodePool, String zone) {

@@ -145,8 +145,7 @@ public final class Provisioner {
     if (!caches.synced()) {
       return Outcome.notSynced();
     }
-    List<Pod> pending = caches.pods().stream().filter(p -> PendingPods.provisionable(p, schedulerNames))
-        .collect(Collectors.toCollection(ArrayList::new));
+    List<Pod> pending = pendingPods();
     lastPending.set(pending.size());
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
@@ -240,6 +239,20 @@ public final class Provisioner {
    * when its plan is going to be launched.
    */
   public Plan simulate(List<Pod> pods) {
+    return simulate(pods, Set.of());
+  }
+
+  /** The pods a provisioning pass would look for capacity for now. */
+  public List<Pod> pendingPods() {
+    return caches.pods().stream().filter(p -> PendingPods.provisionable(p, schedulerNames)).collect(Collectors.toCollection(ArrayList::new));
+  }
+
+  /**
+   * {@link #simulate(List)} without some of the capacity: the nodes and NodeClaims named in
+   * {@code removed} (disruption candidates) hold nothing. A governed pod that runs on a removed node keeps
+   * its capacity type, so moving it never changes its workload's spot/on-demand split.
+   */
+  public Plan simulate(List<Pod> pods, Set<String> removed) {
     Map<String, String> poolsNotReady = new LinkedHashMap<>();
     List<Templates.PoolTemplate> pools = readyPools(poolsNotReady);
     Map<String, ClaimTemplate> byPool = new HashMap<>();
@@ -249,7 +262,8 @@ public final class Provisioner {
       poolByName.put(p.pool().getMetadata().getName(), p);
     });
     List<Pod> sorted = new ArrayList<>(pods);
-    Snapshot.Capacity capacity = Snapshot.of(caches, byPool, sorted.stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet()));
+    Snapshot.Capacity capacity = Snapshot.of(caches, byPool, sorted.stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet()),
+        removed);
     sorted.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
     long start = System.nanoTime();
     Map<String, Pod> byUid = new HashMap<>();
@@ -261,7 +275,7 @@ public final class Provisioner {
     for (Pod pod : sorted) {
       byUid.put(pod.getMetadata().getUid(), pod);
       try {
-        Requirements extra = capacityTypeFor(pod, decided).and(volumes.requirements(pod));
+        Requirements extra = capacityTypeFor(pod, decided, removed).and(volumes.requirements(pod));
         SchedulingPod p = SchedulingPod.of(pod, extra);
         simulated.add(p);
         if (p.topology().stream().anyMatch(t -> t.kind() == TopologyTerm.Kind.SPREAD)) {
@@ -337,18 +351,51 @@ public final class Provisioner {
    * includes reserved capacity). Pods of one workload are decided in order, each counting those
    * decided before it in this pass, exactly as the extender counts replicas in flight.
    */
-  private Requirements capacityTypeFor(Pod pod, BatchDecisions decided) {
+  private Requirements capacityTypeFor(Pod pod, BatchDecisions decided, Set<String> removed) {
     PodFacts facts = PodFacts.of(pod);
     Governance.Result result = governance.govern(facts, decided, false);
     if (result.governed().isEmpty()) {
       return Requirements.NONE;
     }
     var governed = result.governed().get();
-    CapacityType preferred = governed.decision().preferred().orElse(CapacityType.ON_DEMAND);
+    CapacityType preferred = movedFrom(pod, removed).orElseGet(() -> governed.decision().preferred().orElse(CapacityType.ON_DEMAND));
     decided.add(governed.workload().key(), preferred.isSpot());
     decided.strategies.put(pod.getMetadata().getUid(), governed.rule().rule().strategy().name());
     return Requirements.of(preferred.isSpot() ? Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.SPOT)
         : Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND, WellKnownLabels.RESERVED));
+  }
+
+  /** The capacity type of the removed node the pod runs on, if known. */
+  private Optional<CapacityType> movedFrom(Pod pod, Set<String> removed) {
+    String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    return node == null || !removed.contains(node) ? Optional.empty() : caches.node(node).flatMap(n -> CapacityType.ofNode(n.getMetadata().getLabels()));
+  }
+
+  /**
+   * What the claim's node costs an hour: its offering (type, zone, capacity type) among its class's
+   * instance options, available now or not, else the catalog's price; empty when its labels do not say.
+   */
+  public Optional<Double> price(NodeClaim claim) {
+    String type = NodeClaims.label(claim, WellKnownLabels.INSTANCE_TYPE);
+    String zone = NodeClaims.label(claim, WellKnownLabels.ZONE);
+    Optional<CapacityType> capacityType = CapacityType.fromLabel(NodeClaims.label(claim, WellKnownLabels.CAPACITY_TYPE));
+    if (type.isEmpty() || zone.isEmpty() || capacityType.isEmpty()) {
+      return Optional.empty();
+    }
+    var ref = claim.getSpec().nodeClassRef();
+    Optional<EC2NodeClass> nodeClass = ref == null ? Optional.empty() : caches.nodeClass(ref.name());
+    if (nodeClass.isPresent()) {
+      for (InstanceOption o : cloud.instanceOptions(nodeClass.get()).toCompletableFuture().join()) {
+        if (o.name().equals(type)) {
+          Optional<Double> offered = o.offerings().stream().filter(f -> f.zone().equals(zone) && f.capacityType() == capacityType.get())
+              .map(f -> f.pricePerHour()).findFirst();
+          if (offered.isPresent()) {
+            return offered;
+          }
+        }
+      }
+    }
+    return caches.view().catalog().get(type).map(t -> t.pricePerHour(capacityType.get(), zone));
   }
 
   /** Capacity types decided earlier in this pass, per workload. */

@@ -38,11 +38,15 @@ public final class Snapshot {
   }
 
   public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool) {
-    return of(caches, templatesByPool, Set.of());
+    return of(caches, templatesByPool, Set.of(), Set.of());
   }
 
-  /** {@code simulated}: uids of pods placed anew, whose nominations (if any) reserve nothing. */
-  public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool, Set<String> simulated) {
+  /**
+   * @param simulated uids of pods placed anew: their nominations (if any) reserve nothing, and where they
+   *     run now does not count for topology (they are leaving)
+   * @param removed nodes and NodeClaims (by name) the simulation does without: candidates of a disruption
+   */
+  public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool, Set<String> simulated, Set<String> removed) {
     List<SimNode> out = new ArrayList<>();
     Map<String, Map<String, String>> nodeLabels = new HashMap<>();
     // Pods nominated to a node but not bound yet hold room there (kube-scheduler reserves it for them).
@@ -65,7 +69,8 @@ public final class Snapshot {
       if (claim != null) {
         claimsWithNodes.add(claim.getMetadata().getName());
       }
-      if (!usable(node) || (claim != null && claim.getMetadata().getDeletionTimestamp() != null)) {
+      if (!usable(node) || (claim != null && claim.getMetadata().getDeletionTimestamp() != null) || removed.contains(name)
+          || (claim != null && removed.contains(claim.getMetadata().getName()))) {
         continue;
       }
       List<Taint> taints = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
@@ -88,7 +93,7 @@ public final class Snapshot {
     }
     for (NodeClaim claim : caches.nodeClaims()) {
       String name = claim.getMetadata().getName();
-      if (claimsWithNodes.contains(name) || claim.getMetadata().getDeletionTimestamp() != null) {
+      if (claimsWithNodes.contains(name) || claim.getMetadata().getDeletionTimestamp() != null || removed.contains(name)) {
         continue;
       }
       Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
@@ -112,7 +117,7 @@ public final class Snapshot {
         // Nominated and about to bind: count it where it is going, or spread would look uneven meanwhile.
         node = p.getStatus().getNominatedNodeName();
       }
-      if (node == null || !live(p)) {
+      if (node == null || !live(p) || simulated.contains(p.getMetadata().getUid())) {
         continue;
       }
       Map<String, String> labels = nodeLabels.get(node);

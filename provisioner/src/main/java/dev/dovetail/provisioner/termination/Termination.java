@@ -9,13 +9,13 @@ import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
-import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.CloudProviderException;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.kube.Conditions;
+import dev.dovetail.provisioner.kube.DisruptedTaint;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
@@ -24,8 +24,6 @@ import dev.dovetail.runtime.Recorder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
@@ -53,7 +51,6 @@ public final class Termination {
   private static final Logger LOG = LoggerFactory.getLogger(Termination.class);
   /** Pods still on a reclaimed spot node are deleted this long before the reclaim, to stop in time. */
   static final Duration RECLAIM_MARGIN = Duration.ofSeconds(15);
-  static final String EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
   static final Duration DRAIN_POLL = Duration.ofSeconds(1);
 
   private final KubernetesClient client;
@@ -98,7 +95,7 @@ public final class Termination {
     Optional<Node> node = nodeOf(claim);
     if (node.isPresent()) {
       Node n = node.get();
-      taint(n);
+      DisruptedTaint.add(writer, n, true);
       Optional<Duration> pending = drain(claim, n, context);
       if (pending.isPresent()) {
         return Result.requeue(pending.get());
@@ -174,22 +171,6 @@ public final class Termination {
       }
     }
     return s == null || s.nodeName() == null ? Optional.empty() : caches.node(s.nodeName());
-  }
-
-  private void taint(Node node) {
-    List<Taint> taints = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
-    Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-    boolean tainted = taints.stream().anyMatch(t -> WellKnownTaints.DISRUPTED.equals(t.getKey()) && "NoSchedule".equals(t.getEffect()));
-    if (tainted && "karpenter".equals(labels.get(EXCLUDE_LB_LABEL))) {
-      return;
-    }
-    List<Taint> next = new ArrayList<>(taints);
-    if (!tainted) {
-      next.add(new TaintBuilder().withKey(WellKnownTaints.DISRUPTED).withEffect("NoSchedule").build());
-    }
-    writer.mergePatch(Node.class, node.getMetadata().getName(), Map.of(
-        "metadata", Map.of("labels", Map.of(EXCLUDE_LB_LABEL, "karpenter"), "resourceVersion", node.getMetadata().getResourceVersion()),
-        "spec", Map.of("taints", next)));
   }
 
   /** Evicts what may go now; empty once nothing is left to wait for, else when to look again. */

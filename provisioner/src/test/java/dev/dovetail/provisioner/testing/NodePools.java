@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.testing;
 
+import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplate;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplateSpec;
 import dev.dovetail.api.karpenter.v1.NodeClassReference;
@@ -37,6 +38,8 @@ public final class NodePools {
     private List<Taint> taints = List.of();
     private Map<String, Quantity> limits;
     private Integer weight;
+    /** Emptiness only by default: tests about other things do not want their pods moved by consolidation. */
+    private Disruption disruption = new Disruption("0s", Disruption.ConsolidationPolicy.WhenEmpty, null);
 
     public Builder name(String value) {
       this.name = value;
@@ -74,12 +77,17 @@ public final class NodePools {
       return this;
     }
 
+    public Builder disruption(Disruption value) {
+      this.disruption = value;
+      return this;
+    }
+
     public NodePool build() {
       NodePool pool = new NodePool();
       pool.setMetadata(new ObjectMetaBuilder().withName(name).withLabels(Map.of(Names.TEST_LABEL, "true")).build());
       pool.setSpec(new NodePoolSpec(new NodeClaimTemplate(new TemplateMetadata(Map.copyOf(templateLabels), null),
           new NodeClaimTemplateSpec(taints.isEmpty() ? null : taints, null, requirements, NodeClassReference.ec2NodeClass(nodeClass), null, null)),
-          null, limits, weight, null));
+          disruption, limits, weight, null));
       return pool;
     }
   }

@@ -30,6 +30,7 @@ public final class TestOperator implements AutoCloseable {
     private Duration registrationTtl = Duration.ofMinutes(15);
     private Duration orphanGrace = Duration.ofMinutes(5);
     private Duration disruptionValidation = Duration.ofSeconds(2);
+    private boolean spotToSpot;
     private Duration bootDelay = Duration.ofHours(1);
     private Optional<String> simConfigMap = Optional.empty();
     private String insufficientCapacity = "";
@@ -46,6 +47,12 @@ public final class TestOperator implements AutoCloseable {
 
     public Options registrationTtl(Duration value) {
       this.registrationTtl = value;
+      return this;
+    }
+
+    /** Karpenter's SpotToSpotConsolidation feature gate. */
+    public Options spotToSpot(boolean value) {
+      this.spotToSpot = value;
       return this;
     }
 
@@ -88,7 +95,8 @@ public final class TestOperator implements AutoCloseable {
           Set.of("kube-system"), new SimFaults(SimFaults.patterns(insufficientCapacity), launchFailureRate, Duration.ZERO, bootDelay), simConfigMap,
           "kube-system",
           new Operator.LeaderElection(false, "dovetail-provisioner-api-test", "api-test", Duration.ofSeconds(15), Duration.ofSeconds(10),
-              Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace, disruptionValidation);
+              Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace,
+          new Operator.Disruption(disruptionValidation, spotToSpot));
     }
   }
 

@@ -1,0 +1,331 @@
+package dev.dovetail.provisioner.disruption;
+
+import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
+import dev.dovetail.api.karpenter.v1.Disruption;
+import dev.dovetail.api.karpenter.v1.Durations;
+import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.NewClaim;
+import dev.dovetail.api.scheduling.Requirement;
+import dev.dovetail.api.scheduling.Requirements;
+import dev.dovetail.api.scheduling.Selectors;
+import dev.dovetail.api.scheduling.Solution;
+import dev.dovetail.api.scheduling.Unschedulable;
+import dev.dovetail.provisioner.nodeclaim.NodeClaims;
+import dev.dovetail.provisioner.provisioning.Provisioner;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * What multi-node and single-node consolidation share, as Karpenter's consolidation has it: which
+ * claims may be consolidated at all, in which order (savings per disruption cost), and the move for a
+ * given set of candidates, decided by the provisioner's own scheduling simulation run without them:
+ * every pod they run must find room elsewhere (existing nodes, claims in flight, or exactly one new
+ * claim), and a new claim is kept only on instance types cheaper than the candidates together. A
+ * replacement that could be spot is spot, so a spot shortage never turns into a pricier on-demand
+ * node; spot candidates are replaced by spot only with spot-to-spot consolidation on and, for a single
+ * node, at least {@value #SPOT_TO_SPOT_MIN_TYPES} cheaper spot types to launch from.
+ */
+public final class Consolidator {
+  /** Karpenter's floor of cheaper spot types for replacing one spot node with another. */
+  public static final int SPOT_TO_SPOT_MIN_TYPES = 15;
+
+  /** The provisioner's simulation: place these pods with these nodes and claims gone. */
+  public interface Simulation {
+    Provisioner.Plan simulate(List<Pod> pods, Set<String> removed);
+  }
+
+  /** Where consolidation reads the cluster and says why it leaves a node alone. */
+  public record Inputs(Simulation simulation, Supplier<List<Pod>> pending, Function<Candidate, Optional<Double>> price,
+      Function<String, Optional<NodePool>> pools, Function<String, List<PodDisruptionBudget>> disruptionBudgets, Predicate<String> nominated,
+      BiConsumer<Candidate, Unconsolidatable> report) {
+  }
+
+  /** The move consolidation found for some candidates, or why there is none. */
+  public sealed interface Move {
+    /** Delete the candidates: their pods fit elsewhere as things are. */
+    record Delete(List<Candidate> candidates, double savings) implements Move {
+    }
+
+    /** Replace the candidates with the plan's one new claim, cheaper than they are together. */
+    record Replace(List<Candidate> candidates, Provisioner.Plan plan, double savings) implements Move {
+    }
+
+    record None(Unconsolidatable why) implements Move {
+    }
+  }
+
+  private final Inputs inputs;
+  private final boolean spotToSpot;
+  /** The pass's view of each pool: its price per hour and disruption cost in total (for Balanced). */
+  private Map<String, double[]> poolTotals = Map.of();
+
+  public Consolidator(Inputs inputs, boolean spotToSpot) {
+    this.inputs = inputs;
+    this.spotToSpot = spotToSpot;
+  }
+
+  /** Takes in the pass's claims (all of them): the pools' totals that {@code Balanced} weighs a move against. */
+  void beginPass(List<Candidate> claims, Instant now) {
+    Map<String, double[]> totals = new HashMap<>();
+    for (Candidate c : claims) {
+      if (c.node().isEmpty() || NodeClaims.deleting(c.claim())) {
+        continue;
+      }
+      double[] t = totals.computeIfAbsent(c.nodePool(), k -> new double[2]);
+      t[0] += inputs.price().apply(c).orElse(0.0);
+      t[1] += disruptionCost(c, now);
+    }
+    poolTotals = totals;
+  }
+
+  /**
+   * Whether consolidation considers the candidate: its pool consolidates when underutilized, the claim is
+   * Consolidatable, its node is known with a price, nothing on it forbids a move (node or pod
+   * {@code do-not-disrupt}, a PodDisruptionBudget that allows no disruption or more than one budget
+   * over a pod), and no pending pod was just planned on it. A pod-level blocker is reported.
+   */
+  public boolean eligible(Candidate c, Instant now) {
+    if (c.node().isEmpty() || NodeClaims.deleting(c.claim()) || !NodeClaims.isTrue(c.claim(), ConditionTypes.CONSOLIDATABLE)
+        || !underutilizedAllowed(c) || Emptiness.doNotDisrupt(c) || inputs.nominated().test(c.name())) {
+      return false;
+    }
+    Optional<Unconsolidatable> blocked = blocker(c, now);
+    blocked.ifPresent(why -> inputs.report().accept(c, why));
+    return blocked.isEmpty();
+  }
+
+  private boolean underutilizedAllowed(Candidate c) {
+    Disruption.ConsolidationPolicy policy = inputs.pools().apply(c.nodePool()).map(p -> p.getSpec().disruption())
+        .map(Disruption::consolidationPolicy).orElse(Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized);
+    return policy != Disruption.ConsolidationPolicy.WhenEmpty;
+  }
+
+  private Optional<Unconsolidatable> blocker(Candidate c, Instant now) {
+    if (inputs.price().apply(c).isEmpty()) {
+      return Optional.of(new Unconsolidatable.PriceUnknown());
+    }
+    for (Pod p : moving(c)) {
+      String name = p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
+      if (Drain.doNotDisrupt(p, now)) {
+        return Optional.of(new Unconsolidatable.PodBlocked(name, "has \"" + Drain.DO_NOT_DISRUPT + "\" annotation"));
+      }
+      List<PodDisruptionBudget> covering = inputs.disruptionBudgets().apply(p.getMetadata().getNamespace()).stream()
+          .filter(b -> b.getSpec() != null && b.getSpec().getSelector() != null
+              && Selectors.matches(b.getSpec().getSelector(), p.getMetadata().getLabels() == null ? Map.of() : p.getMetadata().getLabels()))
+          .toList();
+      if (covering.size() > 1) {
+        return Optional.of(new Unconsolidatable.PodBlocked(name, "is covered by more than one PodDisruptionBudget"));
+      }
+      if (covering.size() == 1 && (covering.get(0).getStatus() == null || covering.get(0).getStatus().getDisruptionsAllowed() == null
+          || covering.get(0).getStatus().getDisruptionsAllowed() <= 0)) {
+        return Optional.of(new Unconsolidatable.PodBlocked(name,
+            "PodDisruptionBudget " + covering.get(0).getMetadata().getName() + " prevents pod evictions"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The pods that would need a new home if the candidate went. */
+  static List<Pod> moving(Candidate c) {
+    return c.pods().stream().filter(Drain::reschedulable).toList();
+  }
+
+  /**
+   * Karpenter's ordering input: the eviction cost of the candidate's pods (1 each, more for a higher
+   * {@code controller.kubernetes.io/pod-deletion-cost} or priority, within ±10), scaled by the share of
+   * the claim's {@code expireAfter} still ahead (a node about to expire anyway costs little to move).
+   */
+  static double disruptionCost(Candidate c, Instant now) {
+    double cost = 0;
+    for (Pod p : moving(c)) {
+      double pod = 1;
+      String deletionCost = p.getMetadata().getAnnotations() == null ? null : p.getMetadata().getAnnotations().get("controller.kubernetes.io/pod-deletion-cost");
+      if (deletionCost != null) {
+        try {
+          pod += Integer.parseInt(deletionCost.trim()) / Math.pow(2, 27);
+        } catch (NumberFormatException e) {
+          // not a number: the annotation counts for nothing, as for the ReplicaSet controller
+        }
+      }
+      if (p.getSpec() != null && p.getSpec().getPriority() != null) {
+        pod += p.getSpec().getPriority() / Math.pow(2, 25);
+      }
+      cost += Math.max(-10, Math.min(10, pod));
+    }
+    Optional<Duration> left = Expiration.remaining(c.claim(), now);
+    Optional<Duration> lifetime = Optional.ofNullable(c.claim().getSpec().expireAfter()).flatMap(Consolidator::lifetime);
+    if (left.isPresent() && lifetime.isPresent() && !lifetime.get().isZero()) {
+      cost *= Math.max(0, Math.min(1, (double) left.get().toSeconds() / lifetime.get().toSeconds()));
+    }
+    return cost;
+  }
+
+  private static Optional<Duration> lifetime(String expireAfter) {
+    try {
+      return Durations.parse(expireAfter);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Candidates best first: most savings per unit of disruption cost (Karpenter v1.14), then by name for a stable order. */
+  List<Candidate> sorted(List<Candidate> candidates, Instant now) {
+    Map<String, Double> key = new HashMap<>();
+    for (Candidate c : candidates) {
+      double price = inputs.price().apply(c).orElse(0.0);
+      key.put(c.name(), price / Math.max(0.01, disruptionCost(c, now)));
+    }
+    List<Candidate> out = new ArrayList<>(candidates);
+    out.sort(Comparator.comparing((Candidate c) -> -key.get(c.name())).thenComparing(Candidate::name));
+    return out;
+  }
+
+  /** Karpenter's multi-node rule: the price a replacement must stay under when it could be of a type some candidate already is. */
+  private static double sameTypeCeiling(List<Candidate> candidates, List<InstanceOption> options, Map<String, Double> prices) {
+    Map<String, Double> cheapestByType = new HashMap<>();
+    for (Candidate c : candidates) {
+      String type = NodeClaims.label(c.claim(), WellKnownLabels.INSTANCE_TYPE);
+      cheapestByType.merge(type, prices.getOrDefault(c.name(), Double.POSITIVE_INFINITY), Math::min);
+    }
+    return options.stream().map(InstanceOption::name).filter(cheapestByType::containsKey).mapToDouble(cheapestByType::get).min()
+        .orElse(Double.POSITIVE_INFINITY);
+  }
+
+  /** A move as the pass's command (none for {@link Move.None}). */
+  static Optional<Command> command(Move move) {
+    if (move instanceof Move.Delete d) {
+      return Optional.of(Command.delete(Reason.UNDERUTILIZED, d.candidates()));
+    }
+    if (move instanceof Move.Replace r) {
+      return Optional.of(new Command(Reason.UNDERUTILIZED, r.candidates(), Optional.of(r.plan()), true));
+    }
+    return Optional.empty();
+  }
+
+  void report(Candidate candidate, Unconsolidatable why) {
+    inputs.report().accept(candidate, why);
+  }
+
+  /** The move for exactly these candidates: simulated without them, with the pending pods competing for the same room. */
+  Move evaluate(List<Candidate> candidates, boolean single, Instant now) {
+    Set<String> removed = new HashSet<>();
+    List<Pod> pods = new ArrayList<>();
+    Map<String, Double> prices = new HashMap<>();
+    double price = 0;
+    for (Candidate c : candidates) {
+      removed.add(c.name());
+      c.node().ifPresent(n -> removed.add(n.getMetadata().getName()));
+      pods.addAll(moving(c));
+      double each = inputs.price().apply(c).orElse(Double.POSITIVE_INFINITY);
+      prices.put(c.name(), each);
+      price += each;
+    }
+    Set<String> movingUids = new HashSet<>();
+    pods.forEach(p -> movingUids.add(p.getMetadata().getUid()));
+    inputs.pending().get().stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
+    Provisioner.Plan plan = inputs.simulation().simulate(pods, removed);
+    Move move = decide(candidates, price, prices, plan, movingUids, spotToSpot, single);
+    return balanced(move, now);
+  }
+
+  /** {@code Balanced} pools take a move only when its share of the pool's savings is at least half its share of the pool's disruption. */
+  private Move balanced(Move move, Instant now) {
+    if (move instanceof Move.None) {
+      return move;
+    }
+    List<Candidate> candidates = move instanceof Move.Delete d ? d.candidates() : ((Move.Replace) move).candidates();
+    String pool = candidates.get(0).nodePool();
+    boolean isBalanced = inputs.pools().apply(pool).map(p -> p.getSpec().disruption()).map(Disruption::consolidationPolicy)
+        .filter(p -> p == Disruption.ConsolidationPolicy.Balanced).isPresent();
+    double[] totals = poolTotals.get(pool);
+    if (!isBalanced || totals == null || totals[0] <= 0 || totals[1] <= 0) {
+      return move;
+    }
+    double savings = move instanceof Move.Delete d ? d.savings() : ((Move.Replace) move).savings();
+    double disruption = candidates.stream().mapToDouble(c -> disruptionCost(c, now)).sum();
+    double savingsShare = savings / totals[0];
+    double disruptionShare = disruption / totals[1];
+    if (disruptionShare > 0 && savingsShare / disruptionShare < 0.5) {
+      return new Move.None(new Unconsolidatable.NotWorthTheDisruption(savingsShare, disruptionShare));
+    }
+    return move;
+  }
+
+  /**
+   * The pure decision, from the simulation's plan: every moving pod placed; no new claim → delete; more
+   * than one claim for moving pods → nothing; one → replace, on instance types cheaper than
+   * {@code price} (the candidates' together), spot when spot is possible, and under the spot-to-spot
+   * rules when every candidate is spot. Claims only pending pods need are left to the provisioner. Of
+   * several candidates, a replacement may not be of a type one of them already is unless it is cheaper
+   * than the cheapest candidate of that type (else deleting fewer nodes does the same for less churn).
+   *
+   * @param prices each candidate's price by claim name
+   */
+  static Move decide(List<Candidate> candidates, double price, Map<String, Double> prices, Provisioner.Plan plan, Set<String> moving,
+      boolean spotToSpot, boolean single) {
+    if (Double.isInfinite(price)) {
+      return new Move.None(new Unconsolidatable.PriceUnknown());
+    }
+    Map<String, Unschedulable> unschedulable = plan.unschedulable();
+    for (String uid : moving) {
+      Unschedulable why = unschedulable.get(uid);
+      if (why != null) {
+        Pod pod = plan.pods().get(uid);
+        String name = pod == null ? uid : pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+        return new Move.None(new Unconsolidatable.PodWouldNotSchedule(name, why.message()));
+      }
+    }
+    List<NewClaim> claims = plan.solution().newClaims().stream().filter(c -> c.podUids().stream().anyMatch(moving::contains)).toList();
+    if (claims.isEmpty()) {
+      return new Move.Delete(candidates, price);
+    }
+    if (claims.size() > 1) {
+      return new Move.None(new Unconsolidatable.MoreThanOneReplacement(claims.size()));
+    }
+    NewClaim claim = claims.get(0);
+    boolean allSpot = candidates.stream().allMatch(c -> WellKnownLabels.SPOT.equals(c.capacityType()));
+    Requirements requirements = claim.requirements();
+    Requirements spotOnly = requirements.and(Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.SPOT));
+    boolean spot = claim.options().stream().anyMatch(o -> o.offerable(spotOnly));
+    if (spot) {
+      requirements = spotOnly;
+    }
+    if (allSpot && spot && !spotToSpot) {
+      return new Move.None(new Unconsolidatable.SpotToSpotDisabled());
+    }
+    Requirements chosen = requirements;
+    double ceiling = single ? price : Math.min(price, sameTypeCeiling(candidates, claim.options(), prices));
+    List<InstanceOption> cheaper = claim.options().stream().filter(o -> o.cheapestPrice(chosen) < ceiling)
+        .sorted(Comparator.comparingDouble(o -> o.cheapestPrice(chosen))).toList();
+    if (cheaper.isEmpty()) {
+      return new Move.None(new Unconsolidatable.NoCheaperReplacement(price));
+    }
+    if (allSpot && spot && single) {
+      if (cheaper.size() < SPOT_TO_SPOT_MIN_TYPES) {
+        return new Move.None(new Unconsolidatable.TooFewCheaperSpotTypes(cheaper.size(), SPOT_TO_SPOT_MIN_TYPES));
+      }
+      cheaper = cheaper.subList(0, SPOT_TO_SPOT_MIN_TYPES);
+    }
+    NewClaim replacement = new NewClaim(claim.template(), chosen, cheaper, claim.requests(), claim.podUids());
+    Provisioner.Plan only = new Provisioner.Plan(new Solution(plan.solution().onExistingNodes(), List.of(replacement), Map.of()), plan.pools(),
+        plan.pods(), plan.spreading(), plan.strategies(), Map.of(), plan.poolsNotReady(), plan.simulation());
+    return new Move.Replace(candidates, only, price - cheaper.get(0).cheapestPrice(chosen));
+  }
+}

@@ -1,0 +1,167 @@
+package dev.dovetail.provisioner.disruption;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.karpenter.v1.Disruption;
+import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.api.karpenter.v1.WellKnownTaints;
+import dev.dovetail.provisioner.kube.DisruptedTaint;
+import dev.dovetail.provisioner.testing.Expect;
+import dev.dovetail.provisioner.testing.Kubelet;
+import dev.dovetail.provisioner.testing.NodeClaims;
+import dev.dovetail.provisioner.testing.NodeClasses;
+import dev.dovetail.provisioner.testing.NodePools;
+import dev.dovetail.provisioner.testing.Pods;
+import dev.dovetail.provisioner.testing.TestOperator;
+import dev.dovetail.testkit.TestNamespace;
+import dev.dovetail.testkit.WithApiServer;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Consolidation of underutilized nodes on a real API server (nothing binds pods or registers nodes here
+ * but the test, which plays kubelet): a replacement is launched and must be Initialized before the
+ * candidate is deleted, the candidate meanwhile tainted {@code karpenter.sh/disrupted}; a command whose
+ * replacement disappears is abandoned and the taint comes off; pods that fit on another node mean a
+ * plain delete; and spot is not replaced by spot with the gate off. Each claim starts with
+ * {@code karpenter.sh/do-not-disrupt} so nothing is decided while the test is still placing pods.
+ */
+@WithApiServer
+class ConsolidationApiTest {
+  @RegisterExtension
+  final TestOperator.PerTest operator = new TestOperator.PerTest();
+
+  private static final Disruption UNDERUTILIZED = new Disruption("0s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized, null);
+
+  private String pool(KubernetesClient client, String capacityType, String... types) {
+    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
+    NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()), p -> p.disruption(UNDERUTILIZED),
+        p -> p.requirements(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, types),
+            NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, "us-east-1a"),
+            NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, capacityType)))).create();
+    return pool.getMetadata().getName();
+  }
+
+  /** A claim of the pool on this type, joined, with one 500m pod running on it; protected (claim and node) until {@link #release}. */
+  private static String claimWithPod(KubernetesClient client, TestNamespace ns, String pool, String type, String capacityType) {
+    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodePool(pool),
+        c -> c.nodeClass(client.resources(NodePool.class).withName(pool).get().getSpec().template().spec().nodeClassRef().name()),
+        c -> c.annotation(Drain.DO_NOT_DISRUPT, "true"),
+        c -> c.requirements(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, type),
+            NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, "us-east-1a"),
+            NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, capacityType)))).create();
+    String name = claim.getMetadata().getName();
+    String node = Kubelet.join(client, name);
+    Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.requests("500m", "512Mi")), node);
+    return name;
+  }
+
+  /** Takes {@code do-not-disrupt} off the claim and its node (registration copied it there). */
+  private static void release(KubernetesClient client, String claim) {
+    // A merge patch with the key set to null removes it (written by hand: the serializer leaves nulls out).
+    String patch = "{\"metadata\":{\"annotations\":{\"" + Drain.DO_NOT_DISRUPT + "\":null}}}";
+    client.nodes().withName(nodeOf(client, claim).getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    client.resources(NodeClaim.class).withName(claim).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+  }
+
+  private static List<NodeClaim> claims(KubernetesClient client, String pool) {
+    return client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, pool).list().getItems();
+  }
+
+  private static Node nodeOf(KubernetesClient client, String claim) {
+    return client.nodes().withName(client.resources(NodeClaim.class).withName(claim).get().getStatus().nodeName()).get();
+  }
+
+  @Test
+  void aBigNodeRunningLittleIsReplacedByACheaperOneThatMustBeInitializedBeforeTheBigOneGoes(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
+    String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
+    release(client, big);
+
+    NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool,
+        () -> claims(client, pool).stream().filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent()).orElseThrow();
+    String name = replacement.getMetadata().getName();
+    assertThat(Expect.launched(client, name).getMetadata().getLabels()).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large");
+    Expect.event(client, "default", big, "DisruptionLaunching");
+    Expect.event(client, "default", big, "DisruptionWaitingReadiness");
+    assertThat(DisruptedTaint.present(nodeOf(client, big))).as("the candidate is tainted while it waits").isTrue();
+    assertThat(client.resources(NodeClaim.class).withName(big).get().getMetadata().getDeletionTimestamp())
+        .as("not deleted before its replacement is Initialized").isNull();
+
+    Kubelet.join(client, name);
+    Expect.claim(client, big, "deleted once the replacement is Initialized", c -> c == null || c.getMetadata().getDeletionTimestamp() != null);
+    Expect.event(client, "default", big, "DisruptionTerminating");
+  }
+
+  @Test
+  void aCommandWhoseReplacementIsGoneIsAbandonedAndTheTaintComesOff(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
+    String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
+    release(client, big);
+    NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool,
+        () -> claims(client, pool).stream().filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent()).orElseThrow();
+    Expect.eventually("the candidate tainted", () -> DisruptedTaint.present(nodeOf(client, big)), t -> t);
+    // Protect the candidate from the next decision, then take the replacement away before it ever joins.
+    client.resources(NodeClaim.class).withName(big).patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"" + Drain.DO_NOT_DISRUPT + "\":\"true\"}}}");
+    client.resources(NodeClaim.class).withName(replacement.getMetadata().getName()).delete();
+
+    Expect.eventually("the taint off the candidate again", () -> DisruptedTaint.present(nodeOf(client, big)), t -> !t);
+    assertThat(client.resources(NodeClaim.class).withName(big).get().getMetadata().getDeletionTimestamp()).isNull();
+    assertThat(nodeOf(client, big).getSpec().getTaints()).noneMatch(t -> WellKnownTaints.DISRUPTED.equals(t.getKey()));
+  }
+
+  @Test
+  void ofTwoHalfEmptyNodesOneIsDeletedAndItsPodFitsOnTheOther(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.xlarge");
+    String a = claimWithPod(client, ns, pool, "m5.xlarge", WellKnownLabels.ON_DEMAND);
+    String b = claimWithPod(client, ns, pool, "m5.xlarge", WellKnownLabels.ON_DEMAND);
+    release(client, a);
+    release(client, b);
+
+    List<NodeClaim> deleting = Expect.eventually("one of the two deleted",
+        () -> claims(client, pool).stream().filter(c -> c.getMetadata().getDeletionTimestamp() != null).toList(), l -> !l.isEmpty());
+    assertThat(deleting).hasSize(1);
+    assertThat(claims(client, pool).stream().map(c -> c.getMetadata().getName()).collect(Collectors.toSet()))
+        .as("no replacement: a plain delete").containsExactlyInAnyOrder(a, b);
+    String gone = deleting.get(0).getMetadata().getName();
+    String kept = gone.equals(a) ? b : a;
+    // Play kubelet for the drain: the evicted pod stops; then the claim goes, and the other is looked at on its own.
+    String drained = deleting.get(0).getStatus().nodeName();
+    Pod evicted = Expect.eventually("the pod on " + drained + " evicted", () -> client.pods().inNamespace(ns.name()).list().getItems().stream()
+        .filter(p -> drained.equals(p.getSpec().getNodeName()) && p.getMetadata().getDeletionTimestamp() != null).findFirst(), o -> o.isPresent())
+        .orElseThrow();
+    Kubelet.finishTermination(client, evicted);
+    Expect.gone(client, NodeClaim.class, gone);
+    assertThat(Expect.event(client, "default", kept, "Unconsolidatable").getMessage()).as("the other stays: nothing cheaper can hold its pod")
+        .isEqualTo(new Unconsolidatable.NoCheaperReplacement(0.192).message());
+    assertThat(client.resources(NodeClaim.class).withName(kept).get().getMetadata().getDeletionTimestamp()).isNull();
+  }
+
+  @Test
+  void spotIsNotReplacedWithSpotWhileTheGateIsOff(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    String pool = pool(client, WellKnownLabels.SPOT, "m5.large", "m5.2xlarge");
+    String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.SPOT);
+    release(client, big);
+
+    assertThat(Expect.event(client, "default", big, "Unconsolidatable").getMessage())
+        .isEqualTo(new Unconsolidatable.SpotToSpotDisabled().message());
+    assertThat(claims(client, pool)).singleElement().satisfies(c -> assertThat(c.getMetadata().getDeletionTimestamp()).isNull());
+  }
+}
