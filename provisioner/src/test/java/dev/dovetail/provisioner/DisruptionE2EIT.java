@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -129,5 +130,79 @@ class DisruptionE2EIT {
     assertThat(client.nodes().withName(protectedNode).get().getSpec().getTaints()).noneMatch(t -> WellKnownLabels.DISRUPTED_TAINT.equals(t.getKey()));
     List<Pod> left = client.pods().inNamespace(ns.name()).list().getItems();
     assertThat(left).isEmpty();
+  }
+
+  /**
+   * A big node left running one small pod (its big neighbour scaled away) is replaced by a cheaper one: the
+   * replacement is launched and Initialized before the big node is deleted (a watch checks the order), the
+   * pod is evicted, kube-scheduler puts it on the new node, and the pool ends with the cheaper node only.
+   */
+  @Test
+  void aBigNodeRunningLittleIsReplacedByACheaperNodeAndItsPodMovesThere(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("under");
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.large", "m5.2xlarge"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized, null),
+        null, null, null));
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "big", 1, "6", "8Gi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .singleElement().satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "small", 1, "500m", "512Mi", label)).create();
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(2).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    List<NodeClaim> before = ProvisioningE2EIT.claimsOf(client, label);
+    assertThat(before).as("both pods on one m5.2xlarge").singleElement()
+        .satisfies(c -> assertThat(c.getMetadata().getLabels()).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.2xlarge"));
+    String bigName = before.get(0).getMetadata().getName();
+
+    AtomicBoolean replacementFirst = new AtomicBoolean();
+    AtomicBoolean bigDeleting = new AtomicBoolean();
+    try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
+        .inform(new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(NodeClaim claim) {
+            seen(claim);
+          }
+
+          @Override
+          public void onUpdate(NodeClaim before, NodeClaim claim) {
+            seen(claim);
+          }
+
+          @Override
+          public void onDelete(NodeClaim claim, boolean finalStateUnknown) {
+          }
+
+          private void seen(NodeClaim claim) {
+            if (claim.getMetadata().getName().equals(bigName) && claim.getMetadata().getDeletionTimestamp() != null
+                && bigDeleting.compareAndSet(false, true)) {
+              replacementFirst.set(client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
+                  .anyMatch(c -> !c.getMetadata().getName().equals(bigName) && c.getStatus() != null && c.getStatus().conditions() != null
+                      && c.getStatus().conditions().stream().anyMatch(x -> x.type().equals("Initialized") && x.isTrue())));
+            }
+          }
+        })) {
+      client.apps().deployments().inNamespace(ns.name()).withName("big").scale(0);
+
+      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        List<NodeClaim> left = ProvisioningE2EIT.claimsOf(client, label);
+        assertThat(left).as(() -> ClusterDump.of(client, ns.name())).singleElement()
+            .satisfies(c -> assertThat(c.getMetadata().getLabels()).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large"));
+        assertThat(client.pods().inNamespace(ns.name()).list().getItems()).singleElement().satisfies(p -> {
+          assertThat(p.getStatus().getPhase()).isEqualTo("Running");
+          assertThat(p.getSpec().getNodeName()).isEqualTo(left.get(0).getStatus().nodeName());
+        });
+      });
+      assertThat(replacementFirst).as("the replacement was Initialized before the big node was deleted").isTrue();
+      assertThat(dovetail.scrape()).containsPattern(
+          "karpenter_voluntary_disruption_decisions_total\\{consolidation_type=\"single\",decision=\"replace\",reason=\"underutilized\",?} 1\\.0");
+      assertThat(client.v1().events().inNamespace("default").withField("involvedObject.name", bigName).list().getItems())
+          .extracting(Event::getReason).contains("DisruptionLaunching", "DisruptionWaitingReadiness", "DisruptionTerminating");
+    }
   }
 }

@@ -41,6 +41,8 @@ class ProvisionerFlagsTest {
         Arguments.of(List.of("--concurrency=many"), USAGE, "--concurrency"),
         Arguments.of(List.of("--concurrency=0"), FAILED_START, "--concurrency must be at least 1"),
         Arguments.of(List.of("--log-format=xml"), USAGE, "--log-format"),
+        Arguments.of(List.of("--feature-gates=SpotToSpot=true"), FAILED_START, "--feature-gates: expected Name=true|false"),
+        Arguments.of(List.of("--feature-gates=SpotToSpotConsolidation=yes"), FAILED_START, "--feature-gates: expected Name=true|false"),
         Arguments.of(List.of("--cloud-provider=gcp"), FAILED_START, "--cloud-provider must be sim or aws"),
         Arguments.of(List.of("--cloud-provider=aws", "--cluster-endpoint="), FAILED_START, "needs --cluster-endpoint"),
         Arguments.of(List.of("--cloud-provider=aws", "--cluster-endpoint=https://api.example.com", "--cluster-ca-bundle="), FAILED_START,
