@@ -3,7 +3,6 @@ package dev.dovetail.provisioner;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
-import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -20,6 +19,7 @@ import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.provisioner.controller.Threads;
 import dev.dovetail.provisioner.disruption.Consolidator;
+import dev.dovetail.provisioner.disruption.Drift;
 import dev.dovetail.provisioner.disruption.Emptiness;
 import dev.dovetail.provisioner.disruption.Expiration;
 import dev.dovetail.provisioner.disruption.Interruption;
@@ -240,6 +240,9 @@ public final class Operator implements AutoCloseable {
         // (resources, node count), written as its nodes come up, does not, and must not keep a batch open.
         if (!Objects.equals(before.getMetadata().getGeneration(), pool.getMetadata().getGeneration())) {
           batcher.trigger();
+          // Its claims may have drifted, or become consolidatable sooner or later.
+          caches.nodeClaims().stream().filter(c -> pool.getMetadata().getName().equals(NodeClaims.pool(c)))
+              .forEach(c -> enqueue(claims, c.getMetadata().getName()));
         }
       }
 
@@ -322,14 +325,15 @@ public final class Operator implements AutoCloseable {
       return Result.done();
     }, leading::get, registry));
     Provisioner planner = provisioner;
-    Consolidator consolidator = new Consolidator(new Consolidator.Inputs(planner::simulate, planner::pendingPods, c -> planner.price(c.claim()),
+    Consolidator.Inputs inputs = new Consolidator.Inputs(planner::simulate, planner::pendingPods, c -> planner.price(c.claim()),
         caches::nodePool, caches::disruptionBudgets, planner::nominated, (c, why) -> {
           events.normal(c.claim(), "Unconsolidatable", why.message());
           c.node().ifPresent(n -> events.normal(n, "Unconsolidatable", why.message()));
-        }), settings.disruption().spotToSpot());
+        });
+    Consolidator consolidator = new Consolidator(inputs, settings.disruption().spotToSpot());
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
         List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
-            new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
+            new Drift(inputs), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
     this.orchestrator = orchestrator;
     disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
     GarbageCollection gc = new GarbageCollection(caches::nodeClaims, caches::nodeByProviderId, writer, cloud, clock, settings.orphanGrace(),
@@ -443,8 +447,8 @@ public final class Operator implements AutoCloseable {
     // Claims waiting to launch until their class exists or is Ready go on now, not at their next retry.
     for (NodeClaim c : caches.nodeClaims()) {
       var ref = c.getSpec().nodeClassRef();
-      if (ref != null && nodeClass.getMetadata().getName().equals(ref.name()) && !NodeClaims.isTrue(c, ConditionTypes.LAUNCHED)) {
-        enqueue(claims, c.getMetadata().getName());
+      if (ref != null && nodeClass.getMetadata().getName().equals(ref.name())) {
+        enqueue(claims, c.getMetadata().getName());  // and launched ones may have drifted
       }
     }
     for (NodePool p : caches.nodePools()) {

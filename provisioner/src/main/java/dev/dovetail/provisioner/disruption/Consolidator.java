@@ -121,12 +121,21 @@ public final class Consolidator {
     if (inputs.price().apply(c).isEmpty()) {
       return Optional.of(new Unconsolidatable.PriceUnknown());
     }
+    return podBlocker(c, inputs.disruptionBudgets(), now).map(u -> u);
+  }
+
+  /**
+   * A pod of the candidate that must not be moved now: {@code karpenter.sh/do-not-disrupt}, a
+   * PodDisruptionBudget that allows no disruption, or more than one budget over it (the Eviction API
+   * refuses those).
+   */
+  static Optional<Unconsolidatable.PodBlocked> podBlocker(Candidate c, Function<String, List<PodDisruptionBudget>> budgets, Instant now) {
     for (Pod p : moving(c)) {
       String name = p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
       if (Drain.doNotDisrupt(p, now)) {
         return Optional.of(new Unconsolidatable.PodBlocked(name, "has \"" + Drain.DO_NOT_DISRUPT + "\" annotation"));
       }
-      List<PodDisruptionBudget> covering = inputs.disruptionBudgets().apply(p.getMetadata().getNamespace()).stream()
+      List<PodDisruptionBudget> covering = budgets.apply(p.getMetadata().getNamespace()).stream()
           .filter(b -> b.getSpec() != null && b.getSpec().getSelector() != null
               && Selectors.matches(b.getSpec().getSelector(), p.getMetadata().getLabels() == null ? Map.of() : p.getMetadata().getLabels()))
           .toList();
@@ -324,8 +333,12 @@ public final class Consolidator {
       cheaper = cheaper.subList(0, SPOT_TO_SPOT_MIN_TYPES);
     }
     NewClaim replacement = new NewClaim(claim.template(), chosen, cheaper, claim.requests(), claim.podUids());
-    Provisioner.Plan only = new Provisioner.Plan(new Solution(plan.solution().onExistingNodes(), List.of(replacement), Map.of()), plan.pools(),
-        plan.pods(), plan.spreading(), plan.strategies(), Map.of(), plan.poolsNotReady(), plan.simulation());
-    return new Move.Replace(candidates, only, price - cheaper.get(0).cheapestPrice(chosen));
+    return new Move.Replace(candidates, only(plan, List.of(replacement)), price - cheaper.get(0).cheapestPrice(chosen));
+  }
+
+  /** The plan launching only {@code claims} (the others' pods are the provisioner's). */
+  static Provisioner.Plan only(Provisioner.Plan plan, List<NewClaim> claims) {
+    return new Provisioner.Plan(new Solution(plan.solution().onExistingNodes(), claims, Map.of()), plan.pools(), plan.pods(), plan.spreading(),
+        plan.strategies(), Map.of(), plan.poolsNotReady(), plan.simulation());
   }
 }

@@ -50,6 +50,7 @@ public final class Lifecycle {
         new Launch(caches, cloud, writer, events, metrics, deletions, clock),
         new Registration(writer, events, metrics, settings.gate(), settings.registrationTtl(), clock),
         new Initialization(writer, metrics, clock),
+        new DriftDetection(caches, writer, clock),
         new Consolidation(caches, writer, clock));
   }
 

@@ -45,9 +45,13 @@ class ConsolidationApiTest {
 
   private static final Disruption UNDERUTILIZED = new Disruption("0s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized, null);
 
-  private String pool(KubernetesClient client, String capacityType, String... types) {
+  static String pool(KubernetesClient client, String capacityType, String... types) {
+    return pool(client, UNDERUTILIZED, capacityType, types);
+  }
+
+  static String pool(KubernetesClient client, Disruption disruption, String capacityType, String... types) {
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
-    NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()), p -> p.disruption(UNDERUTILIZED),
+    NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()), p -> p.disruption(disruption),
         p -> p.requirements(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, types),
             NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, "us-east-1a"),
             NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, capacityType)))).create();
@@ -55,7 +59,7 @@ class ConsolidationApiTest {
   }
 
   /** A claim of the pool on this type, joined, with one 500m pod running on it; protected (claim and node) until {@link #release}. */
-  private static String claimWithPod(KubernetesClient client, TestNamespace ns, String pool, String type, String capacityType) {
+  static String claimWithPod(KubernetesClient client, TestNamespace ns, String pool, String type, String capacityType) {
     NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodePool(pool),
         c -> c.nodeClass(client.resources(NodePool.class).withName(pool).get().getSpec().template().spec().nodeClassRef().name()),
         c -> c.annotation(Drain.DO_NOT_DISRUPT, "true"),
@@ -69,18 +73,18 @@ class ConsolidationApiTest {
   }
 
   /** Takes {@code do-not-disrupt} off the claim and its node (registration copied it there). */
-  private static void release(KubernetesClient client, String claim) {
+  static void release(KubernetesClient client, String claim) {
     // A merge patch with the key set to null removes it (written by hand: the serializer leaves nulls out).
     String patch = "{\"metadata\":{\"annotations\":{\"" + Drain.DO_NOT_DISRUPT + "\":null}}}";
     client.nodes().withName(nodeOf(client, claim).getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
     client.resources(NodeClaim.class).withName(claim).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
   }
 
-  private static List<NodeClaim> claims(KubernetesClient client, String pool) {
+  static List<NodeClaim> claims(KubernetesClient client, String pool) {
     return client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, pool).list().getItems();
   }
 
-  private static Node nodeOf(KubernetesClient client, String claim) {
+  static Node nodeOf(KubernetesClient client, String claim) {
     return client.nodes().withName(client.resources(NodeClaim.class).withName(claim).get().getStatus().nodeName()).get();
   }
 
