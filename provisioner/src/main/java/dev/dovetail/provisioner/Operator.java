@@ -23,8 +23,10 @@ import dev.dovetail.provisioner.disruption.Drift;
 import dev.dovetail.provisioner.disruption.Emptiness;
 import dev.dovetail.provisioner.disruption.Expiration;
 import dev.dovetail.provisioner.disruption.Interruption;
+import dev.dovetail.provisioner.disruption.Method;
 import dev.dovetail.provisioner.disruption.MultiNodeConsolidation;
 import dev.dovetail.provisioner.disruption.Orchestrator;
+import dev.dovetail.provisioner.disruption.Repair;
 import dev.dovetail.provisioner.disruption.SingleNodeConsolidation;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
@@ -60,6 +62,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,8 +93,12 @@ public final class Operator implements AutoCloseable {
    *
    * @param validation how long a graceful decision waits before it is checked again and carried out
    * @param spotToSpot Karpenter's {@code SpotToSpotConsolidation} feature gate: whether consolidation may replace spot nodes with spot
+   * @param repair the node repair policies in force: empty unless Karpenter's {@code NodeRepair} feature gate is on
    */
-  public record Disruption(Duration validation, boolean spotToSpot) {
+  public record Disruption(Duration validation, boolean spotToSpot, List<Repair.Policy> repair) {
+    public Disruption {
+      repair = List.copyOf(repair);
+    }
   }
 
   /** Everything configurable, with the command line's defaults in {@link ProvisionerMain}. */
@@ -331,9 +338,12 @@ public final class Operator implements AutoCloseable {
           c.node().ifPresent(n -> events.normal(n, "Unconsolidatable", why.message()));
         });
     Consolidator consolidator = new Consolidator(inputs, settings.disruption().spotToSpot());
+    List<Method> methods = new ArrayList<>(List.of(new Expiration()));
+    repair().ifPresent(methods::add);
+    methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
+        new Drift(inputs), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
-        List.of(new Expiration(), new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
-            new Drift(inputs), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
+        () -> caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow()), methods);
     this.orchestrator = orchestrator;
     disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
     GarbageCollection gc = new GarbageCollection(caches::nodeClaims, caches::nodeByProviderId, writer, cloud, clock, settings.orphanGrace(),
@@ -351,6 +361,17 @@ public final class Operator implements AutoCloseable {
     });
     provisioning.start(Duration.ZERO);
     disruption.start(Duration.ZERO);
+  }
+
+  /** Node repair, when its policies are on. */
+  private Optional<Method> repair() {
+    if (settings.disruption().repair().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Repair(settings.disruption().repair(), (c, why) -> {
+      events.warning(c.claim(), "NodeRepairBlocked", why);
+      c.node().ifPresent(n -> events.warning(n, "NodeRepairBlocked", why));
+    }));
   }
 
   private Singleton singleton(Singleton controller) {

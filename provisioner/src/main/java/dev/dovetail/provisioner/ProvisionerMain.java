@@ -4,6 +4,7 @@ import dev.dovetail.api.CustomResources;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.provisioner.cloud.aws.AwsCloud;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
+import dev.dovetail.provisioner.disruption.Repair;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.runtime.ComponentMain;
@@ -114,8 +115,8 @@ public final class ProvisionerMain implements Callable<Integer> {
 
   @Option(names = "--feature-gates", defaultValue = "${env:FEATURE_GATES:-}",
       description = "Karpenter's feature gates, Name=true|false comma-separated (also from FEATURE_GATES): SpotToSpotConsolidation (default "
-          + "false) lets consolidation replace spot nodes with cheaper spot ones; NodeRepair, ReservedCapacity, NodeOverlay and StaticCapacity are "
-          + "accepted and not acted on yet.")
+          + "false) lets consolidation replace spot nodes with cheaper spot ones; NodeRepair (default false) replaces nodes unhealthy past AWS's "
+          + "repair policies; ReservedCapacity, NodeOverlay and StaticCapacity are accepted and not acted on.")
   String featureGates;
 
   @Option(names = "--concurrency", defaultValue = "10",
@@ -228,11 +229,13 @@ public final class ProvisionerMain implements Callable<Integer> {
     Optional<InterruptionQueue.Settings> queue = interruptionQueue == null || interruptionQueue.isBlank() ? Optional.empty()
         : Optional.of(new InterruptionQueue.Settings(interruptionQueue.trim(), blankToEmpty(awsRegion), blankToEmpty(awsEndpoint).map(ProvisionerMain::endpoint),
             interruptionVisibility));
+    Map<String, Boolean> gates = featureGates(featureGates);
     return new Operator.Settings(clusterName, Set.copyOf(schedulerNames), batchIdle, batchMax, registrationTtl, launchGroupWait, exempt, faults,
         simConfigMap == null || simConfigMap.isBlank() ? Optional.empty() : Optional.of(simConfigMap), namespace,
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
         "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace,
-        new Operator.Disruption(disruptionValidation, featureGates(featureGates).getOrDefault("SpotToSpotConsolidation", false)));
+        new Operator.Disruption(disruptionValidation, gates.getOrDefault("SpotToSpotConsolidation", false),
+            gates.getOrDefault("NodeRepair", false) ? Repair.AWS : List.of()));
   }
 
   /** Karpenter's feature gates known here; an unknown name or a value other than true/false is an error. */

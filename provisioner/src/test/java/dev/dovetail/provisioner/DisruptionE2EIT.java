@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.catalog.CapacityType;
+import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.karpenter.v1.Budget;
 import dev.dovetail.api.karpenter.v1.Disruption;
@@ -15,7 +17,9 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -23,6 +27,8 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -204,5 +210,106 @@ class DisruptionE2EIT {
       assertThat(client.v1().events().inNamespace("default").withField("involvedObject.name", bigName).list().getItems())
           .extracting(Event::getReason).contains("DisruptionLaunching", "DisruptionWaitingReadiness", "DisruptionTerminating");
     }
+  }
+
+  /**
+   * Sixty replicas scaled to ten: consolidation folds the nodes into a cheaper set while a watch on the pods
+   * proves the PodDisruptionBudget (minAvailable 8) was never broken and no replacement pod waited more than
+   * 30 s for its node.
+   */
+  @Test
+  void aDeploymentScaledDownConsolidatesToCheaperNodesWithoutBreakingItsBudget(KubernetesClient client, TestNamespace ns) {
+    String label = Fixtures.unique("down");
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_FAMILY, "m5"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4", "8"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized,
+        List.of(Budget.nodes("50%"))), null, null, null));
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 60, "250m", "256Mi", label)).create();
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(60).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    double before = cost(client, label);
+    int nodesBefore = ProvisioningE2EIT.claimsOf(client, label).size();
+    client.policy().v1().podDisruptionBudget().resource(new PodDisruptionBudgetBuilder().withNewMetadata().withName("web")
+        .withNamespace(ns.name()).endMetadata().withNewSpec().withMinAvailable(new IntOrString(8)).withNewSelector()
+        .addToMatchLabels("app", "web").endSelector().endSpec().build()).create();
+
+    Instant watching = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Duration> pending = new ConcurrentHashMap<>();
+    Set<String> ready = ConcurrentHashMap.newKeySet();
+    AtomicBoolean settled = new AtomicBoolean();
+    AtomicInteger fewest = new AtomicInteger(Integer.MAX_VALUE);
+    try (SharedIndexInformer<Pod> watch = client.pods().inNamespace(ns.name()).inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Pod pod) {
+        seen(pod);
+      }
+
+      @Override
+      public void onUpdate(Pod before, Pod pod) {
+        seen(pod);
+      }
+
+      @Override
+      public void onDelete(Pod pod, boolean finalStateUnknown) {
+        ready.remove(pod.getMetadata().getName());
+        count();
+      }
+
+      private void seen(Pod pod) {
+        String name = pod.getMetadata().getName();
+        Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+        boolean isReady = pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null && pod.getStatus().getConditions() != null
+            && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        if (isReady && !created.isBefore(watching)) {
+          pending.putIfAbsent(name, Duration.between(created, Instant.now()));
+        }
+        if (isReady) {
+          ready.add(name);
+        } else {
+          ready.remove(name);
+        }
+        count();
+      }
+
+      private synchronized void count() {
+        if (ready.size() == 10) {
+          settled.set(true);
+        }
+        if (settled.get()) {
+          fewest.accumulateAndGet(ready.size(), Math::min);
+        }
+      }
+    })) {
+      client.apps().deployments().inNamespace(ns.name()).withName("web").scale(10);
+
+      await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        assertThat(client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name())).hasSize(10)
+            .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
+        List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+        assertThat(claims).as("consolidated").allSatisfy(c -> assertThat(c.getMetadata().getDeletionTimestamp()).isNull())
+            .hasSizeLessThan(nodesBefore);
+        // 10 x 250m fit one 4-CPU node; the packing bound for the 8-CPU and 4-CPU sizes is one node.
+        assertThat(cost(client, label)).as("cost per hour after, before was %s", before).isLessThanOrEqualTo(before / 2);
+      });
+      assertThat(fewest.get()).as("ready replicas never below the budget's minAvailable").isGreaterThanOrEqualTo(8);
+      assertThat(pending).as("no pod waited more than 30 s to be ready")
+          .allSatisfy((pod, waited) -> assertThat(waited).isLessThanOrEqualTo(Duration.ofSeconds(30)));
+    }
+  }
+
+  /** What the pool's nodes cost an hour at catalog prices. */
+  private static double cost(KubernetesClient client, String label) {
+    Catalog catalog = Catalog.bundled();
+    return client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream().filter(n -> n.getMetadata().getDeletionTimestamp() == null)
+        .mapToDouble(n -> {
+          Map<String, String> l = n.getMetadata().getLabels();
+          return catalog.get(l.get(WellKnownLabels.INSTANCE_TYPE)).orElseThrow()
+              .pricePerHour(CapacityType.fromLabel(l.get(WellKnownLabels.CAPACITY_TYPE)).orElseThrow(), l.get(WellKnownLabels.ZONE));
+        }).sum();
   }
 }

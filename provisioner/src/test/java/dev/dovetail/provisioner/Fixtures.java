@@ -59,6 +59,13 @@ final class Fixtures {
     return p;
   }
 
+  /** The pool with another {@code spec.disruption}. */
+  static NodePool withDisruption(NodePool pool, Disruption disruption) {
+    NodePoolSpec s = pool.getSpec();
+    pool.setSpec(new NodePoolSpec(s.template(), disruption, s.limits(), s.weight(), s.replicas()));
+    return pool;
+  }
+
   static Deployment deployment(String namespace, String name, int replicas, String cpu, String memory, String poolLabel) {
     return new DeploymentBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
@@ -84,6 +91,6 @@ final class Fixtures {
         Duration.ofMinutes(15), Duration.ofSeconds(30), Set.of("kube-system"), SimFaults.NONE, Optional.empty(), "kube-system",
         new Operator.LeaderElection(leaderElection, "dovetail-provisioner-test", identity, Duration.ofSeconds(4), Duration.ofSeconds(3),
             Duration.ofMillis(500)), 10, Optional.empty(), Optional.empty(), Duration.ofMinutes(5),
-        new Operator.Disruption(Duration.ofSeconds(2), false));
+        new Operator.Disruption(Duration.ofSeconds(2), false, List.of()));
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
@@ -103,12 +104,14 @@ class LaunchCrashE2EIT {
     Random random = new Random(seed);
     String label = Fixtures.unique("crash");
     client.resources(EC2NodeClass.class).resource(AwsWorld.nodeClass(label)).create();
-    // One pod per node, so every new replica needs a launch.
-    client.resources(NodePool.class).resource(Fixtures.nodePool(label, label, label, null, null,
+    // One pod per node, so every new replica needs a launch. Nothing is consolidated: a node a kill left empty stays, so
+    // every instance termination the test could see would be the garbage collector's.
+    client.resources(NodePool.class).resource(Fixtures.withDisruption(Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ARCH, "amd64"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"))).create();
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand")),
+        new Disruption("Never", Disruption.ConsolidationPolicy.WhenEmpty, null))).create();
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 0, "1200m", "1Gi", label)).create();
 
     List<Kill> kills = new ArrayList<>();

@@ -460,7 +460,8 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
       }
     }
     PodUsage excluded = podUsage.get(excludedPodUid);
-    if (excluded != null && workload.podOwnerUids().contains(excluded.ownerUid())) {
+    // A standalone pod (no owner) is counted nowhere: nothing to take off for it.
+    if (excluded != null && excluded.ownerUid() != null && workload.podOwnerUids().contains(excluded.ownerUid())) {
       tally.on(excluded.node(), -1);
     }
     tally.inFlight(inFlight.pending(workload.key(), excludedPodUid));

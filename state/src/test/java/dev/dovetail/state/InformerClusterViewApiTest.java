@@ -75,6 +75,11 @@ class InformerClusterViewApiTest {
         assertThat(view.placement(w, "nobody", (workload, excluded) -> workload.equals(w.key())
             ? new InFlight.Pending(1, 0, Map.of(spot, 1)) : InFlight.Pending.NONE, true).perNode()).containsEntry(spot, 3);
       });
+      // A standalone pod bound to a node, placed anew (as consolidation does when it moves it): itself not counted.
+      Pod lone = client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName("lone").endMetadata()
+          .withNewSpec().withNodeName(onDemand).addNewContainer().withName("c").withImage("i").endContainer().endSpec().build()).create();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(view.placement(view.workloadOf(PodFacts.of(lone)),
+          lone.getMetadata().getUid(), InFlight.NONE, false).counts()).isEqualTo(new ReplicaCounts(0, 0, 0)));
       assertThat(view.node(spot)).hasValueSatisfying(n -> {
         assertThat(n.capacityType()).contains(CapacityType.SPOT);
         assertThat(n.pricePerHour()).isCloseTo(Catalog.bundled().get("m5.large").orElseThrow().spotPricePerHour(), offset(1e-9));

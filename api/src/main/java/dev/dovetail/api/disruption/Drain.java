@@ -17,6 +17,12 @@ import java.util.Optional;
 public final class Drain {
   /** Karpenter's pod (and node) annotation that blocks voluntary disruption and makes a drain wait for the pod. */
   public static final String DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
+  /**
+   * Karpenter's NodeClaim annotation with the time (RFC 3339) by which its node must be drained: pods still
+   * there then are deleted, PodDisruptionBudgets and do-not-disrupt notwithstanding (node repair sets it to
+   * the deletion time).
+   */
+  public static final String TERMINATION_TIMESTAMP = "karpenter.sh/nodeclaim-termination-timestamp";
   private static final String DISRUPTED_EFFECT = "NoSchedule";
 
   private Drain() {

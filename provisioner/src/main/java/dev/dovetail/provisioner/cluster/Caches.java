@@ -3,6 +3,7 @@ package dev.dovetail.provisioner.cluster;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.state.InformerClusterView;
@@ -53,6 +54,7 @@ public final class Caches implements AutoCloseable {
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<PodDisruptionBudget> budgets;
+  private SharedIndexInformer<ClusterOrchestratorConfig> configs;
   private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
@@ -117,7 +119,8 @@ public final class Caches implements AutoCloseable {
     volumes = client.persistentVolumes().runnableInformer(0);
     budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().runnableInformer(0);
     budgets.addIndexers(Map.of(BY_NAMESPACE, b -> List.of(b.getMetadata().getNamespace())));
-    own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes, budgets));
+    configs = client.resources(ClusterOrchestratorConfig.class).runnableInformer(0);
+    own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes, budgets, configs));
     own.forEach(SharedIndexInformer::run);  // each returns once its first list is in
     view.start(client);
     synced.complete(null);
@@ -192,6 +195,12 @@ public final class Caches implements AutoCloseable {
 
   public Optional<Pod> pod(String namespace, String name) {
     return Optional.ofNullable(view.pods().getStore().getByKey(namespace + "/" + name));
+  }
+
+  /** The cluster's {@code ClusterOrchestratorConfig} (the one named default), unless there is none or it is disabled. */
+  public Optional<ClusterOrchestratorConfig> orchestratorConfig() {
+    return Optional.ofNullable(configs.getStore().getByKey(ClusterOrchestratorConfig.NAME))
+        .filter(c -> c.getSpec() != null && !Boolean.TRUE.equals(c.getSpec().disabled()));
   }
 
   /** The PodDisruptionBudgets of a namespace. */

@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.disruption.ReplacementWindows;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -34,6 +36,12 @@ public final class Emptiness implements Method {
   @Override
   public String consolidationType() {
     return "empty";
+  }
+
+  /** Consolidation (and, when pods move, pod eviction) waits for the replacement window. */
+  @Override
+  public Set<ReplacementWindows.Operation> windows() {
+    return Set.of(ReplacementWindows.Operation.CONSOLIDATION);
   }
 
   @Override

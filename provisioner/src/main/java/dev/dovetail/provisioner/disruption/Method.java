@@ -1,8 +1,10 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.disruption.ReplacementWindows;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One way of disrupting nodes (Karpenter's disruption methods): which claims it would disrupt, what it
@@ -28,6 +30,11 @@ public interface Method {
   /** Karpenter's {@code consolidation_type} metric label: empty, multi or single; blank for the others. */
   default String consolidationType() {
     return "";
+  }
+
+  /** The replacement-window operations that must be open for this method to act (none: it is not governed). */
+  default Set<ReplacementWindows.Operation> windows() {
+    return Set.of();
   }
 
   /** Called once a pass, before any other call, with every claim: for methods that weigh a move against the whole pool. */

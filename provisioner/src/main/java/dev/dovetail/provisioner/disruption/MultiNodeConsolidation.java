@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.disruption.ReplacementWindows;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Karpenter's multi-node consolidation: of the candidates, best savings per disruption cost first and
@@ -35,6 +37,12 @@ public final class MultiNodeConsolidation implements Method {
   @Override
   public String consolidationType() {
     return "multi";
+  }
+
+  /** Consolidation (and, when pods move, pod eviction) waits for the replacement window. */
+  @Override
+  public Set<ReplacementWindows.Operation> windows() {
+    return Set.of(ReplacementWindows.Operation.CONSOLIDATION, ReplacementWindows.Operation.POD_EVICTION);
   }
 
   @Override

@@ -1,6 +1,9 @@
 package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
+import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.disruption.ReplacementWindows;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
@@ -29,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -62,6 +66,7 @@ public final class Orchestrator {
   private final Clock clock;
   private final List<Method> methods;
   private final Duration validation;
+  private final Supplier<Optional<ReplacementWindow>> window;
   /** A graceful command decided and waiting for its validation; touched only by the (single-threaded) pass. */
   private Decided decided;
   /** Replacement commands waiting for their replacements. */
@@ -79,8 +84,12 @@ public final class Orchestrator {
   private record Decided(Method method, Set<String> candidates, Instant due) {
   }
 
+  /**
+   * @param window the replacement window in force (from the ClusterOrchestratorConfig), if any: the methods it governs wait outside it
+   */
   public Orchestrator(Caches caches, Provisioner provisioner, Writer writer, Recorder events, KarpenterMetrics metrics, Clock clock,
-      Duration validation, List<Method> methods) {
+      Duration validation, Supplier<Optional<ReplacementWindow>> window, List<Method> methods) {
+    this.window = window;
     this.validation = validation;
     this.caches = caches;
     this.provisioner = provisioner;
@@ -114,10 +123,27 @@ public final class Orchestrator {
     methods.forEach(m -> m.beginPass(claims, now));
     Budgets budgets = budgets(all, now);
     Optional<Instant> validationDue = Optional.empty();
+    Optional<ReplacementWindow> inForce = window.get();
+    for (ReplacementWindows.Operation op : ReplacementWindows.Operation.values()) {
+      metrics.replacementWindowOpen(op.name().toLowerCase(Locale.ROOT), ReplacementWindows.open(inForce.orElse(null), op, now));
+    }
+    Optional<Instant> windowDue = Optional.empty();
     for (Method method : methods) {
       List<Candidate> eligible = claims.stream().filter(c -> method.forceful() || !queue.holds(c.name()))
           .filter(c -> method.shouldDisrupt(c, now)).toList();
       metrics.disruptionEligible(method.reason().label(), eligible.size());
+      Optional<String> closed = method.forceful() ? Optional.empty() : closed(inForce, method, now);
+      if (closed.isPresent()) {
+        if (decided != null && decided.method() == method) {
+          failedValidation(method, "outside the replacement window");
+        }
+        eligible.forEach(c -> events.normal(c.claim(), "DisruptionBlocked", closed.get()));
+        // The method may act once all its operations are open (roughly: the latest next opening); the pass comes back at the earliest such.
+        Optional<Instant> opens = method.windows().stream().map(op -> ReplacementWindows.nextOpening(inForce.orElse(null), op, now))
+            .reduce(Optional.of(now), (a, b) -> a.isEmpty() || b.isEmpty() ? Optional.empty() : Optional.of(a.get().isAfter(b.get()) ? a.get() : b.get()));
+        windowDue = Stream.concat(windowDue.stream(), opens.stream()).min(Instant::compareTo);
+        continue;
+      }
       if (!method.forceful()) {
         if (decided != null && decided.method() != method) {
           continue;  // another method's decision is waiting: one graceful command at a time
@@ -169,7 +195,7 @@ public final class Orchestrator {
       }
     }
     awaited = queue.entries().stream().flatMap(e -> e.replacements().stream()).collect(Collectors.toUnmodifiableSet());
-    Optional<Instant> due = Stream.of(validationDue.stream(), methods.stream().map(m -> m.nextDue(claims, now)).flatMap(Optional::stream),
+    Optional<Instant> due = Stream.of(validationDue.stream(), windowDue.stream(), methods.stream().map(m -> m.nextDue(claims, now)).flatMap(Optional::stream),
         queue.entries().stream().map(Queue.Entry::deadline), queue.nextSettled().stream()).flatMap(x -> x).min(Instant::compareTo);
     return due.map(d -> Result.requeue(Duration.between(now, d).isNegative() ? Duration.ZERO : Duration.between(now, d)))
         .orElseGet(Result::done);
@@ -274,6 +300,18 @@ public final class Orchestrator {
         c.node().map(n -> String.valueOf(n.getMetadata().getResourceVersion())).orElse(""));
   }
 
+  /** Why the window in force keeps the method from acting now, if it does. */
+  private static Optional<String> closed(Optional<ReplacementWindow> window, Method method, Instant now) {
+    for (ReplacementWindows.Operation op : method.windows()) {
+      if (!ReplacementWindows.open(window.orElse(null), op, now)) {
+        String next = ReplacementWindows.nextOpening(window.orElse(null), op, now).map(t -> "; it opens next at " + t).orElse("; it never opens");
+        return Optional.of("Outside the replacement window (" + window.map(w -> w.type().name()).orElse("") + ", "
+            + op.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")" + next);
+      }
+    }
+    return Optional.empty();
+  }
+
   private static String label(Method method) {
     return method.consolidationType().isEmpty() ? method.reason().label() : method.consolidationType();
   }
@@ -355,7 +393,7 @@ public final class Orchestrator {
     if (!command.deleteCandidates()) {
       return;
     }
-    if (command.reason() != Reason.EXPIRED && command.reason() != Reason.INTERRUPTED) {
+    if (command.reason() != Reason.EXPIRED && command.reason() != Reason.INTERRUPTED && command.reason() != Reason.UNHEALTHY) {
       metrics.disruptionDecision(decision.name().toLowerCase(Locale.ROOT), command.reason().label(), consolidationType);
     }
     for (Candidate c : command.candidates()) {
@@ -363,7 +401,16 @@ public final class Orchestrator {
         continue;
       }
       NodeClaim claim = c.claim();
-      if (command.reason() == Reason.EXPIRED) {
+      if (command.reason() == Reason.UNHEALTHY) {
+        String condition = methods.stream().filter(Repair.class::isInstance).map(Repair.class::cast).findFirst()
+            .flatMap(r -> c.node().flatMap(n -> r.unhealthy(n, clock.instant()))).map(p -> p.condition() + "=" + p.status()).orElse("");
+        context.atInfo(LOG).log("NodeClaim {} is unhealthy ({}); repairing: deleting it without waiting for its drain", c.name(), condition);
+        events.warning(claim, "NodeRepair", "Node " + c.node().map(n -> n.getMetadata().getName()).orElse("") + " unhealthy (" + condition
+            + ") past its toleration; replacing it");
+        metrics.nodeClaimUnhealthy(condition.contains("=") ? condition.substring(0, condition.indexOf('=')) : condition, c.nodePool(),
+            c.capacityType(), claim.getStatus() == null ? "" : String.valueOf(claim.getStatus().imageID()));
+        writer.patchMetadata(NodeClaim.class, c.name(), Map.of("annotations", Map.of(Drain.TERMINATION_TIMESTAMP, clock.instant().toString())));
+      } else if (command.reason() == Reason.EXPIRED) {
         context.atInfo(LOG).log("NodeClaim {} expired (expireAfter {}, created {}); deleting it", c.name(), claim.getSpec().expireAfter(),
             claim.getMetadata().getCreationTimestamp());
         events.normal(claim, "Expired", "NodeClaim " + c.name() + " reached its expireAfter of " + claim.getSpec().expireAfter() + "; deleting it");

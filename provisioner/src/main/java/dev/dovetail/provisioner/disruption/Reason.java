@@ -9,6 +9,8 @@ public enum Reason {
   EXPIRED("expired", "Expired"),
   /** A spot interruption, rebalance recommendation, scheduled change or stop notice. */
   INTERRUPTED("interrupted", "Interrupted"),
+  /** Node repair: a node condition unhealthy past its toleration; outside budgets, the drain bounded at once. */
+  UNHEALTHY("unhealthy", "Unhealthy"),
   EMPTY("empty", "Empty"),
   DRIFTED("drifted", "Drifted"),
   UNDERUTILIZED("underutilized", "Underutilized");

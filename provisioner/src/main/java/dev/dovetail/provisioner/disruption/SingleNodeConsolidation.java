@@ -1,9 +1,11 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.disruption.ReplacementWindows;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Karpenter's single-node consolidation, the last graceful method: the candidates one at a time, best
@@ -30,6 +32,12 @@ public final class SingleNodeConsolidation implements Method {
   @Override
   public String consolidationType() {
     return "single";
+  }
+
+  /** Consolidation (and, when pods move, pod eviction) waits for the replacement window. */
+  @Override
+  public Set<ReplacementWindows.Operation> windows() {
+    return Set.of(ReplacementWindows.Operation.CONSOLIDATION, ReplacementWindows.Operation.POD_EVICTION);
   }
 
   @Override

@@ -67,6 +67,13 @@ public final class KarpenterMetrics {
         .tag("reason", reason).tag("nodepool", nodePool).tag("capacity_type", capacityType).register(registry).increment();
   }
 
+  /** A NodeClaim node repair deleted: the condition that was unhealthy past its toleration. */
+  public void nodeClaimUnhealthy(String condition, String nodePool, String capacityType, String imageId) {
+    Counter.builder("karpenter.nodeclaims.unhealthy.disrupted").description("Number of unhealthy nodeclaims disrupted in total by Karpenter.")
+        .tag("condition", condition).tag("nodepool", nodePool).tag("capacity_type", capacityType).tag("image_id", imageId).register(registry)
+        .increment();
+  }
+
   /** A graceful disruption carried out: {@code decision} delete or replace; {@code reason} empty, drifted or underutilized. */
   public void disruptionDecision(String decision, String reason, String consolidationType) {
     Counter.builder("karpenter.voluntary.disruption.decisions").description("Number of disruption decisions performed.")
@@ -89,6 +96,12 @@ public final class KarpenterMetrics {
   public void nodesConsumingBudgets(String nodePool, String reason, int nodes) {
     gauge("karpenter.nodepools.nodes.consuming.budgets", "The number of nodes for a given NodePool that are consuming disruption budgets.",
         nodes, "nodepool", nodePool, "reason", reason);
+  }
+
+  /** Whether the replacement window in force lets an operation (consolidation, pod eviction, reverse fallback) start now. */
+  public void replacementWindowOpen(String operation, boolean open) {
+    gauge("dovetail.replacement.window.open", "1 while the replacement window lets the operation start, 0 outside it.", open ? 1 : 0,
+        "operation", operation);
   }
 
   /** How many more nodes of a pool its budgets allow to be disrupted for a reason. */

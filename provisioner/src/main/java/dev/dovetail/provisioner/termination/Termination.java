@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,6 +183,15 @@ public final class Termination {
     }
     Optional<Instant> deadline = deadline(claim);
     Instant now = clock.instant();
+    if (deadline.isPresent() && !now.isBefore(deadline.get())) {
+      // Past the deadline: whatever is still there goes now, still terminating or not (a broken node's kubelet never confirms).
+      for (Pod p : remaining) {
+        context.atInfo(LOG).log("force-deleting pod {}/{}: the drain deadline of NodeClaim {} has passed", p.getMetadata().getNamespace(),
+            p.getMetadata().getName(), claim.getMetadata().getName());
+        deletePod(p, 0);
+      }
+      return Optional.of(Duration.ofSeconds(1));
+    }
     if (deadline.isPresent()) {
       for (Pod p : remaining) {
         long grace = p.getSpec().getTerminationGracePeriodSeconds() == null ? 30 : p.getSpec().getTerminationGracePeriodSeconds();
@@ -261,8 +272,9 @@ public final class Termination {
   }
 
   /**
-   * When the node must be empty: the deletion time plus the terminationGracePeriod, or, for a reclaimed
-   * spot instance, the reclaim time less a margin for the last pods to stop, whichever is first.
+   * When the node must be empty: the deletion time plus the terminationGracePeriod, for a reclaimed spot
+   * instance the reclaim time less a margin for the last pods to stop, or the claim's
+   * {@code karpenter.sh/nodeclaim-termination-timestamp} (node repair sets it), whichever is first.
    */
   static Optional<Instant> deadline(NodeClaim claim) {
     if (claim.getMetadata().getDeletionTimestamp() == null) {
@@ -273,10 +285,16 @@ public final class Termination {
         : Durations.parse(tgp).map(d -> Instant.parse(claim.getMetadata().getDeletionTimestamp()).plus(d));
     Optional<Instant> reclaim = NodeMarks.interruptionTime(claim.getMetadata().getAnnotations() == null ? null
         : claim.getMetadata().getAnnotations().get(DovetailLabels.INTERRUPTION)).map(t -> t.minus(RECLAIM_MARGIN));
-    if (grace.isPresent() && reclaim.isPresent()) {
-      return Optional.of(grace.get().isBefore(reclaim.get()) ? grace.get() : reclaim.get());
+    Optional<Instant> stamped = Optional.ofNullable(NodeClaims.annotation(claim, Drain.TERMINATION_TIMESTAMP)).flatMap(Termination::instant);
+    return Stream.of(grace, reclaim, stamped).flatMap(Optional::stream).min(Instant::compareTo);
+  }
+
+  private static Optional<Instant> instant(String value) {
+    try {
+      return Optional.of(Instant.parse(value.trim()));
+    } catch (DateTimeParseException e) {
+      return Optional.empty();  // not a time: no deadline from it, as Karpenter ignores it
     }
-    return grace.or(() -> reclaim);
   }
 
   private static List<Condition> conditions(NodeClaim claim) {

@@ -3,7 +3,13 @@ package dev.dovetail.provisioner.disruption;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
+import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigSpec;
+import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.harness.v1.Distribution;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
 import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
@@ -21,6 +27,7 @@ import dev.dovetail.provisioner.testing.TestOperator;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -50,11 +57,15 @@ class ConsolidationApiTest {
   }
 
   static String pool(KubernetesClient client, Disruption disruption, String capacityType, String... types) {
+    return pool(client, disruption, List.of(capacityType), types);
+  }
+
+  static String pool(KubernetesClient client, Disruption disruption, List<String> capacityTypes, String... types) {
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
     NodePool pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()), p -> p.disruption(disruption),
         p -> p.requirements(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, types),
             NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, "us-east-1a"),
-            NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, capacityType)))).create();
+            NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, capacityTypes.toArray(String[]::new))))).create();
     return pool.getMetadata().getName();
   }
 
@@ -167,5 +178,53 @@ class ConsolidationApiTest {
     assertThat(Expect.event(client, "default", big, "Unconsolidatable").getMessage())
         .isEqualTo(new Unconsolidatable.SpotToSpotDisabled().message());
     assertThat(claims(client, pool)).singleElement().satisfies(c -> assertThat(c.getMetadata().getDeletionTimestamp()).isNull());
+  }
+
+  @Test
+  void outsideTheReplacementWindowConsolidationWaitsAndSaysWhy(KubernetesClient client, TestNamespace ns) {
+    TestOperator provisioner = operator.start(client);
+    ClusterOrchestratorConfig config = new ClusterOrchestratorConfig();
+    config.setMetadata(new ObjectMetaBuilder().withName(ClusterOrchestratorConfig.NAME).build());
+    config.setSpec(new ClusterOrchestratorConfigSpec(null, null, null, null, null, new ReplacementWindow("Never", null, null)));
+    client.resource(config).create();
+    try {
+      String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
+      String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
+      release(client, big);
+
+      assertThat(Expect.event(client, "default", big, "DisruptionBlocked").getMessage())
+          .startsWith("Outside the replacement window (Never, consolidation)");
+      assertThat(provisioner.registry().find("dovetail.replacement.window.open").tag("operation", "consolidation").gauge().value()).isZero();
+      assertThat(claims(client, pool)).singleElement().satisfies(c -> assertThat(c.getMetadata().getDeletionTimestamp()).isNull());
+
+      client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).patch(PatchContext.of(PatchType.JSON_MERGE),
+          "{\"spec\":{\"replacementWindow\":{\"replacementWindowType\":\"Always\"}}}");
+      Expect.eventually("a replacement NodeClaim once the window is open", () -> claims(client, pool).stream()
+          .filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent());
+    } finally {
+      client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).delete();
+    }
+  }
+
+  @Test
+  void aPodUnderADistributionRuleKeepsItsCapacityTypeWhenItsNodeIsReplaced(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    // All spot by the rule, yet the pod runs on on-demand (a fallback, say): consolidation is not the place to move it back.
+    WorkloadDistributionRule rule = new WorkloadDistributionRule();
+    rule.setMetadata(new ObjectMetaBuilder().withName(ns.name()).build());
+    rule.setSpec(new WorkloadDistributionRuleSpec(ns.name(), new Distribution(100, 0), "All", 0, WorkloadDistributionRuleSpec.Strategy.CostOptimized));
+    client.resource(rule).create();
+    try {
+      String pool = pool(client, UNDERUTILIZED, List.of(WellKnownLabels.SPOT, WellKnownLabels.ON_DEMAND), "m5.large", "m5.2xlarge");
+      String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
+      release(client, big);
+
+      NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool,
+          () -> claims(client, pool).stream().filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent()).orElseThrow();
+      assertThat(Expect.launched(client, replacement.getMetadata().getName()).getMetadata().getLabels())
+          .containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large").containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND);
+    } finally {
+      client.resource(rule).delete();
+    }
   }
 }

@@ -5,11 +5,13 @@ import dev.dovetail.provisioner.Operator;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.disruption.Repair;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -31,6 +33,7 @@ public final class TestOperator implements AutoCloseable {
     private Duration orphanGrace = Duration.ofMinutes(5);
     private Duration disruptionValidation = Duration.ofSeconds(2);
     private boolean spotToSpot;
+    private List<Repair.Policy> repair = List.of();
     private Duration bootDelay = Duration.ofHours(1);
     private Optional<String> simConfigMap = Optional.empty();
     private String insufficientCapacity = "";
@@ -53,6 +56,12 @@ public final class TestOperator implements AutoCloseable {
     /** Karpenter's SpotToSpotConsolidation feature gate. */
     public Options spotToSpot(boolean value) {
       this.spotToSpot = value;
+      return this;
+    }
+
+    /** Karpenter's NodeRepair feature gate on, with these policies (tolerations short enough for a test). */
+    public Options nodeRepair(Repair.Policy... policies) {
+      this.repair = List.of(policies);
       return this;
     }
 
@@ -96,7 +105,7 @@ public final class TestOperator implements AutoCloseable {
           "kube-system",
           new Operator.LeaderElection(false, "dovetail-provisioner-api-test", "api-test", Duration.ofSeconds(15), Duration.ofSeconds(10),
               Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace,
-          new Operator.Disruption(disruptionValidation, spotToSpot));
+          new Operator.Disruption(disruptionValidation, spotToSpot, repair));
     }
   }
 
