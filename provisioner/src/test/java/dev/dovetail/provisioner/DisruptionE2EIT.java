@@ -14,6 +14,7 @@ import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodePoolSpec;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
@@ -23,7 +24,6 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
@@ -88,29 +88,12 @@ class DisruptionE2EIT {
     Set<String> deleting = ConcurrentHashMap.newKeySet();
     AtomicInteger most = new AtomicInteger();
     try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
-        .inform(new ResourceEventHandler<>() {
-          @Override
-          public void onAdd(NodeClaim claim) {
-            seen(claim);
+        .inform(Caches.handler(claim -> {
+          if (claim.getMetadata().getDeletionTimestamp() != null) {
+            deleting.add(claim.getMetadata().getName());
+            most.accumulateAndGet(deleting.size(), Math::max);
           }
-
-          @Override
-          public void onUpdate(NodeClaim before, NodeClaim claim) {
-            seen(claim);
-          }
-
-          @Override
-          public void onDelete(NodeClaim claim, boolean finalStateUnknown) {
-            deleting.remove(claim.getMetadata().getName());
-          }
-
-          private void seen(NodeClaim claim) {
-            if (claim.getMetadata().getDeletionTimestamp() != null) {
-              deleting.add(claim.getMetadata().getName());
-              most.accumulateAndGet(deleting.size(), Math::max);
-            }
-          }
-        })) {
+        }, (claim, unknown) -> deleting.remove(claim.getMetadata().getName())))) {
       Map<String, String> claimOfNode = new ConcurrentHashMap<>();
       ProvisioningE2EIT.claimsOf(client, label).forEach(c -> claimOfNode.put(c.getStatus().nodeName(), c.getMetadata().getName()));
       client.apps().deployments().inNamespace(ns.name()).withName("web").scale(0);
@@ -169,30 +152,14 @@ class DisruptionE2EIT {
     AtomicBoolean replacementFirst = new AtomicBoolean();
     AtomicBoolean bigDeleting = new AtomicBoolean();
     try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
-        .inform(new ResourceEventHandler<>() {
-          @Override
-          public void onAdd(NodeClaim claim) {
-            seen(claim);
+        .inform(Caches.handler(claim -> {
+          if (claim.getMetadata().getName().equals(bigName) && claim.getMetadata().getDeletionTimestamp() != null
+              && bigDeleting.compareAndSet(false, true)) {
+            replacementFirst.set(client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
+                .anyMatch(c -> !c.getMetadata().getName().equals(bigName) && c.getStatus() != null && c.getStatus().conditions() != null
+                    && c.getStatus().conditions().stream().anyMatch(x -> x.type().equals("Initialized") && x.isTrue())));
           }
-
-          @Override
-          public void onUpdate(NodeClaim before, NodeClaim claim) {
-            seen(claim);
-          }
-
-          @Override
-          public void onDelete(NodeClaim claim, boolean finalStateUnknown) {
-          }
-
-          private void seen(NodeClaim claim) {
-            if (claim.getMetadata().getName().equals(bigName) && claim.getMetadata().getDeletionTimestamp() != null
-                && bigDeleting.compareAndSet(false, true)) {
-              replacementFirst.set(client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
-                  .anyMatch(c -> !c.getMetadata().getName().equals(bigName) && c.getStatus() != null && c.getStatus().conditions() != null
-                      && c.getStatus().conditions().stream().anyMatch(x -> x.type().equals("Initialized") && x.isTrue())));
-            }
-          }
-        })) {
+        }, (claim, unknown) -> { }))) {
       client.apps().deployments().inNamespace(ns.name()).withName("big").scale(0);
 
       await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
@@ -243,40 +210,8 @@ class DisruptionE2EIT {
     Set<String> ready = ConcurrentHashMap.newKeySet();
     AtomicBoolean settled = new AtomicBoolean();
     AtomicInteger fewest = new AtomicInteger(Integer.MAX_VALUE);
-    try (SharedIndexInformer<Pod> watch = client.pods().inNamespace(ns.name()).inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Pod pod) {
-        seen(pod);
-      }
-
-      @Override
-      public void onUpdate(Pod before, Pod pod) {
-        seen(pod);
-      }
-
-      @Override
-      public void onDelete(Pod pod, boolean finalStateUnknown) {
-        ready.remove(pod.getMetadata().getName());
-        count();
-      }
-
-      private void seen(Pod pod) {
-        String name = pod.getMetadata().getName();
-        Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
-        boolean isReady = pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null && pod.getStatus().getConditions() != null
-            && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-        if (isReady && !created.isBefore(watching)) {
-          pending.putIfAbsent(name, Duration.between(created, Instant.now()));
-        }
-        if (isReady) {
-          ready.add(name);
-        } else {
-          ready.remove(name);
-        }
-        count();
-      }
-
-      private synchronized void count() {
+    Runnable count = () -> {
+      synchronized (ready) {
         if (ready.size() == 10) {
           settled.set(true);
         }
@@ -284,7 +219,25 @@ class DisruptionE2EIT {
           fewest.accumulateAndGet(ready.size(), Math::min);
         }
       }
-    })) {
+    };
+    try (SharedIndexInformer<Pod> watch = client.pods().inNamespace(ns.name()).inform(Caches.handler(pod -> {
+      String name = pod.getMetadata().getName();
+      Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+      boolean isReady = pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus() != null && pod.getStatus().getConditions() != null
+          && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+      if (isReady && !created.isBefore(watching)) {
+        pending.putIfAbsent(name, Duration.between(created, Instant.now()));
+      }
+      if (isReady) {
+        ready.add(name);
+      } else {
+        ready.remove(name);
+      }
+      count.run();
+    }, (pod, unknown) -> {
+      ready.remove(pod.getMetadata().getName());
+      count.run();
+    }))) {
       client.apps().deployments().inNamespace(ns.name()).withName("web").scale(10);
 
       await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {

@@ -26,8 +26,8 @@ import java.util.Set;
 public final class ReplacementWindows {
   /** The operations a window can govern. */
   public enum Operation {
-    POD_EVICTION,
     CONSOLIDATION,
+    POD_EVICTION,
     REVERSE_FALLBACK
   }
 

@@ -1,6 +1,5 @@
 package dev.dovetail.provisioner.disruption;
 
-import dev.dovetail.api.disruption.ReplacementWindows;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Karpenter's multi-node consolidation: of the candidates, best savings per disruption cost first and
@@ -17,47 +15,20 @@ import java.util.Set;
  * longest prefix of two or more that can go together — all deleted, or all replaced by one node cheaper
  * than they are together — found by binary search over the prefix length, within a minute.
  */
-public final class MultiNodeConsolidation implements Method {
+public final class MultiNodeConsolidation extends ConsolidationMethod {
   static final int MAX_CANDIDATES = 100;
   static final Duration TIMEOUT = Duration.ofMinutes(1);
 
-  private final Consolidator consolidator;
   private final Clock clock;
 
   public MultiNodeConsolidation(Consolidator consolidator, Clock clock) {
-    this.consolidator = consolidator;
+    super(consolidator);
     this.clock = clock;
-  }
-
-  @Override
-  public Reason reason() {
-    return Reason.UNDERUTILIZED;
   }
 
   @Override
   public String consolidationType() {
     return "multi";
-  }
-
-  /** Consolidation (and, when pods move, pod eviction) waits for the replacement window. */
-  @Override
-  public Set<ReplacementWindows.Operation> windows() {
-    return Set.of(ReplacementWindows.Operation.CONSOLIDATION, ReplacementWindows.Operation.POD_EVICTION);
-  }
-
-  @Override
-  public boolean forceful() {
-    return false;
-  }
-
-  @Override
-  public void beginPass(List<Candidate> claims, Instant now) {
-    consolidator.beginPass(claims, now);
-  }
-
-  @Override
-  public boolean shouldDisrupt(Candidate candidate, Instant now) {
-    return consolidator.eligible(candidate, now);
   }
 
   @Override

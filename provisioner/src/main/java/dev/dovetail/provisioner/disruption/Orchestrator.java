@@ -302,8 +302,8 @@ public final class Orchestrator {
 
   /** Why the window in force keeps the method from acting now, if it does. */
   private static Optional<String> closed(Optional<ReplacementWindow> window, Method method, Instant now) {
-    for (ReplacementWindows.Operation op : method.windows()) {
-      if (!ReplacementWindows.open(window.orElse(null), op, now)) {
+    for (ReplacementWindows.Operation op : ReplacementWindows.Operation.values()) {  // in a fixed order: the message names the first closed
+      if (method.windows().contains(op) && !ReplacementWindows.open(window.orElse(null), op, now)) {
         String next = ReplacementWindows.nextOpening(window.orElse(null), op, now).map(t -> "; it opens next at " + t).orElse("; it never opens");
         return Optional.of("Outside the replacement window (" + window.map(w -> w.type().name()).orElse("") + ", "
             + op.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")" + next);

@@ -1,11 +1,9 @@
 package dev.dovetail.provisioner.disruption;
 
-import dev.dovetail.api.disruption.ReplacementWindows;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Karpenter's single-node consolidation, the last graceful method: the candidates one at a time, best
@@ -13,46 +11,19 @@ import java.util.Set;
  * can be deleted (its pods fit elsewhere) or replaced by one cheaper node is the pass's command. The
  * others are told why not ({@code Unconsolidatable}). Gives up after three minutes of simulating.
  */
-public final class SingleNodeConsolidation implements Method {
+public final class SingleNodeConsolidation extends ConsolidationMethod {
   static final Duration TIMEOUT = Duration.ofMinutes(3);
 
-  private final Consolidator consolidator;
   private final Clock clock;
 
   public SingleNodeConsolidation(Consolidator consolidator, Clock clock) {
-    this.consolidator = consolidator;
+    super(consolidator);
     this.clock = clock;
-  }
-
-  @Override
-  public Reason reason() {
-    return Reason.UNDERUTILIZED;
   }
 
   @Override
   public String consolidationType() {
     return "single";
-  }
-
-  /** Consolidation (and, when pods move, pod eviction) waits for the replacement window. */
-  @Override
-  public Set<ReplacementWindows.Operation> windows() {
-    return Set.of(ReplacementWindows.Operation.CONSOLIDATION, ReplacementWindows.Operation.POD_EVICTION);
-  }
-
-  @Override
-  public boolean forceful() {
-    return false;
-  }
-
-  @Override
-  public void beginPass(List<Candidate> claims, Instant now) {
-    consolidator.beginPass(claims, now);
-  }
-
-  @Override
-  public boolean shouldDisrupt(Candidate candidate, Instant now) {
-    return consolidator.eligible(candidate, now);
   }
 
   @Override

@@ -14,7 +14,6 @@ import dev.dovetail.provisioner.kube.Writer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -46,15 +45,8 @@ final class Consolidation implements Step {
     Instant now = clock.instant();
     Optional<Instant> due = due(claim, caches.nodePool(NodeClaims.pool(claim)), initialized.get());
     boolean consolidatable = due.isPresent() && !due.get().isAfter(now);
-    boolean is = NodeClaims.isTrue(claim, ConditionTypes.CONSOLIDATABLE);
-    NodeClaim written = claim;
-    if (consolidatable && !is) {
-      written = writer.writeStatus(claim, NodeClaims.withCondition(claim, ConditionTypes.CONSOLIDATABLE, Condition.Status.True, "Consolidatable",
-          "", now));
-    } else if (!consolidatable && Conditions.get(NodeClaims.conditions(claim), ConditionTypes.CONSOLIDATABLE).isPresent()) {
-      List<Condition> without = Conditions.remove(NodeClaims.conditions(claim), ConditionTypes.CONSOLIDATABLE);
-      written = writer.writeStatus(claim, NodeClaims.withConditions(claim.getStatus(), without));
-    }
+    NodeClaim written = NodeClaims.trueOrAbsent(writer, claim, ConditionTypes.CONSOLIDATABLE,
+        consolidatable ? Optional.of(new NodeClaims.Why("Consolidatable", "")) : Optional.empty(), now);
     State next = state.withClaim(written);
     if (!consolidatable && due.isPresent()) {
       return Outcome.stop(next, Result.after(Duration.between(now, due.get())));

@@ -2,7 +2,6 @@ package dev.dovetail.provisioner.nodeclaim;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
-import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -11,7 +10,6 @@ import dev.dovetail.api.scheduling.Requirement;
 import dev.dovetail.api.scheduling.Requirements;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.controller.Reconciliation;
-import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.Writer;
 import java.time.Clock;
 import java.util.List;
@@ -59,21 +57,15 @@ final class DriftDetection implements Step {
     if (!NodeClaims.isTrue(claim, ConditionTypes.LAUNCHED) || NodeClaims.deleting(claim)) {
       return Outcome.next(state);
     }
-    Optional<NodeClaim> written = Optional.empty();
     Optional<NodePool> pool = caches.nodePool(NodeClaims.pool(claim));
     Optional<EC2NodeClass> nodeClass = Optional.ofNullable(claim.getSpec().nodeClassRef()).flatMap(r -> caches.nodeClass(r.name()));
     Optional<Drifted> drifted = drifted(claim, pool, nodeClass);
-    Optional<Condition> now = Conditions.get(NodeClaims.conditions(claim), ConditionTypes.DRIFTED);
-    if (drifted.isPresent() && !(now.isPresent() && now.get().isTrue() && drifted.get().reason().name().equals(now.get().reason()))) {
-      context.atInfo(LOG).log("NodeClaim {} drifted ({}): {}", claim.getMetadata().getName(),
-          drifted.get().reason(), drifted.get().message());
-      written = Optional.of(writer.writeStatus(claim, NodeClaims.withCondition(claim, ConditionTypes.DRIFTED, Condition.Status.True,
-          drifted.get().reason().name(), drifted.get().message(), clock.instant())));
-    } else if (drifted.isEmpty() && now.isPresent()) {
-      written = Optional.of(writer.writeStatus(claim, NodeClaims.withConditions(claim.getStatus(),
-          Conditions.remove(NodeClaims.conditions(claim), ConditionTypes.DRIFTED))));
+    if (drifted.isPresent() && !NodeClaims.isTrue(claim, ConditionTypes.DRIFTED)) {
+      context.atInfo(LOG).log("NodeClaim {} drifted ({}): {}", claim.getMetadata().getName(), drifted.get().reason(), drifted.get().message());
     }
-    return Outcome.next(written.map(state::withClaim).orElse(state));
+    NodeClaim written = NodeClaims.trueOrAbsent(writer, claim, ConditionTypes.DRIFTED,
+        drifted.map(d -> new NodeClaims.Why(d.reason().name(), d.message())), clock.instant());
+    return Outcome.next(state.withClaim(written));
   }
 
   /** The first way the claim differs from its pool and class now, if any (nothing when either is gone). */

@@ -6,6 +6,7 @@ import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.kube.Conditions;
+import dev.dovetail.provisioner.kube.Writer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,5 +102,24 @@ public final class NodeClaims {
     return Conditions.set(conditions, ConditionTypes.READY, notTrue.isEmpty() ? Condition.Status.True
         : anyFalse ? Condition.Status.False : Condition.Status.Unknown, notTrue.isEmpty() ? "Ready" : "UnhealthyDependents",
         String.join(", ", notTrue), generation, now);
+  }
+
+  /** A condition's reason and message. */
+  public record Why(String reason, String message) {
+  }
+
+  /**
+   * Keeps a condition that is either True (with {@code why}) or absent: writes it when it is missing or
+   * says something else, removes it when {@code why} is empty; returns the claim as written (or as it was).
+   */
+  static NodeClaim trueOrAbsent(Writer writer, NodeClaim claim, String type, Optional<Why> why, Instant now) {
+    Optional<Condition> current = Conditions.get(conditions(claim), type);
+    if (why.isPresent() && !(current.isPresent() && current.get().isTrue() && why.get().reason().equals(current.get().reason()))) {
+      return writer.writeStatus(claim, withCondition(claim, type, Condition.Status.True, why.get().reason(), why.get().message(), now));
+    }
+    if (why.isEmpty() && current.isPresent()) {
+      return writer.writeStatus(claim, withConditions(claim.getStatus(), Conditions.remove(conditions(claim), type)));
+    }
+    return claim;
   }
 }

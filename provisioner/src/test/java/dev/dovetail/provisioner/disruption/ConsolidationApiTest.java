@@ -95,6 +95,12 @@ class ConsolidationApiTest {
     return client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, pool).list().getItems();
   }
 
+  /** The pool's claim other than {@code candidate}, once there is one. */
+  static NodeClaim replacement(KubernetesClient client, String pool, String candidate) {
+    return Expect.eventually("a replacement NodeClaim in " + pool, () -> claims(client, pool).stream()
+        .filter(c -> !c.getMetadata().getName().equals(candidate)).findFirst(), o -> o.isPresent()).orElseThrow();
+  }
+
   static Node nodeOf(KubernetesClient client, String claim) {
     return client.nodes().withName(client.resources(NodeClaim.class).withName(claim).get().getStatus().nodeName()).get();
   }
@@ -106,8 +112,7 @@ class ConsolidationApiTest {
     String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
     release(client, big);
 
-    NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool,
-        () -> claims(client, pool).stream().filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent()).orElseThrow();
+    NodeClaim replacement = replacement(client, pool, big);
     String name = replacement.getMetadata().getName();
     assertThat(Expect.launched(client, name).getMetadata().getLabels()).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large");
     Expect.event(client, "default", big, "DisruptionLaunching");
@@ -127,8 +132,7 @@ class ConsolidationApiTest {
     String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
     String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
     release(client, big);
-    NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool,
-        () -> claims(client, pool).stream().filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent()).orElseThrow();
+    NodeClaim replacement = replacement(client, pool, big);
     Expect.eventually("the candidate tainted", () -> DisruptedTaint.present(nodeOf(client, big)), t -> t);
     // Protect the candidate from the next decision, then take the replacement away before it ever joins.
     client.resources(NodeClaim.class).withName(big).patch(PatchContext.of(PatchType.JSON_MERGE),
@@ -219,8 +223,7 @@ class ConsolidationApiTest {
       String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
       release(client, big);
 
-      NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool,
-          () -> claims(client, pool).stream().filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent()).orElseThrow();
+      NodeClaim replacement = replacement(client, pool, big);
       assertThat(Expect.launched(client, replacement.getMetadata().getName()).getMetadata().getLabels())
           .containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large").containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND);
     } finally {

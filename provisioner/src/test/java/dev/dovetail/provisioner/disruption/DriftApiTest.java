@@ -47,8 +47,7 @@ class DriftApiTest {
         "{\"spec\":{\"template\":{\"spec\":{\"requirements\":" + requirements + "}}}}");
 
     Expect.condition(client, old, ConditionTypes.DRIFTED, Condition.Status.True, "RequirementsDrifted");
-    NodeClaim replacement = Expect.eventually("a replacement NodeClaim in " + pool, () -> ConsolidationApiTest.claims(client, pool).stream()
-        .filter(c -> !c.getMetadata().getName().equals(old)).findFirst(), o -> o.isPresent()).orElseThrow();
+    NodeClaim replacement = ConsolidationApiTest.replacement(client, pool, old);
     assertThat(Expect.launched(client, replacement.getMetadata().getName()).getMetadata().getLabels())
         .containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.xlarge");
     assertThat(DisruptedTaint.present(ConsolidationApiTest.nodeOf(client, old))).as("tainted while it waits").isTrue();
