@@ -337,7 +337,9 @@ public final class Operator implements AutoCloseable {
           events.normal(c.claim(), "Unconsolidatable", why.message());
           c.node().ifPresent(n -> events.normal(n, "Unconsolidatable", why.message()));
         });
-    Consolidator consolidator = new Consolidator(inputs, settings.disruption().spotToSpot());
+    // Spot-to-spot: Karpenter's gate, or the ClusterOrchestratorConfig's consolidation.enableSpotToSpot (Harness's switch).
+    Consolidator consolidator = new Consolidator(inputs, () -> settings.disruption().spotToSpot() || caches.orchestratorConfig()
+        .map(c -> c.getSpec().consolidation()).map(c -> Boolean.TRUE.equals(c.enableSpotToSpot())).orElse(false));
     List<Method> methods = new ArrayList<>(List.of(new Expiration()));
     repair().ifPresent(methods::add);
     methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -72,11 +73,12 @@ public final class Consolidator {
   }
 
   private final Inputs inputs;
-  private final boolean spotToSpot;
+  private final BooleanSupplier spotToSpot;
   /** The pass's view of each pool: its price per hour and disruption cost in total (for Balanced). */
   private Map<String, double[]> poolTotals = Map.of();
 
-  public Consolidator(Inputs inputs, boolean spotToSpot) {
+  /** @param spotToSpot whether spot nodes may be replaced with spot now (the feature gate, or the ClusterOrchestratorConfig) */
+  public Consolidator(Inputs inputs, BooleanSupplier spotToSpot) {
     this.inputs = inputs;
     this.spotToSpot = spotToSpot;
   }
@@ -250,7 +252,7 @@ public final class Consolidator {
     pods.forEach(p -> movingUids.add(p.getMetadata().getUid()));
     inputs.pending().get().stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
     Provisioner.Plan plan = inputs.simulation().simulate(pods, removed);
-    Move move = decide(candidates, price, prices, plan, movingUids, spotToSpot, single);
+    Move move = decide(candidates, price, prices, plan, movingUids, spotToSpot.getAsBoolean(), single);
     return balanced(move, now);
   }
 

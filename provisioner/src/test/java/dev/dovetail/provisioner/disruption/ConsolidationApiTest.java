@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigSpec;
+import dev.dovetail.api.config.v1alpha1.Consolidation;
 import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.harness.v1.Distribution;
@@ -170,6 +171,26 @@ class ConsolidationApiTest {
     assertThat(Expect.event(client, "default", kept, "Unconsolidatable").getMessage()).as("the other stays: nothing cheaper can hold its pod")
         .isEqualTo(new Unconsolidatable.NoCheaperReplacement(0.192).message());
     assertThat(client.resources(NodeClaim.class).withName(kept).get().getMetadata().getDeletionTimestamp()).isNull();
+  }
+
+  @Test
+  void theOrchestratorConfigTurnsSpotToSpotOnAndKarpentersFloorOfFifteenTypesStillHolds(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    ClusterOrchestratorConfig config = new ClusterOrchestratorConfig();
+    config.setMetadata(new ObjectMetaBuilder().withName(ClusterOrchestratorConfig.NAME).build());
+    config.setSpec(new ClusterOrchestratorConfigSpec(null, null, null, null,
+        new Consolidation(null, null, null, null, null, true, null), null));
+    client.resource(config).create();
+    try {
+      String pool = pool(client, WellKnownLabels.SPOT, "m5.large", "m5.2xlarge");
+      String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.SPOT);
+      release(client, big);
+      // Spot-to-spot is on; with one cheaper spot type (m5.large) the single-node floor keeps the node.
+      assertThat(Expect.event(client, "default", big, "Unconsolidatable").getMessage())
+          .isEqualTo(new Unconsolidatable.TooFewCheaperSpotTypes(1, Consolidator.SPOT_TO_SPOT_MIN_TYPES).message());
+    } finally {
+      client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).delete();
+    }
   }
 
   @Test
