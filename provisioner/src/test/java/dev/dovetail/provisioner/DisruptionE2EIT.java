@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +52,34 @@ class DisruptionE2EIT {
   @BeforeAll
   static void start(KubernetesClient client) throws Exception {
     dovetail = InProcess.start(client, Fixtures.settings("disruption-e2e", false));
+  }
+
+  /** The pools (and node classes) this test made, by label: removed after it with their nodes, so no later class finds them. */
+  private final List<String> made = new ArrayList<>();
+
+  private String pool(String label) {
+    made.add(label);
+    return label;
+  }
+
+  /**
+   * Deletes the test's NodeClaims, NodePool and EC2NodeClass while this class's provisioner still runs to
+   * terminate them: a node left behind would be a later test class's to disrupt (with its own cloud).
+   */
+  @AfterEach
+  void removeWhatTheTestMade(KubernetesClient client, TestNamespace ns) {
+    // The workloads first, so the drains have nothing to wait for (no budget to honour, no replica to come back).
+    client.apps().deployments().inNamespace(ns.name()).delete();
+    client.policy().v1().podDisruptionBudget().inNamespace(ns.name()).delete();
+    client.pods().inNamespace(ns.name()).withGracePeriod(0).delete();
+    for (String label : made) {
+      client.resources(NodePool.class).withName(label).delete();
+      client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).delete();
+    }
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(made)
+        .allSatisfy(label -> assertThat(ProvisioningE2EIT.claimsOf(client, label)).as("NodeClaims of %s", label).isEmpty()));
+    made.forEach(label -> client.resources(EC2NodeClass.class).withName(label).delete());
+    made.clear();
   }
 
   @AfterAll
@@ -67,7 +97,7 @@ class DisruptionE2EIT {
    */
   @Test
   void emptyNodesGoOneAtATimeWithinTheBudgetAndAProtectedNodeStays(KubernetesClient client, TestNamespace ns) {
-    String label = Fixtures.unique("empty");
+    String label = pool(Fixtures.unique("empty"));
     client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
     NodePool pool = Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
@@ -128,7 +158,7 @@ class DisruptionE2EIT {
    */
   @Test
   void aBigNodeRunningLittleIsReplacedByACheaperNodeAndItsPodMovesThere(KubernetesClient client, TestNamespace ns) {
-    String label = Fixtures.unique("under");
+    String label = pool(Fixtures.unique("under"));
     client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
     NodePool pool = Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.large", "m5.2xlarge"),
@@ -186,7 +216,7 @@ class DisruptionE2EIT {
    */
   @Test
   void aDeploymentScaledDownConsolidatesToCheaperNodesWithoutBreakingItsBudget(KubernetesClient client, TestNamespace ns) {
-    String label = Fixtures.unique("down");
+    String label = pool(Fixtures.unique("down"));
     client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
     NodePool pool = Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_FAMILY, "m5"),
