@@ -236,24 +236,47 @@ public final class Consolidator {
 
   /** The move for exactly these candidates: simulated without them, with the pending pods competing for the same room. */
   Move evaluate(List<Candidate> candidates, boolean single, Instant now) {
-    Set<String> removed = new HashSet<>();
-    List<Pod> pods = new ArrayList<>();
     Map<String, Double> prices = new HashMap<>();
     double price = 0;
     for (Candidate c : candidates) {
-      removed.add(c.name());
-      c.node().ifPresent(n -> removed.add(n.getMetadata().getName()));
-      pods.addAll(moving(c));
       double each = inputs.price().apply(c).orElse(Double.POSITIVE_INFINITY);
       prices.put(c.name(), each);
       price += each;
     }
+    Rehoming rehoming = rehome(inputs, candidates);
+    Move move = decide(candidates, price, prices, rehoming.plan(), rehoming.moving(), spotToSpot.getAsBoolean(), single);
+    return balanced(move, now);
+  }
+
+  /** The simulation's plan for the pods that would move (by UID) with their nodes gone. */
+  record Rehoming(Provisioner.Plan plan, Set<String> moving) {
+    /** Whether every moving pod found room. */
+    boolean allPlaced() {
+      return moving.stream().noneMatch(plan.unschedulable()::containsKey);
+    }
+
+    /** The new claims the moving pods need (claims only pending pods need are the provisioner's). */
+    List<NewClaim> claims() {
+      return plan.solution().newClaims().stream().filter(c -> c.podUids().stream().anyMatch(moving::contains)).toList();
+    }
+  }
+
+  /**
+   * Places the candidates' pods anew without the candidates (their nodes and claims), the pending pods
+   * competing for the same room: what consolidation and drift both decide on.
+   */
+  static Rehoming rehome(Inputs inputs, List<Candidate> candidates) {
+    Set<String> removed = new HashSet<>();
+    List<Pod> pods = new ArrayList<>();
+    for (Candidate c : candidates) {
+      removed.add(c.name());
+      c.node().ifPresent(n -> removed.add(n.getMetadata().getName()));
+      pods.addAll(moving(c));
+    }
     Set<String> movingUids = new HashSet<>();
     pods.forEach(p -> movingUids.add(p.getMetadata().getUid()));
     inputs.pending().get().stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
-    Provisioner.Plan plan = inputs.simulation().simulate(pods, removed);
-    Move move = decide(candidates, price, prices, plan, movingUids, spotToSpot.getAsBoolean(), single);
-    return balanced(move, now);
+    return new Rehoming(inputs.simulation().simulate(pods, removed), movingUids);
   }
 
   /** {@code Balanced} pools take a move only when its share of the pool's savings is at least half its share of the pool's disruption. */
@@ -303,7 +326,7 @@ public final class Consolidator {
         return new Move.None(new Unconsolidatable.PodWouldNotSchedule(name, why.message()));
       }
     }
-    List<NewClaim> claims = plan.solution().newClaims().stream().filter(c -> c.podUids().stream().anyMatch(moving::contains)).toList();
+    List<NewClaim> claims = new Rehoming(plan, moving).claims();
     if (claims.isEmpty()) {
       return new Move.Delete(candidates, price);
     }

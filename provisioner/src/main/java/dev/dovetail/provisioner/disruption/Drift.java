@@ -5,17 +5,13 @@ import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.scheduling.NewClaim;
 import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
-import dev.dovetail.provisioner.provisioning.Provisioner;
-import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Karpenter's drift method, after emptiness: claims whose {@code Drifted} condition is True (their pool's
@@ -82,21 +78,15 @@ public final class Drift implements Method {
 
   /** The candidate's pods placed without it: delete when they fit as things are, replace when they need new claims, nothing when one fits nowhere. */
   private Optional<Command> replace(Candidate c) {
-    List<Pod> pods = new ArrayList<>(Consolidator.moving(c));
-    Set<String> moving = new HashSet<>();
-    pods.forEach(p -> moving.add(p.getMetadata().getUid()));
-    inputs.pending().get().stream().filter(p -> !moving.contains(p.getMetadata().getUid())).forEach(pods::add);
-    Set<String> removed = new HashSet<>(Set.of(c.name()));
-    c.node().ifPresent(n -> removed.add(n.getMetadata().getName()));
-    Provisioner.Plan plan = inputs.simulation().simulate(pods, removed);
-    if (moving.stream().anyMatch(plan.unschedulable()::containsKey)) {
+    Consolidator.Rehoming rehoming = Consolidator.rehome(inputs, List.of(c));
+    if (!rehoming.allPlaced()) {
       return Optional.empty();
     }
-    List<NewClaim> claims = plan.solution().newClaims().stream().filter(n -> n.podUids().stream().anyMatch(moving::contains)).toList();
+    List<NewClaim> claims = rehoming.claims();
     if (claims.isEmpty()) {
       return Optional.of(Command.delete(Reason.DRIFTED, List.of(c)));
     }
-    return Optional.of(new Command(Reason.DRIFTED, List.of(c), Optional.of(Consolidator.only(plan, claims)), true));
+    return Optional.of(new Command(Reason.DRIFTED, List.of(c), Optional.of(Consolidator.only(rehoming.plan(), claims)), true));
   }
 
   private static String driftedSince(Candidate c) {

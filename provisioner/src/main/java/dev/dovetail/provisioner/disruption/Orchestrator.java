@@ -284,7 +284,7 @@ public final class Orchestrator {
       c.node().flatMap(n -> caches.node(n.getMetadata().getName())).ifPresent(n -> {
         try {
           if (DisruptedTaint.remove(writer, n)) {
-            acted.put(c.name(), List.of(String.valueOf(c.claim().getMetadata().getResourceVersion()), String.valueOf(n.getMetadata().getResourceVersion())));
+            acted.put(c.name(), versions(new Candidate(c.claim(), Optional.of(n), c.pods())));
           }
         } catch (RuntimeException e) {
           LOG.info("could not take the {} taint off {} ({}); the next pass tries again", WellKnownTaints.DISRUPTED, n.getMetadata().getName(),
