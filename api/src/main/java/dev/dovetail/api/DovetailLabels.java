@@ -35,4 +35,12 @@ public final class DovetailLabels {
 
   /** Taint (NoSchedule) for a rebalance recommendation: the instance is at elevated risk of interruption. */
   public static final String REBALANCE_TAINT = "dovetail.dev/rebalance-recommendation";
+
+  /**
+   * On a NodePool, with value {@code true}: the pool takes its consolidation policy, deletion delay
+   * ({@code consolidateAfter}), budgets and node TTL ({@code expireAfter}) from the ClusterOrchestratorConfig,
+   * which writes them into the pool's spec, and its under-used nodes are consolidated by the config's pod
+   * evictor rules (thresholds, single replicas, evictions per pass). Pools without it keep their own spec.
+   */
+  public static final String ORCHESTRATED = "dovetail.dev/orchestrated";
 }

@@ -3,6 +3,8 @@ package dev.dovetail.provisioner;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
+import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -14,6 +16,7 @@ import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cloud.sim.SimFaultsWatch;
 import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.config.OrchestratorConfigController;
 import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
@@ -146,6 +149,8 @@ public final class Operator implements AutoCloseable {
   private volatile Controller<String> pools;
   private volatile Controller<String> classes;
   private volatile Controller<String> podEvents;
+  private volatile Controller<String> orchestratorConfig;
+  private volatile OrchestratorConfigController configs;
   private volatile PodEvents podEventsWriter;
   private volatile Singleton provisioning;
   private volatile Singleton disruption;
@@ -237,12 +242,16 @@ public final class Operator implements AutoCloseable {
       @Override
       public void onAdd(NodePool pool) {
         enqueue(pools, pool.getMetadata().getName());
+        enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME);
         batcher.trigger();
       }
 
       @Override
       public void onUpdate(NodePool before, NodePool pool) {
         enqueue(pools, pool.getMetadata().getName());
+        if (OrchestratorConfigController.managed(before) || OrchestratorConfigController.managed(pool)) {
+          enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME);
+        }
         // A new spec (limits, requirements, weight) may make room for pending pods; the pool's own status
         // (resources, node count), written as its nodes come up, does not, and must not keep a batch open.
         if (!Objects.equals(before.getMetadata().getGeneration(), pool.getMetadata().getGeneration())) {
@@ -256,8 +265,11 @@ public final class Operator implements AutoCloseable {
       @Override
       public void onDelete(NodePool pool, boolean finalStateUnknown) {
         enqueue(pools, pool.getMetadata().getName());
+        enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME);
       }
     });
+    caches.onOrchestratorConfigs(Caches.handler(c -> enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME),
+        (c, unknown) -> enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME)));
     caches.onNodeClasses(Caches.handler(this::nodeClassChanged, (c, unknown) -> nodeClassChanged(c)));
     caches.start(client);
     Gauge.builder("karpenter.cluster.state.synced", caches, c -> c.synced() ? 1 : 0)
@@ -301,7 +313,9 @@ public final class Operator implements AutoCloseable {
         registry);
     podEventsWriter = new PodEvents(caches, writer, clock);
     podEvents = new Controller<>("nodeclaim.podevents", "NodeClaim", podEventsWriter::reconcile, 2, registry);
-    running.addAll(List.of(claims, terminations, pools, classes, podEvents));
+    configs = new OrchestratorConfigController(caches, writer, events, clock);
+    orchestratorConfig = new Controller<>("clusterorchestratorconfig", "ClusterOrchestratorConfig", configs::reconcile, 1, registry);
+    running.addAll(List.of(claims, terminations, pools, classes, podEvents, orchestratorConfig));
     // Decisions on a partial picture would launch capacity that already exists: the controllers start
     // once the caches have synced, and after the first catalog refresh (bounded: a Region's types may
     // differ from the bundled ones, but an unanswered Price List API must not keep the provisioner from
@@ -324,7 +338,8 @@ public final class Operator implements AutoCloseable {
     });
     caches.nodePools().forEach(p -> pools.enqueue(p.getMetadata().getName()));
     caches.nodeClasses().forEach(c -> classes.enqueue(c.getMetadata().getName()));
-    List.of(claims, terminations, pools, classes, podEvents).forEach(Controller::start);
+    orchestratorConfig.enqueue(ClusterOrchestratorConfig.NAME);
+    List.of(claims, terminations, pools, classes, podEvents, orchestratorConfig).forEach(Controller::start);
     provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
         settings.schedulerNames(), blocking);
     provisioning = singleton(new Singleton("provisioner", Provisioner.PERIOD, 0, context -> {
@@ -333,7 +348,8 @@ public final class Operator implements AutoCloseable {
     }, leading::get, registry));
     Provisioner planner = provisioner;
     Consolidator.Inputs inputs = new Consolidator.Inputs(planner::simulate, planner::pendingPods, c -> planner.price(c.claim()),
-        caches::nodePool, caches::disruptionBudgets, planner::nominated, (c, why) -> {
+        caches::nodePool, caches::disruptionBudgets, planner::nominated, configs::evictor,
+        p -> caches.view().workloadOf(PodFacts.of(p)).desiredReplicas(), (c, why) -> {
           events.normal(c.claim(), "Unconsolidatable", why.message());
           c.node().ifPresent(n -> events.normal(n, "Unconsolidatable", why.message()));
         });

@@ -58,6 +58,7 @@ public final class Caches implements AutoCloseable {
   private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
+  private final List<ResourceEventHandler<ClusterOrchestratorConfig>> configHandlers = new ArrayList<>();
   private final CompletableFuture<Void> synced = new CompletableFuture<>();
 
   public Caches(Supplier<Catalog> catalog, MeterRegistry registry) {
@@ -92,6 +93,11 @@ public final class Caches implements AutoCloseable {
     return this;
   }
 
+  public Caches onOrchestratorConfigs(ResourceEventHandler<ClusterOrchestratorConfig> handler) {
+    configHandlers.add(handler);
+    return this;
+  }
+
   public Caches onNodeClasses(ResourceEventHandler<EC2NodeClass> handler) {
     classHandlers.add(handler);
     return this;
@@ -120,6 +126,7 @@ public final class Caches implements AutoCloseable {
     budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().runnableInformer(0);
     budgets.addIndexers(Map.of(BY_NAMESPACE, b -> List.of(b.getMetadata().getNamespace())));
     configs = client.resources(ClusterOrchestratorConfig.class).runnableInformer(0);
+    configHandlers.forEach(configs::addEventHandler);
     own.addAll(List.of(nodePools, nodeClaims, nodeClasses, daemonSets, claims, volumes, budgets, configs));
     own.forEach(SharedIndexInformer::run);  // each returns once its first list is in
     view.start(client);
@@ -199,8 +206,12 @@ public final class Caches implements AutoCloseable {
 
   /** The cluster's {@code ClusterOrchestratorConfig} (the one named default), unless there is none or it is disabled. */
   public Optional<ClusterOrchestratorConfig> orchestratorConfig() {
-    return Optional.ofNullable(configs.getStore().getByKey(ClusterOrchestratorConfig.NAME))
-        .filter(c -> c.getSpec() != null && !Boolean.TRUE.equals(c.getSpec().disabled()));
+    return configuration().filter(c -> c.getSpec() != null && !Boolean.TRUE.equals(c.getSpec().disabled()));
+  }
+
+  /** The cluster's {@code ClusterOrchestratorConfig} (the one named default), disabled or not. */
+  public Optional<ClusterOrchestratorConfig> configuration() {
+    return Optional.ofNullable(configs.getStore().getByKey(ClusterOrchestratorConfig.NAME));
   }
 
   /** The PodDisruptionBudgets of a namespace. */

@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.config.v1alpha1.PodEvictor;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Disruption;
@@ -32,6 +33,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 
 /**
  * What multi-node and single-node consolidation share, as Karpenter's consolidation has it: which
@@ -52,10 +54,15 @@ public final class Consolidator {
     Provisioner.Plan simulate(List<Pod> pods, Set<String> removed);
   }
 
-  /** Where consolidation reads the cluster and says why it leaves a node alone. */
+  /**
+   * Where consolidation reads the cluster and says why it leaves a node alone.
+   *
+   * @param evictor the ClusterOrchestratorConfig's pod evictor rules for a NodePool it manages
+   * @param replicas how many replicas a pod's workload asks for (1 for a bare pod)
+   */
   public record Inputs(Simulation simulation, Supplier<List<Pod>> pending, Function<Candidate, Optional<Double>> price,
       Function<String, Optional<NodePool>> pools, Function<String, List<PodDisruptionBudget>> disruptionBudgets, Predicate<String> nominated,
-      BiConsumer<Candidate, Unconsolidatable> report) {
+      Function<String, Optional<PodEvictor>> evictor, ToIntFunction<Pod> replicas, BiConsumer<Candidate, Unconsolidatable> report) {
   }
 
   /** The move consolidation found for some candidates, or why there is none. */
@@ -101,7 +108,8 @@ public final class Consolidator {
    * Whether consolidation considers the candidate: its pool consolidates when underutilized, the claim is
    * Consolidatable, its node is known with a price, nothing on it forbids a move (node or pod
    * {@code do-not-disrupt}, a PodDisruptionBudget that allows no disruption or more than one budget
-   * over a pod), and no pending pod was just planned on it. A pod-level blocker is reported.
+   * over a pod), it meets the pod evictor's rules when a ClusterOrchestratorConfig manages its pool, and
+   * no pending pod was just planned on it. A pod-level or evictor blocker is reported.
    */
   public boolean eligible(Candidate c, Instant now) {
     if (c.node().isEmpty() || NodeClaims.deleting(c.claim()) || !NodeClaims.isTrue(c.claim(), ConditionTypes.CONSOLIDATABLE)
@@ -123,7 +131,13 @@ public final class Consolidator {
     if (inputs.price().apply(c).isEmpty()) {
       return Optional.of(new Unconsolidatable.PriceUnknown());
     }
-    return podBlocker(c, inputs.disruptionBudgets(), now).map(u -> u);
+    Optional<Unconsolidatable> pod = podBlocker(c, inputs.disruptionBudgets(), now).map(u -> u);
+    return pod.isPresent() ? pod : evictor(c).flatMap(rules -> EvictorRules.blocker(c, rules, inputs.replicas()));
+  }
+
+  /** The pod evictor rules the candidate's pool is under, if a ClusterOrchestratorConfig manages it. */
+  Optional<PodEvictor> evictor(Candidate c) {
+    return inputs.evictor().apply(c.nodePool());
   }
 
   /**

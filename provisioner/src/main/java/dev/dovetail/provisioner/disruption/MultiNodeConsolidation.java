@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.disruption;
 
+import dev.dovetail.api.config.v1alpha1.PodEvictor;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,7 +14,9 @@ import java.util.Optional;
  * Karpenter's multi-node consolidation: of the candidates, best savings per disruption cost first and
  * as many per pool as its {@code Underutilized} budget allows (at most {@value #MAX_CANDIDATES}), the
  * longest prefix of two or more that can go together — all deleted, or all replaced by one node cheaper
- * than they are together — found by binary search over the prefix length, within a minute.
+ * than they are together — found by binary search over the prefix length, within a minute. Candidates
+ * of pools a ClusterOrchestratorConfig manages take no more pods together than its pod evictor's
+ * {@code maxEvictions}.
  */
 public final class MultiNodeConsolidation extends ConsolidationMethod {
   static final int MAX_CANDIDATES = 100;
@@ -35,11 +38,17 @@ public final class MultiNodeConsolidation extends ConsolidationMethod {
   public List<Command> computeCommands(Budgets budgets, List<Candidate> candidates, Instant now) {
     List<Candidate> within = new ArrayList<>();
     Map<String, Integer> taken = new HashMap<>();
+    int evicting = 0;
     for (Candidate c : consolidator.sorted(candidates, now)) {
       int used = taken.getOrDefault(c.nodePool(), 0);
-      if (used < budgets.allowed(c.nodePool(), Reason.UNDERUTILIZED) && within.size() < MAX_CANDIDATES) {
+      // Pools a ClusterOrchestratorConfig manages move at most its maxEvictions pods a pass, together.
+      Optional<PodEvictor> rules = consolidator.evictor(c);
+      int pods = rules.isPresent() ? Consolidator.moving(c).size() : 0;
+      if (used < budgets.allowed(c.nodePool(), Reason.UNDERUTILIZED) && within.size() < MAX_CANDIDATES
+          && (rules.isEmpty() || evicting + pods <= EvictorRules.maxEvictions(rules.get()))) {
         taken.put(c.nodePool(), used + 1);
         within.add(c);
+        evicting += pods;
       }
     }
     if (within.size() < 2) {

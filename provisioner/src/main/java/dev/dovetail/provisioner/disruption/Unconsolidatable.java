@@ -72,4 +72,29 @@ public sealed interface Unconsolidatable {
           100 * savingsShare, 100 * disruptionShare);
     }
   }
+
+  /** Pod evictor (managed pools): the node's pods request too much of it to call it under-used. */
+  record AboveUtilizationThreshold(int cpuPercent, int memoryPercent, int minimumCpu, int minimumMemory) implements Unconsolidatable {
+    @Override
+    public String message() {
+      return "pods request " + cpuPercent + "% of the node's CPU and " + memoryPercent + "% of its memory; the pod evictor consolidates only below "
+          + minimumCpu + "% CPU and " + minimumMemory + "% memory";
+    }
+  }
+
+  /** Pod evictor (managed pools): a pod is its workload's only replica, and single replicas are not evicted. */
+  record SingleReplica(String pod) implements Unconsolidatable {
+    @Override
+    public String message() {
+      return "pod " + pod + " is its workload's only replica and consolidation.podEvictor.evictSingleReplicas is off";
+    }
+  }
+
+  /** Pod evictor (managed pools): moving the node's pods would take more evictions than a pass may make. */
+  record TooManyEvictions(int pods, int maxEvictions) implements Unconsolidatable {
+    @Override
+    public String message() {
+      return "moving its " + pods + " pods would exceed consolidation.podEvictor.maxEvictions (" + maxEvictions + ")";
+    }
+  }
 }

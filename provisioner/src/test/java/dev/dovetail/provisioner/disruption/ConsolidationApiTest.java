@@ -2,10 +2,12 @@ package dev.dovetail.provisioner.disruption;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigSpec;
 import dev.dovetail.api.config.v1alpha1.Consolidation;
+import dev.dovetail.api.config.v1alpha1.PodEvictor;
 import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.harness.v1.Distribution;
@@ -250,5 +252,47 @@ class ConsolidationApiTest {
     } finally {
       client.resource(rule).delete();
     }
+  }
+
+  @Test
+  void theOrchestratorConfigsPodEvictorDecidesWhichNodesOfAManagedPoolAreUnderUsed(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
+    client.resources(NodePool.class).withName(pool).patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"labels\":{\"" + DovetailLabels.ORCHESTRATED + "\":\"true\"}}}");
+    String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
+    ClusterOrchestratorConfig config = new ClusterOrchestratorConfig();
+    config.setMetadata(new ObjectMetaBuilder().withName(ClusterOrchestratorConfig.NAME).build());
+    // Under-used means below 5 % CPU: the bare 500m pod asks for about 6 % of an m5.2xlarge.
+    config.setSpec(new ClusterOrchestratorConfigSpec(null, null, null, null,
+        new Consolidation(null, "Underutilized", "0s", null, null, null, new PodEvictor(true, false, 5, 30, 20)), null));
+    client.resource(config).create();
+    try {
+      Expect.eventually("the config's delay on the pool", () -> client.resources(NodePool.class).withName(pool).get(),
+          p -> "0s".equals(p.getSpec().disruption().consolidateAfter()) && p.getSpec().disruption().consolidationPolicy()
+              == Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized);
+      release(client, big);
+      unconsolidatable(client, big, "the pod evictor consolidates only below 5% CPU");
+
+      patch(client, "{\"spec\":{\"consolidation\":{\"podEvictor\":{\"minimumCpu\":30}}}}");
+      unconsolidatable(client, big, "is its workload's only replica");
+      assertThat(claims(client, pool)).as("nothing replaced while the evictor says no").singleElement();
+
+      patch(client, "{\"spec\":{\"consolidation\":{\"podEvictor\":{\"evictSingleReplicas\":true}}}}");
+      assertThat(Expect.launched(client, replacement(client, pool, big).getMetadata().getName()).getMetadata().getLabels())
+          .containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large");
+    } finally {
+      client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).delete();
+    }
+  }
+
+  private static void patch(KubernetesClient client, String json) {
+    client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).patch(PatchContext.of(PatchType.JSON_MERGE), json);
+  }
+
+  /** Waits for an {@code Unconsolidatable} Event on the claim whose message holds this text. */
+  private static void unconsolidatable(KubernetesClient client, String claim, String text) {
+    Expect.eventually("Unconsolidatable: ..." + text, () -> Expect.events(client, "default", claim).stream()
+        .filter(e -> "Unconsolidatable".equals(e.getReason()) && e.getMessage().contains(text)).findFirst(), o -> o.isPresent());
   }
 }

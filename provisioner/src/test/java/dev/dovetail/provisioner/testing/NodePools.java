@@ -40,6 +40,8 @@ public final class NodePools {
     private Integer weight;
     /** Emptiness only by default: tests about other things do not want their pods moved by consolidation. */
     private Disruption disruption = new Disruption("0s", Disruption.ConsolidationPolicy.WhenEmpty, null);
+    private final Map<String, String> labels = new LinkedHashMap<>(Map.of(Names.TEST_LABEL, "true"));
+    private String expireAfter;
 
     public Builder name(String value) {
       this.name = value;
@@ -82,11 +84,22 @@ public final class NodePools {
       return this;
     }
 
+    /** A label of the NodePool itself (not of its nodes). */
+    public Builder label(String key, String value) {
+      labels.put(key, value);
+      return this;
+    }
+
+    public Builder expireAfter(String value) {
+      this.expireAfter = value;
+      return this;
+    }
+
     public NodePool build() {
       NodePool pool = new NodePool();
-      pool.setMetadata(new ObjectMetaBuilder().withName(name).withLabels(Map.of(Names.TEST_LABEL, "true")).build());
+      pool.setMetadata(new ObjectMetaBuilder().withName(name).withLabels(Map.copyOf(labels)).build());
       pool.setSpec(new NodePoolSpec(new NodeClaimTemplate(new TemplateMetadata(Map.copyOf(templateLabels), null),
-          new NodeClaimTemplateSpec(taints.isEmpty() ? null : taints, null, requirements, NodeClassReference.ec2NodeClass(nodeClass), null, null)),
+          new NodeClaimTemplateSpec(taints.isEmpty() ? null : taints, null, requirements, NodeClassReference.ec2NodeClass(nodeClass), null, expireAfter)),
           disruption, limits, weight, null));
       return pool;
     }

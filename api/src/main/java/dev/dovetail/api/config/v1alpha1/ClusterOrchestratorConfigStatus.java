@@ -17,9 +17,16 @@ public record ClusterOrchestratorConfigStatus(
     Long observedGeneration,
     @JsonPropertyDescription("Default NodePool limits computed from the cluster (twice its allocatable CPU and memory) when none are configured; kept until recomputed on request.")
     ComputedLimits computedNodePoolLimits,
+    @JsonPropertyDescription("The NodePools labelled dovetail.dev/orchestrated=true, whose disruption settings and node TTL this configuration writes.")
+    @ListType(ListType.Kind.ATOMIC)
+    List<String> nodePools,
     @JsonPropertyDescription("Ready, and ScaleDownEnabled (False when bin-packing or a node deletion delay is missing, so the cluster never scales down).")
     @ListType(value = ListType.Kind.MAP, mapKeys = "type")
     List<Condition> conditions) {
+  public ClusterOrchestratorConfigStatus {
+    nodePools = nodePools == null ? null : List.copyOf(nodePools);
+    conditions = conditions == null ? null : List.copyOf(conditions);
+  }
 
   /** Limits computed from the cluster. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -14,6 +14,7 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /** Node lifetime, bin-packing and disruption settings for managed NodePools. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -45,6 +46,15 @@ public record Consolidation(
 
   public Consolidation {
     budgets = budgets == null ? null : List.copyOf(budgets);
+  }
+
+  /** The node deletion delay as a Karpenter duration: {@code after}, else the legacy minutes; empty when neither is set. */
+  @JsonIgnore
+  public Optional<String> deletionDelay() {
+    if (after != null) {
+      return Optional.of(after);
+    }
+    return Optional.ofNullable(nodeDeletionDelay).map(m -> m + "m");
   }
 
   /** The deletion criteria as a Karpenter consolidation policy. */
