@@ -347,7 +347,7 @@ public final class Operator implements AutoCloseable {
       return Result.done();
     }, leading::get, registry));
     Provisioner planner = provisioner;
-    Consolidator.Inputs inputs = new Consolidator.Inputs(planner::simulate, planner::pendingPods, c -> planner.price(c.claim()),
+    Consolidator.Inputs inputs = new Consolidator.Inputs(() -> planner.simulator()::simulate, planner::pendingPods, c -> planner.price(c.claim()),
         caches::nodePool, caches::disruptionBudgets, planner::nominated, configs::evictor,
         p -> caches.view().workloadOf(PodFacts.of(p)).desiredReplicas(), (c, why) -> {
           events.normal(c.claim(), "Unconsolidatable", why.message());
@@ -359,7 +359,7 @@ public final class Operator implements AutoCloseable {
     List<Method> methods = new ArrayList<>(List.of(new Expiration()));
     repair().ifPresent(methods::add);
     methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
-        new Drift(inputs), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
+        new Drift(consolidator), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
         () -> caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow()), methods);
     this.orchestrator = orchestrator;

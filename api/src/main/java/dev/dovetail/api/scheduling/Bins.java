@@ -28,6 +28,11 @@ final class Bins {
   private long[] cpu = new long[64];
   private long[] memory = new long[64];
   private long[] pods = new long[64];
+  /** Per block of {@value #BLOCK} bins, the most room any of them has: a search skips blocks without room for a pod. */
+  private static final int BLOCK = 64;
+  private long[] blockCpu = new long[1];
+  private long[] blockMemory = new long[1];
+  private long[] blockPods = new long[1];
 
   /** @param requirementsOf a bin's requirements as they are now (a node's labels, a claim's requirements) */
   Bins(IntFunction<Requirements> requirementsOf) {
@@ -45,6 +50,9 @@ final class Bins {
       cpu = Arrays.copyOf(cpu, bin * 2);
       memory = Arrays.copyOf(memory, bin * 2);
       pods = Arrays.copyOf(pods, bin * 2);
+      blockCpu = Arrays.copyOf(blockCpu, cpu.length / BLOCK);
+      blockMemory = Arrays.copyOf(blockMemory, cpu.length / BLOCK);
+      blockPods = Arrays.copyOf(blockPods, cpu.length / BLOCK);
     }
     room(bin, roomCpu, roomMemory, roomPods);
     keys.forEach((key, index) -> index(index, key, bin));
@@ -56,6 +64,42 @@ final class Bins {
     cpu[bin] = roomCpu;
     memory[bin] = roomMemory;
     pods[bin] = roomPods;
+    int block = bin / BLOCK;
+    long maxCpu = Long.MIN_VALUE;
+    long maxMemory = Long.MIN_VALUE;
+    long maxPods = Long.MIN_VALUE;
+    for (int b = block * BLOCK, end = Math.min(size, b + BLOCK); b < end; b++) {
+      maxCpu = Math.max(maxCpu, cpu[b]);
+      maxMemory = Math.max(maxMemory, memory[b]);
+      maxPods = Math.max(maxPods, pods[b]);
+    }
+    blockCpu[block] = maxCpu;
+    blockMemory[block] = maxMemory;
+    blockPods[block] = maxPods;
+  }
+
+  /**
+   * The first bin from {@code from} on that may have room for these requests (see {@link #mayFit}), or -1:
+   * whole blocks whose roomiest bin is too small for one of the resources are skipped.
+   */
+  int nextMayFit(int from, Resources requests) {
+    long c = requests.cpuMillis();
+    long m = requests.memoryBytes();
+    long p = requests.pods();
+    int bin = from;
+    while (bin < size) {
+      int block = bin / BLOCK;
+      if (c > blockCpu[block] || m > blockMemory[block] || p > blockPods[block]) {
+        bin = (block + 1) * BLOCK;
+        continue;
+      }
+      for (int end = Math.min(size, (block + 1) * BLOCK); bin < end; bin++) {
+        if (c <= cpu[bin] && m <= memory[bin] && p <= pods[bin]) {
+          return bin;
+        }
+      }
+    }
+    return -1;
   }
 
   /** Whether the bin may have room for these requests (false: it certainly has not). */

@@ -16,6 +16,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The provisioning simulation: places pending pods, largest first, on running and in-flight nodes,
@@ -35,19 +36,21 @@ import java.util.TreeSet;
  * refused, so the answer is the plain first-fit's (SchedulerEquivalenceTest checks this against it).
  */
 public final class Scheduler {
-  /** Copies of the nodes given; only the scheduler a {@link #solve} makes for itself places pods on (and fills) them. */
+  /** The nodes given, in order; a node is copied before the first pod is placed on it (see {@link #fill}), so they are never changed. */
   private final List<SimNode> nodes;
   private final List<ClaimTemplate> templates;
-  private final List<Placed> existingPods;
+  private final Supplier<List<Placed>> existingPods;
   private final int maxTypesPerClaim;
+  private final Shared shared;
 
-  private final Topology topology;
+  /** Null unless a pod being placed has topology terms: then the running pods and every placement count. */
+  private Topology topology;
   private final Bins bins;
+  /** Nodes a pod was placed on in this simulation: the copies that are filled. */
+  private final Map<Integer, SimNode> filled = new HashMap<>();
   private final Map<String, Integer> binOfHost = new HashMap<>();
   private final Map<ClaimTemplate, Resources> remainingLimits = new HashMap<>();
   private final Map<ClaimTemplate, Integer> remainingNodes = new HashMap<>();
-  private final Map<ClaimTemplate, Requirements> templateDomains = new HashMap<>();
-  private final Map<ClaimTemplate, OptionSet.Table> tables = new IdentityHashMap<>();
   private final Map<DomainQuery, Set<String>> domainCache = new HashMap<>();
 
   private final List<OpenClaim> claims = new ArrayList<>();
@@ -66,31 +69,75 @@ public final class Scheduler {
   }
 
   /**
+   * What simulations over the same NodePool templates can share: each template's option table (its
+   * options as arrays, with the compatibility it has worked out) and its offered domains. For many
+   * simulations of one read of the cluster (a disruption pass); not for use by two threads at once.
+   */
+  public static final class Shared {
+    private final Map<ClaimTemplate, OptionSet.Table> tables = new IdentityHashMap<>();
+    private final Map<ClaimTemplate, Requirements> templateDomains = new IdentityHashMap<>();
+  }
+
+  /**
    * @param nodes running nodes and in-flight claims, in the order they are tried
    * @param templates one per NodePool that may launch
    * @param existingPods running pods, for topology spread and pod (anti-)affinity
    * @param maxTypesPerClaim instance types kept on each new claim for launch flexibility (60, like Karpenter's launches)
    */
   public Scheduler(List<SimNode> nodes, List<ClaimTemplate> templates, List<Placed> existingPods, int maxTypesPerClaim) {
-    this.nodes = nodes.stream().map(SimNode::copy).toList();
-    this.templates = templates.stream().sorted(ClaimTemplate.BY_WEIGHT).toList();
-    this.existingPods = List.copyOf(existingPods);
+    this(nodes, templates, () -> existingPods, maxTypesPerClaim, new Shared());
+  }
+
+  /**
+   * A scheduler whose running pods are read only if a pod to place has topology terms (most consolidation
+   * moves have none, and the cluster's pods are many), sharing option tables with other schedulers.
+   */
+  public Scheduler(List<SimNode> nodes, List<ClaimTemplate> templates, Supplier<List<Placed>> existingPods, int maxTypesPerClaim,
+      Shared shared) {
+    this(List.copyOf(nodes), templates.stream().sorted(ClaimTemplate.BY_WEIGHT).toList(), existingPods, maxTypesPerClaim, shared, false);
+  }
+
+  /** With {@code run}, the state of one simulation; without, only the inputs. */
+  private Scheduler(List<SimNode> nodes, List<ClaimTemplate> templates, Supplier<List<Placed>> existingPods, int maxTypesPerClaim,
+      Shared shared, boolean run) {
+    this.nodes = nodes;
+    this.templates = templates;
+    this.existingPods = existingPods;
     this.maxTypesPerClaim = maxTypesPerClaim;
+    this.shared = shared;
+    this.bins = run ? new Bins(bin -> bin < this.nodes.size() ? this.nodes.get(bin).requirements() : claims.get(bin - this.nodes.size()).requirements)
+        : null;
+    if (!run) {
+      return;
+    }
     for (ClaimTemplate t : this.templates) {
       remainingLimits.put(t, t.remainingLimits());
       remainingNodes.put(t, t.remainingLimits() == null || !t.remainingLimits().amounts().containsKey("nodes")
           ? Integer.MAX_VALUE : (int) t.remainingLimits().get("nodes"));
     }
-    this.bins = new Bins(bin -> bin < this.nodes.size() ? this.nodes.get(bin).requirements() : claims.get(bin - this.nodes.size()).requirements);
     for (SimNode n : this.nodes) {
-      Resources room = n.allocatable().minus(n.requested());
-      binOfHost.put(n.name(), bins.add(room.cpuMillis(), room.memoryBytes(), room.pods()));
+      binOfHost.put(n.name(), bins.add(n.roomCpu(), n.roomMemory(), n.roomPods()));
     }
+  }
+
+  /** The running pods counted from now on: every placement of this simulation is recorded too. */
+  private void countTopology() {
     List<Topology.Placed> placed = new ArrayList<>();
-    for (Placed p : existingPods) {
+    for (Placed p : existingPods.get()) {
       placed.add(new Topology.Placed(p.namespace(), p.labels(), p.nodeLabels()));
     }
     this.topology = new Topology(placed, this::eligibleDomains, host -> binOfHost.getOrDefault(host, -1));
+  }
+
+  /** The node at this bin, to place a pod on: a copy, made the first time. */
+  private SimNode fill(int bin) {
+    return filled.computeIfAbsent(bin, b -> nodes.get(b).copy());
+  }
+
+  /** The node at this bin as it is now in this simulation. */
+  private SimNode node(int bin) {
+    SimNode copy = filled.get(bin);
+    return copy != null ? copy : nodes.get(bin);
   }
 
   private record DomainQuery(List<Toleration> tolerations, Requirements requirements, String key, boolean affinity, boolean taints) {
@@ -129,11 +176,12 @@ public final class Scheduler {
   }
 
   private Requirements offered(ClaimTemplate t) {
-    return templateDomains.computeIfAbsent(t, k -> new OptionSet(table(k), all(table(k).size()), table(k).size()).offeredDomains(k.requirements()));
+    return shared.templateDomains.computeIfAbsent(t, k -> new OptionSet(table(k), all(table(k).size()), table(k).size())
+        .offeredDomains(k.requirements()));
   }
 
   private OptionSet.Table table(ClaimTemplate t) {
-    return tables.computeIfAbsent(t, k -> new OptionSet.Table(k.options()));
+    return shared.tables.computeIfAbsent(t, k -> new OptionSet.Table(k.options()));
   }
 
   private static int[] all(int n) {
@@ -153,10 +201,13 @@ public final class Scheduler {
    * earlier call (placements, claims, limits used) carries over.
    */
   public Solution solve(List<SchedulingPod> pods) {
-    return new Scheduler(nodes, templates, existingPods, maxTypesPerClaim).simulate(pods);
+    return new Scheduler(nodes, templates, existingPods, maxTypesPerClaim, shared, true).simulate(pods);
   }
 
   private Solution simulate(List<SchedulingPod> pods) {
+    if (pods.stream().anyMatch(p -> !p.topology().isEmpty())) {
+      countTopology();
+    }
     List<SchedulingPod> ordered = new ArrayList<>(pods);
     ordered.sort(SchedulingPod.PACKING_ORDER);
     for (SchedulingPod pod : ordered) {
@@ -214,20 +265,28 @@ public final class Scheduler {
       }
     }
     int nodeCount = nodes.size();
-    for (int bin = candidates.nextSetBit(0); bin >= 0; bin = candidates.nextSetBit(bin + 1)) {
-      if (!bins.mayFit(bin, pod.requests())) {
+    // The first bin that is both a candidate and may have room, then the next: both searches skip what they can.
+    int bin = bins.nextMayFit(0, pod.requests());
+    while (bin >= 0) {
+      int candidate = candidates.nextSetBit(bin);
+      if (candidate < 0) {
+        return false;
+      }
+      if (candidate != bin) {
+        bin = bins.nextMayFit(candidate, pod.requests());
         continue;
       }
       boolean added = bin < nodeCount ? tryNode(pod, alt, allowed, bin, never) : tryClaim(pod, alt, allowed, bin, never);
       if (added) {
         return true;
       }
+      bin = bins.nextMayFit(bin + 1, pod.requests());
     }
     return false;
   }
 
   private boolean tryNode(SchedulingPod pod, Requirements alt, Map<TopologyTerm, Set<String>> allowed, int bin, BitSet never) {
-    SimNode node = nodes.get(bin);
+    SimNode node = node(bin);
     if (!pod.requests().fitsWith(node.requested(), node.allocatable())) {
       return false;
     }
@@ -242,10 +301,12 @@ public final class Scheduler {
         return false;
       }
     }
+    node = fill(bin);
     node.add(pod);
-    Resources room = node.allocatable().minus(node.requested());
-    bins.room(bin, room.cpuMillis(), room.memoryBytes(), room.pods());
-    topology.record(pod, domains(node.labels(), node.name()));
+    bins.room(bin, node.roomCpu(), node.roomMemory(), node.roomPods());
+    if (topology != null) {
+      topology.record(pod, domains(node.labels(), node.name()));
+    }
     onNodes.put(pod.uid(), node.name());
     return true;
   }
@@ -486,7 +547,9 @@ public final class Scheduler {
       if (narrowed) {
         bins.narrowed(bin);
       }
-      topology.record(pod, Scheduler.domains(requirements.singleValues(), id));
+      if (topology != null) {
+        topology.record(pod, Scheduler.domains(requirements.singleValues(), id));
+      }
     }
 
     NewClaim toNewClaim(int maxTypes, Map<InstanceOption, Double> prices) {

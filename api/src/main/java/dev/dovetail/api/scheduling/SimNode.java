@@ -21,6 +21,10 @@ public final class SimNode {
   private final boolean inFlight;
   private Resources requested;
   private final Set<String> hostPorts;
+  /** Room left (allocatable less requested) in CPU millis, memory bytes and pods, kept as pods are added. */
+  private long roomCpu;
+  private long roomMemory;
+  private long roomPods;
 
   public SimNode(String name, Map<String, String> labels, Requirements requirements, List<Taint> taints, Resources allocatable,
       Resources requested, Set<String> hostPorts, boolean inFlight) {
@@ -32,11 +36,35 @@ public final class SimNode {
     this.requested = requested;
     this.hostPorts = new HashSet<>(hostPorts);
     this.inFlight = inFlight;
+    room();
+  }
+
+  private void room() {
+    roomCpu = allocatable.cpuMillis() - requested.cpuMillis();
+    roomMemory = allocatable.memoryBytes() - requested.memoryBytes();
+    roomPods = allocatable.pods() - requested.pods();
+  }
+
+  long roomCpu() {
+    return roomCpu;
+  }
+
+  long roomMemory() {
+    return roomMemory;
+  }
+
+  long roomPods() {
+    return roomPods;
   }
 
   /** A node as this one is now, to fill up without changing this one. */
   SimNode copy() {
     return new SimNode(name, labels, requirements, taints, allocatable, requested, hostPorts, inFlight);
+  }
+
+  /** This node with other requests (pods taken off, or nominated ones released). */
+  public SimNode withRequested(Resources value) {
+    return new SimNode(name, labels, requirements, taints, allocatable, value, hostPorts, inFlight);
   }
 
   /** A running node: its labels are facts. */
@@ -89,6 +117,7 @@ public final class SimNode {
   void add(SchedulingPod pod) {
     requested = requested.plus(pod.requests());
     hostPorts.addAll(pod.hostPorts());
+    room();
   }
 
   /**

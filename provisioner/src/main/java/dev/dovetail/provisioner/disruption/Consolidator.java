@@ -49,7 +49,7 @@ public final class Consolidator {
   /** Karpenter's floor of cheaper spot types for replacing one spot node with another. */
   public static final int SPOT_TO_SPOT_MIN_TYPES = 15;
 
-  /** The provisioner's simulation: place these pods with these nodes and claims gone. */
+  /** The provisioner's simulation over one read of the cluster: place these pods with these nodes and claims gone. */
   public interface Simulation {
     Provisioner.Plan simulate(List<Pod> pods, Set<String> removed);
   }
@@ -57,10 +57,12 @@ public final class Consolidator {
   /**
    * Where consolidation reads the cluster and says why it leaves a node alone.
    *
+   * @param snapshot a simulation over the cluster as it is now (read once, simulated on many times in a pass)
+   * @param pending the pods a provisioning pass would look for capacity for now
    * @param evictor the ClusterOrchestratorConfig's pod evictor rules for a NodePool it manages
    * @param replicas how many replicas a pod's workload asks for (1 for a bare pod)
    */
-  public record Inputs(Simulation simulation, Supplier<List<Pod>> pending, Function<Candidate, Optional<Double>> price,
+  public record Inputs(Supplier<Simulation> snapshot, Supplier<List<Pod>> pending, Function<Candidate, Optional<Double>> price,
       Function<String, Optional<NodePool>> pools, Function<String, List<PodDisruptionBudget>> disruptionBudgets, Predicate<String> nominated,
       Function<String, Optional<PodEvictor>> evictor, ToIntFunction<Pod> replicas, BiConsumer<Candidate, Unconsolidatable> report) {
   }
@@ -83,6 +85,9 @@ public final class Consolidator {
   private final BooleanSupplier spotToSpot;
   /** The pass's view of each pool: its price per hour and disruption cost in total (for Balanced). */
   private Map<String, double[]> poolTotals = Map.of();
+  /** The pass's read of the cluster, taken at its first simulation: every move of a pass is weighed against the same one. */
+  private Simulation view;
+  private List<Pod> pending;
 
   /** @param spotToSpot whether spot nodes may be replaced with spot now (the feature gate, or the ClusterOrchestratorConfig) */
   public Consolidator(Inputs inputs, BooleanSupplier spotToSpot) {
@@ -92,6 +97,7 @@ public final class Consolidator {
 
   /** Takes in the pass's claims (all of them): the pools' totals that {@code Balanced} weighs a move against. */
   void beginPass(List<Candidate> claims, Instant now) {
+    freshView();
     Map<String, double[]> totals = new HashMap<>();
     for (Candidate c : claims) {
       if (c.node().isEmpty() || NodeClaims.deleting(c.claim())) {
@@ -169,7 +175,7 @@ public final class Consolidator {
 
   /** The pods that would need a new home if the candidate went. */
   static List<Pod> moving(Candidate c) {
-    return c.pods().stream().filter(Drain::reschedulable).toList();
+    return c.moving();
   }
 
   /**
@@ -248,6 +254,16 @@ public final class Consolidator {
     inputs.report().accept(candidate, why);
   }
 
+  /** Forgets the pass's read of the cluster: the next simulation reads it again. */
+  void freshView() {
+    view = null;
+    pending = null;
+  }
+
+  Inputs inputs() {
+    return inputs;
+  }
+
   /** The move for exactly these candidates: simulated without them, with the pending pods competing for the same room. */
   Move evaluate(List<Candidate> candidates, boolean single, Instant now) {
     Map<String, Double> prices = new HashMap<>();
@@ -257,7 +273,7 @@ public final class Consolidator {
       prices.put(c.name(), each);
       price += each;
     }
-    Rehoming rehoming = rehome(inputs, candidates);
+    Rehoming rehoming = rehome(candidates);
     Move move = decide(candidates, price, prices, rehoming.plan(), rehoming.moving(), spotToSpot.getAsBoolean(), single);
     return balanced(move, now);
   }
@@ -277,9 +293,14 @@ public final class Consolidator {
 
   /**
    * Places the candidates' pods anew without the candidates (their nodes and claims), the pending pods
-   * competing for the same room: what consolidation and drift both decide on.
+   * competing for the same room: what consolidation and drift both decide on. The cluster is read at the
+   * pass's first simulation and reused by the rest.
    */
-  static Rehoming rehome(Inputs inputs, List<Candidate> candidates) {
+  Rehoming rehome(List<Candidate> candidates) {
+    if (view == null) {
+      view = inputs.snapshot().get();
+      pending = inputs.pending().get();
+    }
     Set<String> removed = new HashSet<>();
     List<Pod> pods = new ArrayList<>();
     for (Candidate c : candidates) {
@@ -289,8 +310,8 @@ public final class Consolidator {
     }
     Set<String> movingUids = new HashSet<>();
     pods.forEach(p -> movingUids.add(p.getMetadata().getUid()));
-    inputs.pending().get().stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
-    return new Rehoming(inputs.simulation().simulate(pods, removed), movingUids);
+    pending.stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
+    return new Rehoming(view.simulate(pods, removed), movingUids);
   }
 
   /** {@code Balanced} pools take a move only when its share of the pool's savings is at least half its share of the pool's disruption. */

@@ -23,10 +23,18 @@ import java.util.Optional;
  * its claim has a {@code terminationGracePeriod}, which bounds the drain anyway.
  */
 public final class Drift implements Method {
+  private final Consolidator consolidator;
   private final Consolidator.Inputs inputs;
 
-  public Drift(Consolidator.Inputs inputs) {
-    this.inputs = inputs;
+  /** @param consolidator whose simulation (one read of the cluster a pass) places a drifted node's pods */
+  public Drift(Consolidator consolidator) {
+    this.consolidator = consolidator;
+    this.inputs = consolidator.inputs();
+  }
+
+  @Override
+  public void beginPass(List<Candidate> claims, Instant now) {
+    consolidator.freshView();
   }
 
   @Override
@@ -78,7 +86,7 @@ public final class Drift implements Method {
 
   /** The candidate's pods placed without it: delete when they fit as things are, replace when they need new claims, nothing when one fits nowhere. */
   private Optional<Command> replace(Candidate c) {
-    Consolidator.Rehoming rehoming = Consolidator.rehome(inputs, List.of(c));
+    Consolidator.Rehoming rehoming = consolidator.rehome(List.of(c));
     if (!rehoming.allPlaced()) {
       return Optional.empty();
     }

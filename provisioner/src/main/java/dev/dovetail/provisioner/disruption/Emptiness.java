@@ -53,7 +53,7 @@ public final class Emptiness implements Method {
   public boolean shouldDisrupt(Candidate candidate, Instant now) {
     return candidate.node().isPresent() && !NodeClaims.deleting(candidate.claim())
         && NodeClaims.isTrue(candidate.claim(), ConditionTypes.CONSOLIDATABLE)
-        && candidate.pods().stream().noneMatch(Drain::reschedulable)
+        && candidate.moving().isEmpty()
         && !doNotDisrupt(candidate) && !nominated.test(candidate.name());
   }
 

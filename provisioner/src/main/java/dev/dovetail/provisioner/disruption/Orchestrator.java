@@ -178,6 +178,7 @@ public final class Orchestrator {
       List<Candidate> considered = agreed == null ? eligible : eligible.stream().filter(c -> agreed.contains(c.name())).toList();
       // Computing and launching go together: the simulation's room must still be free when the claims are made.
       List<Command> commands = provisioner.exclusive(() -> {
+        method.beginPass(claims, now);  // a fresh read of the cluster, now that no provisioning pass can change it
         List<Command> computed = considered.isEmpty() ? List.<Command>of()
             : method.computeCommands(method.forceful() ? Budgets.UNLIMITED : budgets, considered, now).stream()
                 .filter(c -> c.decision() != Command.Decision.NO_OP).toList();

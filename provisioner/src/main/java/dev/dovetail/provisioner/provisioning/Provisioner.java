@@ -14,10 +14,7 @@ import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.NewClaim;
 import dev.dovetail.api.scheduling.Requirement;
 import dev.dovetail.api.scheduling.Requirements;
-import dev.dovetail.api.scheduling.Scheduler;
-import dev.dovetail.api.scheduling.SchedulingPod;
 import dev.dovetail.api.scheduling.Solution;
-import dev.dovetail.api.scheduling.TopologyTerm;
 import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
@@ -34,7 +31,6 @@ import io.micrometer.core.instrument.Gauge;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -253,44 +249,40 @@ public final class Provisioner {
    * its capacity type, so moving it never changes its workload's spot/on-demand split.
    */
   public Plan simulate(List<Pod> pods, Set<String> removed) {
+    return simulator().simulate(pods, removed);
+  }
+
+  /**
+   * The ready pools and the capacity read now, to simulate on many times: a disruption pass weighs
+   * many sets of candidates against one read of the cluster.
+   */
+  public Simulator simulator() {
     Map<String, String> poolsNotReady = new LinkedHashMap<>();
     List<Templates.PoolTemplate> pools = readyPools(poolsNotReady);
     Map<String, ClaimTemplate> byPool = new HashMap<>();
-    Map<String, Templates.PoolTemplate> poolByName = new HashMap<>();
-    pools.forEach(p -> {
-      byPool.put(p.pool().getMetadata().getName(), p.template());
-      poolByName.put(p.pool().getMetadata().getName(), p);
+    pools.forEach(p -> byPool.put(p.pool().getMetadata().getName(), p.template()));
+    Snapshot.Capacity capacity = Snapshot.of(caches, byPool);
+    return new Simulator(pools, poolsNotReady, capacity, this::podRules, plan -> {
+      metrics.schedulingDuration(plan.simulation());
+      metrics.batchSize(plan.pods().size() - plan.rejected().size());
     });
-    List<Pod> sorted = new ArrayList<>(pods);
-    Snapshot.Capacity capacity = Snapshot.of(caches, byPool, sorted.stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet()),
-        removed);
-    sorted.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
-    long start = System.nanoTime();
-    Map<String, Pod> byUid = new HashMap<>();
-    Set<String> spreading = new HashSet<>();
-    List<SchedulingPod> simulated = new ArrayList<>(sorted.size());
-    VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
+  }
+
+  /** The distribution rules' capacity types and the volumes' zones, for one simulation without {@code removed}. */
+  private Simulator.PodRules podRules(Set<String> removed) {
     BatchDecisions decided = new BatchDecisions();
-    Map<String, Unschedulable> rejected = new LinkedHashMap<>();
-    for (Pod pod : sorted) {
-      byUid.put(pod.getMetadata().getUid(), pod);
-      try {
-        Requirements extra = capacityTypeFor(pod, decided, removed).and(volumes.requirements(pod));
-        SchedulingPod p = SchedulingPod.of(pod, extra);
-        simulated.add(p);
-        if (p.topology().stream().anyMatch(t -> t.kind() == TopologyTerm.Kind.SPREAD)) {
-          spreading.add(p.uid());
-        }
-      } catch (RuntimeException e) {
-        rejected.put(pod.getMetadata().getUid(), new Unschedulable.Unreadable(e.getMessage()));
+    VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
+    return new Simulator.PodRules() {
+      @Override
+      public Requirements requirements(Pod pod) {
+        return capacityTypeFor(pod, decided, removed).and(volumes.requirements(pod));
       }
-    }
-    Solution solution = new Scheduler(capacity.nodes(), pools.stream().map(Templates.PoolTemplate::template).toList(),
-        capacity.placedPods(), MAX_INSTANCE_TYPES).solve(simulated);
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.schedulingDuration(took);
-    metrics.batchSize(simulated.size());
-    return new Plan(solution, poolByName, byUid, spreading, decided.strategies, rejected, poolsNotReady, took);
+
+      @Override
+      public Map<String, String> strategies() {
+        return decided.strategies;
+      }
+    };
   }
 
   /** Creates the plan's new NodeClaims in parallel, as one launch group; returns their names. */

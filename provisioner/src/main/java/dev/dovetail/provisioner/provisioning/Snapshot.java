@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The capacity the simulation places pods on before opening new claims: running nodes and NodeClaims
@@ -33,31 +34,122 @@ public final class Snapshot {
   private Snapshot() {
   }
 
-  /** Nodes and in-flight claims to try, and the bound pods (for topology), from the caches. */
-  public record Capacity(List<SimNode> nodes, List<Scheduler.Placed> placedPods) {
-  }
-
-  public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool) {
-    return of(caches, templatesByPool, Set.of(), Set.of());
-  }
-
   /**
-   * @param simulated uids of pods placed anew: their nominations (if any) reserve nothing, and where they
-   *     run now does not count for topology (they are leaving)
-   * @param removed nodes and NodeClaims (by name) the simulation does without: candidates of a disruption
+   * Nodes and in-flight claims to try, and the bound pods (for topology), as the caches had them: read
+   * once, simulated many times ({@link #without}) with different nodes left out and pods placed anew.
    */
-  public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool, Set<String> simulated, Set<String> removed) {
-    List<SimNode> out = new ArrayList<>();
-    Map<String, Map<String, String>> nodeLabels = new HashMap<>();
-    // Pods nominated to a node but not bound yet hold room there (kube-scheduler reserves it for them).
-    Map<String, Resources> nominated = new HashMap<>();
-    for (Pod p : caches.pods()) {
-      String target = p.getStatus() == null ? null : p.getStatus().getNominatedNodeName();
-      if (target != null && !target.isEmpty() && (p.getSpec() == null || p.getSpec().getNodeName() == null) && live(p)
-          && !simulated.contains(p.getMetadata().getUid())) {
-        nominated.merge(target, Resources.requestsOf(p), Resources::plus);
+  public static final class Capacity {
+    private final List<Entry> entries;
+    private final List<SimNode> nodes;
+    private final List<PlacedPod> placed;
+    /** Entry index by each name it goes by. */
+    private final Map<String, Integer> byName = new HashMap<>();
+    /** Entries with room held for nominated pods. */
+    private final List<Integer> holding = new ArrayList<>();
+
+    /**
+     * @param entries the nodes and in-flight claims, in the order they are tried
+     * @param placed the pods counted where they run (or are nominated to), for topology
+     */
+    public Capacity(List<Entry> entries, List<PlacedPod> placed) {
+      this.entries = List.copyOf(entries);
+      this.nodes = this.entries.stream().map(Entry::node).toList();
+      this.placed = List.copyOf(placed);
+      for (int i = 0; i < this.entries.size(); i++) {
+        for (String name : this.entries.get(i).names()) {
+          byName.put(name, i);
+        }
+        if (!this.entries.get(i).nominated().isEmpty()) {
+          holding.add(i);
+        }
       }
     }
+
+    /**
+     * A node or in-flight claim: the names it goes by (node and NodeClaim), and the room pods nominated
+     * to it hold there, by pod UID (included in the node's requests).
+     */
+    public record Entry(SimNode node, Set<String> names, Map<String, Resources> nominated) {
+      public Entry {
+        names = Set.copyOf(names);
+        nominated = Map.copyOf(nominated);
+      }
+    }
+
+    /** A pod counted for topology where it runs, by UID. */
+    public record PlacedPod(String uid, Scheduler.Placed placed) {
+    }
+
+    /** What one simulation starts from; the placed pods are listed only if asked for (topology). */
+    public record View(List<SimNode> nodes, Supplier<List<Scheduler.Placed>> placedPods) {
+    }
+
+    /**
+     * The capacity without the nodes and NodeClaims named in {@code removed}, and with the pods in
+     * {@code simulated} (placed anew) taken out: their nominations reserve nothing, and where they run
+     * now does not count for topology (they are leaving). Costs what is removed and released, not
+     * what the cluster holds.
+     */
+    public View without(Set<String> removed, Set<String> simulated) {
+      Map<Integer, SimNode> changed = new HashMap<>();
+      for (String name : removed) {
+        Integer i = byName.get(name);
+        if (i != null) {
+          changed.put(i, null);
+        }
+      }
+      for (int i : holding) {
+        Entry e = entries.get(i);
+        if (changed.containsKey(i)) {
+          continue;
+        }
+        Resources released = Resources.NONE;
+        for (var n : e.nominated().entrySet()) {
+          if (simulated.contains(n.getKey())) {
+            released = released.plus(n.getValue());
+          }
+        }
+        if (!released.equals(Resources.NONE)) {
+          changed.put(i, e.node().withRequested(e.node().requested().minus(released)));
+        }
+      }
+      List<SimNode> out;
+      if (changed.isEmpty()) {
+        out = nodes;
+      } else {
+        out = new ArrayList<>(nodes.size());
+        for (int i = 0; i < nodes.size(); i++) {
+          if (!changed.containsKey(i)) {
+            out.add(nodes.get(i));
+          } else if (changed.get(i) != null) {
+            out.add(changed.get(i));
+          }
+        }
+      }
+      return new View(out, () -> {
+        List<Scheduler.Placed> pods = new ArrayList<>(placed.size());
+        for (PlacedPod p : placed) {
+          if (!simulated.contains(p.uid())) {
+            pods.add(p.placed());
+          }
+        }
+        return pods;
+      });
+    }
+  }
+
+  /** Everything the caches hold: the nodes and in-flight claims, and the pods placed. */
+  public static Capacity of(Caches caches, Map<String, ClaimTemplate> templatesByPool) {
+    // Pods nominated to a node but not bound yet hold room there (kube-scheduler reserves it for them).
+    Map<String, Map<String, Resources>> nominated = new HashMap<>();
+    for (Pod p : caches.pods()) {
+      String target = p.getStatus() == null ? null : p.getStatus().getNominatedNodeName();
+      if (target != null && !target.isEmpty() && (p.getSpec() == null || p.getSpec().getNodeName() == null) && live(p)) {
+        nominated.computeIfAbsent(target, k -> new HashMap<>()).put(p.getMetadata().getUid(), Resources.requestsOf(p));
+      }
+    }
+    List<Capacity.Entry> out = new ArrayList<>();
+    Map<String, Map<String, String>> nodeLabels = new HashMap<>();
     Set<String> claimsWithNodes = new HashSet<>();
     for (Node node : caches.nodes()) {
       String name = node.getMetadata().getName();
@@ -69,8 +161,7 @@ public final class Snapshot {
       if (claim != null) {
         claimsWithNodes.add(claim.getMetadata().getName());
       }
-      if (!usable(node) || (claim != null && claim.getMetadata().getDeletionTimestamp() != null) || removed.contains(name)
-          || (claim != null && removed.contains(claim.getMetadata().getName()))) {
+      if (!usable(node) || (claim != null && claim.getMetadata().getDeletionTimestamp() != null)) {
         continue;
       }
       List<Taint> taints = node.getSpec() == null || node.getSpec().getTaints() == null ? List.of() : node.getSpec().getTaints();
@@ -88,12 +179,14 @@ public final class Snapshot {
           hostPorts(p, ports);
         }
       }
-      out.add(SimNode.node(name, labels, taints, allocatable, caches.view().requested(name).plus(nominated.getOrDefault(name, Resources.NONE)),
-          ports));
+      Map<String, Resources> held = nominated.getOrDefault(name, Map.of());
+      Resources requested = held.values().stream().reduce(caches.view().requested(name), Resources::plus);
+      Set<String> names = claim == null ? Set.of(name) : Set.of(name, claim.getMetadata().getName());
+      out.add(new Capacity.Entry(SimNode.node(name, labels, taints, allocatable, requested, ports), names, held));
     }
     for (NodeClaim claim : caches.nodeClaims()) {
       String name = claim.getMetadata().getName();
-      if (claimsWithNodes.contains(name) || claim.getMetadata().getDeletionTimestamp() != null || removed.contains(name)) {
+      if (claimsWithNodes.contains(name) || claim.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
       Map<String, String> labels = claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
@@ -106,24 +199,24 @@ public final class Snapshot {
         allocatable = template == null ? Resources.NONE : smallest(template.options(), requirements);
       }
       Resources requested = template == null ? Resources.NONE : template.daemonOverhead();
-      out.add(new SimNode(name, labels, requirements, Taints.toKubernetes(claim.getSpec().taints()),
-          allocatable, requested, Set.of(), true));
+      out.add(new Capacity.Entry(new SimNode(name, labels, requirements, Taints.toKubernetes(claim.getSpec().taints()),
+          allocatable, requested, Set.of(), true), Set.of(name), Map.of()));
     }
-    List<Scheduler.Placed> placed = new ArrayList<>();
+    List<Capacity.PlacedPod> placed = new ArrayList<>();
     for (Pod p : caches.pods()) {
       String node = p.getSpec() == null ? null : p.getSpec().getNodeName();
       if (node == null && p.getStatus() != null && p.getStatus().getNominatedNodeName() != null
-          && !p.getStatus().getNominatedNodeName().isEmpty() && !simulated.contains(p.getMetadata().getUid())) {
+          && !p.getStatus().getNominatedNodeName().isEmpty()) {
         // Nominated and about to bind: count it where it is going, or spread would look uneven meanwhile.
         node = p.getStatus().getNominatedNodeName();
       }
-      if (node == null || !live(p) || simulated.contains(p.getMetadata().getUid())) {
+      if (node == null || !live(p)) {
         continue;
       }
       Map<String, String> labels = nodeLabels.get(node);
       if (labels != null) {
-        placed.add(new Scheduler.Placed(p.getMetadata().getNamespace(), p.getMetadata().getLabels() == null ? Map.of() : p.getMetadata().getLabels(),
-            labels));
+        placed.add(new Capacity.PlacedPod(p.getMetadata().getUid(), new Scheduler.Placed(p.getMetadata().getNamespace(),
+            p.getMetadata().getLabels() == null ? Map.of() : p.getMetadata().getLabels(), labels)));
       }
     }
     return new Capacity(out, placed);

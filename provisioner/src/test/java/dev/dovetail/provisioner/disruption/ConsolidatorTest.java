@@ -22,6 +22,7 @@ import dev.dovetail.api.scheduling.Scheduler;
 import dev.dovetail.api.scheduling.SchedulingPod;
 import dev.dovetail.api.scheduling.SimNode;
 import dev.dovetail.api.scheduling.Solution;
+import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.provisioning.Provisioner;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -29,8 +30,10 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -234,5 +237,36 @@ class ConsolidatorTest {
     Candidate late = candidate("b", "m5.large", "on-demand", plain);
     late.claim().getMetadata().setCreationTimestamp(NOW.minus(Duration.ofHours(540)).toString());
     assertThat(Consolidator.disruptionCost(late, NOW)).isCloseTo(0.25, offset(1e-9));
+  }
+
+  @Test
+  void aPassReadsTheClusterOnceForAllItsSimulationsAndTheNextPassReadsItAgain() {
+    int[] reads = new int[1];
+    List<Set<String>> simulated = new ArrayList<>();
+    // Every simulation answers that the pods fit nowhere, so single-node consolidation tries each candidate.
+    Consolidator.Inputs inputs = new Consolidator.Inputs(() -> {
+      reads[0]++;
+      return (pods, removed) -> {
+        simulated.add(removed);
+        Map<String, Unschedulable> nowhere = new HashMap<>();
+        pods.forEach(p -> nowhere.put(p.getMetadata().getUid(), new Unschedulable.NoNodePool(false)));
+        return new Provisioner.Plan(new Solution(Map.of(), List.of(), nowhere), Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Map.of(),
+            Duration.ZERO);
+      };
+    }, List::of, c -> Optional.of(price(c)), pool -> Optional.empty(), ns -> List.of(), claim -> false, pool -> Optional.empty(), pod -> 2,
+        (c, why) -> { });
+    Consolidator consolidator = new Consolidator(inputs, () -> false);
+    SingleNodeConsolidation single = new SingleNodeConsolidation(consolidator, Clock.fixed(NOW, ZoneOffset.UTC));
+    List<Candidate> candidates = List.of(candidate("a", "m5.xlarge", "on-demand", pod("p1", "1", "1Gi")),
+        candidate("b", "m5.xlarge", "on-demand", pod("p2", "1", "1Gi")), candidate("c", "m5.xlarge", "on-demand", pod("p3", "1", "1Gi")));
+
+    single.beginPass(candidates, NOW);
+    assertThat(single.computeCommands(Budgets.UNLIMITED, candidates, NOW)).isEmpty();
+    assertThat(simulated).hasSize(3);
+    assertThat(reads[0]).as("one read of the cluster for the pass's three simulations").isEqualTo(1);
+
+    single.beginPass(candidates, NOW);
+    single.computeCommands(Budgets.UNLIMITED, candidates, NOW);
+    assertThat(reads[0]).as("a new pass reads the cluster again").isEqualTo(2);
   }
 }
