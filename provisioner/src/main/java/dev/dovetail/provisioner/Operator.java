@@ -268,8 +268,7 @@ public final class Operator implements AutoCloseable {
         enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME);
       }
     });
-    caches.onOrchestratorConfigs(Caches.handler(c -> enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME),
-        (c, unknown) -> enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME)));
+    caches.onOrchestratorConfigs(Caches.handler(c -> configChanged(), (c, unknown) -> configChanged()));
     caches.onNodeClasses(Caches.handler(this::nodeClassChanged, (c, unknown) -> nodeClassChanged(c)));
     caches.start(client);
     Gauge.builder("karpenter.cluster.state.synced", caches, c -> c.synced() ? 1 : 0)
@@ -497,6 +496,12 @@ public final class Operator implements AutoCloseable {
       }
     }
     batcher.trigger();
+  }
+
+  /** The config's status and managed pools, and every pool's window condition, follow the ClusterOrchestratorConfig. */
+  private void configChanged() {
+    enqueue(orchestratorConfig, ClusterOrchestratorConfig.NAME);
+    caches.nodePools().forEach(p -> enqueue(pools, p.getMetadata().getName()));
   }
 
   private static void enqueue(Controller<String> controller, String key) {

@@ -285,6 +285,71 @@ class DisruptionE2EIT {
     }
   }
 
+  /**
+   * Three nodes, one pod each, and a budget of one node. A change to the EC2NodeClass (its tags are in its
+   * hash) drifts all three (NodeClassDrift); drift replaces them one at a time, each replacement launched
+   * before its old node goes, which a watch on the claims checks throughout, and every pod ends Running
+   * on a new node.
+   */
+  @Test
+  void anEc2NodeClassChangeRollsEveryNodeOneAtATimeWithinTheBudget(KubernetesClient client, TestNamespace ns) {
+    String label = pool(Fixtures.unique("drift"));
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    // Consolidation never: only drift moves anything here.
+    pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("Never", Disruption.ConsolidationPolicy.WhenEmpty,
+        List.of(Budget.nodes("1"))), null, null, null));
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 3, "1500m", "1Gi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(3).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    Set<String> old = ConcurrentHashMap.newKeySet();
+    ProvisioningE2EIT.claimsOf(client, label).forEach(c -> old.add(c.getMetadata().getName()));
+    assertThat(old).hasSize(3);
+
+    Set<String> deleting = ConcurrentHashMap.newKeySet();
+    Set<String> driftedBy = ConcurrentHashMap.newKeySet();
+    AtomicInteger most = new AtomicInteger();
+    AtomicBoolean deletedBeforeItsReplacement = new AtomicBoolean();
+    try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
+        .inform(Caches.handler(claim -> {
+          String name = claim.getMetadata().getName();
+          if (claim.getStatus() != null && claim.getStatus().conditions() != null) {
+            claim.getStatus().conditions().stream().filter(c -> c.type().equals("Drifted") && c.isTrue()).forEach(c -> driftedBy.add(c.reason()));
+          }
+          if (old.contains(name) && claim.getMetadata().getDeletionTimestamp() != null && deleting.add(name)) {
+            most.accumulateAndGet(deleting.size(), Math::max);
+            // Replacement first: as many new claims exist as old ones have started to go.
+            long replacements = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
+                .filter(c -> !old.contains(c.getMetadata().getName())).count();
+            if (replacements < deleting.size()) {
+              deletedBeforeItsReplacement.set(true);
+            }
+          }
+        }, (claim, unknown) -> deleting.remove(claim.getMetadata().getName())))) {
+      client.resources(EC2NodeClass.class).withName(label).patch(PatchContext.of(PatchType.JSON_MERGE),
+          Serialization.asJson(Map.of("spec", Map.of("tags", Map.of("rollout", "2")))));
+
+      await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+        assertThat(claims).as(() -> ClusterDump.of(client, ns.name())).hasSize(3)
+            .allSatisfy(c -> assertThat(old).as("rolled").doesNotContain(c.getMetadata().getName()));
+        assertThat(client.pods().inNamespace(ns.name()).list().getItems()).hasSize(3).allSatisfy(p -> {
+          assertThat(p.getStatus().getPhase()).isEqualTo("Running");
+          assertThat(claims).anySatisfy(c -> assertThat(c.getStatus().nodeName()).isEqualTo(p.getSpec().getNodeName()));
+        });
+      });
+      assertThat(driftedBy).as("why the old claims drifted").contains("NodeClassDrift");
+      assertThat(most.get()).as("old claims deleting at once, with a budget of one node").isEqualTo(1);
+      assertThat(deletedBeforeItsReplacement).as("an old claim deleted before its replacement was made").isFalse();
+      assertThat(dovetail.scrape())
+          .containsPattern("karpenter_voluntary_disruption_decisions_total\\{consolidation_type=\"\",decision=\"replace\",reason=\"drifted\",?} 3\\.0");
+    }
+  }
+
   /** What the pool's nodes cost an hour at catalog prices. */
   private static double cost(KubernetesClient client, String label) {
     Catalog catalog = Catalog.bundled();

@@ -74,6 +74,21 @@ public final class ReplacementWindows {
     return Optional.empty();
   }
 
+  /**
+   * Why the window keeps an action that needs all of {@code operations} from starting now, naming the
+   * first closed operation and when it opens next; empty while they are all open.
+   */
+  public static Optional<String> closed(ReplacementWindow window, Set<Operation> operations, Instant now) {
+    for (Operation op : Operation.values()) {  // in a fixed order: the message names the first closed
+      if (operations.contains(op) && !open(window, op, now)) {
+        String next = nextOpening(window, op, now).map(t -> "; it opens next at " + t).orElse("; it never opens");
+        return Optional.of("Outside the replacement window (" + window.type().name() + ", "
+            + op.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")" + next);
+      }
+    }
+    return Optional.empty();
+  }
+
   private static boolean governs(ReplacementWindow window, Operation operation) {
     ReplacementWindow.AppliesTo to = window.appliesTo();
     if (to == null) {

@@ -160,7 +160,7 @@ public final class Orchestrator {
         continue;
       }
       if (!method.forceful() && decided == null) {
-        List<Command> proposed = method.computeCommands(budgets, eligible, now);
+        List<Command> proposed = evaluate(method, budgets, eligible, now);
         Set<String> names = names(proposed);
         blocked(method, budgets, eligible, names);
         if (!names.isEmpty()) {
@@ -180,7 +180,7 @@ public final class Orchestrator {
       List<Command> commands = provisioner.exclusive(() -> {
         method.beginPass(claims, now);  // a fresh read of the cluster, now that no provisioning pass can change it
         List<Command> computed = considered.isEmpty() ? List.<Command>of()
-            : method.computeCommands(method.forceful() ? Budgets.UNLIMITED : budgets, considered, now).stream()
+            : evaluate(method, method.forceful() ? Budgets.UNLIMITED : budgets, considered, now).stream()
                 .filter(c -> c.decision() != Command.Decision.NO_OP).toList();
         return computed.stream().filter(c -> start(method, c, context)).toList();
       });
@@ -228,8 +228,12 @@ public final class Orchestrator {
     }
     command.candidates().forEach(c -> events.normal(c.claim(), "DisruptionLaunching", "Launching NodeClaim: " + command.reason().budgetName()));
     List<String> created = launch(command, context);
-    if (created.isEmpty()) {
-      context.atInfo(LOG).log("{}: no replacement could be created for {}; taking the taints off", label(method), names(List.of(command)));
+    int wanted = command.replacements().map(p -> p.solution().newClaims().size()).orElse(0);
+    if (created.size() < wanted) {
+      // The candidates' pods need every replacement: with some missing, deleting the candidates would strand pods.
+      context.atInfo(LOG).log("{}: {} of {} replacements could be created for {}; abandoning the command, taking the taints off", label(method),
+          created.size(), wanted, names(List.of(command)));
+      created.forEach(name -> writer.delete(NodeClaim.class, name));
       untaint(command.candidates());
       return false;
     }
@@ -303,14 +307,7 @@ public final class Orchestrator {
 
   /** Why the window in force keeps the method from acting now, if it does. */
   private static Optional<String> closed(Optional<ReplacementWindow> window, Method method, Instant now) {
-    for (ReplacementWindows.Operation op : ReplacementWindows.Operation.values()) {  // in a fixed order: the message names the first closed
-      if (method.windows().contains(op) && !ReplacementWindows.open(window.orElse(null), op, now)) {
-        String next = ReplacementWindows.nextOpening(window.orElse(null), op, now).map(t -> "; it opens next at " + t).orElse("; it never opens");
-        return Optional.of("Outside the replacement window (" + window.map(w -> w.type().name()).orElse("") + ", "
-            + op.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")" + next);
-      }
-    }
-    return Optional.empty();
+    return window.flatMap(w -> ReplacementWindows.closed(w, method.windows(), now));
   }
 
   private static String label(Method method) {
@@ -352,6 +349,16 @@ public final class Orchestrator {
         events.normal(c.claim(), "DisruptionBlocked", "No allowed disruptions for disruption reason " + method.reason().budgetName()
             + " due to blocking budget (NodePool " + c.nodePool() + ")");
       }
+    }
+  }
+
+  /** The method's commands, timed ({@code karpenter_voluntary_disruption_decision_evaluation_duration_seconds}). */
+  private List<Command> evaluate(Method method, Budgets budgets, List<Candidate> candidates, Instant now) {
+    long start = System.nanoTime();
+    try {
+      return method.computeCommands(budgets, candidates, now);
+    } finally {
+      metrics.disruptionEvaluation(method.reason().label(), method.consolidationType(), Duration.ofNanos(System.nanoTime() - start));
     }
   }
 

@@ -80,6 +80,13 @@ public final class KarpenterMetrics {
         .tag("decision", decision).tag("reason", reason).tag("consolidation_type", consolidationType).register(registry).increment();
   }
 
+  /** How long a disruption method took to compute its commands. */
+  public void disruptionEvaluation(String reason, String consolidationType, Duration took) {
+    Timer.builder("karpenter.voluntary.disruption.decision.evaluation.duration")
+        .description("Duration of the disruption decision evaluation process in seconds.")
+        .tag("reason", reason).tag("consolidation_type", consolidationType).publishPercentileHistogram().register(registry).record(took);
+  }
+
   /** A decision dropped when it was checked again after the validation delay. */
   public void disruptionFailedValidation(String consolidationType) {
     Counter.builder("karpenter.voluntary.disruption.failed.validations")

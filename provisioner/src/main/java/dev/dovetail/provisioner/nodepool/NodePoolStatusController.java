@@ -2,6 +2,8 @@ package dev.dovetail.provisioner.nodepool;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
+import dev.dovetail.api.disruption.ReplacementWindows;
 import dev.dovetail.api.drift.Hashes;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -22,21 +24,32 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A NodePool's status as Karpenter keeps it: the resources and node count of its NodeClaims,
  * {@code ValidationSucceeded} and {@code NodeClassReady} rolled up into {@code Ready} (a pool whose
- * EC2NodeClass is missing or not ready is not Ready, and says why), and the drift hash annotation.
+ * EC2NodeClass is missing or not ready is not Ready, and says why), the drift hash annotation, and
+ * {@value #CONSOLIDATION_WINDOW_OPEN} while a replacement window is configured.
  * Also publishes {@code karpenter_nodepools_usage} and {@code karpenter_nodepools_limit}.
  */
 public final class NodePoolStatusController {
+  /**
+   * Condition, present while a ClusterOrchestratorConfig sets a replacement window: False (with why and
+   * when it opens next) while the window keeps consolidation of the pool's nodes from starting.
+   */
+  public static final String CONSOLIDATION_WINDOW_OPEN = "ConsolidationWindowOpen";
+  /** The operations consolidation needs open: moving pods is pod eviction as well. */
+  private static final Set<ReplacementWindows.Operation> CONSOLIDATING = Set.of(ReplacementWindows.Operation.CONSOLIDATION,
+      ReplacementWindows.Operation.POD_EVICTION);
   private final KubernetesClient client;
   private final Caches caches;
   private final Clock clock;
@@ -93,13 +106,22 @@ public final class NodePoolStatusController {
     boolean ready = notReady.isEmpty();
     conditions = Conditions.set(conditions, ConditionTypes.READY, Condition.Status.of(ready), ready ? "Ready" : "UnhealthyDependents",
         ready ? "" : notReady.get(), generation, clock.instant());
+    Optional<ReplacementWindow> window = caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow());
+    if (window.isPresent()) {
+      Optional<String> closed = ReplacementWindows.closed(window.get(), CONSOLIDATING, clock.instant());
+      conditions = Conditions.set(conditions, CONSOLIDATION_WINDOW_OPEN, Condition.Status.of(closed.isEmpty()),
+          closed.isEmpty() ? "InsideReplacementWindow" : "OutsideReplacementWindow", closed.orElse(""), generation, clock.instant());
+    } else {
+      conditions = Conditions.remove(conditions, CONSOLIDATION_WINDOW_OPEN);
+    }
     Long observed = nodeClass.map(c -> c.getMetadata().getGeneration()).orElse(pool.getStatus() == null ? null : pool.getStatus().nodeClassObservedGeneration());
     var status = new NodePoolStatus(usage.toQuantities(), nodes, observed, conditions);
     if (!Objects.equals(pool.getStatus(), status)) {
       writer.patchStatus(NodePool.class, name, status);
     }
     publish(name, usage, nodes, pool.getSpec().limits() == null ? null : Resources.of(pool.getSpec().limits()));
-    return Result.done();
+    // A custom window opens and closes with the clock, not with any event: look again each minute.
+    return window.filter(w -> w.type() == ReplacementWindow.Type.Custom).isPresent() ? Result.requeue(Duration.ofMinutes(1)) : Result.done();
   }
 
   private record Status(List<Condition> conditions) {

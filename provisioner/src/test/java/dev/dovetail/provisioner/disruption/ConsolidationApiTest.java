@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigSpec;
 import dev.dovetail.api.config.v1alpha1.Consolidation;
@@ -20,6 +21,7 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownTaints;
 import dev.dovetail.provisioner.kube.DisruptedTaint;
+import dev.dovetail.provisioner.nodepool.NodePoolStatusController;
 import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.Kubelet;
 import dev.dovetail.provisioner.testing.NodeClaims;
@@ -223,9 +225,16 @@ class ConsolidationApiTest {
           .startsWith("Outside the replacement window (Never, consolidation)");
       assertThat(provisioner.registry().find("dovetail.replacement.window.open").tag("operation", "consolidation").gauge().value()).isZero();
       assertThat(claims(client, pool)).singleElement().satisfies(c -> assertThat(c.getMetadata().getDeletionTimestamp()).isNull());
+      NodePool closed = Expect.eventually("the pool's window condition False", () -> client.resources(NodePool.class).withName(pool).get(),
+          p -> p.getStatus() != null && Expect.has(p.getStatus().conditions(), NodePoolStatusController.CONSOLIDATION_WINDOW_OPEN,
+              Condition.Status.False, "OutsideReplacementWindow"));
+      assertThat(Expect.get(closed.getStatus().conditions(), NodePoolStatusController.CONSOLIDATION_WINDOW_OPEN).orElseThrow().message())
+          .startsWith("Outside the replacement window (Never, consolidation)");
 
       client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).patch(PatchContext.of(PatchType.JSON_MERGE),
           "{\"spec\":{\"replacementWindow\":{\"replacementWindowType\":\"Always\"}}}");
+      Expect.eventually("the pool's window condition True", () -> client.resources(NodePool.class).withName(pool).get(),
+          p -> Expect.has(p.getStatus().conditions(), NodePoolStatusController.CONSOLIDATION_WINDOW_OPEN, Condition.Status.True, null));
       Expect.eventually("a replacement NodeClaim once the window is open", () -> claims(client, pool).stream()
           .filter(c -> !c.getMetadata().getName().equals(big)).findFirst(), o -> o.isPresent());
     } finally {
