@@ -2,15 +2,35 @@ package dev.dovetail.testkit;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 
-/** Small helpers for benchmark harnesses: percentiles and the machine line every report starts with. */
+/** Small helpers for benchmark harnesses: percentiles, peak heap and the machine line every report starts with. */
 public final class BenchReport {
   private BenchReport() {
+  }
+
+  /** Starts the heap's peak over: {@link #peakHeapBytes} reports the most used since. */
+  public static void resetPeakHeap() {
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      pool.resetPeakUsage();
+    }
+  }
+
+  /** The most heap in use since the last {@link #resetPeakHeap}, summed over the heap's pools. */
+  public static long peakHeapBytes() {
+    long sum = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        sum += pool.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
   }
 
   public static double percentileMicros(long[] nanos, double p) {

@@ -20,8 +20,6 @@ import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,7 +49,7 @@ public final class SimulationBench {
     System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : sizes) {
       for (int warm = 0; warm < (n <= 10000 ? 2 : 1); warm++) {
-        resetPeaks();
+        BenchReport.resetPeakHeap();
         long t0 = System.nanoTime();
         List<SchedulingPod> pods = pods(n);
         long t1 = System.nanoTime();
@@ -61,7 +59,7 @@ public final class SimulationBench {
           System.gc();
           long used = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
           System.out.printf("| %,d | %,d | %,d | %,.0f | %,d | %,d | %,d | %,d |%n", n, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
-              n / ((t2 - t1) / 1e9), s.newClaims().size(), s.unschedulable().size(), used, peakHeap() >> 20);
+              n / ((t2 - t1) / 1e9), s.newClaims().size(), s.unschedulable().size(), used, BenchReport.peakHeapBytes() >> 20);
         }
       }
     }
@@ -84,7 +82,7 @@ public final class SimulationBench {
     for (int n : sizes) {
       List<SchedulingPod> pods = TopologyMix.pods(n, 42);
       System.gc();
-      resetPeaks();
+      BenchReport.resetPeakHeap();
       long cpu0 = threads.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       Solution s = new Scheduler(List.of(), List.of(pool), List.of(), 60).solve(pods);
@@ -92,7 +90,7 @@ public final class SimulationBench {
       long cpu = threads.getCurrentThreadCpuTime() - cpu0;
       double price = s.newClaims().stream().mapToDouble(c -> c.cheapest().cheapestPrice(c.requirements())).sum();
       System.out.printf("| %,d | %,d | %,d | %,.0f | %,d | %,.2f | %,d |%n", n, wall / 1_000_000, cpu / 1_000_000, n / (wall / 1e9),
-          s.newClaims().size(), price, peakHeap() >> 20);
+          s.newClaims().size(), price, BenchReport.peakHeapBytes() >> 20);
       if (n >= 1000 && n <= 20000) {
         points.add(new double[] {Math.log(n), Math.log(cpu)});
       }
@@ -110,22 +108,6 @@ public final class SimulationBench {
       den += (p[0] - mx) * (p[0] - mx);
     }
     return den == 0 ? Double.NaN : num / den;
-  }
-
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      pool.resetPeakUsage();
-    }
-  }
-
-  private static long peakHeap() {
-    long sum = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        sum += pool.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
   }
 
   private static List<ClaimTemplate> pools(List<InstanceOption> options) {

@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.disruption.ReplacementWindows;
@@ -220,6 +221,7 @@ public final class Orchestrator {
           acted.put(c.name(), versions(c));
         }
         tainted.add(c);
+        reason(c, Optional.of(command.reason()));
       } catch (RuntimeException e) {
         context.atInfo(LOG).log("{}: could not taint {} ({}); not disrupting now", label(method), c.name(), e.getMessage());
         untaint(tainted);
@@ -270,9 +272,17 @@ public final class Orchestrator {
     queue.settle(byName::containsKey, now);
   }
 
-  /** Takes {@code karpenter.sh/disrupted} off nodes no command or termination accounts for (a command lost in a restart). */
+  /**
+   * Takes {@code karpenter.sh/disrupted} (and {@code DisruptionReason}) off nodes and claims no command or termination
+   * accounts for (a command lost in a restart).
+   */
   private void removeStaleTaints(List<Candidate> claims) {
     for (Candidate c : claims) {
+      if (!NodeClaims.deleting(c.claim()) && !queue.isCandidate(c.name())
+          && Conditions.get(NodeClaims.conditions(c.claim()), ConditionTypes.DISRUPTION_REASON).isPresent()
+          && c.node().map(n -> !DisruptedTaint.present(n)).orElse(true)) {
+        reason(c, Optional.empty());  // a command lost in a restart, its taint already gone
+      }
       Node node = c.node().orElse(null);
       if (node == null || !DisruptedTaint.present(node) || NodeClaims.deleting(c.claim()) || queue.isCandidate(c.name())
           || NodeClaims.annotation(c.claim(), DovetailLabels.INTERRUPTION) != null || Boolean.TRUE.equals(node.getSpec().getUnschedulable())
@@ -284,8 +294,30 @@ public final class Orchestrator {
     }
   }
 
+  /**
+   * Sets (or, with none, removes) the claim's {@code DisruptionReason} condition, as Karpenter marks the
+   * candidates of a command under way; a write that fails is left to the next pass (it says nothing the
+   * taint does not).
+   */
+  private void reason(Candidate c, Optional<Reason> reason) {
+    Optional<Condition> current = Conditions.get(NodeClaims.conditions(c.claim()), ConditionTypes.DISRUPTION_REASON);
+    try {
+      if (reason.isPresent() && current.map(x -> !x.isTrue() || !x.reason().equals(reason.get().budgetName())).orElse(true)) {
+        writer.writeStatus(c.claim(), NodeClaims.withCondition(c.claim(), ConditionTypes.DISRUPTION_REASON, Condition.Status.True,
+            reason.get().budgetName(), "", clock.instant()));
+      } else if (reason.isEmpty() && current.isPresent()) {
+        writer.writeStatus(c.claim(), NodeClaims.withConditions(c.claim().getStatus(),
+            Conditions.remove(NodeClaims.conditions(c.claim()), ConditionTypes.DISRUPTION_REASON)));
+      }
+    } catch (RuntimeException e) {
+      LOG.info("could not {} the {} condition of {} ({}); the next pass looks again", reason.isPresent() ? "set" : "remove",
+          ConditionTypes.DISRUPTION_REASON, c.name(), e.getMessage());
+    }
+  }
+
   private void untaint(List<Candidate> candidates) {
     for (Candidate c : candidates) {
+      caches.nodeClaim(c.name()).ifPresent(claim -> reason(new Candidate(claim, c.node(), c.pods()), Optional.empty()));
       c.node().flatMap(n -> caches.node(n.getMetadata().getName())).ifPresent(n -> {
         try {
           if (DisruptedTaint.remove(writer, n)) {

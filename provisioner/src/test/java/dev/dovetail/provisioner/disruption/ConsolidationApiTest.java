@@ -14,6 +14,7 @@ import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.harness.v1.Distribution;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
@@ -123,6 +124,7 @@ class ConsolidationApiTest {
     Expect.event(client, "default", big, "DisruptionLaunching");
     Expect.event(client, "default", big, "DisruptionWaitingReadiness");
     assertThat(DisruptedTaint.present(nodeOf(client, big))).as("the candidate is tainted while it waits").isTrue();
+    Expect.condition(client, big, ConditionTypes.DISRUPTION_REASON, Condition.Status.True, "Underutilized");
     assertThat(client.resources(NodeClaim.class).withName(big).get().getMetadata().getDeletionTimestamp())
         .as("not deleted before its replacement is Initialized").isNull();
 
@@ -144,7 +146,9 @@ class ConsolidationApiTest {
         "{\"metadata\":{\"annotations\":{\"" + Drain.DO_NOT_DISRUPT + "\":\"true\"}}}");
     client.resources(NodeClaim.class).withName(replacement.getMetadata().getName()).delete();
 
+    Expect.condition(client, big, ConditionTypes.DISRUPTION_REASON, Condition.Status.True, "Underutilized");
     Expect.eventually("the taint off the candidate again", () -> DisruptedTaint.present(nodeOf(client, big)), t -> !t);
+    Expect.claim(client, big, "without its DisruptionReason", c -> Expect.condition(c, ConditionTypes.DISRUPTION_REASON).isEmpty());
     assertThat(client.resources(NodeClaim.class).withName(big).get().getMetadata().getDeletionTimestamp()).isNull();
     assertThat(nodeOf(client, big).getSpec().getTaints()).noneMatch(t -> WellKnownTaints.DISRUPTED.equals(t.getKey()));
   }

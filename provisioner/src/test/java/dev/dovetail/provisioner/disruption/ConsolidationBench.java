@@ -33,9 +33,6 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -156,7 +153,7 @@ public final class ConsolidationBench {
     }
     int remaining = nodes.values().stream().mapToInt(n -> n.pods.size()).sum();
     double before = cost();
-    resetPeaks();
+    BenchReport.resetPeakHeap();
     List<Long> passes = new ArrayList<>();
     int[] simulations = new int[1];
     while (true) {
@@ -176,7 +173,7 @@ public final class ConsolidationBench {
       long slowest = passes.stream().mapToLong(Long::longValue).max().orElse(0);
       System.out.printf("| %,d (%,d) | %,d | %,d | %,.0f | %,.0f | %,.0f | %,d | %,d | %.2f | %.2f | %.2f | %.3f | %.2f | %.3f | %,d |%n", startNodes,
           startPods, remaining, passes.size(), passes.get(0) / 1e6, slowest / 1e6, passes.get(passes.size() - 1) / 1e6, simulations[0], nodes.size(),
-          before, after, fresh, after / fresh, bound, after / bound, peakHeap() >> 20);
+          before, after, fresh, after / fresh, bound, after / bound, BenchReport.peakHeapBytes() >> 20);
     }
   }
 
@@ -346,21 +343,5 @@ public final class ConsolidationBench {
       }
     }
     return best;
-  }
-
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      p.resetPeakUsage();
-    }
-  }
-
-  private static long peakHeap() {
-    long sum = 0;
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) {
-        sum += p.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
   }
 }

@@ -11,6 +11,8 @@ public final class ConditionTypes {
   public static final String DRAINED = "Drained";
   public static final String DRIFTED = "Drifted";
   public static final String CONSOLIDATABLE = "Consolidatable";
+  /** On a NodeClaim a disruption command is under way for (Karpenter v1.2): the reason is the disruption's (Underutilized, Empty, Drifted). */
+  public static final String DISRUPTION_REASON = "DisruptionReason";
   // NodePool
   public static final String NODE_CLASS_READY = "NodeClassReady";
   public static final String VALIDATION_SUCCEEDED = "ValidationSucceeded";
