@@ -360,7 +360,9 @@ public final class Operator implements AutoCloseable {
     methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
         new Drift(consolidator), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
-        () -> caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow()), methods);
+        () -> caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow()),
+        () -> caches.configuration().filter(c -> c.getSpec() != null && Boolean.TRUE.equals(c.getSpec().disabled()))
+            .map(c -> "Paused: ClusterOrchestratorConfig " + ClusterOrchestratorConfig.NAME + " is disabled (spec.disabled)"), methods);
     this.orchestrator = orchestrator;
     disruption = singleton(new Singleton("disruption", Orchestrator.PERIOD, 0.1, orchestrator::reconcile, leading::get, registry));
     GarbageCollection gc = new GarbageCollection(caches::nodeClaims, caches::nodeByProviderId, writer, cloud, clock, settings.orphanGrace(),

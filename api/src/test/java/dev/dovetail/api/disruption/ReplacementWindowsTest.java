@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
@@ -53,6 +54,17 @@ class ReplacementWindowsTest {
   void anOperationTheWindowDoesNotApplyToMayStartAnyTime() {
     assertThat(ReplacementWindows.open(WEEKEND, Operation.REVERSE_FALLBACK, at("2026-12-09T10:00:00Z"))).isTrue();
     assertThat(ReplacementWindows.open(WEEKEND, Operation.POD_EVICTION, at("2026-12-09T10:00:00Z"))).isFalse();
+  }
+
+  @Test
+  void whyAClosedWindowHoldsAnActionBackNamesTheFirstClosedOperationAndTheNextOpening() {
+    Instant wednesday = at("2026-12-09T10:00:00Z");
+    assertThat(ReplacementWindows.closed(WEEKEND, Set.of(Operation.POD_EVICTION, Operation.CONSOLIDATION), wednesday))
+        .contains("Outside the replacement window (Custom, consolidation); it opens next at 2026-12-11T23:00:00Z");
+    assertThat(ReplacementWindows.closed(WEEKEND, Set.of(Operation.REVERSE_FALLBACK), wednesday)).as("not governed").isEmpty();
+    assertThat(ReplacementWindows.closed(new ReplacementWindow("Never", null, null), Set.of(Operation.POD_EVICTION), wednesday))
+        .contains("Outside the replacement window (Never, pod eviction); it never opens");
+    assertThat(ReplacementWindows.closed(WEEKEND, Set.of(Operation.CONSOLIDATION), at("2026-12-12T10:00:00Z"))).as("Saturday").isEmpty();
   }
 
   @Test

@@ -68,6 +68,7 @@ public final class Orchestrator {
   private final List<Method> methods;
   private final Duration validation;
   private final Supplier<Optional<ReplacementWindow>> window;
+  private final Supplier<Optional<String>> paused;
   /** A graceful command decided and waiting for its validation; touched only by the (single-threaded) pass. */
   private Decided decided;
   /** Replacement commands waiting for their replacements. */
@@ -87,10 +88,12 @@ public final class Orchestrator {
 
   /**
    * @param window the replacement window in force (from the ClusterOrchestratorConfig), if any: the methods it governs wait outside it
+   * @param paused why graceful disruption is paused now (a disabled ClusterOrchestratorConfig), if it is
    */
   public Orchestrator(Caches caches, Provisioner provisioner, Writer writer, Recorder events, KarpenterMetrics metrics, Clock clock,
-      Duration validation, Supplier<Optional<ReplacementWindow>> window, List<Method> methods) {
+      Duration validation, Supplier<Optional<ReplacementWindow>> window, Supplier<Optional<String>> paused, List<Method> methods) {
     this.window = window;
+    this.paused = paused;
     this.validation = validation;
     this.caches = caches;
     this.provisioner = provisioner;
@@ -133,6 +136,14 @@ public final class Orchestrator {
       List<Candidate> eligible = claims.stream().filter(c -> method.forceful() || !queue.holds(c.name()))
           .filter(c -> method.shouldDisrupt(c, now)).toList();
       metrics.disruptionEligible(method.reason().label(), eligible.size());
+      Optional<String> pause = method.forceful() ? Optional.empty() : paused.get();
+      if (pause.isPresent()) {
+        if (decided != null && decided.method() == method) {
+          failedValidation(method, "paused");
+        }
+        eligible.forEach(c -> events.normal(c.claim(), "DisruptionBlocked", pause.get()));
+        continue;
+      }
       Optional<String> closed = method.forceful() ? Optional.empty() : closed(inForce, method, now);
       if (closed.isPresent()) {
         if (decided != null && decided.method() == method) {

@@ -235,8 +235,15 @@ class ConsolidationApiTest {
       assertThat(Expect.get(closed.getStatus().conditions(), NodePoolStatusController.CONSOLIDATION_WINDOW_OPEN).orElseThrow().message())
           .startsWith("Outside the replacement window (Never, consolidation)");
 
+      // A disabled config pauses graceful disruption whatever its window says.
       client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).patch(PatchContext.of(PatchType.JSON_MERGE),
-          "{\"spec\":{\"replacementWindow\":{\"replacementWindowType\":\"Always\"}}}");
+          "{\"spec\":{\"disabled\":true,\"replacementWindow\":{\"replacementWindowType\":\"Always\"}}}");
+      assertThat(Expect.eventually("DisruptionBlocked: paused", () -> Expect.events(client, "default", big).stream()
+          .filter(e -> "DisruptionBlocked".equals(e.getReason()) && e.getMessage().startsWith("Paused")).findFirst(), o -> o.isPresent())
+          .orElseThrow().getMessage()).isEqualTo("Paused: ClusterOrchestratorConfig default is disabled (spec.disabled)");
+      assertThat(claims(client, pool)).singleElement();
+      client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).patch(PatchContext.of(PatchType.JSON_MERGE),
+          "{\"spec\":{\"disabled\":false}}");
       Expect.eventually("the pool's window condition True", () -> client.resources(NodePool.class).withName(pool).get(),
           p -> Expect.has(p.getStatus().conditions(), NodePoolStatusController.CONSOLIDATION_WINDOW_OPEN, Condition.Status.True, null));
       Expect.eventually("a replacement NodeClaim once the window is open", () -> claims(client, pool).stream()
