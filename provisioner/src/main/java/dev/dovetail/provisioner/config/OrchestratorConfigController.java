@@ -63,7 +63,11 @@ public final class OrchestratorConfigController {
     if (caches.nodePool(pool).filter(OrchestratorConfigController::managed).isEmpty()) {
       return Optional.empty();
     }
-    return caches.orchestratorConfig().map(c -> InForce.of(c.getSpec()).podEvictor());
+    try {
+      return caches.orchestratorConfig().map(c -> InForce.of(c.getSpec()).podEvictor());
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();  // a spec the schema should have refused: its status says so, and the pool is left to its own spec
+    }
   }
 
   public CompletionStage<Result> reconcile(String name, Reconciliation context) {

@@ -274,6 +274,8 @@ public final class Orchestrator {
         queue.remove(entry, false);
         continue;
       }
+      // A DisruptionReason write that failed when the command started is made good while it waits.
+      candidates.stream().filter(c -> !acted.containsKey(c.name())).forEach(c -> reason(c, Optional.of(entry.command().reason())));
       if (replacements.stream().allMatch(c -> NodeClaims.isTrue(c, ConditionTypes.INITIALIZED))) {
         Command refreshed = new Command(entry.command().reason(), candidates, Optional.empty(), true);
         deleteCandidates(entry.consolidationType(), Command.Decision.REPLACE, refreshed, context);

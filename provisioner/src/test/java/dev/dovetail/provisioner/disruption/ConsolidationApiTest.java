@@ -141,12 +141,12 @@ class ConsolidationApiTest {
     release(client, big);
     NodeClaim replacement = replacement(client, pool, big);
     Expect.eventually("the candidate tainted", () -> DisruptedTaint.present(nodeOf(client, big)), t -> t);
+    Expect.condition(client, big, ConditionTypes.DISRUPTION_REASON, Condition.Status.True, "Underutilized");
     // Protect the candidate from the next decision, then take the replacement away before it ever joins.
     client.resources(NodeClaim.class).withName(big).patch(PatchContext.of(PatchType.JSON_MERGE),
         "{\"metadata\":{\"annotations\":{\"" + Drain.DO_NOT_DISRUPT + "\":\"true\"}}}");
     client.resources(NodeClaim.class).withName(replacement.getMetadata().getName()).delete();
 
-    Expect.condition(client, big, ConditionTypes.DISRUPTION_REASON, Condition.Status.True, "Underutilized");
     Expect.eventually("the taint off the candidate again", () -> DisruptedTaint.present(nodeOf(client, big)), t -> !t);
     Expect.claim(client, big, "without its DisruptionReason", c -> Expect.condition(c, ConditionTypes.DISRUPTION_REASON).isEmpty());
     assertThat(client.resources(NodeClaim.class).withName(big).get().getMetadata().getDeletionTimestamp()).isNull();
