@@ -6,22 +6,29 @@ import static org.awaitility.Awaitility.await;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.karpenter.v1.Budget;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
+import dev.dovetail.api.karpenter.v1.NodeClaimTemplate;
+import dev.dovetail.api.karpenter.v1.NodeClaimTemplateSpec;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodePoolSpec;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
+import dev.dovetail.api.karpenter.v1.Taint;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -286,10 +293,12 @@ class DisruptionE2EIT {
   }
 
   /**
-   * Three nodes, one pod each, and a budget of one node. A change to the EC2NodeClass (its tags are in its
-   * hash) drifts all three (NodeClassDrift); drift replaces them one at a time, each replacement launched
-   * before its old node goes, which a watch on the claims checks throughout, and every pod ends Running
-   * on a new node.
+   * Three nodes, one pod each, a budget of one node, and a startup taint this test takes off (playing the
+   * agent that would): a change to the EC2NodeClass (its tags are in its hash) drifts all three
+   * (NodeClassDrift). While the first replacement waits for its startup taint, the other two are held
+   * back by the budget (DisruptionBlocked) and only one old claim carries DisruptionReason; once the test
+   * lets replacements initialize, drift replaces the rest one at a time, each replacement made before its
+   * old node goes (a watch on the claims checks both throughout), and every pod ends Running on a new node.
    */
   @Test
   void anEc2NodeClassChangeRollsEveryNodeOneAtATimeWithinTheBudget(KubernetesClient client, TestNamespace ns) {
@@ -298,55 +307,96 @@ class DisruptionE2EIT {
     NodePool pool = Fixtures.nodePool(label, label, label, null, null,
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    NodeClaimTemplateSpec spec = pool.getSpec().template().spec();
     // Consolidation never: only drift moves anything here.
-    pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("Never", Disruption.ConsolidationPolicy.WhenEmpty,
-        List.of(Budget.nodes("1"))), null, null, null));
+    pool.setSpec(new NodePoolSpec(new NodeClaimTemplate(pool.getSpec().template().metadata(), new NodeClaimTemplateSpec(spec.taints(),
+        List.of(Taint.of(STARTUP_TAINT, "true", Taint.Effect.NoSchedule)), spec.requirements(), spec.nodeClassRef(), null, null)),
+        new Disruption("Never", Disruption.ConsolidationPolicy.WhenEmpty, List.of(Budget.nodes("1"))), null, null, null));
     client.resources(NodePool.class).resource(pool).create();
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 3, "1500m", "1Gi", label)).create();
-    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
-        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
-        .hasSize(3).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      releaseStartupTaints(client, label);
+      assertThat(client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+          .hasSize(3).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
+    });
     Set<String> old = ConcurrentHashMap.newKeySet();
     ProvisioningE2EIT.claimsOf(client, label).forEach(c -> old.add(c.getMetadata().getName()));
     assertThat(old).hasSize(3);
 
-    Set<String> deleting = ConcurrentHashMap.newKeySet();
+    Set<String> disrupting = ConcurrentHashMap.newKeySet();
     Set<String> driftedBy = ConcurrentHashMap.newKeySet();
     AtomicInteger most = new AtomicInteger();
     AtomicBoolean deletedBeforeItsReplacement = new AtomicBoolean();
     try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
         .inform(Caches.handler(claim -> {
           String name = claim.getMetadata().getName();
-          if (claim.getStatus() != null && claim.getStatus().conditions() != null) {
-            claim.getStatus().conditions().stream().filter(c -> c.type().equals("Drifted") && c.isTrue()).forEach(c -> driftedBy.add(c.reason()));
+          List<Condition> conditions = claim.getStatus() == null || claim.getStatus().conditions() == null ? List.of() : claim.getStatus().conditions();
+          conditions.stream().filter(c -> c.type().equals(ConditionTypes.DRIFTED) && c.isTrue()).forEach(c -> driftedBy.add(c.reason()));
+          boolean underWay = claim.getMetadata().getDeletionTimestamp() != null
+              || conditions.stream().anyMatch(c -> c.type().equals(ConditionTypes.DISRUPTION_REASON) && c.isTrue());
+          if (old.contains(name) && underWay && disrupting.add(name)) {
+            most.accumulateAndGet(disrupting.size(), Math::max);
           }
-          if (old.contains(name) && claim.getMetadata().getDeletionTimestamp() != null && deleting.add(name)) {
-            most.accumulateAndGet(deleting.size(), Math::max);
-            // Replacement first: as many new claims exist as old ones have started to go.
+          if (old.contains(name) && claim.getMetadata().getDeletionTimestamp() != null) {
+            // Replacement first: there are at least as many new claims as old ones gone or going.
             long replacements = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
                 .filter(c -> !old.contains(c.getMetadata().getName())).count();
-            if (replacements < deleting.size()) {
+            if (replacements < 3 - old.size() + 1) {
               deletedBeforeItsReplacement.set(true);
             }
           }
-        }, (claim, unknown) -> deleting.remove(claim.getMetadata().getName())))) {
+        }, (claim, unknown) -> {
+          String name = claim.getMetadata().getName();
+          if (old.remove(name)) {
+            disrupting.remove(name);
+          }
+        }))) {
       client.resources(EC2NodeClass.class).withName(label).patch(PatchContext.of(PatchType.JSON_MERGE),
           Serialization.asJson(Map.of("spec", Map.of("tags", Map.of("rollout", "2")))));
 
+      // The first replacement waits for its startup taint: the budget must hold the two other drifted claims back meanwhile.
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+          client.v1().events().inNamespace("default").list().getItems()).as(() -> ClusterDump.of(client, ns.name())).anySatisfy(e -> {
+            assertThat(e.getReason()).isEqualTo("DisruptionBlocked");
+            assertThat(old).contains(e.getInvolvedObject().getName());
+            assertThat(e.getMessage()).contains("Drifted", "budget");
+          }));
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+          assertThat(disrupting).as("old claims under way while the first replacement waits").hasSize(1));
+
       await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        releaseStartupTaints(client, label);
         List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
-        assertThat(claims).as(() -> ClusterDump.of(client, ns.name())).hasSize(3)
-            .allSatisfy(c -> assertThat(old).as("rolled").doesNotContain(c.getMetadata().getName()));
+        assertThat(old).as(() -> ClusterDump.of(client, ns.name())).isEmpty();
+        assertThat(claims).hasSize(3);
         assertThat(client.pods().inNamespace(ns.name()).list().getItems()).hasSize(3).allSatisfy(p -> {
           assertThat(p.getStatus().getPhase()).isEqualTo("Running");
           assertThat(claims).anySatisfy(c -> assertThat(c.getStatus().nodeName()).isEqualTo(p.getSpec().getNodeName()));
         });
       });
       assertThat(driftedBy).as("why the old claims drifted").contains("NodeClassDrift");
-      assertThat(most.get()).as("old claims deleting at once, with a budget of one node").isEqualTo(1);
+      assertThat(most.get()).as("old claims under way at once, with a budget of one node").isEqualTo(1);
       assertThat(deletedBeforeItsReplacement).as("an old claim deleted before its replacement was made").isFalse();
       assertThat(dovetail.scrape())
           .containsPattern("karpenter_voluntary_disruption_decisions_total\\{consolidation_type=\"\",decision=\"replace\",reason=\"drifted\",?} 3\\.0");
+    }
+  }
+
+  private static final String STARTUP_TAINT = "dovetail.dev/e2e-startup";
+
+  /** Plays the agent that removes a startup taint once its node is set up: from every node of the pool that has it. */
+  private static void releaseStartupTaints(KubernetesClient client, String label) {
+    for (Node n : client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems()) {
+      if (n.getSpec().getTaints() != null && n.getSpec().getTaints().stream().anyMatch(t -> STARTUP_TAINT.equals(t.getKey()))) {
+        n.getSpec().setTaints(n.getSpec().getTaints().stream().filter(t -> !STARTUP_TAINT.equals(t.getKey())).toList());
+        try {
+          client.nodes().resource(n).update();  // with its resourceVersion: a conflict is retried on the next poll
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409 && e.getCode() != 404) {
+            throw e;
+          }
+        }
+      }
     }
   }
 
