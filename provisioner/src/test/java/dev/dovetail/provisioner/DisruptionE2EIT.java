@@ -43,6 +43,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -354,15 +356,21 @@ class DisruptionE2EIT {
       client.resources(EC2NodeClass.class).withName(label).patch(PatchContext.of(PatchType.JSON_MERGE),
           Serialization.asJson(Map.of("spec", Map.of("tags", Map.of("rollout", "2")))));
 
-      // The first replacement waits for its startup taint: the budget must hold the two other drifted claims back meanwhile.
+      // The first replacement waits for its startup taint. Meanwhile drift is weighed pass after pass (its evaluation count
+      // rises): the budget must keep the two other drifted claims back, so only one old claim is under way.
       await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
-          client.v1().events().inNamespace("default").list().getItems()).as(() -> ClusterDump.of(client, ns.name())).anySatisfy(e -> {
+          ProvisioningE2EIT.claimsOf(client, label)).as(() -> ClusterDump.of(client, ns.name()))
+          .anySatisfy(c -> assertThat(old).doesNotContain(c.getMetadata().getName())));
+      double evaluated = driftEvaluations(dovetail.scrape());
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(() -> assertThat(driftEvaluations(dovetail.scrape())).isGreaterThanOrEqualTo(evaluated + 3));
+      assertThat(disrupting).as("old claims under way while the first replacement waits").hasSize(1);
+      assertThat(client.v1().events().inNamespace("default").list().getItems()).as("a drifted claim the budget holds back says so")
+          .anySatisfy(e -> {
             assertThat(e.getReason()).isEqualTo("DisruptionBlocked");
             assertThat(old).contains(e.getInvolvedObject().getName());
             assertThat(e.getMessage()).contains("Drifted", "budget");
-          }));
-      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
-          assertThat(disrupting).as("old claims under way while the first replacement waits").hasSize(1));
+          });
 
       await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
         releaseStartupTaints(client, label);
@@ -383,6 +391,14 @@ class DisruptionE2EIT {
   }
 
   private static final String STARTUP_TAINT = "dovetail.dev/e2e-startup";
+  private static final Pattern DRIFT_EVALUATIONS = Pattern.compile(
+      "karpenter_voluntary_disruption_decision_evaluation_duration_seconds_count\\{consolidation_type=\"\",reason=\"drifted\",?} ([0-9.Ee+]+)");
+
+  /** How many times drift has been weighed, from a scrape (0 before the first). */
+  private static double driftEvaluations(String scrape) {
+    Matcher m = DRIFT_EVALUATIONS.matcher(scrape);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
 
   /** Plays the agent that removes a startup taint once its node is set up: from every node of the pool that has it. */
   private static void releaseStartupTaints(KubernetesClient client, String label) {
