@@ -24,8 +24,9 @@ import java.util.function.Supplier;
  * fits. A claim keeps every instance type that still fits all its pods; the cheapest is launched.
  *
  * <p>Pure and deterministic for a given input: every {@link #solve} simulates on its own copies of the
- * nodes, so the {@link SimNode}s given (and everything else given) are left as they were, and solving
- * again, with this scheduler or another over the same nodes, gives the same answer.
+ * nodes (made as pods land on them), so the {@link SimNode}s given (and everything else given) are left as
+ * they were, and solving again, with this scheduler or another over the same nodes, gives the same answer.
+ * Solves share the templates' option tables ({@link Shared}), so one scheduler is not for two threads at once.
  *
  * <p>Near-linear in the number of pods, however constrained: a pod is tried only on the nodes and
  * claims ({@link Bins}) that could take it — not those it can never use (an untolerated taint, a
