@@ -382,6 +382,7 @@ public final class Orchestrator {
       }
       allowed.put(name, byReason);
     }
+    metrics.retainPools(allowed.keySet());
     return new Budgets(allowed);
   }
 

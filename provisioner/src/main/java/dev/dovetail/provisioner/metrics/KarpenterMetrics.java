@@ -3,12 +3,14 @@ package dev.dovetail.provisioner.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -115,6 +117,24 @@ public final class KarpenterMetrics {
   public void allowedDisruptions(String nodePool, String reason, int nodes) {
     gauge("karpenter.nodepools.allowed.disruptions", "The number of nodes for a given NodePool that can be concurrently disrupting at a point in time.",
         nodes, "nodepool", nodePool, "reason", reason);
+  }
+
+  /**
+   * Drops the labelled gauge series of NodePools that are gone ({@code nodepool} label not among
+   * {@code pools}), so a deleted pool's budgets do not linger in the scrape.
+   */
+  public void retainPools(Set<String> pools) {
+    for (List<String> key : List.copyOf(gauges.keySet())) {
+      int at = key.indexOf("nodepool");
+      if (at > 0 && at % 2 == 1 && at + 1 < key.size() && !pools.contains(key.get(at + 1))) {
+        List<String> tags = key.subList(1, key.size());
+        Meter meter = registry.find(key.get(0)).tags(tags.toArray(String[]::new)).meter();
+        if (meter != null) {
+          registry.remove(meter);
+        }
+        gauges.remove(key);
+      }
+    }
   }
 
   private void gauge(String name, String help, int value, String... tags) {
