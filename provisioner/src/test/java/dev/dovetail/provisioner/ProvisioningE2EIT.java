@@ -176,23 +176,6 @@ class ProvisioningE2EIT {
     assertThat(generalNodes).isLessThanOrEqualTo((long) Math.floor(1.2 * lowerBound) + 3);
     assertThat(scrape()).contains("karpenter_nodeclaims_created_total{min_values_relaxed=\"false\",nodepool=\"" + label + "\"")
         .contains("karpenter_nodes_created_total{nodepool=\"" + label + "\"");
-
-    // Then consolidation: with the general pool under WhenEmptyOrUnderutilized, the nodes kube-scheduler's
-    // off-plan placements added are folded away until the pool is within 1.1 times the same bound, every pod running.
-    client.resources(NodePool.class).withName(label).patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"spec\":{\"disruption\":{\"consolidationPolicy\":\"WhenEmptyOrUnderutilized\",\"consolidateAfter\":\"5s\"}}}");
-    await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
-      List<Node> left = client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream()
-          .filter(n -> label.equals(n.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL)) && n.getMetadata().getDeletionTimestamp() == null)
-          .toList();
-      assertThat(left).as(() -> ClusterDump.of(client, ns.name())).hasSizeLessThanOrEqualTo((int) Math.floor(1.1 * lowerBound));
-      assertThat(client.pods().inNamespace(ns.name()).list().getItems()).extracting(p -> p.getStatus().getPhase()).hasSize(200)
-          .containsOnly("Running");
-    });
-    System.out.printf("[shapes] after consolidation: %d general nodes (%.2fx the bound)%n", client.nodes().withLabel(Fixtures.TEST_LABEL, label)
-        .list().getItems().stream().filter(n -> label.equals(n.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL))).count(),
-        client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream()
-            .filter(n -> label.equals(n.getMetadata().getLabels().get(WellKnownLabels.NODEPOOL))).count() / (double) lowerBound);
   }
 
   @Test
