@@ -1,7 +1,6 @@
 package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.api.DovetailLabels;
-import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.disruption.ReplacementWindows;
@@ -232,7 +231,7 @@ public final class Orchestrator {
           acted.put(c.name(), versions(c));
         }
         tainted.add(c);
-        reason(c, Optional.of(command.reason()));
+        reason(c.claim(), Optional.of(command.reason()));
       } catch (RuntimeException e) {
         context.atInfo(LOG).log("{}: could not taint {} ({}); not disrupting now", label(method), c.name(), e.getMessage());
         untaint(tainted);
@@ -275,7 +274,7 @@ public final class Orchestrator {
         continue;
       }
       // A DisruptionReason write that failed when the command started is made good while it waits.
-      candidates.stream().filter(c -> !acted.containsKey(c.name())).forEach(c -> reason(c, Optional.of(entry.command().reason())));
+      candidates.stream().filter(c -> !acted.containsKey(c.name())).forEach(c -> reason(c.claim(), Optional.of(entry.command().reason())));
       if (replacements.stream().allMatch(c -> NodeClaims.isTrue(c, ConditionTypes.INITIALIZED))) {
         Command refreshed = new Command(entry.command().reason(), candidates, Optional.empty(), true);
         deleteCandidates(entry.consolidationType(), Command.Decision.REPLACE, refreshed, context);
@@ -294,7 +293,7 @@ public final class Orchestrator {
       if (!NodeClaims.deleting(c.claim()) && !queue.isCandidate(c.name())
           && Conditions.get(NodeClaims.conditions(c.claim()), ConditionTypes.DISRUPTION_REASON).isPresent()
           && c.node().map(n -> !DisruptedTaint.present(n)).orElse(true)) {
-        reason(c, Optional.empty());  // a command lost in a restart, its taint already gone
+        reason(c.claim(), Optional.empty());  // a command lost in a restart, its taint already gone
       }
       Node node = c.node().orElse(null);
       if (node == null || !DisruptedTaint.present(node) || NodeClaims.deleting(c.claim()) || queue.isCandidate(c.name())
@@ -312,25 +311,20 @@ public final class Orchestrator {
    * candidates of a command under way; a write that fails is left to the next pass (it says nothing the
    * taint does not).
    */
-  private void reason(Candidate c, Optional<Reason> reason) {
-    Optional<Condition> current = Conditions.get(NodeClaims.conditions(c.claim()), ConditionTypes.DISRUPTION_REASON);
+  private void reason(NodeClaim claim, Optional<Reason> reason) {
     try {
-      if (reason.isPresent() && current.map(x -> !x.isTrue() || !x.reason().equals(reason.get().budgetName())).orElse(true)) {
-        writer.writeStatus(c.claim(), NodeClaims.withCondition(c.claim(), ConditionTypes.DISRUPTION_REASON, Condition.Status.True,
-            reason.get().budgetName(), "", clock.instant()));
-      } else if (reason.isEmpty() && current.isPresent()) {
-        writer.writeStatus(c.claim(), NodeClaims.withConditions(c.claim().getStatus(),
-            Conditions.remove(NodeClaims.conditions(c.claim()), ConditionTypes.DISRUPTION_REASON)));
-      }
+      NodeClaims.trueOrAbsent(writer, claim, ConditionTypes.DISRUPTION_REASON, reason.map(r -> new NodeClaims.Why(r.budgetName(), "")),
+          clock.instant());
     } catch (RuntimeException e) {
       LOG.info("could not {} the {} condition of {} ({}); the next pass looks again", reason.isPresent() ? "set" : "remove",
-          ConditionTypes.DISRUPTION_REASON, c.name(), e.getMessage());
+          ConditionTypes.DISRUPTION_REASON, claim.getMetadata().getName(), e.getMessage());
     }
   }
 
+
   private void untaint(List<Candidate> candidates) {
     for (Candidate c : candidates) {
-      caches.nodeClaim(c.name()).ifPresent(claim -> reason(new Candidate(claim, c.node(), c.pods()), Optional.empty()));
+      caches.nodeClaim(c.name()).ifPresent(claim -> reason(claim, Optional.empty()));
       c.node().flatMap(n -> caches.node(n.getMetadata().getName())).ifPresent(n -> {
         try {
           if (DisruptedTaint.remove(writer, n)) {

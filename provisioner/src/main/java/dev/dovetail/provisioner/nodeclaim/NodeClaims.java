@@ -112,7 +112,7 @@ public final class NodeClaims {
    * Keeps a condition that is either True (with {@code why}) or absent: writes it when it is missing or
    * says something else, removes it when {@code why} is empty; returns the claim as written (or as it was).
    */
-  static NodeClaim trueOrAbsent(Writer writer, NodeClaim claim, String type, Optional<Why> why, Instant now) {
+  public static NodeClaim trueOrAbsent(Writer writer, NodeClaim claim, String type, Optional<Why> why, Instant now) {
     Optional<Condition> current = Conditions.get(conditions(claim), type);
     if (why.isPresent() && !(current.isPresent() && current.get().isTrue() && why.get().reason().equals(current.get().reason()))) {
       return writer.writeStatus(claim, withCondition(claim, type, Condition.Status.True, why.get().reason(), why.get().message(), now));
