@@ -79,8 +79,9 @@ final class Bins {
   }
 
   /**
-   * The first bin from {@code from} on that may have room for these requests (see {@link #mayFit}), or -1:
-   * whole blocks whose roomiest bin is too small for one of the resources are skipped.
+   * The first bin from {@code from} on that may have room for these requests (its bound on CPU, memory and
+   * pods is at least the requests; a bin below it certainly has no room), or -1: whole blocks whose roomiest
+   * bin is too small for one of the resources are skipped.
    */
   int nextMayFit(int from, Resources requests) {
     long c = requests.cpuMillis();
@@ -100,11 +101,6 @@ final class Bins {
       }
     }
     return -1;
-  }
-
-  /** Whether the bin may have room for these requests (false: it certainly has not). */
-  boolean mayFit(int bin, Resources requests) {
-    return requests.cpuMillis() <= cpu[bin] && requests.memoryBytes() <= memory[bin] && requests.pods() <= pods[bin];
   }
 
   /** The bin's requirements narrowed: its domains are looked at again. */

@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * The provisioning simulation over one read of the cluster: the ready NodePools' templates and the
@@ -114,10 +113,5 @@ public final class Simulator {
         Duration.ofNanos(System.nanoTime() - start));
     observer.accept(plan);
     return plan;
-  }
-
-  /** A simulator over fixed inputs, for callers that already hold them. */
-  public static Supplier<Simulator> of(List<Templates.PoolTemplate> pools, Snapshot.Capacity capacity) {
-    return () -> new Simulator(pools, Map.of(), capacity, removed -> PodRules.NONE, plan -> { });
   }
 }
