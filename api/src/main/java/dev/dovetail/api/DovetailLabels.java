@@ -11,6 +11,9 @@ public final class DovetailLabels {
    */
   public static final String CAPACITY_FALLBACK = "dovetail.dev/capacity-fallback";
 
+  /** NodeClaim annotation on fallback capacity: why spot could not hold the replicas it was launched for. */
+  public static final String CAPACITY_FALLBACK_REASON = "dovetail.dev/capacity-fallback-reason";
+
   /**
    * On a NodeClaim: the provisioning pass that created it. Nodes of one pass are released to the
    * scheduler together, so topology spread sees every zone they were planned in at once.
@@ -43,4 +46,12 @@ public final class DovetailLabels {
    * evictor rules (thresholds, single replicas, evictions per pass). Pools without it keep their own spec.
    */
   public static final String ORCHESTRATED = "dovetail.dev/orchestrated";
+
+  /**
+   * On a managed NodePool: the {@code spec.limits} Dovetail wrote there (the ClusterOrchestratorConfig's
+   * cluster-level limits, or twice the cluster's capacity), as {@code cpu=64,memory=256Gi}. Limits that
+   * differ from it were set by someone else and are left alone.
+   */
+  public static final String DEFAULT_LIMITS = "dovetail.dev/default-limits";
+
 }

@@ -1,10 +1,12 @@
 package dev.dovetail.provisioner;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.distribution.PodFacts;
+import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -21,6 +23,7 @@ import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.provisioner.controller.Threads;
+import dev.dovetail.provisioner.disruption.Candidate;
 import dev.dovetail.provisioner.disruption.Consolidator;
 import dev.dovetail.provisioner.disruption.Drift;
 import dev.dovetail.provisioner.disruption.Emptiness;
@@ -30,7 +33,9 @@ import dev.dovetail.provisioner.disruption.Method;
 import dev.dovetail.provisioner.disruption.MultiNodeConsolidation;
 import dev.dovetail.provisioner.disruption.Orchestrator;
 import dev.dovetail.provisioner.disruption.Repair;
+import dev.dovetail.provisioner.disruption.ReverseFallback;
 import dev.dovetail.provisioner.disruption.SingleNodeConsolidation;
+import dev.dovetail.provisioner.distribution.Rebalancer;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
@@ -108,15 +113,32 @@ public final class Operator implements AutoCloseable {
   public record Settings(String clusterName, Set<String> schedulerNames, Duration batchIdle, Duration batchMax, Duration registrationTtl,
       Duration launchGroupWait, Set<String> exemptNamespaces, SimFaults simFaults, Optional<String> simConfigMap, String namespace, LeaderElection leaderElection,
       int concurrency, Optional<InterruptionQueue.Settings> interruptionQueue, Optional<AwsCloud.Options> aws, Duration orphanGrace,
-      Disruption disruption) {
+      Disruption disruption, Duration unavailableOfferingsTtl) {
     public Settings withInterruptionQueue(InterruptionQueue.Settings queue) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace, disruption);
+          namespace, leaderElection, concurrency, Optional.of(queue), aws, orphanGrace, disruption, unavailableOfferingsTtl);
     }
 
     public Settings withAws(AwsCloud.Options options) {
       return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
-          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace, disruption);
+          namespace, leaderElection, concurrency, interruptionQueue, Optional.of(options), orphanGrace, disruption, unavailableOfferingsTtl);
+    }
+
+    public Settings withDisruption(Disruption other) {
+      return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
+          namespace, leaderElection, concurrency, interruptionQueue, aws, orphanGrace, other, unavailableOfferingsTtl);
+    }
+
+    /** Faults of the simulated cloud from this ConfigMap ({@code namespace/name}), changed while it runs. */
+    public Settings withSimConfigMap(String namespaceAndName) {
+      return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults,
+          Optional.of(namespaceAndName), namespace, leaderElection, concurrency, interruptionQueue, aws, orphanGrace, disruption, unavailableOfferingsTtl);
+    }
+
+    /** How long an offering that had no capacity stays out of simulations and launches (Karpenter: 3 minutes). */
+    public Settings withUnavailableOfferingsTtl(Duration ttl) {
+      return new Settings(clusterName, schedulerNames, batchIdle, batchMax, registrationTtl, launchGroupWait, exemptNamespaces, simFaults, simConfigMap,
+          namespace, leaderElection, concurrency, interruptionQueue, aws, orphanGrace, disruption, ttl);
     }
   }
 
@@ -165,9 +187,11 @@ public final class Operator implements AutoCloseable {
     this.client = client;
     this.registry = registry;
     this.clock = clock;
-    this.aws = settings.aws().map(o -> new AwsCloud(o, settings.clusterName(), KubernetesVersion.minor(client), catalog, registry, clock));
+    this.aws = settings.aws().map(o -> new AwsCloud(o, settings.clusterName(), KubernetesVersion.minor(client), catalog, registry, clock,
+        new UnavailableOfferings(settings.unavailableOfferingsTtl(), Ticker.systemTicker())));
     Supplier<Catalog> currentCatalog = aws.isPresent() ? aws.get().catalog() : () -> catalog;
     this.caches = new Caches(currentCatalog, registry);
+    aws.ifPresent(a -> a.commitmentsEnabled(() -> OrchestratorConfigController.commitmentsEnabled(caches)));
     this.faults = new SimFaultsWatch(settings.simFaults());
     this.batcher = new Batcher(settings.batchIdle(), settings.batchMax(), System::nanoTime,
         (task, nanos) -> timer.schedule(task, nanos, TimeUnit.NANOSECONDS), gathered -> {
@@ -182,7 +206,15 @@ public final class Operator implements AutoCloseable {
     this.events = new Recorder(client, "dovetail-provisioner", clock, settings.leaderElection().identity(), registry);
     this.sqs = settings.interruptionQueue().map(InterruptionQueue.Settings::open);
     this.cloud = new OnExecutor(aws.isPresent() ? aws.get().provider() : new SimCloudProvider(client, catalog, settings.clusterName(),
-        faults::get, new UnavailableOfferings(), timer, blocking, clock, caches::nodes), blocking);
+        faults::get, new UnavailableOfferings(settings.unavailableOfferingsTtl(), Ticker.systemTicker()), timer, blocking, clock, caches::nodes)
+        .commitments(() -> OrchestratorConfigController.reservedInstances(caches)), blocking);
+  }
+
+  private void commitmentUseChanged() {
+    Controller<String> config = orchestratorConfig;
+    if (config != null && (!cloud.reservedInstances().isEmpty() || !cloud.savingsPlans().isEmpty())) {
+      config.enqueue(ClusterOrchestratorConfig.NAME);
+    }
   }
 
   /** Called if leadership is lost after it was held (the process should exit, as controller-runtime's do). */
@@ -231,6 +263,22 @@ public final class Operator implements AutoCloseable {
       }
     });
     caches.onNodes(Caches.handler(this::nodeChanged, (n, unknown) -> nodeChanged(n)));
+    // A node coming or going changes how much of a commitment is in use: the config's status says it at once.
+    caches.onNodes(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Node node) {
+        commitmentUseChanged();
+      }
+
+      @Override
+      public void onUpdate(Node before, Node after) {
+      }
+
+      @Override
+      public void onDelete(Node node, boolean finalStateUnknown) {
+        commitmentUseChanged();
+      }
+    });
     caches.onNodeClaims(Caches.handler(this::claimChanged, (c, unknown) -> {
       if (podEventsWriter != null) {
         podEventsWriter.forget(c.getMetadata().getName());
@@ -312,7 +360,7 @@ public final class Operator implements AutoCloseable {
         registry);
     podEventsWriter = new PodEvents(caches, writer, clock);
     podEvents = new Controller<>("nodeclaim.podevents", "NodeClaim", podEventsWriter::reconcile, 2, registry);
-    configs = new OrchestratorConfigController(caches, writer, events, clock);
+    configs = new OrchestratorConfigController(caches, writer, events, clock, registry, cloud);
     orchestratorConfig = new Controller<>("clusterorchestratorconfig", "ClusterOrchestratorConfig", configs::reconcile, 1, registry);
     running.addAll(List.of(claims, terminations, pools, classes, podEvents, orchestratorConfig));
     // Decisions on a partial picture would launch capacity that already exists: the controllers start
@@ -346,7 +394,7 @@ public final class Operator implements AutoCloseable {
       return Result.done();
     }, leading::get, registry));
     Provisioner planner = provisioner;
-    Consolidator.Inputs inputs = new Consolidator.Inputs(() -> planner.simulator()::simulate, planner::pendingPods, c -> planner.price(c.claim()),
+    Consolidator.Inputs inputs = new Consolidator.Inputs(() -> Consolidator.Simulation.of(planner.simulator()), planner::pendingPods, c -> planner.price(c.claim()),
         caches::nodePool, caches::disruptionBudgets, planner::nominated, configs::evictor,
         p -> caches.view().workloadOf(PodFacts.of(p)).desiredReplicas(), (c, why) -> {
           events.normal(c.claim(), "Unconsolidatable", why.message());
@@ -358,7 +406,8 @@ public final class Operator implements AutoCloseable {
     List<Method> methods = new ArrayList<>(List.of(new Expiration()));
     repair().ifPresent(methods::add);
     methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
-        new Drift(consolidator), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock)));
+        new Drift(consolidator), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock),
+        reverseFallback(consolidator)));
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
         () -> caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow()),
         () -> caches.configuration().filter(c -> c.getSpec() != null && Boolean.TRUE.equals(c.getSpec().disabled()))
@@ -374,12 +423,38 @@ public final class Operator implements AutoCloseable {
       rules.report();
       return Result.done();
     }, leading::get, registry)).start(Duration.ofSeconds(1));
+    Rebalancer rebalancer = new Rebalancer(caches, evictions, events, registry, settings.exemptNamespaces(), clock, configs::podEvictor,
+        () -> caches.orchestratorConfig().map(c -> c.getSpec().replacementWindow()));
+    singleton(new Singleton("distribution.rebalance", Rebalancer.PERIOD, 0.1, context -> {
+      rebalancer.rebalance();
+      return Result.done();
+    }, leading::get, registry)).start(Rebalancer.PERIOD);
     settings.interruptionQueue().ifPresent(q -> {
       InterruptionHandler handler = new InterruptionHandler(client, caches, cloud, events);
       running.add(new InterruptionQueue(sqs.orElseThrow(), q, handler::handle, blocking, timer, registry, clock).start());
     });
     provisioning.start(Duration.ZERO);
     disruption.start(Duration.ZERO);
+  }
+
+  /** Reverse fallback, on the ClusterOrchestratorConfig's retry interval when it turns it on. */
+  private ReverseFallback reverseFallback(Consolidator consolidator) {
+    return new ReverseFallback(consolidator, () -> caches.orchestratorConfig().map(c -> c.getSpec().reverseFallback())
+        .filter(r -> Boolean.TRUE.equals(r.enabled())).flatMap(r -> Durations.parse(r.retryInterval())), new ReverseFallback.Report() {
+          @Override
+          public void waiting(Candidate c, String why) {
+            events.normal(c.claim(), "ReverseFallbackWaiting", why);
+          }
+
+          @Override
+          public void ended(Candidate c, String nodePool, boolean succeeded, Duration backoff) {
+            metrics.reverseFallback(nodePool, succeeded);
+            if (!succeeded) {
+              events.warning(c.claim(), "ReverseFallbackFailed", "The spot replacement for fallback NodeClaim " + c.name()
+                  + " did not come; NodePool " + nodePool + " tries reverse fallback again in " + backoff);
+            }
+          }
+        });
   }
 
   /** Node repair, when its policies are on. */

@@ -109,6 +109,11 @@ public final class ProvisionerMain implements Callable<Integer> {
           + "whose claim has not recorded them yet). Default: ${DEFAULT-VALUE}.")
   Duration orphanGrace;
 
+  @Option(names = "--unavailable-offerings-ttl", defaultValue = "3m", converter = DurationConverter.class,
+      description = "How long an offering that had no capacity (an insufficient-capacity error, a spot interruption) stays out of "
+          + "simulations and launches; spot fallback and reverse fallback wait on it. Karpenter keeps 3m. Default: ${DEFAULT-VALUE}.")
+  Duration unavailableOfferingsTtl;
+
   @Option(names = "--disruption-validation-delay", defaultValue = "15s", converter = DurationConverter.class,
       description = "How long a consolidation decision waits before it is checked again and carried out; Karpenter waits 15s. Default: ${DEFAULT-VALUE}.")
   Duration disruptionValidation;
@@ -235,7 +240,7 @@ public final class ProvisionerMain implements Callable<Integer> {
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
         "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace,
         new Operator.Disruption(disruptionValidation, gates.getOrDefault("SpotToSpotConsolidation", false),
-            gates.getOrDefault("NodeRepair", false) ? Repair.AWS : List.of()));
+            gates.getOrDefault("NodeRepair", false) ? Repair.AWS : List.of()), unavailableOfferingsTtl);
   }
 
   /** Karpenter's feature gates known here; an unknown name or a value other than true/false is an error. */

@@ -3,10 +3,14 @@ package dev.dovetail.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
+import dev.dovetail.api.config.v1alpha1.Consolidation;
+import dev.dovetail.api.config.v1alpha1.PodEvictor;
 import dev.dovetail.api.disruption.Drain;
 import dev.dovetail.api.karpenter.v1.Budget;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
@@ -20,12 +24,16 @@ import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.Taint;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.disruption.Repair;
+import dev.dovetail.provisioner.testing.Expect;
+import dev.dovetail.provisioner.testing.OrchestratorConfigs;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -37,6 +45,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -56,19 +66,31 @@ import org.junit.jupiter.api.Test;
  */
 @WithCluster(schedulerConfig = "manifests/scheduler/local-extender.yaml")
 class DisruptionE2EIT {
+  /** The node monitoring agent's condition for the node's networking. */
+  private static final String NETWORKING_READY = "NetworkingReady";
   private static InProcess dovetail;
 
   @BeforeAll
   static void start(KubernetesClient client) throws Exception {
-    dovetail = InProcess.start(client, Fixtures.settings("disruption-e2e", false));
+    // Node repair on, with a broken network tolerated ten seconds (AWS's policy waits 30 minutes).
+    dovetail = InProcess.start(client, Fixtures.settings("disruption-e2e", false).withDisruption(new Operator.Disruption(Duration.ofSeconds(2), false,
+        List.of(new Repair.Policy(NETWORKING_READY, "False", Duration.ofSeconds(10))))));
   }
 
   /** The pools (and node classes) this test made, by label: removed after it with their nodes, so no later class finds them. */
   private final List<String> made = new ArrayList<>();
 
-  private String pool(String label) {
+  /**
+   * A pool of this test's (name, node class and node label {@code <prefix>-<random>}), of on-demand nodes
+   * the requirements allow; its node class created, the pool itself not yet.
+   */
+  private NodePool onDemandPool(KubernetesClient client, String prefix, NodeSelectorRequirementWithMinValues... requirements) {
+    String label = Fixtures.unique(prefix);
     made.add(label);
-    return label;
+    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
+    NodeSelectorRequirementWithMinValues[] all = Arrays.copyOf(requirements, requirements.length + 1);
+    all[requirements.length] = NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand");
+    return Fixtures.nodePool(label, label, label, null, null, all);
   }
 
   /**
@@ -89,6 +111,7 @@ class DisruptionE2EIT {
         .allSatisfy(label -> assertThat(ProvisioningE2EIT.claimsOf(client, label)).as("NodeClaims of %s", label).isEmpty()));
     made.forEach(label -> client.resources(EC2NodeClass.class).withName(label).delete());
     made.clear();
+    client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).delete();
   }
 
   @AfterAll
@@ -106,11 +129,9 @@ class DisruptionE2EIT {
    */
   @Test
   void emptyNodesGoOneAtATimeWithinTheBudgetAndAProtectedNodeStays(KubernetesClient client, TestNamespace ns) {
-    String label = pool(Fixtures.unique("empty"));
-    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    NodePool pool = onDemandPool(client, "empty",
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"));
+    String label = pool.getMetadata().getName();
     pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmpty,
         List.of(Budget.nodes("1"))), null, null, null));
     client.resources(NodePool.class).resource(pool).create();
@@ -161,17 +182,47 @@ class DisruptionE2EIT {
   }
 
   /**
+   * A budget of zero nodes whose schedule is in force (every hour, for an hour: always) holds an empty node
+   * and says so (DisruptionBlocked naming the budget, karpenter_nodepools_allowed_disruptions 0); once the
+   * budget is lifted the node goes.
+   */
+  @Test
+  void aZeroBudgetWhoseScheduleIsInForceHoldsAnEmptyNodeAndSaysWhy(KubernetesClient client, TestNamespace ns) {
+    NodePool pool = Fixtures.withDisruption(onDemandPool(client, "window",
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2")),
+        new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmpty, List.of(new Budget(null, "0", "0 * * * *", "1h"))));
+    String label = pool.getMetadata().getName();
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 1, "1500m", "1Gi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(running(client, ns))
+        .as(() -> ClusterDump.of(client, ns.name())).hasSize(1));
+    String claim = ProvisioningE2EIT.claimsOf(client, label).get(0).getMetadata().getName();
+    client.apps().deployments().inNamespace(ns.name()).withName("web").scale(0);
+
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.v1().events().inNamespace("default").withField("involvedObject.name", claim).list().getItems()).anySatisfy(e -> {
+          assertThat(e.getReason()).isEqualTo("DisruptionBlocked");
+          assertThat(e.getMessage()).contains("Empty", "budget");
+        }));
+    assertThat(dovetail.scrape()).containsPattern("karpenter_nodepools_allowed_disruptions\\{nodepool=\"" + label + "\",reason=\"empty\",?} 0");
+    assertThat(client.resources(NodeClaim.class).withName(claim).get().getMetadata().getDeletionTimestamp()).as("held by the budget").isNull();
+
+    client.resources(NodePool.class).withName(label).patch(PatchContext.of(PatchType.JSON_MERGE),
+        Serialization.asJson(Map.of("spec", Map.of("disruption", Map.of("budgets", List.of(Map.of("nodes", "1")))))));
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        ProvisioningE2EIT.claimsOf(client, label)).as(() -> ClusterDump.of(client, ns.name())).isEmpty());
+  }
+
+  /**
    * A big node left running one small pod (its big neighbour scaled away) is replaced by a cheaper one: the
    * replacement is launched and Initialized before the big node is deleted (a watch checks the order), the
    * pod is evicted, kube-scheduler puts it on the new node, and the pool ends with the cheaper node only.
    */
   @Test
   void aBigNodeRunningLittleIsReplacedByACheaperNodeAndItsPodMovesThere(KubernetesClient client, TestNamespace ns) {
-    String label = pool(Fixtures.unique("under"));
-    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.large", "m5.2xlarge"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    NodePool pool = onDemandPool(client, "under",
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.large", "m5.2xlarge"));
+    String label = pool.getMetadata().getName();
     pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized, null),
         null, null, null));
     client.resources(NodePool.class).resource(pool).create();
@@ -225,12 +276,10 @@ class DisruptionE2EIT {
    */
   @Test
   void aDeploymentScaledDownConsolidatesToCheaperNodesWithoutBreakingItsBudget(KubernetesClient client, TestNamespace ns) {
-    String label = pool(Fixtures.unique("down"));
-    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
+    NodePool pool = onDemandPool(client, "down",
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_FAMILY, "m5"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4", "8"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4", "8"));
+    String label = pool.getMetadata().getName();
     pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized,
         List.of(Budget.nodes("50%"))), null, null, null));
     client.resources(NodePool.class).resource(pool).create();
@@ -304,11 +353,9 @@ class DisruptionE2EIT {
    */
   @Test
   void anEc2NodeClassChangeRollsEveryNodeOneAtATimeWithinTheBudget(KubernetesClient client, TestNamespace ns) {
-    String label = pool(Fixtures.unique("drift"));
-    client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    NodePool pool = Fixtures.nodePool(label, label, label, null, null,
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"),
-        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    NodePool pool = onDemandPool(client, "drift",
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2"));
+    String label = pool.getMetadata().getName();
     NodeClaimTemplateSpec spec = pool.getSpec().template().spec();
     // Consolidation never: only drift moves anything here.
     pool.setSpec(new NodePoolSpec(new NodeClaimTemplate(pool.getSpec().template().metadata(), new NodeClaimTemplateSpec(spec.taints(),
@@ -388,6 +435,113 @@ class DisruptionE2EIT {
       assertThat(dovetail.scrape())
           .containsPattern("karpenter_voluntary_disruption_decisions_total\\{consolidation_type=\"\",decision=\"replace\",reason=\"drifted\",?} 3\\.0");
     }
+  }
+
+  /**
+   * The pod evictor's thresholds decide which nodes are under-used, end to end: a ClusterOrchestratorConfig
+   * manages the pool (its label), two nodes each run one replica that asks for 47 % of the node's CPU, and
+   * one node could hold both. At minimumCpu 30 neither node qualifies and both say why (Unconsolidatable);
+   * with the threshold raised to 60 one node goes and both replicas run on the other.
+   */
+  @Test
+  void theEvictorsThresholdsDecideWhichNodesAreUnderUsed(KubernetesClient client, TestNamespace ns) {
+    NodePool pool = onDemandPool(client, "evict",
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.large"));
+    String label = pool.getMetadata().getName();
+    pool.getMetadata().setLabels(Map.of(DovetailLabels.ORCHESTRATED, "true"));
+    // Limits of its own: the config's default (twice the cluster's Ready capacity) would be a node or two on this small cluster.
+    NodePoolSpec spec = pool.getSpec();
+    pool.setSpec(new NodePoolSpec(spec.template(), spec.disruption(), Map.of("cpu", new Quantity("100")), spec.weight(), spec.replicas()));
+    client.resources(NodePool.class).resource(pool).create();
+    ClusterOrchestratorConfig config = OrchestratorConfigs.consolidation(new Consolidation(null, "WhenEmptyOrUnderutilized", "5s", null, null, null, new PodEvictor(true, false, 30, 30, null)));
+    client.resource(config).create();
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.resources(NodePool.class).withName(label).get().getSpec().disruption()).as("the config's settings on the pool")
+        .satisfies(d -> assertThat(d.consolidateAfter()).isEqualTo("5s"))
+        .satisfies(d -> assertThat(d.consolidationPolicy()).isEqualTo(Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized)));
+
+    // One replica per node: the first node is cordoned while the second replica is placed, then uncordoned.
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 1, "900m", "512Mi", label)).create();
+    String first = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> running(client, ns).stream()
+        .map(p -> p.getSpec().getNodeName()).findFirst().orElse(null), n -> n != null);
+    cordon(client, first, true);
+    client.apps().deployments().inNamespace(ns.name()).withName("web").scale(2);
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(running(client, ns))
+        .as(() -> ClusterDump.of(client, ns.name())).hasSize(2).extracting(p -> p.getSpec().getNodeName()).doesNotHaveDuplicates());
+    cordon(client, first, false);
+    List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+    assertThat(claims).hasSize(2);
+
+    // Above the threshold: consolidation weighs both nodes and leaves them, saying why.
+    for (NodeClaim c : claims) {
+      await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+          client.v1().events().inNamespace("default").withField("involvedObject.name", c.getMetadata().getName()).list().getItems())
+          .anySatisfy(e -> {
+            assertThat(e.getReason()).isEqualTo("Unconsolidatable");
+            assertThat(e.getMessage()).contains("consolidates only below 30% CPU");
+          }));
+    }
+    assertThat(ProvisioningE2EIT.claimsOf(client, label)).hasSize(2);
+
+    client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).patch(PatchContext.of(PatchType.JSON_MERGE),
+        Serialization.asJson(Map.of("spec", Map.of("consolidation", Map.of("podEvictor", Map.of("minimumCpu", 60))))));
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      List<NodeClaim> left = ProvisioningE2EIT.claimsOf(client, label);
+      assertThat(left).as(() -> ClusterDump.of(client, ns.name())).singleElement();
+      assertThat(running(client, ns)).hasSize(2).allSatisfy(p -> assertThat(p.getSpec().getNodeName()).isEqualTo(left.get(0).getStatus().nodeName()));
+    });
+    assertThat(claims).extracting(c -> c.getMetadata().getName()).contains(ProvisioningE2EIT.claimsOf(client, label).get(0).getMetadata().getName());
+  }
+
+  /**
+   * A node whose networking breaks — the node monitoring agent's {@code NetworkingReady=False}, one of AWS's
+   * repair policies, tolerated ten seconds here — is repaired although the pool's budget allows no voluntary
+   * disruption: its claim is deleted, the ReplicaSet's new pod runs on a new node, and the four healthy nodes
+   * (one unhealthy node in five is not more than a fifth) are left alone. (kwok keeps {@code Ready} True
+   * whatever is written there; RepairApiTest covers {@code Ready=False} on a real API server.)
+   */
+  @Test
+  void aNodeWhoseNetworkingBreaksIsRepairedAndItsPodRunsElsewhere(KubernetesClient client, TestNamespace ns) {
+    NodePool pool = Fixtures.withDisruption(onDemandPool(client, "repair",
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2")),
+        new Disruption("Never", Disruption.ConsolidationPolicy.WhenEmpty, List.of(Budget.nodes("0"))));
+    String label = pool.getMetadata().getName();
+    client.resources(NodePool.class).resource(pool).create();
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 5, "1500m", "1Gi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(running(client, ns))
+        .as(() -> ClusterDump.of(client, ns.name())).hasSize(5));
+    List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+    assertThat(claims).hasSize(5);
+    String sick = running(client, ns).get(0).getSpec().getNodeName();
+    String sickClaim = claims.stream().filter(c -> sick.equals(c.getStatus().nodeName())).findFirst().orElseThrow().getMetadata().getName();
+    Set<String> healthy = new HashSet<>();
+    claims.stream().map(c -> c.getMetadata().getName()).filter(n -> !n.equals(sickClaim)).forEach(healthy::add);
+
+    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    client.nodes().withName(sick).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
+        Serialization.asJson(Map.of("status", Map.of("conditions", List.of(Map.of("type", NETWORKING_READY, "status", "False",
+            "reason", "NetworkingBroken", "lastHeartbeatTime", now, "lastTransitionTime", now))))));
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.resources(NodeClaim.class).withName(sickClaim).get()).as(() -> ClusterDump.of(client, ns.name())).isNull());
+    assertThat(Expect.event(client, "default", sickClaim, "NodeRepair").getMessage()).contains(NETWORKING_READY + "=False");
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      List<NodeClaim> current = ProvisioningE2EIT.claimsOf(client, label);
+      assertThat(current).as(() -> ClusterDump.of(client, ns.name())).hasSize(5)
+          .extracting(c -> c.getMetadata().getName()).containsAll(healthy);
+      assertThat(running(client, ns)).hasSize(5).allSatisfy(p -> assertThat(current).anySatisfy(c -> assertThat(c.getStatus().nodeName())
+          .isEqualTo(p.getSpec().getNodeName())));
+    });
+    assertThat(dovetail.scrape()).containsPattern("karpenter_nodeclaims_unhealthy_disrupted_total\\{[^}]*condition=\"" + NETWORKING_READY + "\"");
+  }
+
+  /** The namespace's pods that are Running and not being deleted. */
+  private static List<Pod> running(KubernetesClient client, TestNamespace ns) {
+    return client.pods().inNamespace(ns.name()).list().getItems().stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null && "Running".equals(p.getStatus().getPhase())).toList();
+  }
+
+  private static void cordon(KubernetesClient client, String node, boolean unschedulable) {
+    client.nodes().withName(node).patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(Map.of("spec", Map.of("unschedulable", unschedulable))));
   }
 
   private static final String STARTUP_TAINT = "dovetail.dev/e2e-startup";

@@ -9,6 +9,7 @@ import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodePoolSpec;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.TemplateMetadata;
+import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -91,6 +92,6 @@ final class Fixtures {
         Duration.ofMinutes(15), Duration.ofSeconds(30), Set.of("kube-system"), SimFaults.NONE, Optional.empty(), "kube-system",
         new Operator.LeaderElection(leaderElection, "dovetail-provisioner-test", identity, Duration.ofSeconds(4), Duration.ofSeconds(3),
             Duration.ofMillis(500)), 10, Optional.empty(), Optional.empty(), Duration.ofMinutes(5),
-        new Operator.Disruption(Duration.ofSeconds(2), false, List.of()));
+        new Operator.Disruption(Duration.ofSeconds(2), false, List.of()), UnavailableOfferings.DEFAULT_TTL);
   }
 }

@@ -200,7 +200,9 @@ class QueueModeE2EIT {
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "web", 3, "1", "1Gi", label)).create();
     await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(client.pods().inNamespace(ns.name()).list().getItems())
         .as(() -> ClusterDump.of(client, ns.name())).hasSize(3).extracting(p -> p.getStatus().getPhase()).containsOnly("Running"));
-    List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+    // The pods may run before the claim's status names its node (registration writes the Node first): wait for both.
+    List<NodeClaim> claims = await().atMost(Duration.ofSeconds(30)).until(() -> ProvisioningE2EIT.claimsOf(client, label),
+        found -> found.size() != 1 || found.get(0).getStatus().nodeName() != null);
     assertThat(claims).hasSize(1);
     assertThat(claims.get(0).getStatus().providerID()).startsWith("aws:///us-east-1a/i-");
     return claims.get(0);

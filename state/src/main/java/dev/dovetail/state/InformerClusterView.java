@@ -348,7 +348,7 @@ public final class InformerClusterView implements ClusterView, AutoCloseable {
           Deployment d = cached(deployments, Deployment.class, ns, deployment.get().getName());
           int desired = d != null && d.getSpec().getReplicas() != null ? d.getSpec().getReplicas() : 1;
           // All ReplicaSets of the Deployment: during a rollout its replicas are spread over several.
-          List<String> owners = new ArrayList<>(replicaSets.getIndexer().byIndex(BY_OWNER, deployment.get().getUid()).stream()
+          List<String> owners = new ArrayList<>(Indexes.byIndex(replicaSets.getIndexer(), BY_OWNER, deployment.get().getUid()).stream()
               .map(r -> r.getMetadata().getUid()).toList());
           if (!owners.contains(owner.uid())) {
             owners.add(owner.uid());

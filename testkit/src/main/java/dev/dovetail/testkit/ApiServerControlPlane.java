@@ -2,6 +2,7 @@ package dev.dovetail.testkit;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubeapitest.KubeAPITestException;
 
 /**
  * etcd and kube-apiserver from the local binary cache, started by fabric8 kube-api-test in offline
@@ -16,6 +17,17 @@ public final class ApiServerControlPlane extends BaseControlPlane {
   }
 
   public static ApiServerControlPlane start() {
+    try {
+      return startOnce();
+    } catch (KubeAPITestException e) {
+      // Seen once in CI (2026-12-06): the API server exited during startup, cause not recorded (a port taken between
+      // kube-api-test choosing it and the server binding it would do that). A fresh start picks new ports.
+      System.err.println("[dovetail] kube-apiserver did not start (" + e.getMessage() + "); starting it once more");
+      return startOnce();
+    }
+  }
+
+  private static ApiServerControlPlane startOnce() {
     KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
         // kube-api-test looks for <testDir>/k8s/<version>-<os>-<arch>, which is our cache layout.
         .withTestDir(K8sBinaries.dir().getParent().getParent().toString())
@@ -23,7 +35,12 @@ public final class ApiServerControlPlane extends BaseControlPlane {
         .withOfflineMode(true)
         .withUpdateKubeConfig(false)
         .build());
-    server.start();
+    try {
+      server.start();
+    } catch (RuntimeException e) {
+      server.stop();  // etcd may be up without its API server
+      throw e;
+    }
     try {
       return new ApiServerControlPlane(server, server.getKubeConfigYaml());
     } catch (RuntimeException e) {

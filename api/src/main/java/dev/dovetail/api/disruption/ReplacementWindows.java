@@ -89,7 +89,8 @@ public final class ReplacementWindows {
     return Optional.empty();
   }
 
-  private static boolean governs(ReplacementWindow window, Operation operation) {
+  /** Whether the window's {@code appliesTo} covers the operation (all of them when it says nothing). */
+  public static boolean governs(ReplacementWindow window, Operation operation) {
     ReplacementWindow.AppliesTo to = window.appliesTo();
     if (to == null) {
       return true;

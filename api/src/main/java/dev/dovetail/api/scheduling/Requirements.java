@@ -1,5 +1,6 @@
 package dev.dovetail.api.scheduling;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues.Operator;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
@@ -170,8 +171,9 @@ public final class Requirements {
 
   /**
    * Whether a node described by these requirements can satisfy a pod's: shared keys must intersect, and
-   * every key the pod needs but these leave undefined must be one the provisioner decides at launch or
-   * one whose absence the pod accepts (NotIn, DoesNotExist).
+   * every key the pod needs but these leave undefined must be one the provisioner decides at launch (the
+   * provider's, and {@link DovetailLabels#CAPACITY_FALLBACK}) or one whose absence the pod accepts (NotIn,
+   * DoesNotExist). A claim already launched says what it decided: in-flight claims define the fallback key.
    */
   public Optional<Conflict> compatible(Requirements pod) {
     Optional<Conflict> conflict = conflict(pod);
@@ -179,7 +181,8 @@ public final class Requirements {
       return conflict;
     }
     for (Requirement p : pod.byKey.values()) {
-      if (!byKey.containsKey(p.key()) && !WellKnownLabels.PROVIDER_DEFINED.contains(p.key()) && !p.allowsAbsence()) {
+      if (!byKey.containsKey(p.key()) && !WellKnownLabels.PROVIDER_DEFINED.contains(p.key())
+          && !p.key().equals(DovetailLabels.CAPACITY_FALLBACK) && !p.allowsAbsence()) {
         return Optional.of(Conflict.undefined(p.key(), p));
       }
     }

@@ -209,9 +209,7 @@ public final class Scheduler {
     if (pods.stream().anyMatch(p -> !p.topology().isEmpty())) {
       countTopology();
     }
-    List<SchedulingPod> ordered = new ArrayList<>(pods);
-    ordered.sort(SchedulingPod.PACKING_ORDER);
-    for (SchedulingPod pod : ordered) {
+    for (SchedulingPod pod : SchedulingPod.packingOrder(pods)) {
       place(pod).ifPresent(reason -> unschedulable.put(pod.uid(), reason));
     }
     List<NewClaim> out = new ArrayList<>();

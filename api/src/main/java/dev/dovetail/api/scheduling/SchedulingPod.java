@@ -11,9 +11,12 @@ import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -58,6 +61,59 @@ public record SchedulingPod(
       .thenComparingLong(p -> -p.requests().memoryBytes())
       .thenComparingLong(SchedulingPod::createdAtMillis)
       .thenComparing(SchedulingPod::uid);
+
+  /**
+   * The order pods are packed in: Karpenter's ({@link #PACKING_ORDER}) within each shape (pods asking for
+   * the same resources), the shapes interleaved in proportion to their numbers, the larger shape first at
+   * each tie. Packed one shape after another, the CPU-heavy pods fill the first nodes' CPU and leave their
+   * memory idle, and the memory-heavy pods that come last need nodes of their own, of a memory-optimized
+   * type dearer per CPU. Interleaved, each node takes about the batch's own mix of CPU and memory, so the
+   * cheapest type that holds it strands little of either. A batch of one shape keeps Karpenter's order.
+   */
+  public static List<SchedulingPod> packingOrder(Collection<SchedulingPod> pods) {
+    List<SchedulingPod> sorted = new ArrayList<>(pods);
+    sorted.sort(PACKING_ORDER);
+    Map<Resources, List<SchedulingPod>> byShape = new LinkedHashMap<>();
+    for (SchedulingPod p : sorted) {
+      byShape.computeIfAbsent(p.requests(), k -> new ArrayList<>()).add(p);
+    }
+    if (byShape.size() <= 1) {
+      return sorted;
+    }
+    List<List<SchedulingPod>> shapes = new ArrayList<>(byShape.values());
+    long total = sorted.size();
+    int[] taken = new int[shapes.size()];
+    // Earliest deadline first over a shape's next pod, released once the shape is no longer ahead of its share:
+    // shape s (n of N pods) may place its next pod at step k once taken <= k·n/N, and should have by the step
+    // where k·n/N reaches taken + 1. Over unit steps, earliest-deadline-first meets every deadline that can be
+    // met, and some order keeps every shape within one pod of its share after every prefix (Tijdeman), so this
+    // one does. Ties go to the larger shape.
+    Comparator<Integer> byDeadline = (a, b) -> {
+      long left = (taken[a] + 1L) * shapes.get(b).size();
+      long right = (taken[b] + 1L) * shapes.get(a).size();
+      return left != right ? Long.compare(left, right) : Integer.compare(a, b);
+    };
+    long[] release = new long[shapes.size()];
+    PriorityQueue<Integer> waiting = new PriorityQueue<>(Comparator.comparingLong((Integer s) -> release[s]).thenComparingInt(s -> s));
+    PriorityQueue<Integer> ready = new PriorityQueue<>(byDeadline);
+    for (int s = 0; s < shapes.size(); s++) {
+      ready.add(s);
+    }
+    List<SchedulingPod> out = new ArrayList<>(sorted.size());
+    for (long step = 1; step <= total; step++) {
+      while (!waiting.isEmpty() && release[waiting.peek()] <= step) {
+        ready.add(waiting.poll());
+      }
+      int s = ready.poll();
+      out.add(shapes.get(s).get(taken[s]++));
+      int count = shapes.get(s).size();
+      if (taken[s] < count) {
+        release[s] = (taken[s] * total + count - 1) / count; // the first step k with k·n/N >= taken
+        waiting.add(s);
+      }
+    }
+    return out;
+  }
 
   /** Reads a pod; {@code extra} is ANDed into every alternative (the provisioner's capacity type, volume zones). */
   public static SchedulingPod of(Pod pod, Requirements extra) {

@@ -1,5 +1,6 @@
 package dev.dovetail.api.scheduling;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Taint;
 import java.util.HashSet;
@@ -30,7 +31,9 @@ public final class SimNode {
       Resources requested, Set<String> hostPorts, boolean inFlight) {
     this.name = name;
     this.labels = Map.copyOf(labels);
-    this.requirements = requirements;
+    // A launched claim has decided whether it stands in for spot: one without the fallback label is not fallback capacity.
+    this.requirements = inFlight && !requirements.has(DovetailLabels.CAPACITY_FALLBACK)
+        ? requirements.and(Requirement.doesNotExist(DovetailLabels.CAPACITY_FALLBACK)) : requirements;
     this.taints = taints == null ? List.of() : List.copyOf(taints);
     this.allocatable = allocatable;
     this.requested = requested;

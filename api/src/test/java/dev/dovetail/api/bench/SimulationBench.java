@@ -45,8 +45,8 @@ public final class SimulationBench {
         options.size(), pools.size());
     // Warm the JIT once, so the smallest size is not measured mostly compiling.
     new Scheduler(List.of(), pools, List.of(), 60).solve(pods(5000));
-    System.out.println("| pending pods | build pods ms | simulate ms | pods/s | new NodeClaims | unschedulable | heap after (MiB) | peak heap (MiB) |");
-    System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    System.out.println("| pending pods | build pods ms | simulate ms | pods/s | new NodeClaims | $/h | unschedulable | heap after (MiB) | peak heap (MiB) |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : sizes) {
       for (int warm = 0; warm < (n <= 10000 ? 2 : 1); warm++) {
         BenchReport.resetPeakHeap();
@@ -58,8 +58,9 @@ public final class SimulationBench {
         if (warm == (n <= 10000 ? 1 : 0)) {
           System.gc();
           long used = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
-          System.out.printf("| %,d | %,d | %,d | %,.0f | %,d | %,d | %,d | %,d |%n", n, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
-              n / ((t2 - t1) / 1e9), s.newClaims().size(), s.unschedulable().size(), used, BenchReport.peakHeapBytes() >> 20);
+          double price = s.newClaims().stream().mapToDouble(c -> c.cheapest().cheapestPrice(c.requirements())).sum();
+          System.out.printf("| %,d | %,d | %,d | %,.0f | %,d | %,.2f | %,d | %,d | %,d |%n", n, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+              n / ((t2 - t1) / 1e9), s.newClaims().size(), price, s.unschedulable().size(), used, BenchReport.peakHeapBytes() >> 20);
         }
       }
     }

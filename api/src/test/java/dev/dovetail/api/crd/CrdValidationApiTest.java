@@ -258,9 +258,11 @@ class CrdValidationApiTest {
         + "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Ready\",\"message\":\"\",\"lastTransitionTime\":\"2026-11-23T10:00:00Z\"}]}}");
 
     Map<String, String> wide = row(cp.kubectl("get", "nodepools", name, "-o", "wide").orThrow("kubectl get nodepools"));
-    assertThat(wide.keySet()).containsExactly("NAME", "NODECLASS", "NODES", "READY", "AGE", "WEIGHT", "CPU", "MEMORY");
+    // Karpenter's columns, then Dovetail's: the limits in force.
+    assertThat(wide.keySet()).containsExactly("NAME", "NODECLASS", "NODES", "READY", "AGE", "WEIGHT", "CPU", "MEMORY", "CPU-LIMIT", "MEMORY-LIMIT");
     assertThat(wide).containsEntry("NAME", name).containsEntry("NODECLASS", "default").containsEntry("NODES", "3")
-        .containsEntry("READY", "True").containsEntry("WEIGHT", "50").containsEntry("CPU", "12").containsEntry("MEMORY", "48Gi");
+        .containsEntry("READY", "True").containsEntry("WEIGHT", "50").containsEntry("CPU", "12").containsEntry("MEMORY", "48Gi")
+        .containsEntry("CPU-LIMIT", "1000").containsEntry("MEMORY-LIMIT", "4000Gi");
 
     Map<String, String> narrow = row(cp.kubectl("get", "nodepools", name).orThrow("kubectl get nodepools"));
     assertThat(narrow.keySet()).containsExactly("NAME", "NODECLASS", "NODES", "READY", "AGE");

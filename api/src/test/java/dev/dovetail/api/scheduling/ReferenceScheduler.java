@@ -118,9 +118,7 @@ public final class ReferenceScheduler {
   }
 
   private Solution simulate(List<SchedulingPod> pods) {
-    List<SchedulingPod> ordered = new ArrayList<>(pods);
-    ordered.sort(SchedulingPod.PACKING_ORDER);
-    for (SchedulingPod pod : ordered) {
+    for (SchedulingPod pod : SchedulingPod.packingOrder(pods)) {
       place(pod).ifPresent(reason -> unschedulable.put(pod.uid(), reason));
     }
     List<NewClaim> out = new ArrayList<>();

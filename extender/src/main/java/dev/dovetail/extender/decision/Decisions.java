@@ -84,15 +84,20 @@ public final class Decisions {
     List<CandidateNode> neutral = new ArrayList<>(Math.min(size, 64));
     List<CandidateNode> spotPlaces = new ArrayList<>(size);
     List<CandidateNode> onDemandPlaces = new ArrayList<>(size);
+    List<CandidateNode> fallbackPlaces = new ArrayList<>();
     for (CandidateNode node : args.nodes()) {
       Optional<NodeFacts> facts = facts(node);
       if (facts.isEmpty() || facts.get().capacityType().isEmpty()) {
         neutral.add(node);  // a node we know nothing about: no opinion
       } else if (facts.get().holdsSpotPlaces()) {
-        spotPlaces.add(node);
+        (facts.get().fallback() ? fallbackPlaces : spotPlaces).add(node);
       } else {
         onDemandPlaces.add(node);
       }
+    }
+    // On-demand standing in for spot (fallback) holds spot places, but only while no real spot node will take the replica.
+    if (spotPlaces.isEmpty()) {
+      spotPlaces = fallbackPlaces;
     }
     boolean preferSpot = g.decision().preferred().orElseThrow().isSpot();
     Boolean chosenSpot = null;

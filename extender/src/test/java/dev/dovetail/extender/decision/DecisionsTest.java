@@ -127,6 +127,16 @@ class DecisionsTest {
   }
 
   @Test
+  void aSpotReplicaTakesRealSpotOverAFallbackStandIn() {
+    view.node(node("fallback-a", CapacityType.ON_DEMAND, "us-east-1a", "m5.xlarge", true));
+    for (int i = 0; i < 6; i++) {
+      view.pod("o" + i, WEB, Optional.of("od-b"), Resources.NONE);
+    }
+    Decisions.FilterVerdict verdict = decisions.filter(request("shop", "x", "od-a", "fallback-a", "spot-a"));
+    assertThat(names(verdict.result().passed())).containsExactly("spot-a");
+  }
+
+  @Test
   void unknownNodesPassWithoutOpinion() {
     Decisions.FilterVerdict verdict = decisions.filter(request("shop", "x", "unknown-node", "spot-a", "od-a"));
     assertThat(names(verdict.result().passed())).contains("unknown-node");

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.cloud;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
+import dev.dovetail.api.config.v1alpha1.ReservedInstance;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
 import java.util.List;
@@ -59,5 +60,54 @@ public interface CloudProvider {
   /** Why a launched claim's node class no longer matches (drift), if it does not. */
   default Optional<String> drifted(NodeClaim claim, EC2NodeClass nodeClass) {
     return Optional.empty();
+  }
+
+  /**
+   * The Reserved Instances the provider launches committed on-demand capacity under (F12), while the
+   * commitment integration is on: the simulated account's from the ClusterOrchestratorConfig, or those
+   * the AWS provider read from the account. None by default.
+   */
+  default List<ReservedInstance> reservedInstances() {
+    return List.of();
+  }
+
+  /**
+   * The Reserved Instances with their use now as the provider's own coverage counts it (purchases of one type and
+   * zone together), when it {@linkplain #readsAccountCommitments reads the account's commitments}; a provider that
+   * does not leaves their use to be counted from the cluster's nodes. None by default.
+   */
+  default List<ReservedInstanceUse> reservedInstanceUse() {
+    return List.of();
+  }
+
+  /**
+   * Reserved Instances of one type (in one zone, or regional) and how much of them is in use.
+   *
+   * @param availabilityZone the zone of zonal ones, else null
+   * @param count            instances reserved
+   * @param inUse            instances of the type in use (a fraction when a regional RI covers other sizes of its family)
+   */
+  record ReservedInstanceUse(String instanceType, String availabilityZone, int count, double inUse) {
+  }
+
+  /** The Savings Plans the provider launches committed on-demand capacity under, with their use now. None by default. */
+  default List<SavingsPlanUse> savingsPlans() {
+    return List.of();
+  }
+
+  /** Whether the provider reads the cloud account's commitments itself (rather than the config's list of Reserved Instances). */
+  default boolean readsAccountCommitments() {
+    return false;
+  }
+
+  /**
+   * A Savings Plan and how much of it this cluster's on-demand instances use.
+   *
+   * @param type       {@code Compute} or {@code EC2Instance}
+   * @param family     the instance family of an EC2 Instance plan, else null
+   * @param commitment the plan's hourly commitment, $/h
+   * @param inUse      the plan rates of this cluster's on-demand instances it covers, $/h (at most the commitment)
+   */
+  record SavingsPlanUse(String id, String type, String family, double commitment, double inUse) {
   }
 }

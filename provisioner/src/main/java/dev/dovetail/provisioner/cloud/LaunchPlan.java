@@ -59,7 +59,8 @@ public record LaunchPlan(Requirements requirements, Resources requests, List<Can
         }
       }
     }
-    out.sort(Comparator.comparingInt((Candidate c) -> rank(c.offering().capacityType()))
+    // Capacity already paid for first (a reservation, on-demand an unused commitment covers), then spot, then on-demand.
+    out.sort(Comparator.comparingInt((Candidate c) -> c.offering().committed() ? 0 : rank(c.offering().capacityType()))
         .thenComparingDouble(c -> c.offering().pricePerHour())
         .thenComparing(c -> c.option().name())
         .thenComparing(c -> c.offering().zone()));

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.cloud;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
+import dev.dovetail.api.config.v1alpha1.ReservedInstance;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
 import java.util.List;
@@ -84,5 +85,25 @@ public final class OnExecutor implements CloudProvider {
   @Override
   public Optional<String> drifted(NodeClaim claim, EC2NodeClass nodeClass) {
     return cloud.drifted(claim, nodeClass);
+  }
+
+  @Override
+  public List<ReservedInstance> reservedInstances() {
+    return cloud.reservedInstances();
+  }
+
+  @Override
+  public List<ReservedInstanceUse> reservedInstanceUse() {
+    return cloud.reservedInstanceUse();
+  }
+
+  @Override
+  public List<SavingsPlanUse> savingsPlans() {
+    return cloud.savingsPlans();
+  }
+
+  @Override
+  public boolean readsAccountCommitments() {
+    return cloud.readsAccountCommitments();
   }
 }

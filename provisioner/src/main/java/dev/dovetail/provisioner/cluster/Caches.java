@@ -6,6 +6,7 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.state.Indexes;
 import dev.dovetail.state.InformerClusterView;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
@@ -54,7 +55,8 @@ public final class Caches implements AutoCloseable {
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<PodDisruptionBudget> budgets;
-  private SharedIndexInformer<ClusterOrchestratorConfig> configs;
+  /** Set when the caches start; the AWS provider asks whether commitments are on before that. */
+  private volatile SharedIndexInformer<ClusterOrchestratorConfig> configs;
   private final List<ResourceEventHandler<NodePool>> poolHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<NodeClaim>> claimHandlers = new ArrayList<>();
   private final List<ResourceEventHandler<EC2NodeClass>> classHandlers = new ArrayList<>();
@@ -160,11 +162,11 @@ public final class Caches implements AutoCloseable {
   }
 
   public Optional<NodeClaim> nodeClaimByProviderId(String providerId) {
-    return nodeClaims.getIndexer().byIndex(BY_PROVIDER_ID, providerId).stream().findFirst();
+    return Indexes.byIndex(nodeClaims.getIndexer(), BY_PROVIDER_ID, providerId).stream().findFirst();
   }
 
   public List<NodeClaim> launchGroup(String group) {
-    return nodeClaims.getIndexer().byIndex(BY_LAUNCH_GROUP, group);
+    return Indexes.byIndex(nodeClaims.getIndexer(), BY_LAUNCH_GROUP, group);
   }
 
   /**
@@ -172,7 +174,7 @@ public final class Caches implements AutoCloseable {
    * released first, so pods can be bound to it already), the one with the node's provider ID.
    */
   public Optional<NodeClaim> nodeClaimOfNode(String nodeName) {
-    return nodeClaims.getIndexer().byIndex(CLAIMS_BY_NODE, nodeName).stream().findFirst()
+    return Indexes.byIndex(nodeClaims.getIndexer(), CLAIMS_BY_NODE, nodeName).stream().findFirst()
         .or(() -> node(nodeName).map(n -> n.getSpec() == null ? null : n.getSpec().getProviderID()).flatMap(this::nodeClaimByProviderId));
   }
 
@@ -193,7 +195,7 @@ public final class Caches implements AutoCloseable {
   }
 
   public Optional<Node> nodeByProviderId(String providerId) {
-    return view.nodes().getIndexer().byIndex(BY_PROVIDER_ID, providerId).stream().findFirst();
+    return Indexes.byIndex(view.nodes().getIndexer(), BY_PROVIDER_ID, providerId).stream().findFirst();
   }
 
   public List<Pod> pods() {
@@ -211,16 +213,18 @@ public final class Caches implements AutoCloseable {
 
   /** The cluster's {@code ClusterOrchestratorConfig} (the one named default), disabled or not. */
   public Optional<ClusterOrchestratorConfig> configuration() {
-    return Optional.ofNullable(configs.getStore().getByKey(ClusterOrchestratorConfig.NAME));
+    SharedIndexInformer<ClusterOrchestratorConfig> informer = configs;
+    // Before the caches start there is no config to go by: nothing from it is in force yet.
+    return informer == null ? Optional.empty() : Optional.ofNullable(informer.getStore().getByKey(ClusterOrchestratorConfig.NAME));
   }
 
   /** The PodDisruptionBudgets of a namespace. */
   public List<PodDisruptionBudget> disruptionBudgets(String namespace) {
-    return budgets.getIndexer().byIndex(BY_NAMESPACE, namespace);
+    return Indexes.byIndex(budgets.getIndexer(), BY_NAMESPACE, namespace);
   }
 
   public List<Pod> podsOn(String nodeName) {
-    return view.pods().getIndexer().byIndex(PODS_BY_NODE, nodeName);
+    return Indexes.byIndex(view.pods().getIndexer(), PODS_BY_NODE, nodeName);
   }
 
   public List<DaemonSet> daemonSets() {

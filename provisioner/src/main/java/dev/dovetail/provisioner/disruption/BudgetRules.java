@@ -133,7 +133,7 @@ public final class BudgetRules {
       case EMPTY -> Optional.of(Budget.Reason.Empty);
       case DRIFTED -> Optional.of(Budget.Reason.Drifted);
       case UNDERUTILIZED -> Optional.of(Budget.Reason.Underutilized);
-      case EXPIRED, INTERRUPTED, UNHEALTHY -> Optional.empty();
+      case EXPIRED, INTERRUPTED, UNHEALTHY, REVERSE_FALLBACK -> Optional.empty();
     };
   }
 }

@@ -16,6 +16,7 @@ import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.provisioner.provisioning.Provisioner;
+import dev.dovetail.provisioner.provisioning.Simulator;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.time.Duration;
@@ -52,6 +53,29 @@ public final class Consolidator {
   /** The provisioner's simulation over one read of the cluster: place these pods with these nodes and claims gone. */
   public interface Simulation {
     Provisioner.Plan simulate(List<Pod> pods, Set<String> removed);
+
+    /**
+     * As {@link #simulate}, but governed pods leaving a removed fallback node need spot and none falls back
+     * (reverse fallback); a simulation that cannot tell says so.
+     */
+    default Provisioner.Plan simulateBackToSpot(List<Pod> pods, Set<String> removed) {
+      throw new UnsupportedOperationException("this simulation cannot place pods back on spot");
+    }
+
+    /** The provisioner's simulator as consolidation asks it. */
+    static Simulation of(Simulator simulator) {
+      return new Simulation() {
+        @Override
+        public Provisioner.Plan simulate(List<Pod> pods, Set<String> removed) {
+          return simulator.simulate(pods, removed);
+        }
+
+        @Override
+        public Provisioner.Plan simulateBackToSpot(List<Pod> pods, Set<String> removed) {
+          return simulator.simulateBackToSpot(pods, removed);
+        }
+      };
+    }
   }
 
   /**
@@ -118,13 +142,21 @@ public final class Consolidator {
    * no pending pod was just planned on it. A pod-level or evictor blocker is reported.
    */
   public boolean eligible(Candidate c, Instant now) {
-    if (c.node().isEmpty() || NodeClaims.deleting(c.claim()) || !NodeClaims.isTrue(c.claim(), ConditionTypes.CONSOLIDATABLE)
-        || !underutilizedAllowed(c) || Emptiness.doNotDisrupt(c) || inputs.nominated().test(c.name())) {
+    if (outOfReach(c) || !NodeClaims.isTrue(c.claim(), ConditionTypes.CONSOLIDATABLE) || !underutilizedAllowed(c)) {
       return false;
     }
     Optional<Unconsolidatable> blocked = blocker(c, now);
     blocked.ifPresent(why -> inputs.report().accept(c, why));
     return blocked.isEmpty();
+  }
+
+  /**
+   * Whether no graceful method that moves pods (consolidation, drift, reverse fallback) may take the
+   * candidate now: it has no node, is going already, carries {@code do-not-disrupt} (node or claim), or
+   * pending pods were just planned on it.
+   */
+  boolean outOfReach(Candidate c) {
+    return c.node().isEmpty() || NodeClaims.deleting(c.claim()) || Emptiness.doNotDisrupt(c) || inputs.nominated().test(c.name());
   }
 
   private boolean underutilizedAllowed(Candidate c) {
@@ -297,6 +329,11 @@ public final class Consolidator {
    * pass's first simulation and reused by the rest.
    */
   Rehoming rehome(List<Candidate> candidates) {
+    return rehome(candidates, false);
+  }
+
+  /** {@link #rehome(List)}; with {@code backToSpot}, the governed pods of fallback candidates need spot and nothing falls back. */
+  Rehoming rehome(List<Candidate> candidates, boolean backToSpot) {
     if (view == null) {
       view = inputs.snapshot().get();
       pending = inputs.pending().get();
@@ -311,7 +348,7 @@ public final class Consolidator {
     Set<String> movingUids = new HashSet<>();
     pods.forEach(p -> movingUids.add(p.getMetadata().getUid()));
     pending.stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
-    return new Rehoming(view.simulate(pods, removed), movingUids);
+    return new Rehoming(backToSpot ? view.simulateBackToSpot(pods, removed) : view.simulate(pods, removed), movingUids);
   }
 
   /** {@code Balanced} pools take a move only when its share of the pool's savings is at least half its share of the pool's disruption. */
@@ -399,6 +436,6 @@ public final class Consolidator {
   /** The plan launching only {@code claims} (the others' pods are the provisioner's). */
   static Provisioner.Plan only(Provisioner.Plan plan, List<NewClaim> claims) {
     return new Provisioner.Plan(new Solution(plan.solution().onExistingNodes(), claims, Map.of()), plan.pools(), plan.pods(), plan.spreading(),
-        plan.strategies(), Map.of(), plan.poolsNotReady(), plan.simulation());
+        plan.strategies(), Map.of(), plan.fellBack(), plan.poolsNotReady(), plan.simulation());
   }
 }

@@ -49,8 +49,8 @@ public final class Drift implements Method {
 
   @Override
   public boolean shouldDisrupt(Candidate c, Instant now) {
-    if (c.node().isEmpty() || NodeClaims.deleting(c.claim()) || !NodeClaims.isTrue(c.claim(), ConditionTypes.DRIFTED)
-        || !NodeClaims.isTrue(c.claim(), ConditionTypes.INITIALIZED) || Emptiness.doNotDisrupt(c) || inputs.nominated().test(c.name())) {
+    if (consolidator.outOfReach(c) || !NodeClaims.isTrue(c.claim(), ConditionTypes.DRIFTED)
+        || !NodeClaims.isTrue(c.claim(), ConditionTypes.INITIALIZED)) {
       return false;
     }
     return c.claim().getSpec().terminationGracePeriod() != null || Consolidator.podBlocker(c, inputs.disruptionBudgets(), now).isEmpty();

@@ -41,6 +41,17 @@ public interface Method {
   default void beginPass(List<Candidate> claims, Instant now) {
   }
 
+  /** Told when one of this method's commands started: its replacements launched, or its candidates deleted. */
+  default void started(Command command, Instant now) {
+  }
+
+  /**
+   * Told when one of this method's commands ended: its candidates deleted ({@code succeeded}), or the
+   * command abandoned (a replacement gone or not Initialized in time) and the candidates left as they were.
+   */
+  default void finished(Command command, boolean succeeded, Instant now) {
+  }
+
   /** When one of these claims (all of them, not only candidates) next needs this method without any event, if known. */
   default Optional<Instant> nextDue(List<Candidate> claims, Instant now) {
     return Optional.empty();

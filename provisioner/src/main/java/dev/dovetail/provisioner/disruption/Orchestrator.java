@@ -222,6 +222,8 @@ public final class Orchestrator {
     if (method.forceful() || command.decision() != Command.Decision.REPLACE) {
       launch(command, context);
       deleteCandidates(method, command, context);
+      method.started(command, clock.instant());
+      method.finished(command, true, clock.instant());
       return true;
     }
     List<Candidate> tainted = new ArrayList<>();
@@ -247,9 +249,12 @@ public final class Orchestrator {
           created.size(), wanted, names(List.of(command)));
       created.forEach(name -> writer.delete(NodeClaim.class, name));
       untaint(command.candidates());
+      method.started(command, clock.instant());
+      method.finished(command, false, clock.instant());
       return false;
     }
     queue.add(new Queue.Entry(command, method.consolidationType(), created, clock.instant()));
+    method.started(command, clock.instant());
     command.candidates().forEach(c -> events.normal(c.claim(), "DisruptionWaitingReadiness", "Waiting on readiness to continue disruption"));
     return true;
   }
@@ -271,6 +276,7 @@ public final class Orchestrator {
                 : "replacements not initialized within " + Queue.TIMEOUT);
         untaint(candidates);
         queue.remove(entry, false);
+        finished(entry, false, now);
         continue;
       }
       // A DisruptionReason write that failed when the command started is made good while it waits.
@@ -279,9 +285,15 @@ public final class Orchestrator {
         Command refreshed = new Command(entry.command().reason(), candidates, Optional.empty(), true);
         deleteCandidates(entry.consolidationType(), Command.Decision.REPLACE, refreshed, context);
         queue.remove(entry, true);
+        finished(entry, true, now);
       }
     }
     queue.settle(byName::containsKey, now);
+  }
+
+  /** Tells the methods of the entry's reason that its command ended. */
+  private void finished(Queue.Entry entry, boolean succeeded, Instant now) {
+    methods.stream().filter(m -> m.reason() == entry.command().reason()).forEach(m -> m.finished(entry.command(), succeeded, now));
   }
 
   /**
@@ -320,7 +332,6 @@ public final class Orchestrator {
           ConditionTypes.DISRUPTION_REASON, claim.getMetadata().getName(), e.getMessage());
     }
   }
-
 
   private void untaint(List<Candidate> candidates) {
     for (Candidate c : candidates) {

@@ -13,7 +13,12 @@ public enum Reason {
   UNHEALTHY("unhealthy", "Unhealthy"),
   EMPTY("empty", "Empty"),
   DRIFTED("drifted", "Drifted"),
-  UNDERUTILIZED("underutilized", "Underutilized");
+  UNDERUTILIZED("underutilized", "Underutilized"),
+  /**
+   * Dovetail's: on-demand capacity standing in for spot replaced with spot once spot is back; outside
+   * Karpenter's budgets (no budget names it), one replacement per NodePool at a time.
+   */
+  REVERSE_FALLBACK("reverse_fallback", "ReverseFallback");
 
   private final String label;
   private final String budgetName;

@@ -44,6 +44,18 @@ public final class KarpenterMetrics {
         .tag("reason", reason).tag("nodepool", nodePool).tag("min_values_relaxed", "false").register(registry).increment();
   }
 
+  /** Dovetail's own: a NodeClaim launched on on-demand capacity standing in for spot the replicas could not get. */
+  public void capacityFallback(String nodePool) {
+    Counter.builder("dovetail.capacity.fallback").description("NodeClaims launched on on-demand capacity in place of unavailable spot.")
+        .tag("nodepool", nodePool).register(registry).increment();
+  }
+
+  /** Dovetail's own: a reverse fallback (fallback capacity replaced with spot) that ended, as it ended. */
+  public void reverseFallback(String nodePool, boolean succeeded) {
+    Counter.builder("dovetail.reverse.fallback").description("Reverse fallbacks to spot that ended, by result (succeeded or failed).")
+        .tag("nodepool", nodePool).tag("result", succeeded ? "succeeded" : "failed").register(registry).increment();
+  }
+
   public void nodeClaimLaunched(String nodePool) {
     Counter.builder("karpenter.nodeclaims.launched").description("Number of nodeclaims launched in total by Karpenter.")
         .tag("nodepool", nodePool).register(registry).increment();

@@ -4,7 +4,6 @@ import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.common.Condition;
-import dev.dovetail.api.distribution.PodFacts;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
@@ -12,8 +11,6 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.ClaimTemplate;
 import dev.dovetail.api.scheduling.InstanceOption;
 import dev.dovetail.api.scheduling.NewClaim;
-import dev.dovetail.api.scheduling.Requirement;
-import dev.dovetail.api.scheduling.Requirements;
 import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.cloud.CloudProvider;
@@ -23,8 +20,6 @@ import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.runtime.Recorder;
 import dev.dovetail.state.Governance;
-import dev.dovetail.state.InFlight;
-import dev.dovetail.state.WorkloadKey;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Gauge;
@@ -67,7 +62,7 @@ public final class Provisioner {
   private final KubernetesClient client;
   private final Caches caches;
   private final CloudProvider cloud;
-  private final Governance governance;
+  private final CapacityTypes capacityTypes;
   private final Recorder events;
   private final KarpenterMetrics metrics;
   private final Set<String> schedulerNames;
@@ -89,7 +84,7 @@ public final class Provisioner {
     this.client = client;
     this.caches = caches;
     this.cloud = cloud;
-    this.governance = governance;
+    this.capacityTypes = new CapacityTypes(governance, node -> caches.node(node).map(n -> n.getMetadata().getLabels() == null ? Map.<String, String>of() : n.getMetadata().getLabels()));
     this.events = events;
     this.metrics = metrics;
     this.schedulerNames = Set.copyOf(schedulerNames);
@@ -110,15 +105,23 @@ public final class Provisioner {
 
   /**
    * A simulation's answer and what launching it needs: the pools it planned from, the pods by UID,
-   * which pods are under topology spread (they get hints rather than nominations) and the distribution
-   * strategy of each governed pod.
+   * which pods are under topology spread (they get hints rather than nominations), the distribution
+   * strategy of each governed pod, and why spot could not hold the governed pods that fell back to on-demand.
    */
   public record Plan(Solution solution, Map<String, Templates.PoolTemplate> pools, Map<String, Pod> pods, Set<String> spreading,
-      Map<String, String> strategies, Map<String, Unschedulable> rejected, Map<String, String> poolsNotReady, Duration simulation) {
-    /** Pods that fit nowhere (with the reason), unreadable ones included. */
+      Map<String, String> strategies, Map<String, Unschedulable> rejected, Map<String, Unschedulable> spotUnavailable,
+      Map<String, String> poolsNotReady, Duration simulation) {
+    /** Pods that fit nowhere (with the reason), unreadable ones included; for one that could not fall back either, why spot failed. */
     public Map<String, Unschedulable> unschedulable() {
       Map<String, Unschedulable> out = new LinkedHashMap<>(rejected);
-      out.putAll(solution.unschedulable());
+      solution.unschedulable().forEach((uid, why) -> out.put(uid, spotUnavailable.getOrDefault(uid, why)));
+      return out;
+    }
+
+    /** The governed pods placed on on-demand capacity standing in for spot, with why spot could not hold them. */
+    public Map<String, Unschedulable> fellBack() {
+      Map<String, Unschedulable> out = new LinkedHashMap<>(spotUnavailable);
+      out.keySet().removeAll(solution.unschedulable().keySet());
       return out;
     }
   }
@@ -268,21 +271,10 @@ public final class Provisioner {
     });
   }
 
-  /** The distribution rules' capacity types and the volumes' zones, for one simulation without {@code removed}. */
-  private Simulator.PodRules podRules(Set<String> removed) {
-    BatchDecisions decided = new BatchDecisions();
+  /** The distribution rules' capacity types and the volumes' zones, for one simulation. */
+  private Simulator.PodRules podRules(Simulator.Scope scope) {
     VolumeTopology volumes = new VolumeTopology(caches::volumeClaim, caches::volume);
-    return new Simulator.PodRules() {
-      @Override
-      public Requirements requirements(Pod pod) {
-        return capacityTypeFor(pod, decided, removed).and(volumes.requirements(pod));
-      }
-
-      @Override
-      public Map<String, String> strategies() {
-        return decided.strategies;
-      }
-    };
+    return capacityTypes.rules(scope, volumes::requirements);
   }
 
   /** Creates the plan's new NodeClaims in parallel, as one launch group; returns their names. */
@@ -339,31 +331,6 @@ public final class Provisioner {
   }
 
   /**
-   * The capacity-type requirement the distribution gives a pod: the class it prefers (on-demand
-   * includes reserved capacity). Pods of one workload are decided in order, each counting those
-   * decided before it in this pass, exactly as the extender counts replicas in flight.
-   */
-  private Requirements capacityTypeFor(Pod pod, BatchDecisions decided, Set<String> removed) {
-    PodFacts facts = PodFacts.of(pod);
-    Governance.Result result = governance.govern(facts, decided, false);
-    if (result.governed().isEmpty()) {
-      return Requirements.NONE;
-    }
-    var governed = result.governed().get();
-    CapacityType preferred = movedFrom(pod, removed).orElseGet(() -> governed.decision().preferred().orElse(CapacityType.ON_DEMAND));
-    decided.add(governed.workload().key(), preferred.isSpot());
-    decided.strategies.put(pod.getMetadata().getUid(), governed.rule().rule().strategy().name());
-    return Requirements.of(preferred.isSpot() ? Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.SPOT)
-        : Requirement.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND, WellKnownLabels.RESERVED));
-  }
-
-  /** The capacity type of the removed node the pod runs on, if known. */
-  private Optional<CapacityType> movedFrom(Pod pod, Set<String> removed) {
-    String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    return node == null || !removed.contains(node) ? Optional.empty() : caches.node(node).flatMap(n -> CapacityType.ofNode(n.getMetadata().getLabels()));
-  }
-
-  /**
    * What the claim's node costs an hour: its offering (type, zone, capacity type) among its class's
    * instance options, available now or not, else the catalog's price; empty when its labels do not say.
    */
@@ -379,8 +346,9 @@ public final class Provisioner {
     if (nodeClass.isPresent()) {
       for (InstanceOption o : cloud.instanceOptions(nodeClass.get()).toCompletableFuture().join()) {
         if (o.name().equals(type)) {
+          // The cheapest matching offering: on-demand an unused commitment covers costs its effective price, like the nodes it covers.
           Optional<Double> offered = o.offerings().stream().filter(f -> f.zone().equals(zone) && f.capacityType() == capacityType.get())
-              .map(f -> f.pricePerHour()).findFirst();
+              .map(f -> f.pricePerHour()).min(Double::compare);
           if (offered.isPresent()) {
             return offered;
           }
@@ -388,23 +356,6 @@ public final class Provisioner {
       }
     }
     return caches.view().catalog().get(type).map(t -> t.pricePerHour(capacityType.get(), zone));
-  }
-
-  /** Capacity types decided earlier in this pass, per workload. */
-  static final class BatchDecisions implements InFlight {
-    private final Map<WorkloadKey, int[]> counts = new HashMap<>();
-    /** The distribution strategy of each governed pod, by UID: a claim for pods of one strategy launches by it. */
-    final Map<String, String> strategies = new HashMap<>();
-
-    void add(WorkloadKey key, boolean spot) {
-      counts.computeIfAbsent(key, k -> new int[2])[spot ? 0 : 1]++;
-    }
-
-    @Override
-    public Pending pending(WorkloadKey workload, String excludedPodUid) {
-      int[] c = counts.get(workload);
-      return c == null ? Pending.NONE : new Pending(c[0], c[1], Map.of());
-    }
   }
 
   private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Plan plan, String group) {
@@ -416,10 +367,27 @@ public final class Provisioner {
     if (claimStrategies.size() == 1 && !claimStrategies.contains(null)) {
       object.getMetadata().getAnnotations().put(DovetailLabels.SPOT_STRATEGY, claimStrategies.iterator().next());
     }
+    Map<String, Unschedulable> planFellBack = plan.fellBack();
+    Map<String, Unschedulable> fellBack = new LinkedHashMap<>();
+    claim.podUids().forEach(uid -> Optional.ofNullable(planFellBack.get(uid)).ifPresent(why -> fellBack.put(uid, why)));
+    String fallbackReason = fellBack.isEmpty() ? null
+        : "spot capacity could not hold " + fellBack.size() + " spot replicas (" + owners(List.copyOf(fellBack.keySet()), pods) + "): "
+            + fellBack.values().iterator().next().message();
+    if (fallbackReason != null) {
+      object.getMetadata().getAnnotations().put(DovetailLabels.CAPACITY_FALLBACK_REASON, fallbackReason);
+    }
     try {
       NodeClaim created = client.resources(NodeClaim.class).resource(object).create();
       String name = created.getMetadata().getName();
       metrics.nodeClaimCreated("provisioning", pool.pool().getMetadata().getName());
+      if (fallbackReason != null) {
+        metrics.capacityFallback(pool.pool().getMetadata().getName());
+        events.warning(created, "FallbackToOnDemand", "Launching on-demand capacity in place of spot: " + fallbackReason);
+        fellBack.keySet().forEach(uid -> Optional.ofNullable(pods.get(uid)).ifPresent(pod -> events.warning(pod, "FallbackToOnDemand",
+            "Spot capacity unavailable, running on on-demand nodeclaim/" + name + " that holds its spot place until spot is back: "
+                + fellBack.get(uid).message())));
+        LOG.info("NodeClaim {} falls back to on-demand: {}", name, fallbackReason);
+      }
       InstanceOption cheapest = claim.cheapest();
       LOG.info("created NodeClaim {} from NodePool {} for {} pods ({}): requests {}, {} instance types from {} (${}/h)", name,
           pool.pool().getMetadata().getName(), claim.podUids().size(), owners(claim.podUids(), pods), claim.requests().amounts(),

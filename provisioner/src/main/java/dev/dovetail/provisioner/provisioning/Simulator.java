@@ -48,12 +48,29 @@ public final class Simulator {
 
     /** The distribution strategy of each governed pod decided so far, by UID. */
     Map<String, String> strategies();
+
+    /** The pods given spot only so far that may fall back to on-demand if spot cannot be had, by UID. */
+    default Set<String> mayFallBack() {
+      return Set.of();
+    }
+  }
+
+  /**
+   * What one simulation leaves out and changes: the nodes and claims in {@code removed} hold nothing; the
+   * pods in {@code fallback} run on on-demand capacity standing in for spot; with {@code backToSpot},
+   * governed pods leaving a removed fallback node need spot (reverse fallback), and never fall back.
+   */
+  public record Scope(Set<String> removed, Set<String> fallback, boolean backToSpot) {
+    public Scope {
+      removed = Set.copyOf(removed);
+      fallback = Set.copyOf(fallback);
+    }
   }
 
   private final List<Templates.PoolTemplate> pools;
   private final Map<String, String> poolsNotReady;
   private final Snapshot.Capacity capacity;
-  private final Function<Set<String>, PodRules> rules;
+  private final Function<Scope, PodRules> rules;
   private final Consumer<Provisioner.Plan> observer;
   private final Map<String, Templates.PoolTemplate> poolByName = new HashMap<>();
   private final List<ClaimTemplate> templates;
@@ -61,11 +78,11 @@ public final class Simulator {
   private final Scheduler.Shared shared = new Scheduler.Shared();
 
   /**
-   * @param rules a fresh {@link PodRules} for a simulation without the given nodes
+   * @param rules a fresh {@link PodRules} for one simulation
    * @param observer told of every plan (metrics)
    */
   public Simulator(List<Templates.PoolTemplate> pools, Map<String, String> poolsNotReady, Snapshot.Capacity capacity,
-      Function<Set<String>, PodRules> rules, Consumer<Provisioner.Plan> observer) {
+      Function<Scope, PodRules> rules, Consumer<Provisioner.Plan> observer) {
     this.pools = List.copyOf(pools);
     this.poolsNotReady = Map.copyOf(poolsNotReady);
     this.capacity = capacity;
@@ -82,16 +99,55 @@ public final class Simulator {
 
   /**
    * Places {@code pods} on the capacity without the nodes and NodeClaims named in {@code removed}, then
-   * on new claims. The pods are placed anew: where they run or are nominated to holds nothing.
+   * on new claims. The pods are placed anew: where they run or are nominated to holds nothing. Governed
+   * pods given spot that spot cannot hold (no launchable spot offering fits them, or the pools allowing
+   * spot are full) fall back: the batch is simulated again with those on on-demand capacity that stands in
+   * for spot (F10), and the plan says why each fell back.
    */
   public Provisioner.Plan simulate(List<Pod> pods, Set<String> removed) {
+    long start = System.nanoTime();
+    Attempt first = attempt(pods, new Scope(removed, Set.of(), false));
+    Set<String> fallback = new HashSet<>(first.mayFallBack());
+    fallback.retainAll(first.solution().unschedulable().keySet());
+    Attempt chosen = first;
+    Map<String, Unschedulable> spotUnavailable = new LinkedHashMap<>();
+    if (!fallback.isEmpty()) {
+      chosen = attempt(pods, new Scope(removed, fallback, false));
+      fallback.forEach(uid -> spotUnavailable.put(uid, first.solution().unschedulable().get(uid)));
+    }
+    return plan(chosen, spotUnavailable, start);
+  }
+
+  /**
+   * Places {@code pods} as {@link #simulate} does, but governed pods leaving a removed fallback node need
+   * spot, and no pod falls back: whether spot can take back what fell back to on-demand.
+   */
+  public Provisioner.Plan simulateBackToSpot(List<Pod> pods, Set<String> removed) {
+    long start = System.nanoTime();
+    return plan(attempt(pods, new Scope(removed, Set.of(), true)), Map.of(), start);
+  }
+
+  private Provisioner.Plan plan(Attempt attempt, Map<String, Unschedulable> spotUnavailable, long start) {
+    Provisioner.Plan plan = new Provisioner.Plan(attempt.solution(), poolByName, attempt.byUid(), attempt.spreading(), attempt.rules().strategies(),
+        attempt.rejected(), spotUnavailable, poolsNotReady, Duration.ofNanos(System.nanoTime() - start));
+    observer.accept(plan);
+    return plan;
+  }
+
+  /** One simulation of the batch. */
+  private record Attempt(Solution solution, PodRules rules, Map<String, Pod> byUid, Set<String> spreading, Map<String, Unschedulable> rejected) {
+    Set<String> mayFallBack() {
+      return rules.mayFallBack();
+    }
+  }
+
+  private Attempt attempt(List<Pod> pods, Scope scope) {
     List<Pod> sorted = new ArrayList<>(pods);
     Set<String> uids = new HashSet<>();
     sorted.forEach(p -> uids.add(p.getMetadata().getUid()));
-    Snapshot.Capacity.View view = capacity.without(removed, uids);
+    Snapshot.Capacity.View view = capacity.without(scope.removed(), uids);
     sorted.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
-    long start = System.nanoTime();
-    PodRules decided = rules.apply(removed);
+    PodRules decided = rules.apply(scope);
     Map<String, Pod> byUid = new HashMap<>();
     Set<String> spreading = new HashSet<>();
     List<SchedulingPod> simulated = new ArrayList<>(sorted.size());
@@ -109,9 +165,6 @@ public final class Simulator {
       }
     }
     Solution solution = new Scheduler(view.nodes(), templates, view.placedPods(), Provisioner.MAX_INSTANCE_TYPES, shared).solve(simulated);
-    Provisioner.Plan plan = new Provisioner.Plan(solution, poolByName, byUid, spreading, decided.strategies(), rejected, poolsNotReady,
-        Duration.ofNanos(System.nanoTime() - start));
-    observer.accept(plan);
-    return plan;
+    return new Attempt(solution, decided, byUid, spreading, rejected);
   }
 }

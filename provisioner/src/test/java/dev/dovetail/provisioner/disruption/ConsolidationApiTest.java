@@ -7,13 +7,13 @@ import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigSpec;
+import dev.dovetail.api.config.v1alpha1.CommitmentIntegration;
 import dev.dovetail.api.config.v1alpha1.Consolidation;
 import dev.dovetail.api.config.v1alpha1.PodEvictor;
 import dev.dovetail.api.config.v1alpha1.ReplacementWindow;
+import dev.dovetail.api.config.v1alpha1.ReservedInstance;
 import dev.dovetail.api.disruption.Drain;
-import dev.dovetail.api.harness.v1.Distribution;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
-import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
@@ -28,17 +28,20 @@ import dev.dovetail.provisioner.testing.Kubelet;
 import dev.dovetail.provisioner.testing.NodeClaims;
 import dev.dovetail.provisioner.testing.NodeClasses;
 import dev.dovetail.provisioner.testing.NodePools;
+import dev.dovetail.provisioner.testing.OrchestratorConfigs;
 import dev.dovetail.provisioner.testing.Pods;
+import dev.dovetail.provisioner.testing.Rules;
 import dev.dovetail.provisioner.testing.TestOperator;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -77,7 +80,18 @@ class ConsolidationApiTest {
 
   /** A claim of the pool on this type, joined, with one 500m pod running on it; protected (claim and node) until {@link #release}. */
   static String claimWithPod(KubernetesClient client, TestNamespace ns, String pool, String type, String capacityType) {
-    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodePool(pool),
+    return claimWith(client, pool, type, capacityType, Pods.pod(Pods.in(ns.name()), Pods.requests("500m", "512Mi")));
+  }
+
+  /** A claim of the pool on this type, joined, with these pods running on it; protected (claim and node) until {@link #release}. */
+  static String claimWith(KubernetesClient client, String pool, String type, String capacityType, Pod... pods) {
+    return claimWith(client, pool, type, capacityType, c -> c, pods);
+  }
+
+  /** {@link #claimWith(KubernetesClient, String, String, String, Pod...)}, the claim built with {@code extra} too. */
+  static String claimWith(KubernetesClient client, String pool, String type, String capacityType, UnaryOperator<NodeClaims.Builder> extra,
+      Pod... pods) {
+    NodeClaim claim = client.resource(NodeClaims.nodeClaim(extra, c -> c.nodePool(pool),
         c -> c.nodeClass(client.resources(NodePool.class).withName(pool).get().getSpec().template().spec().nodeClassRef().name()),
         c -> c.annotation(Drain.DO_NOT_DISRUPT, "true"),
         c -> c.requirements(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, type),
@@ -85,7 +99,9 @@ class ConsolidationApiTest {
             NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, capacityType)))).create();
     String name = claim.getMetadata().getName();
     String node = Kubelet.join(client, name);
-    Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.requests("500m", "512Mi")), node);
+    for (Pod pod : pods) {
+      Kubelet.runOn(client, pod, node);
+    }
     return name;
   }
 
@@ -184,10 +200,7 @@ class ConsolidationApiTest {
   @Test
   void theOrchestratorConfigTurnsSpotToSpotOnAndKarpentersFloorOfFifteenTypesStillHolds(KubernetesClient client, TestNamespace ns) {
     operator.start(client);
-    ClusterOrchestratorConfig config = new ClusterOrchestratorConfig();
-    config.setMetadata(new ObjectMetaBuilder().withName(ClusterOrchestratorConfig.NAME).build());
-    config.setSpec(new ClusterOrchestratorConfigSpec(null, null, null, null,
-        new Consolidation(null, null, null, null, null, true, null), null));
+    ClusterOrchestratorConfig config = OrchestratorConfigs.consolidation(new Consolidation(null, null, null, null, null, true, null));
     client.resource(config).create();
     try {
       String pool = pool(client, WellKnownLabels.SPOT, "m5.large", "m5.2xlarge");
@@ -216,9 +229,7 @@ class ConsolidationApiTest {
   @Test
   void outsideTheReplacementWindowConsolidationWaitsAndSaysWhy(KubernetesClient client, TestNamespace ns) {
     TestOperator provisioner = operator.start(client);
-    ClusterOrchestratorConfig config = new ClusterOrchestratorConfig();
-    config.setMetadata(new ObjectMetaBuilder().withName(ClusterOrchestratorConfig.NAME).build());
-    config.setSpec(new ClusterOrchestratorConfigSpec(null, null, null, null, null, new ReplacementWindow("Never", null, null)));
+    ClusterOrchestratorConfig config = OrchestratorConfigs.replacementWindow(new ReplacementWindow("Never", null, null));
     client.resource(config).create();
     try {
       String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
@@ -253,24 +264,55 @@ class ConsolidationApiTest {
     }
   }
 
-  @Test
-  void aPodUnderADistributionRuleKeepsItsCapacityTypeWhenItsNodeIsReplaced(KubernetesClient client, TestNamespace ns) {
+  /**
+   * A replica its rule puts all on spot runs on an on-demand m5.2xlarge built with {@code extra}; the labels of
+   * the (m5.large) replacement consolidation launches for it.
+   */
+  private Map<String, String> replacementOfAnAllSpotReplicaOnOnDemand(KubernetesClient client, TestNamespace ns,
+      UnaryOperator<NodeClaims.Builder> extra) {
     operator.start(client);
-    // All spot by the rule, yet the pod runs on on-demand (a fallback, say): consolidation is not the place to move it back.
-    WorkloadDistributionRule rule = new WorkloadDistributionRule();
-    rule.setMetadata(new ObjectMetaBuilder().withName(ns.name()).build());
-    rule.setSpec(new WorkloadDistributionRuleSpec(ns.name(), new Distribution(100, 0), "All", 0, WorkloadDistributionRuleSpec.Strategy.CostOptimized));
-    client.resource(rule).create();
+    WorkloadDistributionRule rule = Rules.create(client, ns.name(), 100);
     try {
       String pool = pool(client, UNDERUTILIZED, List.of(WellKnownLabels.SPOT, WellKnownLabels.ON_DEMAND), "m5.large", "m5.2xlarge");
-      String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
+      String big = claimWith(client, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND, extra, Pods.pod(Pods.in(ns.name()), Pods.requests("500m", "512Mi")));
       release(client, big);
-
       NodeClaim replacement = replacement(client, pool, big);
-      assertThat(Expect.launched(client, replacement.getMetadata().getName()).getMetadata().getLabels())
-          .containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large").containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND);
+      Map<String, String> labels = Expect.launched(client, replacement.getMetadata().getName()).getMetadata().getLabels();
+      assertThat(labels).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large");
+      return labels;
     } finally {
       client.resource(rule).delete();
+    }
+  }
+
+  @Test
+  void aPodUnderADistributionRuleKeepsItsCapacityTypeWhenItsNodeIsReplaced(KubernetesClient client, TestNamespace ns) {
+    // All spot by the rule, yet the pod runs on plain on-demand (placed before the rule, say): consolidation is not the place to move it.
+    assertThat(replacementOfAnAllSpotReplicaOnOnDemand(client, ns, c -> c)).containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND)
+        .doesNotContainKey(DovetailLabels.CAPACITY_FALLBACK);
+  }
+
+  @Test
+  void aReplicaOnFallbackCapacityStaysOnFallbackCapacityWhenItsNodeIsReplacedThoughSpotIsThere(KubernetesClient client, TestNamespace ns) {
+    // Going back to spot is reverse fallback's, on its interval and in its window: consolidation keeps the replica where it stands in.
+    assertThat(replacementOfAnAllSpotReplicaOnOnDemand(client, ns, c -> c.label(DovetailLabels.CAPACITY_FALLBACK, "true")))
+        .containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND).containsEntry(DovetailLabels.CAPACITY_FALLBACK, "true");
+  }
+
+  @Test
+  void aNodeAnUnusedCommitmentCoversIsPricedAsCoveredAndNotReplacedByTheSameType(KubernetesClient client, TestNamespace ns) {
+    operator.start(client);
+    // Two Reserved m5.xlarge, one in use: the running one is as good as paid for, so a committed m5.xlarge is no cheaper.
+    client.resource(OrchestratorConfigs.of(new ClusterOrchestratorConfigSpec(null, new CommitmentIntegration(true, "123456789012",
+        List.of(new ReservedInstance("m5.xlarge", "us-east-1a", 2))), null, null, null, null))).create();
+    try {
+      String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.xlarge");
+      String covered = claimWithPod(client, ns, pool, "m5.xlarge", WellKnownLabels.ON_DEMAND);
+      release(client, covered);
+      unconsolidatable(client, covered, "can't replace with a cheaper node");
+      assertThat(claims(client, pool)).as("no replacement").extracting(c -> c.getMetadata().getName()).containsExactly(covered);
+    } finally {
+      client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).delete();
     }
   }
 
@@ -281,11 +323,8 @@ class ConsolidationApiTest {
     client.resources(NodePool.class).withName(pool).patch(PatchContext.of(PatchType.JSON_MERGE),
         "{\"metadata\":{\"labels\":{\"" + DovetailLabels.ORCHESTRATED + "\":\"true\"}}}");
     String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
-    ClusterOrchestratorConfig config = new ClusterOrchestratorConfig();
-    config.setMetadata(new ObjectMetaBuilder().withName(ClusterOrchestratorConfig.NAME).build());
     // Under-used means below 5 % CPU: the bare 500m pod asks for about 6 % of an m5.2xlarge.
-    config.setSpec(new ClusterOrchestratorConfigSpec(null, null, null, null,
-        new Consolidation(null, "Underutilized", "0s", null, null, null, new PodEvictor(true, false, 5, 30, 20)), null));
+    ClusterOrchestratorConfig config = OrchestratorConfigs.consolidation(new Consolidation(null, "Underutilized", "0s", null, null, null, new PodEvictor(true, false, 5, 30, 20)));
     client.resource(config).create();
     try {
       Expect.eventually("the config's delay on the pool", () -> client.resources(NodePool.class).withName(pool).get(),

@@ -110,7 +110,7 @@ class ConsolidatorTest {
     pods.forEach(p -> byUid.put(p.getMetadata().getUid(), p));
     Solution solution = new Scheduler(nodes, List.of(template), List.of(), Provisioner.MAX_INSTANCE_TYPES)
         .solve(pods.stream().map(p -> SchedulingPod.of(p, Requirements.NONE)).toList());
-    return new Provisioner.Plan(solution, Map.of(), byUid, Set.of(), Map.of(), Map.of(), Map.of(), Duration.ZERO);
+    return new Provisioner.Plan(solution, Map.of(), byUid, Set.of(), Map.of(), Map.of(), Map.of(), Map.of(), Duration.ZERO);
   }
 
   private static Set<String> uids(Candidate... candidates) {
@@ -250,7 +250,7 @@ class ConsolidatorTest {
         simulated.add(removed);
         Map<String, Unschedulable> nowhere = new HashMap<>();
         pods.forEach(p -> nowhere.put(p.getMetadata().getUid(), new Unschedulable.NoNodePool(false)));
-        return new Provisioner.Plan(new Solution(Map.of(), List.of(), nowhere), Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Map.of(),
+        return new Provisioner.Plan(new Solution(Map.of(), List.of(), nowhere), Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Map.of(), Map.of(),
             Duration.ZERO);
       };
     }, List::of, c -> Optional.of(price(c)), pool -> Optional.empty(), ns -> List.of(), claim -> false, pool -> Optional.empty(), pod -> 2,

@@ -95,6 +95,16 @@ public final class Kubelet {
             Map.of("type", "Ready", "status", "True", "lastTransitionTime", now))))));
   }
 
+  /** Creates the pod and marks it as kube-scheduler does when no node fits it (PodScheduled False, Unschedulable): pending for the provisioner. */
+  public static Pod unschedulable(KubernetesClient client, Pod pod) {
+    Pod created = client.pods().resource(pod).create();
+    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    return client.pods().inNamespace(created.getMetadata().getNamespace()).withName(created.getMetadata().getName()).subresource("status")
+        .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), Serialization.asJson(Map.of("status", Map.of("phase", "Pending", "conditions",
+            List.of(Map.of("type", "PodScheduled", "status", "False", "reason", "Unschedulable", "lastTransitionTime", now,
+                "message", "0/0 nodes are available"))))));
+  }
+
   /**
    * The pod's containers have stopped: the kubelet removes a terminating pod (deletion with grace 0, as
    * the kubelet confirms it).

@@ -3,6 +3,7 @@ package dev.dovetail.provisioner.testing;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.provisioner.Operator;
 import dev.dovetail.provisioner.cloud.CloudProvider;
+import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import dev.dovetail.provisioner.cloud.sim.SimFaults;
 import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.disruption.Repair;
@@ -105,7 +106,7 @@ public final class TestOperator implements AutoCloseable {
           "kube-system",
           new Operator.LeaderElection(false, "dovetail-provisioner-api-test", "api-test", Duration.ofSeconds(15), Duration.ofSeconds(10),
               Duration.ofSeconds(2)), 4, Optional.empty(), Optional.empty(), orphanGrace,
-          new Operator.Disruption(disruptionValidation, spotToSpot, repair));
+          new Operator.Disruption(disruptionValidation, spotToSpot, repair), UnavailableOfferings.DEFAULT_TTL);
     }
   }
 

@@ -6,6 +6,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** Cluster preferences. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ClusterPreferences(
-    @JsonPropertyDescription("Capacity ceiling copied to every managed NodePool without limits of its own. Unset: twice the cluster's allocatable CPU and memory, taken once and kept in status.")
+    @JsonPropertyDescription("Capacity ceiling copied to every managed NodePool without limits of its own. Unset: twice the allocatable CPU and memory of the cluster's Ready nodes, kept in status and raised as the cluster grows.")
     NodePoolLimits nodepoolLimits) {
 }

@@ -27,7 +27,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Weight", jsonPath = ".spec.weight", priority = 1, type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "CPU", jsonPath = ".status.resources.cpu", priority = 1, type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Memory", jsonPath = ".status.resources.memory", priority = 1, type = AdditionalPrinterColumn.Type.STRING)
-@Printers({"NodeClass", "Nodes", "Ready", "Age", "Weight", "CPU", "Memory"})
+// Dovetail's, after Karpenter's: the limits in force, the ClusterOrchestratorConfig's defaults included.
+@AdditionalPrinterColumn(name = "CPU-Limit", jsonPath = ".spec.limits.cpu", priority = 1, type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Memory-Limit", jsonPath = ".spec.limits.memory", priority = 1, type = AdditionalPrinterColumn.Type.STRING)
+@Printers({"NodeClass", "Nodes", "Ready", "Age", "Weight", "CPU", "Memory", "CPU-Limit", "Memory-Limit"})
 @Scale(specReplicasPath = ".spec.replicas", statusReplicasPath = ".status.nodes")
 public class NodePool extends CustomResource<NodePoolSpec, NodePoolStatus> {
   public static final String GROUP = "karpenter.sh";

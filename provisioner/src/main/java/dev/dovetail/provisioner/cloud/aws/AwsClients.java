@@ -12,6 +12,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2AsyncClient;
 import software.amazon.awssdk.services.iam.IamAsyncClient;
 import software.amazon.awssdk.services.pricing.PricingAsyncClient;
+import software.amazon.awssdk.services.savingsplans.SavingsplansAsyncClient;
 import software.amazon.awssdk.services.ssm.SsmAsyncClient;
 
 /**
@@ -25,6 +26,7 @@ public final class AwsClients implements AutoCloseable {
   private final SsmAsyncClient ssm;
   private final IamAsyncClient iam;
   private final PricingAsyncClient pricing;
+  private final Optional<SavingsplansAsyncClient> savingsPlans;
 
   public AwsClients(Optional<String> region, Optional<URI> endpoint) {
     // A burst of launches queues for a connection rather than failing: the pool is bounded, the wait generous.
@@ -35,6 +37,16 @@ public final class AwsClients implements AutoCloseable {
     // IAM is global: its endpoint lives in us-east-1 (aws partition) whatever the cluster's Region.
     this.iam = configure(IamAsyncClient.builder(), Optional.of(endpoint.isPresent() ? region.orElse("us-east-1") : "aws-global"), endpoint).build();
     this.pricing = configure(PricingAsyncClient.builder(), Optional.of(pricingRegion(region.orElse("us-east-1"))), endpoint).build();
+    // Savings Plans has one global endpoint per partition (savingsplans.amazonaws.com), signed for us-east-1 in the commercial one;
+    // GovCloud and the isolated partitions have none.
+    this.savingsPlans = endpoint.isPresent() || hasSavingsPlans(region.orElse("us-east-1"))
+        ? Optional.of(configure(SavingsplansAsyncClient.builder(), Optional.of(pricingRegion(region.orElse("us-east-1"))), endpoint).build())
+        : Optional.empty();
+  }
+
+  /** Whether the Region's partition has a Savings Plans endpoint (not GovCloud, not the isolated partitions). */
+  static boolean hasSavingsPlans(String region) {
+    return !region.startsWith("us-gov-") && !region.contains("-iso");
   }
 
   /** The Price List API answers in a few Regions only; us-east-1 serves the commercial partition, Ningxia China's. */
@@ -65,12 +77,18 @@ public final class AwsClients implements AutoCloseable {
     return pricing;
   }
 
+  /** Empty in a partition without a Savings Plans endpoint. */
+  public Optional<SavingsplansAsyncClient> savingsPlans() {
+    return savingsPlans;
+  }
+
   @Override
   public void close() {
     ec2.close();
     ssm.close();
     iam.close();
     pricing.close();
+    savingsPlans.ifPresent(c -> c.close());
     http.close();
   }
 }

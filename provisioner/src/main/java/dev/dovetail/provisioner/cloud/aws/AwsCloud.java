@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
@@ -40,18 +41,26 @@ public final class AwsCloud implements AutoCloseable {
   /**
    * @param bundled           what is known before AWS answers (used as is when it covers the same Region)
    * @param kubernetesVersion minor version (1.34) for the AMI aliases' SSM parameters
+   * @param unavailable offerings that had no capacity lately
    */
-  public AwsCloud(Options options, String clusterName, String kubernetesVersion, Catalog bundled, MeterRegistry registry, Clock clock) {
+  public AwsCloud(Options options, String clusterName, String kubernetesVersion, Catalog bundled, MeterRegistry registry, Clock clock,
+      UnavailableOfferings unavailable) {
     this.clients = new AwsClients(options.region(), options.endpoint());
     String region = clients.ec2().serviceClientConfiguration().region().id();
     this.catalog = new AwsCatalog(clients.ec2(), clients.pricing(), AwsCatalog.Settings.defaults(region), bundled, registry);
     this.provider = new AwsCloudProvider(clients, new AwsCloudProvider.Settings(clusterName,
         new UserData.Cluster(clusterName, options.clusterEndpoint(), options.caBundle(), options.serviceCidr()), kubernetesVersion,
-        SpotAllocationStrategy.fromValue(options.spotStrategy())), catalog, new UnavailableOfferings(), clock);
+        SpotAllocationStrategy.fromValue(options.spotStrategy())), catalog, unavailable, clock);
   }
 
   public CloudProvider provider() {
     return provider;
+  }
+
+  /** Whether the ClusterOrchestratorConfig's commitment integration is on: the account's commitments are read while it is. */
+  public AwsCloud commitmentsEnabled(BooleanSupplier enabled) {
+    provider.commitmentsEnabled(enabled);
+    return this;
   }
 
   /** The current catalog (the bundled one until AWS answers). */
@@ -64,14 +73,16 @@ public final class AwsCloud implements AutoCloseable {
     return catalog.firstRefresh();
   }
 
-  /** Starts refreshing the catalog on the timer. */
+  /** Starts refreshing the catalog and the account's commitments on the timer. */
   public AwsCloud start(ScheduledExecutorService timer) {
     catalog.start(timer);
+    provider.start(timer);
     return this;
   }
 
   @Override
   public void close() {
+    provider.stop();
     catalog.close();
     clients.close();
   }

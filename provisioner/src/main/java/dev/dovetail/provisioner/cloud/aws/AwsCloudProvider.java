@@ -3,8 +3,10 @@ package dev.dovetail.provisioner.cloud.aws;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.config.v1alpha1.ReservedInstance;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.scheduling.InstanceOption;
+import dev.dovetail.api.scheduling.Offering;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.InstanceOptionCache;
@@ -12,9 +14,14 @@ import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import dev.dovetail.provisioner.cloud.aws.pricing.AwsCatalog;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +60,7 @@ public final class AwsCloudProvider implements CloudProvider {
   private final NodeClassResolver resolver;
   private final Instances instances;
   private final FleetLauncher launcher;
+  private final Commitments commitments;
   private final Clock clock;
   private Duration templateIdle = Duration.ofHours(1);
 
@@ -64,12 +72,74 @@ public final class AwsCloudProvider implements CloudProvider {
   public AwsCloudProvider(AwsClients aws, Settings settings, Supplier<Catalog> catalog, UnavailableOfferings unavailable, Clock clock) {
     this.settings = settings;
     CapacityReservations reservations = new CapacityReservations(aws.ec2());
-    this.options = new InstanceOptionCache(catalog, unavailable, reservations::offerings);
+    this.instances = new Instances(aws, settings, catalog);
+    this.commitments = new Commitments(aws.ec2(), aws.savingsPlans(), aws.ec2().serviceClientConfiguration().region().id(),
+        Commitments.onDemandInstances(aws.ec2()), clock);
+    this.options = new InstanceOptionCache(catalog, unavailable, (nodeClass, current) -> merge(reservations.offerings(nodeClass, current),
+        commitments.offerings(current)));
     this.templates = new LaunchTemplates(aws.ec2(), settings.clusterName());
     this.resolver = new NodeClassResolver(aws, settings, reservations, templates, clock);
-    this.instances = new Instances(aws, settings, catalog);
-    this.launcher = new FleetLauncher(aws, settings, options, templates, reservations, instances, clock);
+    this.launcher = new FleetLauncher(aws, settings, options, templates, reservations, commitments, instances, clock);
     this.clock = clock;
+  }
+
+  private static Map<String, List<Offering>> merge(Map<String, List<Offering>> a, Map<String, List<Offering>> b) {
+    if (b.isEmpty()) {
+      return a;
+    }
+    if (a.isEmpty()) {
+      return b;
+    }
+    Map<String, List<Offering>> out = new TreeMap<>(a);
+    b.forEach((type, offerings) -> out.merge(type, offerings, (x, y) -> {
+      List<Offering> both = new ArrayList<>(x);
+      both.addAll(y);
+      return List.copyOf(both);
+    }));
+    return out;
+  }
+
+  /**
+   * Whether the commitment integration is on (the ClusterOrchestratorConfig's): while it is, the account's
+   * Reserved Instances and Savings Plans are read and their room offered as committed on-demand capacity.
+   */
+  public AwsCloudProvider commitmentsEnabled(BooleanSupplier enabled) {
+    commitments.enabled(enabled);
+    return this;
+  }
+
+  /** Reads the account's commitments now and on their period. */
+  public void start(ScheduledExecutorService timer) {
+    commitments.start(timer);
+  }
+
+  public void stop() {
+    commitments.stop();
+  }
+
+  /** Reads the account's commitments and the instances in use now (tests; the timer does it otherwise). */
+  CompletableFuture<Void> refreshCommitments() {
+    return commitments.refresh();
+  }
+
+  @Override
+  public List<ReservedInstance> reservedInstances() {
+    return commitments.reservedInstances();
+  }
+
+  @Override
+  public List<ReservedInstanceUse> reservedInstanceUse() {
+    return commitments.reservedInstanceUse();
+  }
+
+  @Override
+  public List<SavingsPlanUse> savingsPlans() {
+    return commitments.savingsPlanUse();
+  }
+
+  @Override
+  public boolean readsAccountCommitments() {
+    return true;
   }
 
   @Override

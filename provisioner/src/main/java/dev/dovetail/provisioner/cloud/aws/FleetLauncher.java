@@ -42,17 +42,21 @@ import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
  */
 final class FleetLauncher {
   private static final Logger LOG = LoggerFactory.getLogger(FleetLauncher.class);
+  /** One-pool calls on committed capacity that may find no capacity in one launch before such misses count as attempts. */
+  private static final int MAX_COMMITTED_MISSES = 8;
   private final AwsClients aws;
   private final Settings settings;
   private final InstanceOptionCache options;
   private final LaunchTemplates templates;
   private final CapacityReservations reservations;
+  private final Commitments commitments;
   private final Instances instances;
   private final Clock clock;
 
   FleetLauncher(AwsClients aws, Settings settings, InstanceOptionCache options, LaunchTemplates templates, CapacityReservations reservations,
-      Instances instances, Clock clock) {
+      Commitments commitments, Instances instances, Clock clock) {
     this.aws = aws;
+    this.commitments = commitments;
     this.settings = settings;
     this.options = options;
     this.templates = templates;
@@ -73,7 +77,7 @@ final class FleetLauncher {
             existing.get().instanceId());
         return CompletableFuture.completedFuture(existing.get());
       }
-      return launch(claim, nodeClass, 1);
+      return launch(claim, nodeClass, 1, 0);
     });
   }
 
@@ -103,7 +107,14 @@ final class FleetLauncher {
         });
   }
 
-  private CompletableFuture<Instance> launch(NodeClaim claim, EC2NodeClass nodeClass, int attempt) {
+  /**
+   * One launch attempt (of two: the second without the pools the first found no capacity in).
+   *
+   * @param committedMisses one-pool calls on committed capacity that found no capacity so far in this launch: they
+   *                        do not count as attempts (the pool is marked unavailable and the launch goes on), but
+   *                        each needs its own client token
+   */
+  private CompletableFuture<Instance> launch(NodeClaim claim, EC2NodeClass nodeClass, int attempt, int committedMisses) {
     List<InstanceOption> optionList = options.optionsFor(nodeClass);
     EC2NodeClassStatus status = nodeClass.getStatus();
     if (status == null || status.subnets() == null || status.subnets().isEmpty() || status.amis() == null || status.amis().isEmpty()) {
@@ -119,7 +130,8 @@ final class FleetLauncher {
     String userData = UserData.render(nodeClass.getSpec().amiFamily() == null ? EC2NodeClassSpec.AmiFamily.AL2023 : nodeClass.getSpec().amiFamily(),
         settings.cluster(), nodeClass.getSpec().kubelet(), nodeLabels(claim), registerTaints(claim), nodeClass.getSpec().userData());
     LaunchTemplates.Content content = LaunchTemplates.content(nodeClass, userData, templateTags(nodeClass));
-    String token = claim.getMetadata().getUid() == null ? null : claim.getMetadata().getUid() + "-" + attempt;
+    String token = claim.getMetadata().getUid() == null ? null
+        : claim.getMetadata().getUid() + "-" + attempt + (committedMisses > 0 ? "-c" + committedMisses : "");
     return templates.ensure(content).toCompletableFuture().thenCompose(template -> {
       ShapeValue shape = shape(claim, optionList, subnets, images, spotStrategy(claim), template);
       LaunchPlan plan = shape.plan();
@@ -128,13 +140,16 @@ final class FleetLauncher {
         return CompletableFuture.failedFuture(new CloudProviderException.InsufficientCapacity("no instance type in the claim's requirements has an "
             + "available offering in the class's subnets that fits its requests " + plan.requests().amounts()));
       }
-      return reserve(call.get(), nodeClass, content).thenCompose(sent -> sent.call().byPool().isEmpty() ? launch(claim, nodeClass, attempt)
+      return reserve(call.get(), nodeClass, content).thenCompose(sent -> sent.call().byPool().isEmpty() ? launch(claim, nodeClass, attempt, committedMisses)
           : aws.ec2().createFleet(sent.call().request()).handle((response, error) -> {
+          // A launch on committed capacity counts its instance against the commitment at once, or gives the room back.
+          sent.grant().ifPresent(g -> commitments.settle(g, error != null ? Optional.empty()
+              : Fleets.read(response).launched().map(Fleets.Launched::instanceId)));
           if (error != null) {
             if (AwsErrors.launchTemplateNotFound(error) && attempt == 1) {
               templates.forget(template);
               sent.call().request().launchTemplateConfigs().forEach(c -> templates.forget(c.launchTemplateSpecification().launchTemplateName()));
-              return launch(claim, nodeClass, attempt + 1);
+              return launch(claim, nodeClass, attempt + 1, committedMisses);
             }
             return CompletableFuture.<Instance>failedFuture(new CloudProviderException.LaunchFailed("CreateFleet failed: "
                 + Failures.cause(error).getMessage(), Failures.cause(error)));
@@ -169,9 +184,17 @@ final class FleetLauncher {
           }
           String why = result.errors().stream().map(e -> e.instanceType() + "/" + e.zone() + ": " + e.code()).distinct().limit(5)
               .collect(Collectors.joining(", "));
+          if (sent.grant().isPresent() && !result.errors().isEmpty() && result.errors().stream().allMatch(Fleets.PoolError::unavailable)
+              && committedMisses < MAX_COMMITTED_MISSES) {
+            // One committed pool had no capacity: its room went back and it is marked unavailable; the launch goes on
+            // (over the other pools, committed or not) without spending an attempt.
+            LOG.atInfo().addKeyValue("nodeClaim", claim.getMetadata().getName()).addKeyValue("pools", why)
+                .log("no capacity on committed capacity for NodeClaim {} ({}); trying the other offerings", claim.getMetadata().getName(), why);
+            return launch(claim, nodeClass, attempt, committedMisses + 1);
+          }
           if (attempt == 1 && result.errors().stream().anyMatch(Fleets.PoolError::unavailable)) {
             LOG.info("no capacity for NodeClaim {} ({}); trying the remaining offerings", claim.getMetadata().getName(), why);
-            return launch(claim, nodeClass, attempt + 1);
+            return launch(claim, nodeClass, attempt + 1, committedMisses);
           }
           boolean capacity = result.errors().isEmpty() || result.errors().stream().allMatch(Fleets.PoolError::unavailable);
           return CompletableFuture.<Instance>failedFuture(capacity ? new CloudProviderException.InsufficientCapacity("CreateFleet launched nothing: " + why)
@@ -180,8 +203,35 @@ final class FleetLauncher {
     });
   }
 
-  /** A Fleet call ready to send, and the reservation each reserved pool in it launches into. */
-  private record Sent(Fleets.Call call, Map<String, String> reservations) {
+  /**
+   * A Fleet call ready to send, the reservation each reserved pool in it launches into, and the room a call on
+   * committed capacity took.
+   */
+  private record Sent(Fleets.Call call, Map<String, String> reservations, Optional<Commitments.Grant> grant) {
+    Sent(Fleets.Call call, Map<String, String> reservations) {
+      this(call, reservations, Optional.empty());
+    }
+  }
+
+  /**
+   * A call on committed capacity (one pool) takes room in the commitment first, under its lock; when the
+   * commitment has none left (parallel launches took it), the call goes empty and the launch is planned again,
+   * when the offering is no longer committed.
+   */
+  private Sent commit(Fleets.Call call) {
+    if (call.capacityType() != CapacityType.ON_DEMAND || call.byPool().size() != 1
+        || !call.byPool().values().iterator().next().offering().committed()) {
+      return new Sent(call, Map.of());
+    }
+    LaunchPlan.Candidate c = call.byPool().values().iterator().next();
+    double onDemand = c.option().offerings().stream().filter(o -> o.capacityType() == CapacityType.ON_DEMAND && !o.committed()
+        && o.zone().equals(c.offering().zone())).mapToDouble(o -> o.pricePerHour()).findFirst().orElse(c.offering().pricePerHour());
+    Optional<Commitments.Grant> grant = commitments.take(c.option().name(), c.offering().zone(), onDemand);
+    if (grant.isEmpty()) {
+      LOG.info("no commitment has room for {} in {} any more: planning the launch again", c.option().name(), c.offering().zone());
+      return new Sent(new Fleets.Call(call.capacityType(), Map.of(), call.request()), Map.of());
+    }
+    return new Sent(call, Map.of(), grant);
   }
 
   /**
@@ -191,7 +241,7 @@ final class FleetLauncher {
    */
   private CompletableFuture<Sent> reserve(Fleets.Call call, EC2NodeClass nodeClass, LaunchTemplates.Content content) {
     if (call.capacityType() != CapacityType.RESERVED) {
-      return CompletableFuture.completedFuture(new Sent(call, Map.of()));
+      return CompletableFuture.completedFuture(commit(call));
     }
     Map<String, String> reservationOf = new LinkedHashMap<>();
     call.byPool().forEach((pool, c) -> reservations.pick(nodeClass, c.option().name(), c.offering().zone()).ifPresentOrElse(

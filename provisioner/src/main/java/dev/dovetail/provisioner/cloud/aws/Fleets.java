@@ -70,7 +70,8 @@ final class Fleets {
   /**
    * The call for a plan: the capacity type of its best candidate (reserved, then spot, then on-demand),
    * and of that type the first {@value #MAX_INSTANCE_TYPES} instance types in plan order, each in every
-   * zone it is offered in that has a subnet, with the AMI of its architecture.
+   * zone it is offered in that has a subnet, with the AMI of its architecture. When the best candidate is
+   * on-demand capacity a commitment covers, the call is that one pool alone.
    *
    * @param subnets          subnet ID by zone (one per zone: the class's subnet there with the most free addresses)
    * @param imageByArch      AMI ID by architecture label value
@@ -87,10 +88,15 @@ final class Fleets {
     Set<String> types = new LinkedHashSet<>();
     Map<String, LaunchPlan.Candidate> byPool = new LinkedHashMap<>();
     for (LaunchPlan.Candidate c : plan.candidates()) {
-      if (type != null && c.offering().capacityType() != type || !usable.test(c)) {
+      if (type != null && (c.offering().capacityType() != type || c.offering().committed()) || !usable.test(c)) {
         continue;
       }
       type = c.offering().capacityType();
+      if (c.offering().committed()) {
+        // Capacity a commitment covers launches one pool at a time: the room it takes is then exactly the instance it gets.
+        byPool.put(pool(c.option().name(), c.offering().zone()), c);
+        break;
+      }
       if (!types.contains(c.option().name()) && types.size() >= MAX_INSTANCE_TYPES) {
         continue;
       }

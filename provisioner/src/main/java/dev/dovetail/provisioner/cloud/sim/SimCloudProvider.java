@@ -8,6 +8,7 @@ import dev.dovetail.api.aws.v1.SubnetSelectorTerm;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.config.v1alpha1.ReservedInstance;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.Taints;
@@ -32,6 +33,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +89,10 @@ public final class SimCloudProvider implements CloudProvider {
   private final Set<String> terminated = ConcurrentHashMap.newKeySet();
   /** NodeClaims deleted while their launch was still under way: the launch must not go ahead. */
   private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
+  /** The account's Reserved Instances (from the ClusterOrchestratorConfig when its commitment integration is on). */
+  private volatile Supplier<List<ReservedInstance>> commitments = List::of;
+  /** Held while a launch on committed capacity counts what the commitment has left and takes it. */
+  private final Object committing = new Object();
 
   /**
    * @param nodes the current Nodes (an informer's cache), where instances launched before a restart are found
@@ -99,7 +105,7 @@ public final class SimCloudProvider implements CloudProvider {
     this.clusterName = clusterName;
     this.faults = faults;
     this.unavailable = unavailable;
-    this.optionCache = new InstanceOptionCache(() -> catalog, unavailable);
+    this.optionCache = new InstanceOptionCache(() -> catalog, unavailable, (nodeClass, current) -> committedOfferings(current));
     this.timer = timer;
     this.blocking = blocking;
     this.clock = clock;
@@ -187,6 +193,56 @@ public final class SimCloudProvider implements CloudProvider {
     unavailable.mark(instanceType, zone, capacityType);
   }
 
+  /** Where the simulated account's Reserved Instances come from (none until set). */
+  public SimCloudProvider commitments(Supplier<List<ReservedInstance>> reservedInstances) {
+    this.commitments = reservedInstances;
+    return this;
+  }
+
+  @Override
+  public List<ReservedInstance> reservedInstances() {
+    return commitments.get();
+  }
+
+  /**
+   * On-demand offerings an unused Reserved Instance covers (F12), by instance type: the reservation's zone
+   * (or every zone of a regional one), at the effective price of capacity already paid for (a ten-millionth
+   * of on-demand, as Karpenter prices reserved capacity, so larger types still cost more), launched before
+   * spot. Gone once on-demand instances of the type use the whole commitment.
+   */
+  private Map<String, List<Offering>> committedOfferings(Catalog current) {
+    List<ReservedInstance> reserved = commitments.get();
+    if (reserved.isEmpty()) {
+      return Map.of();
+    }
+    List<Instance> running = list().toCompletableFuture().join();
+    Map<String, List<Offering>> out = new HashMap<>();
+    for (ReservedInstance ri : reserved) {
+      if (unused(ri, running) <= 0) {
+        continue;
+      }
+      current.get(ri.instanceType()).ifPresent(t -> t.zones().stream().filter(z -> ri.covers(t.name(), z))
+          .forEach(z -> out.computeIfAbsent(t.name(), k -> new ArrayList<>())
+              .add(new Offering(z, CapacityType.ON_DEMAND, t.pricePerHour(CapacityType.ON_DEMAND, z) / 10_000_000, true, true))));
+    }
+    return out;
+  }
+
+  /**
+   * What a Reserved Instance has left: its count less the on-demand instances it covers among those running
+   * now, those launched before a restart (found on their Nodes) included.
+   */
+  private static int unused(ReservedInstance ri, List<Instance> running) {
+    long used = running.stream().filter(i -> i.capacityType() == CapacityType.ON_DEMAND && ri.covers(i.instanceType(), i.zone())).count();
+    return (int) Math.max(0, ri.count() - used);
+  }
+
+  /** Whether a commitment covering this offering has room left now. */
+  private boolean committedRoom(String instanceType, String zone) {
+    List<Instance> running = list().toCompletableFuture().join();
+    return commitments.get().stream().anyMatch(ri -> ri.covers(instanceType, zone) && unused(ri, running) > 0);
+  }
+
   // --- instances ----------------------------------------------------------------------------------
 
   @Override
@@ -242,7 +298,23 @@ public final class SimCloudProvider implements CloudProvider {
         continue;
       }
       Instance instance = instance(claim, nodeClass, c);
-      instances.put(instance.providerId(), instance);
+      if (o.committed()) {
+        // Launches run in parallel: counting what the commitment has left and taking it go together, so it is never exceeded.
+        synchronized (committing) {
+          if (!committedRoom(c.option().name(), o.zone())) {
+            continue;
+          }
+          instances.put(instance.providerId(), instance);
+        }
+      } else {
+        instances.put(instance.providerId(), instance);
+      }
+      if (abandoned.remove(claim.getMetadata().getName())) {
+        // Deleted while this launch ran and before the instance was recorded, so the deletion could not find it: it goes now.
+        instances.remove(instance.providerId());
+        terminated.add(instance.providerId());
+        throw new CloudProviderException.LaunchFailed("NodeClaim " + claim.getMetadata().getName() + " was deleted during its launch", null);
+      }
       LOG.info("sim: launched {} ({} {} {}, ${}/h) for NodeClaim {}", instance.instanceId(), instance.instanceType(), instance.zone(),
           instance.capacityType().label(), instance.pricePerHour(), instance.nodeClaim());
       scheduleRegistration(claim, instance, f);
@@ -331,6 +403,11 @@ public final class SimCloudProvider implements CloudProvider {
       abandoned.add(claimName);
     }
     Instance removed = providerId == null ? null : instances.remove(providerId);
+    if (removed == null) {
+      // The claim has not recorded its instance (deleted while the launch's answer was on its way): found by the claim's name, as EC2 finds it by tag.
+      removed = instances.values().stream().filter(i -> i.nodeClaim().equals(claimName)).findFirst().map(i -> instances.remove(i.providerId()))
+          .orElse(null);
+    }
     if (removed == null) {
       Optional<Instance> onNode = fromNodes().stream().filter(i -> i.nodeClaim().equals(claimName)).findFirst();
       if (onNode.isPresent() && !terminated.contains(onNode.get().providerId())) {

@@ -115,7 +115,7 @@ class AwsLaunchFaultsMockTest {
     assertThat(faulted).as("CreateFleet calls that got %s: %s", fault, calls).hasSize(shots);
     assertThat(ec2.faultsNotFired()).as("fault shots left").isZero();
     for (FakeEc2.Call f : faulted) {
-      assertThat(ec2.retryOf(f)).as("a retry of %s", f).hasValueSatisfying(retry -> {
+      assertThat(ec2.retriesOf(f)).as("a retry of %s", f).singleElement().satisfies(retry -> {
         assertThat(retry.clientToken()).isEqualTo(f.clientToken());
         assertThat(retry.launched()).containsExactly(launched.instanceId());
       });

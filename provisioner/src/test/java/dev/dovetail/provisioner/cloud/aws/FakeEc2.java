@@ -1,5 +1,9 @@
 package dev.dovetail.provisioner.cloud.aws;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dovetail.api.aws.v1.EC2NodeClassStatus;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
@@ -10,6 +14,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +26,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -119,6 +125,27 @@ public final class FakeEc2 implements AutoCloseable {
   record FakeReservation(String id, String type, String zone, String matchCriteria, Map<String, String> tags, int total, AtomicInteger available) {
   }
 
+  /**
+   * A Reserved Instance purchase: {@code count} instances of a type, regional when {@code zone} is null.
+   *
+   * @param productDescription such as {@code Linux/UNIX} or {@code Windows}
+   * @param state              {@code active}, {@code retired}, ...
+   */
+  record FakeReservedInstance(String id, String type, String zone, int count, String productDescription, String tenancy, String state) {
+  }
+
+  /** A Savings Plan: its type ({@code Compute}, {@code EC2Instance}), family, Region, hourly commitment and rates by usage. */
+  record FakeSavingsPlan(String id, String type, String family, String region, String commitment, String state, List<FakeRate> rates) {
+  }
+
+  /** One rate of a plan, as DescribeSavingsPlanRates lists it. */
+  record FakeRate(String instanceType, String region, String productDescription, String tenancy, String rate) {
+    String usageType() {
+      return ("us-east-1".equals(region) ? "USE1" : region.toUpperCase(Locale.ROOT)) + "-"
+          + ("dedicated".equals(tenancy) ? "DedicatedUsage:" : "BoxUsage:") + instanceType;
+    }
+  }
+
   private final Vertx vertx;
   private final HttpServer server;
   private final Set<String> noCapacity = ConcurrentHashMap.newKeySet();
@@ -139,6 +166,10 @@ public final class FakeEc2 implements AutoCloseable {
   /** The reservation each launch template targets, by template name. */
   private final Map<String, String> templateReservation = new ConcurrentHashMap<>();
   private final Map<String, FakeReservation> reservations = new ConcurrentHashMap<>();
+  /** Reserved Instances of the account, by ID (DescribeReservedInstances). */
+  private final Map<String, FakeReservedInstance> reservedInstances = new ConcurrentHashMap<>();
+  /** Savings Plans of the account, by ID (DescribeSavingsPlans, DescribeSavingsPlanRates at the same endpoint, JSON protocol). */
+  private final Map<String, FakeSavingsPlan> savingsPlans = new ConcurrentHashMap<>();
   private final Map<String, FleetAnswer> responsesByToken = new ConcurrentHashMap<>();
   private final Queue<Map<String, String>> requests = new ConcurrentLinkedQueue<>();
   private final Queue<Call> calls = new ConcurrentLinkedQueue<>();
@@ -258,6 +289,63 @@ public final class FakeEc2 implements AutoCloseable {
     return reservations.get(id);
   }
 
+  /** An active Linux/UNIX Reserved Instance on default tenancy, regional when {@code zone} is null; returns its ID. */
+  String reservedInstance(String type, String zone, int count) {
+    return reservedInstance(type, zone, count, "Linux/UNIX", "default", "active");
+  }
+
+  String reservedInstance(String type, String zone, int count, String productDescription, String tenancy, String state) {
+    String id = UUID.randomUUID().toString();
+    reservedInstances.put(id, new FakeReservedInstance(id, type, zone, count, productDescription, tenancy, state));
+    return id;
+  }
+
+  /** An active Savings Plan with Linux/UNIX shared-tenancy rates in us-east-1 by instance type ({@code family} null for Compute); returns its ID. */
+  String savingsPlan(String type, String family, double commitment, Map<String, Double> rates) {
+    List<FakeRate> list = new ArrayList<>();
+    new TreeMap<>(rates).forEach((t, r) -> {
+      list.add(new FakeRate(t, "us-east-1", "Linux/UNIX", "shared", Double.toString(r)));
+      // What the filters leave out: the same type on Windows, on dedicated tenancy and in another Region, dearer.
+      list.add(new FakeRate(t, "us-east-1", "Windows", "shared", Double.toString(r * 3)));
+      list.add(new FakeRate(t, "us-east-1", "Linux/UNIX", "dedicated", Double.toString(r * 2)));
+      list.add(new FakeRate(t, "eu-west-1", "Linux/UNIX", "shared", Double.toString(r * 1.1)));
+    });
+    String id = UUID.randomUUID().toString();
+    savingsPlans.put(id, new FakeSavingsPlan(id, type, family, "EC2Instance".equals(type) ? "us-east-1" : null, Double.toString(commitment), "active",
+        List.copyOf(list)));
+    return id;
+  }
+
+  /** Savings Plans in other states or of other products, which cover nothing the provider launches. */
+  String savingsPlan(String type, String family, double commitment, Map<String, Double> rates, String state) {
+    String id = savingsPlan(type, family, commitment, rates);
+    FakeSavingsPlan p = savingsPlans.get(id);
+    savingsPlans.put(id, new FakeSavingsPlan(id, p.type(), p.family(), p.region(), p.commitment(), state, p.rates()));
+    return id;
+  }
+
+  /**
+   * An instance started outside the provider (another cluster's, or by hand): untagged unless tags are given,
+   * {@code on-demand} or {@code spot}, in a capacity reservation when one is named; returns its ID.
+   */
+  String runInstance(String type, String zone, String lifecycle, String reservation, Map<String, String> tags, String state) {
+    String id = "i-" + String.format("%017x", ids.incrementAndGet());
+    instances.put(id, new FakeInstance(id, type, zone, lifecycle, "ami-0abc", Map.copyOf(tags), Instant.now(), new AtomicReference<>(state), reservation));
+    return id;
+  }
+
+  /** Every instance is gone (a fresh account). */
+  void clearInstances() {
+    instances.clear();
+    byClaim.clear();
+  }
+
+  /** The account's Reserved Instances and Savings Plans are gone (expired, say). */
+  void clearCommitments() {
+    reservedInstances.clear();
+    savingsPlans.clear();
+  }
+
   /** The reservation a launch template targets, if any. */
   Optional<String> reservationOfTemplate(String name) {
     return Optional.ofNullable(templateReservation.get(name));
@@ -311,21 +399,38 @@ public final class FakeEc2 implements AutoCloseable {
   }
 
   /**
-   * The first later call that did what a failed one asked, answered 200: a CreateFleet with the same client
-   * token; a DescribeInstances naming at least the same instance IDs and NodeClaims (a batched lookup may
-   * name more), or with the same filters when it names neither; any other call with the same parameters.
+   * The later calls, answered 200, that together asked what a failed one asked: a CreateFleet with the same
+   * client token; for a DescribeInstances naming instance IDs or NodeClaims, for each of them the first later
+   * DescribeInstances naming it (batched lookups are regrouped on a retry: a claim may come back alone or
+   * with others), or one with the same filters when it names neither; any other call with the same
+   * parameters. Empty when some part of the failed call was never asked again.
    */
-  public Optional<Call> retryOf(Call failed) {
-    return calls().stream().filter(c -> c.seq() > failed.seq() && c.succeeded() && c.action().equals(failed.action()))
-        .filter(c -> switch (failed.action()) {
-          case "CreateFleet" -> Objects.equals(c.clientToken(), failed.clientToken());
-          case "DescribeInstances" -> {
-            List<String> claims = failed.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG);
-            yield failed.instanceIds().isEmpty() && claims.isEmpty() ? filters(c).equals(filters(failed))
-                : c.instanceIds().containsAll(failed.instanceIds()) && c.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG).containsAll(claims);
-          }
-          default -> c.params().equals(failed.params());
-        }).findFirst();
+  public List<Call> retriesOf(Call failed) {
+    List<Call> later = calls().stream().filter(c -> c.seq() > failed.seq() && c.succeeded() && c.action().equals(failed.action())).toList();
+    List<String> claims = failed.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG);
+    if (!"DescribeInstances".equals(failed.action()) || failed.instanceIds().isEmpty() && claims.isEmpty()) {
+      return later.stream().filter(c -> switch (failed.action()) {
+        case "CreateFleet" -> Objects.equals(c.clientToken(), failed.clientToken());
+        case "DescribeInstances" -> filters(c).equals(filters(failed));
+        default -> c.params().equals(failed.params());
+      }).limit(1).toList();
+    }
+    List<Call> retries = new ArrayList<>();
+    for (String id : failed.instanceIds()) {
+      Optional<Call> retry = later.stream().filter(c -> c.instanceIds().contains(id)).findFirst();
+      if (retry.isEmpty()) {
+        return List.of();
+      }
+      retries.add(retry.get());
+    }
+    for (String claim : claims) {
+      Optional<Call> retry = later.stream().filter(c -> c.filterValues("tag:" + AwsCloudProvider.NODECLAIM_TAG).contains(claim)).findFirst();
+      if (retry.isEmpty()) {
+        return List.of();
+      }
+      retries.add(retry.get());
+    }
+    return retries.stream().distinct().sorted(Comparator.comparingLong(Call::seq)).toList();
   }
 
   private static Map<String, String> filters(Call c) {
@@ -354,6 +459,22 @@ public final class FakeEc2 implements AutoCloseable {
       if (request.getHeader("X-Amz-Target") != null) {
         // A JSON-protocol service (SSM, Pricing): never EC2.
         forward(new Exchange(request, request.getHeader("X-Amz-Target"), Map.of(), null), body);
+        return;
+      }
+      if (request.path().startsWith("/DescribeSavingsPlan")) {
+        // Savings Plans (REST JSON protocol: the operation is the path, the input a JSON body), at the same endpoint override.
+        String action = request.path().substring(1);
+        Map<String, String> call = Map.of("Action", action, "Body", body.toString(StandardCharsets.UTF_8));
+        requests.add(call);
+        Exchange exchange = new Exchange(request, action, call, null);
+        Duration wait = delay;
+        exchange.delayed = wait;
+        Runnable answer = () -> answer(exchange, action, call, body);
+        if (wait.isZero()) {
+          answer.run();
+        } else {
+          vertx.setTimer(wait.toMillis(), t -> answer.run());
+        }
         return;
       }
       Map<String, String> form = form(body.toString(StandardCharsets.UTF_8));
@@ -406,6 +527,10 @@ public final class FakeEc2 implements AutoCloseable {
 
     void ok(String xml) {
       send(200, null, Map.of("content-type", "text/xml;charset=UTF-8"), Buffer.buffer(xml), Fault.NONE);
+    }
+
+    void okJson(String json) {
+      send(200, null, Map.of("content-type", "application/json"), Buffer.buffer(json), Fault.NONE);
     }
 
     void error(int status, String code, String message, Fault fault) {
@@ -544,6 +669,9 @@ public final class FakeEc2 implements AutoCloseable {
         case "DescribeLaunchTemplates" -> describeLaunchTemplates(request, form);
         case "CreateLaunchTemplate" -> ok(request, createLaunchTemplate(form));
         case "DescribeCapacityReservations" -> describeCapacityReservations(request, form);
+        case "DescribeReservedInstances" -> describeReservedInstances(request, form);
+        case "DescribeSavingsPlans" -> request.okJson(describeSavingsPlans(form.get("Body")));
+        case "DescribeSavingsPlanRates" -> request.okJson(describeSavingsPlanRates(form.get("Body")));
         default -> {
           if (passThrough.isPresent()) {
             forward(request, body);
@@ -834,6 +962,116 @@ public final class FakeEc2 implements AutoCloseable {
     }
     ok(request, "<DescribeCapacityReservationsResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><capacityReservationSet>" + items
         + "</capacityReservationSet></DescribeCapacityReservationsResponse>");
+  }
+
+  private void describeReservedInstances(Exchange request, Map<String, String> form) {
+    StringBuilder items = new StringBuilder();
+    for (FakeReservedInstance ri : new TreeMap<>(reservedInstances).values()) {
+      boolean match = true;
+      for (Map<String, String> filter : indexed(form, "Filter.")) {
+        List<String> accepted = new ArrayList<>();
+        for (int v = 1; filter.containsKey("Value." + v); v++) {
+          accepted.add(filter.get("Value." + v));
+        }
+        match &= switch (filter.get("Name")) {
+          case "state" -> accepted.contains(ri.state());
+          case "instance-type" -> accepted.contains(ri.type());
+          case "product-description" -> accepted.contains(ri.productDescription());
+          case "scope" -> accepted.contains(ri.zone() == null ? "Region" : "Availability Zone");
+          default -> true;
+        };
+      }
+      if (!match) {
+        continue;
+      }
+      items.append("<item><reservedInstancesId>").append(ri.id()).append("</reservedInstancesId><instanceType>").append(ri.type())
+          .append("</instanceType>").append(ri.zone() == null ? "" : "<availabilityZone>" + ri.zone() + "</availabilityZone>")
+          .append("<start>2026-01-01T00:00:00.000Z</start><end>2027-01-01T00:00:00.000Z</end><duration>31536000</duration>")
+          .append("<fixedPrice>0.0</fixedPrice><usagePrice>0.0</usagePrice><instanceCount>").append(ri.count()).append("</instanceCount>")
+          .append("<productDescription>").append(xml(ri.productDescription())).append("</productDescription><state>").append(ri.state())
+          .append("</state><instanceTenancy>").append(ri.tenancy()).append("</instanceTenancy><currencyCode>USD</currencyCode>")
+          .append("<offeringType>No Upfront</offeringType><offeringClass>standard</offeringClass><scope>")
+          .append(ri.zone() == null ? "Region" : "Availability Zone").append("</scope></item>");
+    }
+    ok(request, "<DescribeReservedInstancesResponse xmlns=\"" + NS + "\"><requestId>" + requestId() + "</requestId><reservedInstancesSet>" + items
+        + "</reservedInstancesSet></DescribeReservedInstancesResponse>");
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Plans in the states asked for, one page of two at a time (so callers must follow nextToken). */
+  private String describeSavingsPlans(String body) {
+    try {
+      JsonNode in = JSON.readTree(body == null || body.isBlank() ? "{}" : body);
+      List<String> states = new ArrayList<>();
+      in.path("states").forEach(n -> states.add(n.asText()));
+      List<FakeSavingsPlan> plans = new TreeMap<>(savingsPlans).values().stream().filter(p -> states.isEmpty() || states.contains(p.state())).toList();
+      int from = in.hasNonNull("nextToken") ? Integer.parseInt(in.get("nextToken").asText()) : 0;
+      ObjectNode out = JSON.createObjectNode();
+      ArrayNode list = out.putArray("savingsPlans");
+      for (FakeSavingsPlan p : plans.subList(Math.min(from, plans.size()), Math.min(from + 2, plans.size()))) {
+        ObjectNode n = list.addObject();
+        n.put("savingsPlanId", p.id()).put("savingsPlanArn", "arn:aws:savingsplans::123456789012:savingsplan/" + p.id())
+            .put("savingsPlanType", p.type()).put("state", p.state()).put("commitment", p.commitment()).put("currency", "USD")
+            .put("paymentOption", "No Upfront").put("termDurationInSeconds", 31536000).put("start", "2026-01-01T00:00:00.000Z");
+        if (p.family() != null) {
+          n.put("ec2InstanceFamily", p.family());
+        }
+        if (p.region() != null) {
+          n.put("region", p.region());
+        }
+        n.putArray("productTypes").add("EC2");
+      }
+      if (from + 2 < plans.size()) {
+        out.put("nextToken", Integer.toString(from + 2));
+      }
+      return JSON.writeValueAsString(out);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** A plan's rates the filters select, three to a page. */
+  private String describeSavingsPlanRates(String body) {
+    try {
+      JsonNode in = JSON.readTree(body);
+      FakeSavingsPlan plan = savingsPlans.get(in.path("savingsPlanId").asText());
+      if (plan == null) {
+        throw new IllegalArgumentException("no Savings Plan " + in.path("savingsPlanId").asText());
+      }
+      Map<String, List<String>> filters = new HashMap<>();
+      in.path("filters").forEach(f -> {
+        List<String> values = new ArrayList<>();
+        f.path("values").forEach(v -> values.add(v.asText()));
+        filters.put(f.path("name").asText(), values);
+      });
+      List<FakeRate> rates = plan.rates().stream().filter(r -> filters.getOrDefault("region", List.of(r.region())).contains(r.region())
+          && filters.getOrDefault("productDescription", List.of(r.productDescription())).contains(r.productDescription())
+          && filters.getOrDefault("tenancy", List.of(r.tenancy())).contains(r.tenancy())
+          && filters.getOrDefault("instanceType", List.of(r.instanceType())).contains(r.instanceType())
+          && filters.getOrDefault("productType", List.of("EC2")).contains("EC2")).toList();
+      int from = in.hasNonNull("nextToken") ? Integer.parseInt(in.get("nextToken").asText()) : 0;
+      ObjectNode out = JSON.createObjectNode();
+      out.put("savingsPlanId", plan.id());
+      ArrayNode list = out.putArray("searchResults");
+      for (FakeRate r : rates.subList(Math.min(from, rates.size()), Math.min(from + 3, rates.size()))) {
+        ObjectNode n = list.addObject();
+        n.put("rate", r.rate()).put("currency", "USD").put("unit", "Hrs").put("productType", "EC2").put("serviceCode", "AmazonEC2")
+            .put("usageType", r.usageType()).put("operation", "Windows".equals(r.productDescription()) ? "RunInstances:0002" : "RunInstances");
+        ArrayNode props = n.putArray("properties");
+        props.addObject().put("name", "region").put("value", r.region());
+        props.addObject().put("name", "instanceType").put("value", r.instanceType());
+        props.addObject().put("name", "instanceFamily").put("value", r.instanceType().substring(0, r.instanceType().indexOf('.')));
+        props.addObject().put("name", "productDescription").put("value", r.productDescription());
+        props.addObject().put("name", "tenancy").put("value", r.tenancy());
+      }
+      if (from + 3 < rates.size()) {
+        out.put("nextToken", Integer.toString(from + 3));
+      }
+      return JSON.writeValueAsString(out);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
   }
 
   private static int code(String state) {

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 class IamPolicyTest {
   private static final Path POLICY = RepoPaths.manifests().resolve("aws/iam-policy.json");
   private static final Pattern CALL = Pattern.compile("\\b(ec2|ssm|iam|sqs|pricing)(?:\\(\\))?\\.([a-z][A-Za-z]+)\\(");
+  /** The Savings Plans client's calls (the field is named savingsPlans, as are lists elsewhere: only its describe calls count). */
+  private static final Pattern SAVINGS_PLANS_CALL = Pattern.compile("\\bsavingsPlans\\.(describe[A-Za-z]+)\\(");
 
   private static Set<String> allowedActions() throws IOException {
     JsonNode policy = new ObjectMapper().readTree(Files.readString(POLICY));
@@ -52,6 +54,10 @@ class IamPolicyTest {
           }
           called.add(m.group(1) + ":" + Character.toUpperCase(method.charAt(0)) + method.substring(1));
         }
+        Matcher plans = SAVINGS_PLANS_CALL.matcher(Files.readString(f));
+        while (plans.find()) {
+          called.add("savingsplans:" + Character.toUpperCase(plans.group(1).charAt(0)) + plans.group(1).substring(1));
+        }
       }
     }
     return called;
@@ -63,7 +69,8 @@ class IamPolicyTest {
     // The scan finds the calls it should (a broken pattern would make this test pass vacuously).
     assertThat(called).contains("ec2:CreateFleet", "ec2:DescribeInstances", "ec2:TerminateInstances", "ec2:CreateLaunchTemplate",
         "ssm:GetParameter", "iam:CreateInstanceProfile", "sqs:ReceiveMessage", "sqs:DeleteMessage", "ec2:DescribeInstanceTypes",
-        "ec2:DescribeSpotPriceHistory", "pricing:GetProducts");
+        "ec2:DescribeSpotPriceHistory", "pricing:GetProducts", "ec2:DescribeReservedInstances", "savingsplans:DescribeSavingsPlans",
+        "savingsplans:DescribeSavingsPlanRates");
     assertThat(allowedActions()).containsAll(called);
   }
 
