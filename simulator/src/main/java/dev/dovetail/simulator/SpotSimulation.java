@@ -42,6 +42,7 @@ import dev.dovetail.provisioner.provisioning.Provisioner;
 import dev.dovetail.provisioner.provisioning.Simulator;
 import dev.dovetail.provisioner.provisioning.Snapshot;
 import dev.dovetail.provisioner.provisioning.Templates;
+import dev.dovetail.runtime.ManualClock;
 import dev.dovetail.state.Governance;
 import dev.dovetail.state.MemoryClusterView;
 import dev.dovetail.state.NodeFacts;
@@ -54,10 +55,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -105,6 +104,8 @@ public final class SpotSimulation {
   private final PriorityQueue<Event> events = new PriorityQueue<>();
   private long sequence;
   private Instant now = START;
+  /** {@link #now} for the product code that reads a clock. */
+  private final ManualClock clock = new ManualClock(START);
 
   private final Templates.PoolTemplate poolShape;
   private final List<Shortage> shortages;
@@ -287,22 +288,6 @@ public final class SpotSimulation {
             }
           }
         });
-    Clock clock = new Clock() {
-      @Override
-      public ZoneOffset getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return now;
-      }
-    };
     this.methods = List.of(new Emptiness(name -> false), new MultiNodeConsolidation(consolidator, clock),
         new SingleNodeConsolidation(consolidator, clock), reverseFallback);
   }
@@ -446,6 +431,7 @@ public final class SpotSimulation {
     }
     podSeconds += replicas.size() * seconds;
     now = to;
+    clock.set(to);
   }
 
   private void trace(String format, Object... args) {
@@ -772,9 +758,15 @@ public final class SpotSimulation {
       view.pod(uid, key(r.workload), Optional.empty(), Resources.requestsOf(r.pod));
       provisionSoon();
     }
-    machines.remove(m.name);
+    forget(m.name);
     trace("gone %s", m.name);
     changedSinceQuietPass = true;
+  }
+
+  /** A machine no longer exists: out of the machines and of the cluster view. */
+  private void forget(String name) {
+    machines.remove(name);
+    view.removeNode(name);
   }
 
   /** An outage began: spot capacity is reclaimed, every running spot node gets its interruption warning. */
@@ -826,10 +818,11 @@ public final class SpotSimulation {
     if (deciding) {
       return;
     }
-    Optional<Decision> found = decide(Optional.empty());
+    List<Candidate> all = readyMachines();
+    Optional<Decision> found = decide(Optional.empty(), all);
     if (found.isEmpty()) {
       changedSinceQuietPass = false;
-      passWhenDue();
+      passWhenDue(all);
       return;
     }
     Decision d = found.get();
@@ -841,14 +834,21 @@ public final class SpotSimulation {
     deciding = true;
     at(now.plus(scenario.timings().validation()), () -> {
       deciding = false;
-      decide(Optional.of(d.method())).filter(again -> names(again.command()).equals(names(d.command())))
+      decide(Optional.of(d.method()), readyMachines()).filter(again -> names(again.command()).equals(names(d.command())))
           .ifPresent(again -> carryOut(again.method(), again.command()));
     });
   }
 
-  /** As the orchestrator requeues itself: a pass when a method's next check falls due (reverse fallback's interval), if before the next poll. */
-  private void passWhenDue() {
-    List<Candidate> all = machines.values().stream().filter(m -> m.ready != null && !m.cordoned).map(this::candidate).toList();
+  /** The Ready, uncordoned machines as disruption candidates. */
+  private List<Candidate> readyMachines() {
+    return machines.values().stream().filter(m -> m.ready != null && !m.cordoned).map(this::candidate).toList();
+  }
+
+  /**
+   * As the orchestrator requeues itself: a pass when a method's next check falls due (reverse fallback's
+   * interval), if before the next poll; {@code all} the pass's Ready, uncordoned machines.
+   */
+  private void passWhenDue(List<Candidate> all) {
     Optional<Instant> due = methods.stream().map(m -> m.nextDue(all, now)).flatMap(Optional::stream).filter(t -> t.isAfter(now))
         .min(Instant::compareTo);
     Instant poll = now.plus(scenario.timings().disruptionEvery());
@@ -865,19 +865,14 @@ public final class SpotSimulation {
     return command.candidates().stream().map(Candidate::name).sorted().toList();
   }
 
-  /** The first command of the methods in order (or of {@code only}), over the candidates there are now. */
-  private Optional<Decision> decide(Optional<Method> only) {
-    List<Candidate> candidates = new ArrayList<>();
+  /** The first command of the methods in order (or of {@code only}), over those of {@code ready} no command is under way for. */
+  private Optional<Decision> decide(Optional<Method> only, List<Candidate> ready) {
     Set<String> busy = new HashSet<>();
     underWay.values().forEach(p -> {
       p.command().candidates().forEach(c -> busy.add(c.name()));
       busy.addAll(p.replacements());
     });
-    for (Machine m : machines.values()) {
-      if (m.ready != null && !m.cordoned && !busy.contains(m.name)) {
-        candidates.add(candidate(m));
-      }
-    }
+    List<Candidate> candidates = ready.stream().filter(c -> !busy.contains(c.name())).toList();
     int initialized = (int) machines.values().stream().filter(m -> m.ready != null).count();
     Map<Reason, Integer> allowed = new HashMap<>();
     for (Reason r : List.of(Reason.EMPTY, Reason.UNDERUTILIZED, Reason.DRIFTED)) {
@@ -939,7 +934,7 @@ public final class SpotSimulation {
     for (NewClaim claim : plan.solution().newClaims()) {
       Optional<Machine> m = launch(claim, plan);
       if (m.isEmpty()) {
-        launched.forEach(name -> Optional.ofNullable(machines.remove(name)).ifPresent(x -> { }));
+        launched.forEach(this::forget);
         method.finished(command, false, now);
         return;
       }

@@ -32,6 +32,13 @@ public final class MemoryClusterView implements ClusterView {
     return this;
   }
 
+  /** The node is gone (its pods are unbound or removed on their own). */
+  public MemoryClusterView removeNode(String name) {
+    nodes.remove(name);
+    requested.remove(name);
+    return this;
+  }
+
   public MemoryClusterView rules(RuleSet rules) {
     this.rules = rules;
     return this;

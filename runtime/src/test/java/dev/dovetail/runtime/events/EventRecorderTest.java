@@ -3,6 +3,7 @@ package dev.dovetail.runtime.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.runtime.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -11,14 +12,11 @@ import java.nio.file.Paths;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.spi.ToolProvider;
 import org.junit.jupiter.api.Test;
 
@@ -26,30 +24,6 @@ import org.junit.jupiter.api.Test;
 class EventRecorderTest {
   private static final EventRecorder.Involved NODE = new EventRecorder.Involved("v1", "Node", null, "n1", "u-1");
   private static final EventRecorder.Involved POD = new EventRecorder.Involved("v1", "Pod", "ns", "p", null);
-
-  /** A clock the test moves. */
-  private static final class TestClock extends Clock {
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T10:00:00.123Z"));
-
-    void advance(Duration d) {
-      now.updateAndGet(t -> t.plus(d));
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-  }
 
   /** What a transport was asked to create: namespace and Event. */
   private record Sent(String namespace, Map<String, Object> event) {
@@ -84,7 +58,7 @@ class EventRecorderTest {
 
   @Test
   void theSameEventForTheSameObjectIsWrittenOncePerWindow() {
-    TestClock clock = new TestClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-01-01T10:00:00.123Z"));
     List<Sent> sent = new CopyOnWriteArrayList<>();
     try (EventRecorder events = new EventRecorder((ns, e) -> sent.add(new Sent(ns, e)), "c", clock, "h", new SimpleMeterRegistry(), 100)) {
       events.warning(NODE, "SpotInterrupted", "the instance will terminate");

@@ -22,15 +22,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
 /**
@@ -42,6 +41,8 @@ import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
  * second call for the claim.
  */
 class AwsLaunchFaultsMockTest {
+  @RegisterExtension
+  static final FakeAccount ACCOUNT = new FakeAccount();
   private static FakeEc2 ec2;
   private static AwsClients aws;
   private static EC2NodeClass nodeClass;
@@ -49,23 +50,11 @@ class AwsLaunchFaultsMockTest {
   private AwsCloudProvider provider;
 
   @BeforeAll
-  static void start() throws Exception {
-    ec2 = FakeEc2.start();
-    System.setProperty("aws.accessKeyId", "testing");
-    System.setProperty("aws.secretAccessKey", "testing");
-    aws = new AwsClients(Optional.of("us-east-1"), Optional.of(ec2.endpoint()));
+  static void start() {
+    ec2 = ACCOUNT.ec2();
+    aws = ACCOUNT.aws();
     nodeClass = AwsCloudProviderMockTest.nodeClass("faults", List.of(new AmiSelectorTerm(null, null, "ami-0abc", null, null, null)));
     nodeClass.setStatus(FakeEc2.resolvedStatus(List.of(), List.of()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (aws != null) {
-      aws.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
   }
 
   @BeforeEach

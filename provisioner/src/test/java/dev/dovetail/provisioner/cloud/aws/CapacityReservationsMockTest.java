@@ -22,14 +22,13 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
 /**
@@ -39,6 +38,8 @@ import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
  * full corrects our count and the same launch falls back to plain on-demand.
  */
 class CapacityReservationsMockTest {
+  @RegisterExtension
+  static final FakeAccount ACCOUNT = new FakeAccount();
   private static FakeEc2 ec2;
   private static AwsClients aws;
   private AwsCloudProvider provider;
@@ -46,21 +47,9 @@ class CapacityReservationsMockTest {
   private String otherReservation;
 
   @BeforeAll
-  static void start() throws Exception {
-    ec2 = FakeEc2.start();
-    System.setProperty("aws.accessKeyId", "testing");
-    System.setProperty("aws.secretAccessKey", "testing");
-    aws = new AwsClients(Optional.of("us-east-1"), Optional.of(ec2.endpoint()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (aws != null) {
-      aws.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
+  static void start() {
+    ec2 = ACCOUNT.ec2();
+    aws = ACCOUNT.aws();
   }
 
   @BeforeEach

@@ -27,16 +27,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
 
 /**
@@ -46,6 +45,8 @@ import software.amazon.awssdk.services.ec2.model.SpotAllocationStrategy;
  * however many launches run at once, and kept when a later read fails.
  */
 class CommitmentsMockTest {
+  @RegisterExtension
+  static final FakeAccount ACCOUNT = new FakeAccount();
   private static FakeEc2 ec2;
   private static AwsClients aws;
   private static EC2NodeClass nodeClass;
@@ -54,23 +55,11 @@ class CommitmentsMockTest {
   private AwsCloudProvider provider;
 
   @BeforeAll
-  static void start() throws Exception {
-    ec2 = FakeEc2.start();
-    System.setProperty("aws.accessKeyId", "testing");
-    System.setProperty("aws.secretAccessKey", "testing");
-    aws = new AwsClients(Optional.of("us-east-1"), Optional.of(ec2.endpoint()));
+  static void start() {
+    ec2 = ACCOUNT.ec2();
+    aws = ACCOUNT.aws();
     nodeClass = AwsCloudProviderMockTest.nodeClass("commitments", List.of(new AmiSelectorTerm(null, null, "ami-0abc", null, null, null)));
     nodeClass.setStatus(FakeEc2.resolvedStatus(List.of(), List.of()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (aws != null) {
-      aws.close();
-    }
-    if (ec2 != null) {
-      ec2.close();
-    }
   }
 
   @BeforeEach
