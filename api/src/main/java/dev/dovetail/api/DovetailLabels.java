@@ -32,6 +32,8 @@ public final class DovetailLabels {
    * pods at once, and an interrupted spot offering is not launched again for a while.
    */
   public static final String INTERRUPTION = "dovetail.dev/interruption";
+  /** On an interrupted NodeClaim: its pods have room on a Ready node elsewhere (see {@code NodeMarks.REPLACEMENT_READY}). */
+  public static final String REPLACEMENT_READY = "dovetail.dev/replacement-ready";
 
   /** Taint (NoSchedule) the interrupt listener adds next to {@code karpenter.sh/disrupted}; its value is the notice's action. */
   public static final String SPOT_INTERRUPTION_TAINT = "dovetail.dev/spot-interruption";

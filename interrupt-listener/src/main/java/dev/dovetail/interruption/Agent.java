@@ -1,5 +1,6 @@
 package dev.dovetail.interruption;
 
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.interruption.imds.NoticeReader.Observation;
@@ -14,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -40,8 +42,18 @@ public final class Agent implements AutoCloseable {
   /** What a rebalance recommendation does to the node. */
   public enum RebalanceAction { taint, cordon, drain }
 
+  /**
+   * @param drainMargin how long before an instance-action time the drain must be done (past it, what is left is deleted)
+   * @param evictionLead after a spot interruption notice, how long before the drain's deadline evictions start at the
+   *     latest when the node has a NodeClaim: until then, the drain waits for the provisioner to say the pods have
+   *     Ready room elsewhere (see {@link NodeMarks#evictionsStartBy}); zero drains at once
+   */
   public record Settings(String nodeName, Duration pollInterval, RebalanceAction rebalanceAction, Duration drainMargin,
-      Duration maintenanceLead) {
+      Duration maintenanceLead, Duration evictionLead) {
+  }
+
+  /** A drain that waits for its NodeClaim's replacement: which claim, and the drain's deadline. */
+  private record Hold(String claim, Instant deadline) {
   }
 
   private final NoticeReader reader;
@@ -63,10 +75,14 @@ public final class Agent implements AutoCloseable {
   private final Set<String> handled = new HashSet<>();
   private final AtomicReference<Instant> lastAnswer = new AtomicReference<>(Instant.EPOCH);
   private final AtomicReference<Optional<Instant>> drainDeadline = new AtomicReference<>(null);
+  /** The spot interruption's drain waits for the replacement while this is set; cleared once evictions start. */
+  private final AtomicReference<Hold> hold = new AtomicReference<>();
   private final MeterRegistry registry;
   private final Timer noticeToTaint;
   private final Timer drainDuration;
   private volatile boolean closed;
+  /** Touched only by the drain thread. */
+  private boolean holdLogged;
 
   public Agent(NoticeReader reader, NodeActions node, Drainer drainer, EventRecorder events, Settings settings, MeterRegistry registry, Clock clock) {
     this.reader = reader;
@@ -161,7 +177,12 @@ public final class Agent implements AutoCloseable {
     Optional<String> claim = node.markNodeClaim(NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, notice.time()));
     node.node().map(Events::involved).ifPresent(n -> events.warning(n, "SpotInterrupted", "Spot interruption notice: the instance will " + notice.action()
         + " at " + notice.time() + "; draining" + claim.map(c -> ", NodeClaim " + c + " marked for replacement").orElse("")));
-    startDrain(Optional.of(notice.time().minus(settings.drainMargin())), t0);
+    Instant deadline = notice.time().minus(settings.drainMargin());
+    if (claim.isPresent() && settings.evictionLead().compareTo(Duration.ZERO) > 0 && drainDeadline.get() == null) {
+      // Not when a drain (ahead of maintenance, or of a rebalance) is evicting already.
+      hold.compareAndSet(null, new Hold(claim.get(), deadline));
+    }
+    startDrain(Optional.of(deadline), t0);
   }
 
   private void onRebalance(Notices.Rebalance notice) {
@@ -207,6 +228,10 @@ public final class Agent implements AutoCloseable {
           return;
         }
         try {
+          if (holding()) {
+            drainLoop.schedule(this, 1, TimeUnit.SECONDS);
+            return;
+          }
           Drainer.Round round = drainer.round(drainDeadline.get());
           if (round.remaining() == 0) {
             drainDuration.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
@@ -228,6 +253,42 @@ public final class Agent implements AutoCloseable {
         }
       }
     });
+  }
+
+  /**
+   * Whether the drain still waits for the replacement of the node's pods (see {@link NodeMarks#holdEvictions}):
+   * they keep running meanwhile. Once it stops waiting, it never waits again.
+   */
+  private boolean holding() {
+    Hold h = hold.get();
+    if (h == null) {
+      return false;
+    }
+    Optional<String> ready;
+    List<DrainPod> pods;
+    try {
+      ready = node.replacementReady(h.claim());
+      pods = drainer.remaining();
+    } catch (RuntimeException e) {
+      // Without an answer, the time limit alone (the pods' grace periods unknown): never a hold past it.
+      LOG.warn("reading NodeClaim {} or the node's pods failed: {}", h.claim(), e.toString());
+      ready = Optional.empty();
+      pods = List.of();
+    }
+    if (NodeMarks.holdEvictions(clock.instant(), h.deadline(), settings.evictionLead(), pods, ready.orElse(null))) {
+      if (!holdLogged) {
+        holdLogged = true;
+        LOG.info("node {}: holding evictions until NodeClaim {} has Ready room for its {} pods, or {} at the latest", settings.nodeName(),
+            h.claim(), pods.size(), NodeMarks.evictionsStartBy(h.deadline(), settings.evictionLead(), pods));
+      }
+      return true;
+    }
+    hold.set(null);
+    String why = ready.isPresent() ? "its pods have Ready room elsewhere (NodeClaim " + h.claim() + ")"
+        : "the latest start for evicting before the interruption came without a replacement ready";
+    LOG.info("node {}: evicting now: {}", settings.nodeName(), why);
+    node.node().map(Events::involved).ifPresent(n -> events.normal(n, "DrainStarted", "Evicting pods ahead of the interruption: " + why));
+    return false;
   }
 
   @Override

@@ -56,6 +56,12 @@ public final class InterruptListenerMain implements Callable<Integer> {
       description = "The drain finishes this long before the instance-action or maintenance time. Default: ${DEFAULT-VALUE}.")
   Duration drainMargin;
 
+  @Option(names = "--eviction-lead", defaultValue = "45s", converter = DurationConverter.class,
+      description = "After a spot interruption notice, the drain of a node with a NodeClaim waits for the provisioner's replacement to be "
+          + "Ready (the pods keep running meanwhile) until this long before the drain's deadline, or each pod's termination grace period "
+          + "plus 10 s if longer; 0 evicts at once. Default: ${DEFAULT-VALUE}.")
+  Duration evictionLead;
+
   @Option(names = "--maintenance-lead", defaultValue = "10m", converter = DurationConverter.class,
       description = "Scheduled maintenance starting within this long cordons and drains the node. Default: ${DEFAULT-VALUE}.")
   Duration maintenanceLead;
@@ -103,7 +109,7 @@ public final class InterruptListenerMain implements Callable<Integer> {
       EventRecorder events = runtime.closeOnShutdown(
           new EventRecorder(new Events(api), "dovetail-interrupt-listener", clock, nodeName, runtime.registry(), Events.QUEUE));
       Agent agent = runtime.closeOnShutdown(new Agent(reader, new NodeActions(api, nodeName), new Drainer(api, nodeName, clock),
-          events, new Agent.Settings(nodeName, pollInterval, rebalanceAction, drainMargin, maintenanceLead), runtime.registry(), clock));
+          events, new Agent.Settings(nodeName, pollInterval, rebalanceAction, drainMargin, maintenanceLead, evictionLead), runtime.registry(), clock));
       runtime.ops().withReadiness(new Readiness("imds", agent::notReady));
       agent.start();
       return "node " + nodeName + ", metadata service " + imdsEndpoint + ", polling every " + pollInterval;

@@ -107,4 +107,13 @@ final class NodeActions {
     }
     return Optional.empty();
   }
+
+  /**
+   * The NodeClaim's {@link NodeMarks#REPLACEMENT_READY} annotation (the provisioner says its pods have Ready
+   * room elsewhere), if the claim has it; empty when it has not or is gone.
+   */
+  Optional<String> replacementReady(String claim) {
+    return api.get(NODE_CLAIMS + "/" + KubeApi.segment(claim))
+        .map(c -> c.path("metadata").path("annotations").path(NodeMarks.REPLACEMENT_READY).asText(null));
+  }
 }

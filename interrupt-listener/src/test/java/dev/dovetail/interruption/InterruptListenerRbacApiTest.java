@@ -28,6 +28,7 @@ class InterruptListenerRbacApiTest {
     allowed(cp, "list", "pods");
     allowed(cp, "create", "pods", "--subresource=eviction");
     allowed(cp, "patch", "nodeclaims.karpenter.sh");
+    allowed(cp, "get", "nodeclaims.karpenter.sh");
     allowed(cp, "create", "events");
 
     denied(cp, "delete", "nodes");

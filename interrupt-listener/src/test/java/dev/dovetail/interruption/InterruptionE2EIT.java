@@ -3,6 +3,7 @@ package dev.dovetail.interruption;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
 import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
@@ -34,6 +35,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -49,6 +53,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -101,7 +106,8 @@ class InterruptionE2EIT {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     return new Agent(reader, new NodeActions(api, nodeName), new Drainer(api, nodeName, clock),
         new EventRecorder(new Events(api), "dovetail-interrupt-listener", clock, nodeName, registry, Events.QUEUE),
-        new Agent.Settings(nodeName, Duration.ofSeconds(1), Agent.RebalanceAction.taint, Duration.ofSeconds(15), Duration.ofMinutes(10)),
+        new Agent.Settings(nodeName, Duration.ofSeconds(1), Agent.RebalanceAction.taint, Duration.ofSeconds(15), Duration.ofMinutes(10),
+            Duration.ofSeconds(45)),
         registry, clock);
   }
 
@@ -289,6 +295,15 @@ class InterruptionE2EIT {
           client.resources(NodeClaim.class).withName(doomed).get().getMetadata().getAnnotations())
           .hasEntrySatisfying(NodeActions.INTERRUPTION_ANNOTATION, v -> assertThat(v).startsWith("spot-interruption@")));
 
+      // The drain waits for the replacement the provisioner would launch: the replicas keep running while the agent
+      // looks at the claim, until the claim says their replacement is ready (as the provisioner writes it).
+      String claimPath = NodeActions.NODE_CLAIMS + "/" + doomed;
+      await().atMost(Duration.ofSeconds(20)).until(() -> api.exchanges().stream()
+          .filter(e -> e.method().equals("GET") && e.path().equals(claimPath)).count() >= 3);
+      assertThat(api.exchanges()).as("evictions before the replacement is ready").noneMatch(e -> e.path().endsWith("/eviction"));
+      client.resources(NodeClaim.class).withName(doomed).patch(PatchContext.of(PatchType.JSON_MERGE),
+          Serialization.asJson(NodeMarks.replacementReadyPatch(Instant.now())));
+
       // No node takes the replacements yet, so once one replica is evicted the budget stays at zero: the next
       // evictions must be refused (429), and the agent must keep trying. Only then does the spare node come.
       await().atMost(Duration.ofSeconds(30)).until(() -> api.exchanges().stream()
@@ -323,7 +338,7 @@ class InterruptionE2EIT {
 
       Map<String, Long> reasons = client.v1().events().inNamespace("default").list().getItems().stream()
           .filter(e -> doomed.equals(e.getInvolvedObject().getName())).collect(Collectors.groupingBy(e -> e.getReason(), Collectors.counting()));
-      assertThat(reasons).containsKeys("SpotInterrupted");
+      assertThat(reasons).containsKeys("SpotInterrupted", "DrainStarted");
       assertThat(agent.imdsReachable()).isTrue();
     }
   }

@@ -6,9 +6,12 @@ import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.distribution.PodFacts;
+import dev.dovetail.api.interruption.NodeMarks;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
+import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.OnExecutor;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
@@ -39,6 +42,7 @@ import dev.dovetail.provisioner.distribution.Rebalancer;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
+import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.KubernetesVersion;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
@@ -72,6 +76,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -102,10 +107,17 @@ public final class Operator implements AutoCloseable {
    * @param validation how long a graceful decision waits before it is checked again and carried out
    * @param spotToSpot Karpenter's {@code SpotToSpotConsolidation} feature gate: whether consolidation may replace spot nodes with spot
    * @param repair the node repair policies in force: empty unless Karpenter's {@code NodeRepair} feature gate is on
+   * @param interruptionEvictionLead how long before a spot-interrupted claim's drain deadline its evictions start at the latest
+   *     while its replacement is not Ready yet ({@link NodeMarks#evictionsStartBy}); zero evicts at once
    */
-  public record Disruption(Duration validation, boolean spotToSpot, List<Repair.Policy> repair) {
+  public record Disruption(Duration validation, boolean spotToSpot, List<Repair.Policy> repair, Duration interruptionEvictionLead) {
     public Disruption {
       repair = List.copyOf(repair);
+    }
+
+    /** With the default eviction lead. */
+    public Disruption(Duration validation, boolean spotToSpot, List<Repair.Policy> repair) {
+      this(validation, spotToSpot, repair, NodeMarks.DEFAULT_EVICTION_LEAD);
     }
   }
 
@@ -285,6 +297,10 @@ public final class Operator implements AutoCloseable {
       }
       claimChanged(c);
       batcher.trigger();
+      Singleton pass = disruption;
+      if (pass != null && interruptedClaimWaits()) {
+        pass.trigger();  // perhaps a replacement the cloud refused: the interrupted claim's pods need another one now
+      }
     }));
     caches.onNodePools(new ResourceEventHandler<>() {
       @Override
@@ -353,7 +369,7 @@ public final class Operator implements AutoCloseable {
     Lifecycle lifecycle = new Lifecycle(caches, cloud, writer, events, metrics, clock, batcher::trigger,
         new Lifecycle.Settings(settings.registrationTtl(), launchGroups));
     claims = new Controller<>("nodeclaim.lifecycle", "NodeClaim", lifecycle::reconcile, settings.concurrency(), registry);
-    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock);
+    Termination termination = new Termination(client, evictions, caches, cloud, events, metrics, clock, settings.disruption().interruptionEvictionLead());
     terminations = new Controller<>("nodeclaim.termination", "NodeClaim", termination::reconcile, settings.concurrency(), registry);
     pools = new Controller<>("nodepool.status", "NodePool", new NodePoolStatusController(client, caches, clock, registry)::reconcile, 2, registry);
     classes = new Controller<>("ec2nodeclass.status", "EC2NodeClass", new NodeClassController(client, caches, cloud, events)::reconcile, 2,
@@ -405,7 +421,8 @@ public final class Operator implements AutoCloseable {
         .map(c -> c.getSpec().consolidation()).map(c -> Boolean.TRUE.equals(c.enableSpotToSpot())).orElse(false));
     List<Method> methods = new ArrayList<>(List.of(new Expiration()));
     repair().ifPresent(methods::add);
-    methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames()), new Emptiness(provisioner::nominated),
+    methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames(), this::readyNode,
+        claim -> writer.patchMetadata(NodeClaim.class, claim, Map.of("annotations", Map.of(NodeMarks.REPLACEMENT_READY, clock.instant().toString())))), new Emptiness(provisioner::nominated),
         new Drift(consolidator), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock),
         reverseFallback(consolidator)));
     Orchestrator orchestrator = new Orchestrator(caches, provisioner, writer, events, metrics, clock, settings.disruption().validation(),
@@ -548,6 +565,8 @@ public final class Operator implements AutoCloseable {
     Orchestrator decider = orchestrator;
     if (pass != null && NodeClaims.annotation(claim, DovetailLabels.INTERRUPTION) != null) {
       pass.trigger();  // its pods need capacity elsewhere now, not after the drain
+    } else if (pass != null && NodeClaims.isTrue(claim, ConditionTypes.INITIALIZED) && !NodeClaims.deleting(claim) && interruptedClaimWaits()) {
+      pass.trigger();  // perhaps the replacement an interrupted claim's drain waits for: Ready room for its pods
     } else if (pass != null && decider != null && decider.awaits(claim.getMetadata().getName())) {
       pass.trigger();  // a replacement a disruption waits for: Initialized (go on) or gone (abandon)
     }
@@ -555,6 +574,19 @@ public final class Operator implements AutoCloseable {
     if (pool != null) {
       enqueue(pools, pool);
     }
+  }
+
+  /** Whether an interrupted claim's drain waits for its pods' replacement. */
+  private boolean interruptedClaimWaits() {
+    return caches.nodeClaims().stream()
+        .anyMatch(c -> NodeClaims.annotation(c, DovetailLabels.INTERRUPTION) != null && NodeClaims.annotation(c, NodeMarks.REPLACEMENT_READY) == null);
+  }
+
+  /** Whether the node is there, Ready and, if a NodePool launched it, Initialized: pods placed on it can run now. */
+  private boolean readyNode(String name) {
+    return caches.node(name).filter(n -> Conditions.nodeReady(n) && (n.getSpec() == null || !Boolean.TRUE.equals(n.getSpec().getUnschedulable()))
+        && (n.getMetadata().getLabels() == null || !n.getMetadata().getLabels().containsKey(WellKnownLabels.NODEPOOL)
+            || "true".equals(n.getMetadata().getLabels().get(WellKnownLabels.INITIALIZED)))).isPresent();
   }
 
   private void nodeClassChanged(EC2NodeClass nodeClass) {

@@ -109,6 +109,12 @@ public final class ProvisionerMain implements Callable<Integer> {
           + "whose claim has not recorded them yet). Default: ${DEFAULT-VALUE}.")
   Duration orphanGrace;
 
+  @Option(names = "--interruption-eviction-lead", defaultValue = "45s", converter = DurationConverter.class,
+      description = "A spot-interrupted NodeClaim's drain waits for the replacement launched for its pods to be Ready (they keep running "
+          + "meanwhile) until this long before its deadline (the reclaim less 15 s), or each pod's termination grace period plus 10 s if "
+          + "longer; 0 evicts at once. The interrupt listener's --eviction-lead does the same on the node. Default: ${DEFAULT-VALUE}.")
+  Duration interruptionEvictionLead;
+
   @Option(names = "--unavailable-offerings-ttl", defaultValue = "3m", converter = DurationConverter.class,
       description = "How long an offering that had no capacity (an insufficient-capacity error, a spot interruption) stays out of "
           + "simulations and launches; spot fallback and reverse fallback wait on it. Karpenter keeps 3m. Default: ${DEFAULT-VALUE}.")
@@ -240,7 +246,7 @@ public final class ProvisionerMain implements Callable<Integer> {
         new Operator.LeaderElection(leaderElect, leaseName, who, leaseDuration, renewDeadline, retryPeriod), concurrency, queue,
         "aws".equals(cloudProvider) ? Optional.of(awsOptions()) : Optional.empty(), orphanGrace,
         new Operator.Disruption(disruptionValidation, gates.getOrDefault("SpotToSpotConsolidation", false),
-            gates.getOrDefault("NodeRepair", false) ? Repair.AWS : List.of()), unavailableOfferingsTtl);
+            gates.getOrDefault("NodeRepair", false) ? Repair.AWS : List.of(), interruptionEvictionLead), unavailableOfferingsTtl);
   }
 
   /** Karpenter's feature gates known here; an unknown name or a value other than true/false is an error. */

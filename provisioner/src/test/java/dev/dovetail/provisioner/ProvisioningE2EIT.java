@@ -43,6 +43,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -271,6 +272,16 @@ class ProvisioningE2EIT {
     // Nothing was evicted yet: the replacement came first.
     assertThat(client.pods().inNamespace(ns.name()).list().getItems()).extracting(p -> p.getMetadata().getUid())
         .containsExactlyInAnyOrderElementsOf(podsBefore);
+    // Once the replacement is Initialized, and not before, the interrupted claim says its pods have Ready room elsewhere:
+    // the listener's drain, which holds its evictions until then, goes ahead.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.resources(NodeClaim.class).withName(first.getMetadata().getName())
+        .get().getMetadata().getAnnotations()).containsKey(DovetailLabels.REPLACEMENT_READY));
+    NodeClaim replacement = claimsOf(client, label).stream().filter(c -> !c.getMetadata().getName().equals(first.getMetadata().getName()))
+        .findFirst().orElseThrow();
+    Instant initialized = Instant.parse(Conditions.get(replacement.getStatus().conditions(), "Initialized").orElseThrow().lastTransitionTime());
+    Instant said = Instant.parse(client.resources(NodeClaim.class).withName(first.getMetadata().getName()).get().getMetadata().getAnnotations()
+        .get(DovetailLabels.REPLACEMENT_READY));
+    assertThat(said).as("when the claim said its replacement was ready").isAfterOrEqualTo(initialized.truncatedTo(ChronoUnit.SECONDS));
   }
 
   private static WorkloadDistributionRule rule(String name, String namespace, int spot, int baseOnDemand) {

@@ -5,11 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
+import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.testkit.MotoServer;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
@@ -105,9 +107,20 @@ class QueueModeE2EIT {
     String instanceId = instanceId(first);
 
     ConcurrentLinkedQueue<Integer> available = new ConcurrentLinkedQueue<>();
+    // Samples in which a pod of the interrupted node was already being evicted while no replacement claim was Initialized:
+    // the pods are read before the claims, so a replacement Initialized before the eviction is seen as such.
+    ConcurrentLinkedQueue<String> evictedBeforeReplacement = new ConcurrentLinkedQueue<>();
     ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-    sampler.scheduleAtFixedRate(() -> available.add((int) client.pods().inNamespace(ns.name()).withLabel("app", "web").list().getItems()
-        .stream().filter(QueueModeE2EIT::readyAndNotDeleting).count()), 0, 200, TimeUnit.MILLISECONDS);
+    sampler.scheduleAtFixedRate(() -> {
+      List<Pod> pods = client.pods().inNamespace(ns.name()).withLabel("app", "web").list().getItems();
+      available.add((int) pods.stream().filter(QueueModeE2EIT::readyAndNotDeleting).count());
+      List<String> evicting = pods.stream().filter(p -> node.equals(p.getSpec().getNodeName()) && p.getMetadata().getDeletionTimestamp() != null)
+          .map(p -> p.getMetadata().getName()).toList();
+      if (!evicting.isEmpty() && ProvisioningE2EIT.claimsOf(client, label).stream().filter(c -> !c.getMetadata().getName().equals(first.getMetadata().getName()))
+          .noneMatch(c -> c.getStatus() != null && Conditions.isTrue(c.getStatus().conditions(), ConditionTypes.INITIALIZED))) {
+        evictedBeforeReplacement.add(evicting.toString());
+      }
+    }, 0, 200, TimeUnit.MILLISECONDS);
     try {
       long sent = System.nanoTime();
       put("aws.ec2", "EC2 Spot Instance Interruption Warning",
@@ -134,6 +147,8 @@ class QueueModeE2EIT {
     }
     assertThat(available.stream().mapToInt(Integer::intValue).min().orElse(0)).as("ready pods during the drain: " + available)
         .isGreaterThanOrEqualTo(2);
+    // The drain held its evictions until the pods' replacement was Initialized (the claim said so), well before the reclaim.
+    assertThat(evictedBeforeReplacement).as("pods evicted before any replacement was Initialized").isEmpty();
     List<NodeClaim> now = ProvisioningE2EIT.claimsOf(client, label);
     assertThat(now).isNotEmpty().allSatisfy(c -> assertThat(c.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE) + "/"
         + c.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE))

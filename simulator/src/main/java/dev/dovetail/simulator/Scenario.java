@@ -1,5 +1,6 @@
 package dev.dovetail.simulator;
 
+import dev.dovetail.api.interruption.NodeMarks;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -56,10 +57,13 @@ public record Scenario(Duration period, long seed, List<WorkloadSpec> workloads,
    * @param consolidateAfter how long a node must see no pod come or go before consolidation looks at it
    * @param reverseFallbackInterval the ClusterOrchestratorConfig's {@code reverseFallback.retryInterval}
    * @param unavailableTtl how long an offering that failed stays out of the scheduler's options (Karpenter's 3 minutes)
-   * @param notice a spot interruption's warning (two minutes): the node is drained at once and billed until it ends
+   * @param notice a spot interruption's warning (two minutes): the node is billed until it ends
+   * @param drainMargin how long before the warning ends the drain must be done (the interrupt listener's {@code --drain-margin})
+   * @param evictionLead how long before the drain's deadline its evictions start at the latest while the replacement launched for
+   *     the node's pods boots (the listener's {@code --eviction-lead}); zero drains at once, as Karpenter does
    */
   public record Timings(Duration boot, Duration batch, Duration disruptionEvery, Duration validation, Duration consolidateAfter,
-      Duration reverseFallbackInterval, Duration unavailableTtl, Duration notice) {
+      Duration reverseFallbackInterval, Duration unavailableTtl, Duration notice, Duration drainMargin, Duration evictionLead) {
   }
 
   /**
@@ -90,9 +94,13 @@ public record Scenario(Duration period, long seed, List<WorkloadSpec> workloads,
     instanceTypes = List.copyOf(instanceTypes);
   }
 
-  /** Dovetail's defaults: a minute's boot, a second's batch, a pass every 10 s, 15 s validation, 1m consolidateAfter, 30m interval. */
+  /**
+   * Dovetail's defaults: a minute's boot, a second's batch, a pass every 10 s, 15 s validation, 1m consolidateAfter, 30m interval,
+   * a 15 s drain margin and a 45 s eviction lead.
+   */
   public static final Timings DEFAULT_TIMINGS = new Timings(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(10),
-      Duration.ofSeconds(15), Duration.ofMinutes(1), Duration.ofMinutes(30), Duration.ofMinutes(3), Duration.ofMinutes(2));
+      Duration.ofSeconds(15), Duration.ofMinutes(1), Duration.ofMinutes(30), Duration.ofMinutes(3), Duration.ofMinutes(2), Duration.ofSeconds(15),
+      NodeMarks.DEFAULT_EVICTION_LEAD);
 
   /**
    * The default week: six web and worker Deployments, every replica spot-ready (a 100 % spot rule), in three
@@ -126,7 +134,8 @@ public record Scenario(Duration period, long seed, List<WorkloadSpec> workloads,
     return new Scenario(Duration.ofSeconds(450), 1, List.of(WorkloadSpec.stepped("web", 500, 512, 100, List.of(new Step(Duration.ZERO, 8),
         new Step(Duration.ofSeconds(90), 16), new Step(Duration.ofSeconds(330), 6)))), List.of("us-east-1a"),
         List.of("c6a.large", "c6a.xlarge"), new Timings(Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(10),
-            Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofMinutes(2)),
+            Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofMinutes(2),
+            Duration.ofSeconds(15), NodeMarks.DEFAULT_EVICTION_LEAD),
         new Market(0, Duration.ofHours(1), List.of(REPLAY_OUTAGE)));
   }
 

@@ -82,13 +82,14 @@ public final class SimulateSpot implements Callable<Integer> {
 
   static String table(List<Outcome> outcomes, Outcome baseline) {
     StringBuilder b = new StringBuilder();
-    b.append("| strategy | cost $ | savings vs on-demand | spot share | pod-time pending | interruptions (replicas) | by workload "
+    b.append("| strategy | cost $ | savings vs on-demand | spot share | pod-time pending (new / interrupted / moved) | interruptions (replicas) | by workload "
         + "| launches | replicas moved by disruption | fallbacks | reverse fallbacks | back on spot in 2 intervals |\n");
     b.append("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
     for (Outcome o : outcomes) {
       String byWorkload = o.interruptions().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
-      b.append(String.format(Locale.ROOT, "| %s | %,.4f | %.1f %% | %.1f %% | %.3f %% | %d | %s | %d | %d | %d | %d | %s |%n", o.strategy().label(),
-          o.cost(), o.savingsAgainst(baseline) * 100, o.spotShare() * 100, o.pendingShare() * 100, o.totalInterruptions(),
+      b.append(String.format(Locale.ROOT, "| %s | %,.4f | %.1f %% | %.1f %% | %.3f %% (%.3f / %.3f / %.3f) | %d | %s | %d | %d | %d | %d | %s |%n", o.strategy().label(),
+          o.cost(), o.savingsAgainst(baseline) * 100, o.spotShare() * 100, o.pendingShare() * 100, o.pendingShare(Outcome.PendingCause.NEW) * 100,
+          o.pendingShare(Outcome.PendingCause.INTERRUPTED) * 100, o.pendingShare(Outcome.PendingCause.MOVED) * 100, o.totalInterruptions(),
           byWorkload.isEmpty() ? "-" : byWorkload, o.launches(), o.moved(), o.fallbacks(), o.reverseFallbacks(),
           o.stillAsked() == 0 ? "-" : String.format(Locale.ROOT, "%d / %d", o.backWithinTwoIntervals(), o.stillAsked())));
     }

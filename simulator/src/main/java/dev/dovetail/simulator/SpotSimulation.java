@@ -7,9 +7,11 @@ import dev.dovetail.api.catalog.Catalog;
 import dev.dovetail.api.catalog.InstanceType;
 import dev.dovetail.api.catalog.InterruptionBucket;
 import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.distribution.DistributionRule;
 import dev.dovetail.api.distribution.RuleSet;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
@@ -60,9 +62,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -106,6 +110,9 @@ public final class SpotSimulation {
   private Instant now = START;
   /** {@link #now} for the product code that reads a clock. */
   private final ManualClock clock = new ManualClock(START);
+  /** Interrupted nodes whose drain holds while their replicas' replacement boots, in the order they were interrupted. */
+  private final Set<String> holding = new LinkedHashSet<>();
+  private boolean interruptionPassSoon;
 
   private final Templates.PoolTemplate poolShape;
   private final List<Shortage> shortages;
@@ -139,7 +146,7 @@ public final class SpotSimulation {
   private final double[] series;
   private double cost;
   private double podSeconds;
-  private double pendingSeconds;
+  private final Map<Outcome.PendingCause, Double> pendingSeconds = new EnumMap<>(Outcome.PendingCause.class);
   private double spotSeconds;
   private final Map<String, Integer> interrupted = new TreeMap<>();
   private int fallbacks;
@@ -161,6 +168,8 @@ public final class SpotSimulation {
     final double price;
     final Instant launched;
     final Map<String, String> labels;
+    /** Its labels once Ready: Initialized, as the lifecycle labels a node. */
+    final Map<String, String> initializedLabels;
     final Set<String> replicas = new HashSet<>();
     Resources requested = Resources.NONE;
     Instant ready;
@@ -188,6 +197,8 @@ public final class SpotSimulation {
         l.put(DovetailLabels.CAPACITY_FALLBACK, "true");
       }
       this.labels = Map.copyOf(l);
+      l.put(WellKnownLabels.INITIALIZED, "true");
+      this.initializedLabels = Map.copyOf(l);
     }
 
     boolean spot() {
@@ -201,6 +212,8 @@ public final class SpotSimulation {
     Pod pod;
     String node;
     Instant pendingSince;
+    /** Why it waits, while it does. */
+    Outcome.PendingCause pendingCause = Outcome.PendingCause.NEW;
     final Instant created;
 
     Replica(String workload, Pod pod, Instant created) {
@@ -208,6 +221,11 @@ public final class SpotSimulation {
       this.pod = pod;
       this.created = created;
       this.pendingSince = created;
+    }
+
+    void pend(Instant at, Outcome.PendingCause cause) {
+      pendingSince = at;
+      pendingCause = cause;
     }
   }
 
@@ -389,7 +407,7 @@ public final class SpotSimulation {
     advance(end);
     for (Replica r : replicas.values()) {
       if (r.pendingSince != null) {
-        pendingSeconds += seconds(r.pendingSince, end);
+        waited(r, end);
       }
     }
     List<Double> costs = new ArrayList<>();
@@ -514,7 +532,7 @@ public final class SpotSimulation {
 
   private void delete(Replica r) {
     if (r.pendingSince != null) {
-      pendingSeconds += seconds(r.pendingSince, now);
+      waited(r, now);
     }
     unbind(r);
     replicas.remove(r.pod.getMetadata().getUid());
@@ -596,8 +614,10 @@ public final class SpotSimulation {
       if (m.cordoned) {
         continue;
       }
-      entries.add(new Snapshot.Capacity.Entry(SimNode.node(m.name, m.labels, List.of(), m.option.allocatable(), m.requested, Set.of()),
-          Set.of(m.name), Map.of()));
+      // A machine still booting is a claim in flight: room for pods to come, not yet for pods to move to.
+      SimNode node = m.ready != null ? SimNode.node(m.name, m.initializedLabels, List.of(), m.option.allocatable(), m.requested, Set.of())
+          : new SimNode(m.name, m.labels, Requirements.ofLabels(m.labels), List.of(), m.option.allocatable(), m.requested, Set.of(), true);
+      entries.add(new Snapshot.Capacity.Entry(node, Set.of(m.name), Map.of()));
       for (String uid : m.replicas) {
         Pod p = replicas.get(uid).pod;
         placed.add(new Snapshot.Capacity.PlacedPod(uid, new Scheduler.Placed(p.getMetadata().getNamespace(), p.getMetadata().getLabels(),
@@ -669,7 +689,7 @@ public final class SpotSimulation {
     for (String uid : m.replicas) {
       Replica r = replicas.get(uid);
       if (r.pendingSince != null) {
-        pendingSeconds += seconds(r.pendingSince, now);
+        waited(r, now);
         r.pendingSince = null;
       }
     }
@@ -680,6 +700,7 @@ public final class SpotSimulation {
         at(now.plusSeconds((long) (hours * 3600)), () -> interrupt(m));
       }
     }
+    interruptionPass();
     Pending waiting = underWay.values().stream().filter(p -> p.replacements().contains(m.name)).findFirst().orElse(null);
     if (waiting != null && waiting.replacements().stream().allMatch(n -> machines.containsKey(n) && machines.get(n).ready != null)) {
       finish(waiting);
@@ -697,7 +718,7 @@ public final class SpotSimulation {
     m.requested = m.requested.plus(Resources.requestsOf(r.pod));
     podEvent(m);
     if (m.ready != null && r.pendingSince != null) {
-      pendingSeconds += seconds(r.pendingSince, now);
+      waited(r, now);
       r.pendingSince = null;
     }
     view.pod(r.pod.getMetadata().getUid(), key(r.workload), Optional.of(m.name), Resources.requestsOf(r.pod));
@@ -726,8 +747,11 @@ public final class SpotSimulation {
   // --- interruptions and outages -------------------------------------------------------------------
 
   /**
-   * A spot interruption warning: the offering goes into the unavailable cache, the node is drained at once
-   * (its replicas wait for new capacity) and it is billed until the warning ends.
+   * A spot interruption warning: the offering goes into the unavailable cache, the node is cordoned and billed
+   * until the warning ends. With Dovetail, as the interrupt listener and the provisioner's Interruption method
+   * do it, the replicas keep running while replacement capacity is launched for them, and the node is drained
+   * once they have Ready room elsewhere or at the drain's latest start ({@link NodeMarks#evictionsStartBy}); with
+   * Karpenter alone, or no eviction lead, it is drained at once and its replicas wait for new capacity.
    */
   private void interrupt(Machine m) {
     if (!machines.containsKey(m.name) || m.interrupted) {
@@ -737,30 +761,115 @@ public final class SpotSimulation {
     m.cordoned = true;
     trace("interrupt %s (%d replicas)", m.name, m.replicas.size());
     markUnavailable(m.type.name(), m.zone, CapacityType.SPOT);
-    for (String uid : List.copyOf(m.replicas)) {
-      Replica r = replicas.get(uid);
-      interrupted.merge(r.workload, 1, Integer::sum);
-      unbind(r);
-      r.pendingSince = now;
-      view.pod(uid, key(r.workload), Optional.empty(), Resources.requestsOf(r.pod));
+    for (String uid : m.replicas) {
+      interrupted.merge(replicas.get(uid).workload, 1, Integer::sum);
     }
     view.node(facts(m));
     at(now.plus(scenario.timings().notice()), () -> remove(m));
     abandonCommandsOf(m.name);
-    provisionSoon();
+    Scenario.Timings t = scenario.timings();
+    if (!strategy.rules() || t.evictionLead().isZero() || t.evictionLead().isNegative() || m.replicas.isEmpty()) {
+      evict(m);
+      return;
+    }
+    holding.add(m.name);
+    Instant deadline = now.plus(t.notice()).minus(t.drainMargin());
+    List<DrainPod> pods = m.replicas.stream().map(uid -> DrainPod.of(replicas.get(uid).pod)).toList();
+    at(NodeMarks.evictionsStartBy(deadline, t.evictionLead(), pods), () -> {
+      if (holding.remove(m.name)) {
+        trace("evict %s: its latest start", m.name);
+        evict(m);
+      }
+    });
+    interruptionPass();
+  }
+
+  /**
+   * The Interruption method's pass: the replicas of the nodes whose drain holds are simulated without those
+   * nodes; a node whose replicas all have room on Ready nodes is drained now, and what the plan launches is
+   * launched (their replacement).
+   */
+  private void interruptionPass() {
+    if (holding.isEmpty()) {
+      return;
+    }
+    List<Pod> displaced = new ArrayList<>();
+    holding.forEach(name -> machines.get(name).replicas.forEach(uid -> displaced.add(replicas.get(uid).pod)));
+    // As the Interruption method: pods looking for capacity (they may fall back); the cordoned nodes hold nothing.
+    Provisioner.Plan plan = simulator().simulate(displaced, Set.of());
+    List<Machine> release = new ArrayList<>();
+    for (String name : holding) {
+      Machine h = machines.get(name);
+      boolean roomReady = h.replicas.stream().allMatch(uid -> Optional.ofNullable(plan.solution().onExistingNodes().get(uid))
+          .map(machines::get).filter(target -> target.ready != null && !target.cordoned).isPresent());
+      if (roomReady) {
+        release.add(h);
+      }
+    }
+    boolean refused = false;
+    for (NewClaim claim : plan.solution().newClaims()) {
+      refused |= launch(claim, plan).isEmpty();
+    }
+    if (refused && !interruptionPassSoon) {
+      // As the operator does: a refused replacement claim is deleted, and its deletion triggers the disruption pass again.
+      interruptionPassSoon = true;
+      at(now.plus(scenario.timings().batch()), () -> {
+        interruptionPassSoon = false;
+        interruptionPass();
+      });
+    }
+    for (Machine h : release) {
+      holding.remove(h.name);
+      trace("evict %s: its replicas have Ready room", h.name);
+      evict(h);
+    }
+  }
+
+  /**
+   * The node is drained: its replicas go where the scheduling simulation places them (on a booting node they
+   * wait for it) or wait for new capacity.
+   */
+  private void evict(Machine m) {
+    if (m.replicas.isEmpty()) {
+      return;
+    }
+    List<Pod> moving = m.replicas.stream().map(uid -> replicas.get(uid).pod).toList();
+    // Evicted, they are pending pods to the scheduler and the provisioner (the cordoned node holds nothing).
+    Provisioner.Plan plan = simulator().simulate(moving, Set.of());
+    for (Pod p : moving) {
+      Replica r = replicas.get(p.getMetadata().getUid());
+      unbind(r);
+      Machine target = Optional.ofNullable(plan.solution().onExistingNodes().get(p.getMetadata().getUid())).map(machines::get).orElse(null);
+      if (target != null) {
+        bind(r, target);
+      }
+      if (target == null || target.ready == null) {
+        r.pend(now, Outcome.PendingCause.INTERRUPTED);
+      }
+      if (target == null) {
+        view.pod(p.getMetadata().getUid(), key(r.workload), Optional.empty(), Resources.requestsOf(r.pod));
+        provisionSoon();
+      }
+    }
   }
 
   private void remove(Machine m) {
+    holding.remove(m.name);
     for (String uid : List.copyOf(m.replicas)) {
       Replica r = replicas.get(uid);
       unbind(r);
-      r.pendingSince = now;
+      r.pend(now, Outcome.PendingCause.INTERRUPTED);
       view.pod(uid, key(r.workload), Optional.empty(), Resources.requestsOf(r.pod));
       provisionSoon();
     }
     forget(m.name);
     trace("gone %s", m.name);
     changedSinceQuietPass = true;
+  }
+
+  /** The replica's wait so far, counted under its cause. */
+  private void waited(Replica r, Instant until) {
+    pendingSeconds.merge(r.pendingCause, seconds(r.pendingSince, until), Double::sum);
   }
 
   /** A machine no longer exists: out of the machines and of the cluster view. */
@@ -815,6 +924,7 @@ public final class SpotSimulation {
    * consolidation state), except for reverse fallback, whose checks are due by the clock.
    */
   private void disruptionPass() {
+    interruptionPass();
     if (deciding) {
       return;
     }
@@ -976,12 +1086,19 @@ public final class SpotSimulation {
         }
       }
     }
-    plan.solution().onExistingNodes().forEach((uid, node) -> bind(replicas.get(uid), machines.get(node)));
+    plan.solution().onExistingNodes().forEach((uid, node) -> {
+      Replica r = replicas.get(uid);
+      Machine target = machines.get(node);
+      bind(r, target);
+      if (r != null && target != null && target.ready == null && r.pendingSince == null) {
+        r.pend(now, Outcome.PendingCause.MOVED);  // placed on a node still booting: it waits for it
+      }
+    });
     for (Pod p : moving) {
       Replica r = replicas.get(p.getMetadata().getUid());
       if (r != null && r.node == null) {
         // No room after all (the cluster moved on while the replacement booted): it waits like any pending replica.
-        r.pendingSince = now;
+        r.pend(now, Outcome.PendingCause.MOVED);
         view.pod(p.getMetadata().getUid(), key(r.workload), Optional.empty(), Resources.requestsOf(r.pod));
         provisionSoon();
       }

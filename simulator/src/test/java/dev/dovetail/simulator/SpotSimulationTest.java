@@ -52,7 +52,8 @@ class SpotSimulationTest {
     double hours = (2 * 3600 - 1) / 3600.0;
     assertThat(o.cost()).isCloseTo(cheapest * hours, within(1e-9));
     assertThat(o.costSeries().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(o.cost(), within(1e-9));
-    assertThat(o.pendingPodSeconds()).isCloseTo(61, within(1e-6));
+    assertThat(o.pendingSeconds()).isCloseTo(61, within(1e-6));
+    assertThat(o.pendingPodSeconds()).containsOnlyKeys(Outcome.PendingCause.NEW);
     assertThat(o.podSeconds()).isCloseTo(2 * 3600, within(1e-6));
     assertThat(o.spotShare()).isZero();
     assertThat(o.fallbacks()).isZero();
@@ -74,6 +75,28 @@ class SpotSimulationTest {
     assertThat(dovetail.cost()).isLessThan(onDemand.cost());
     assertThat(dovetail.spotShare()).isGreaterThan(0.6);
     assertThat(karpenter.reverseFallbacks()).isZero();
+  }
+
+  @Test
+  void underDovetailAReclaimedNodesReplicasRunOnUntilTheirReplacementIsReadyWhileKarpenterDrainsAtOnce() {
+    // All of spot reclaimed after an hour (every spot node warned two minutes ahead), for an hour.
+    Scenario s = scenario(Duration.ofHours(3), 12, 100, List.of(new Scenario.Outage(Duration.ofHours(1), Duration.ofHours(1), true)));
+    Outcome held = new SpotSimulation(s, Strategy.COST_OPTIMIZED).run();
+    Outcome atOnce = new SpotSimulation(s.withTimings(t -> new Scenario.Timings(t.boot(), t.batch(), t.disruptionEvery(), t.validation(),
+        t.consolidateAfter(), t.reverseFallbackInterval(), t.unavailableTtl(), t.notice(), t.drainMargin(), Duration.ZERO)), Strategy.COST_OPTIMIZED).run();
+    Outcome karpenter = new SpotSimulation(s, Strategy.KARPENTER).run();
+    int interrupted = held.totalInterruptions();
+    assertThat(interrupted).as("replicas on reclaimed nodes").isGreaterThanOrEqualTo(12);
+    assertThat(atOnce.totalInterruptions()).isEqualTo(interrupted);
+    double boot = s.timings().boot().toSeconds();
+    // Drained at once, each interrupted replica waits at least a node's boot for its new capacity.
+    assertThat(atOnce.pendingPodSeconds().get(Outcome.PendingCause.INTERRUPTED)).isGreaterThanOrEqualTo(interrupted * boot);
+    assertThat(karpenter.pendingPodSeconds().get(Outcome.PendingCause.INTERRUPTED)).isGreaterThanOrEqualTo(karpenter.totalInterruptions() * boot);
+    // Held while their replacement boots (launched at the warning, on-demand once the provisioner has found all of spot gone), they
+    // wait only for what the boot overruns the latest start: a quarter of the wait of a drain at once is plenty.
+    assertThat(held.pendingPodSeconds().getOrDefault(Outcome.PendingCause.INTERRUPTED, 0.0))
+        .isLessThan(atOnce.pendingPodSeconds().get(Outcome.PendingCause.INTERRUPTED) / 4);
+    assertThat(held.cost()).isLessThanOrEqualTo(atOnce.cost() * 1.01);
   }
 
   @Test

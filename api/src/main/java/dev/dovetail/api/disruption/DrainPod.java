@@ -2,6 +2,7 @@ package dev.dovetail.api.disruption;
 
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,9 +15,11 @@ import java.util.Map;
  * @param daemonSet whether a DaemonSet controls it
  * @param deletionTimestamp set once the pod is terminating
  * @param startTime when it started, if it did (status.startTime)
+ * @param terminationGracePeriodSeconds its spec's, or null when unset (Kubernetes then gives it 30 s)
  */
 public record DrainPod(String namespace, String name, String deletionTimestamp, Map<String, String> annotations, boolean daemonSet,
-    String priorityClassName, List<Toleration> tolerations, String phase, String startTime, String creationTimestamp) {
+    String priorityClassName, List<Toleration> tolerations, String phase, String startTime, String creationTimestamp,
+    Long terminationGracePeriodSeconds) {
 
   /** A toleration, as in the pod spec. */
   public record Toleration(String key, String operator, String value, String effect) {
@@ -25,6 +28,14 @@ public record DrainPod(String namespace, String name, String deletionTimestamp, 
   public DrainPod {
     annotations = annotations == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(annotations));
     tolerations = tolerations == null ? List.of() : List.copyOf(tolerations);
+  }
+
+  /** Kubernetes' default termination grace period. */
+  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
+
+  /** How long the pod may take to stop once asked: its termination grace period, or Kubernetes' default. */
+  public Duration grace() {
+    return terminationGracePeriodSeconds == null ? DEFAULT_GRACE : Duration.ofSeconds(Math.max(0, terminationGracePeriodSeconds));
   }
 
   /** The drain's view of a fabric8 pod. */
@@ -38,6 +49,6 @@ public record DrainPod(String namespace, String name, String deletionTimestamp, 
     var status = pod.getStatus();
     return new DrainPod(meta.getNamespace(), meta.getName(), meta.getDeletionTimestamp(), meta.getAnnotations(), daemonSet,
         spec == null ? null : spec.getPriorityClassName(), tolerations, status == null ? null : status.getPhase(),
-        status == null ? null : status.getStartTime(), meta.getCreationTimestamp());
+        status == null ? null : status.getStartTime(), meta.getCreationTimestamp(), spec == null ? null : spec.getTerminationGracePeriodSeconds());
   }
 }

@@ -1,7 +1,9 @@
 package dev.dovetail.api.interruption;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -26,6 +28,16 @@ public final class NodeMarks {
   public static final String SCHEDULED_CHANGE = "scheduled-change";
   public static final String INSTANCE_STOPPING = "instance-stopping";
   public static final String INSTANCE_TERMINATING = "instance-terminating";
+  /**
+   * The NodeClaim annotation the provisioner adds to an interrupted claim once every pod of its node has
+   * room on a Ready node elsewhere (the replacement it launched for them is Initialized, or there was
+   * room already): the drain waits no longer. Its value is the time it was written.
+   */
+  public static final String REPLACEMENT_READY = DovetailLabels.REPLACEMENT_READY;
+  /** How long before a spot interruption's drain deadline evictions start at the latest, by default (agent and provisioner). */
+  public static final Duration DEFAULT_EVICTION_LEAD = Duration.ofSeconds(45);
+  /** What a drain leaves each pod beyond its termination grace period: the eviction call, the kubelet's own delay. */
+  public static final Duration EVICTION_SLACK = Duration.ofSeconds(10);
   /** The NodeClaim annotation the marks go in. */
   public static final String ANNOTATION = DovetailLabels.INTERRUPTION;
   private static final String NO_SCHEDULE = "NoSchedule";
@@ -103,6 +115,34 @@ public final class NodeMarks {
   /** The annotation value for a notice of this kind about this instant. */
   public static String notice(String kind, Instant at) {
     return kind + "@" + at;
+  }
+
+  /**
+   * The instant a drain ahead of a spot interruption starts evicting at the latest. Until then it holds
+   * its evictions while the provisioner launches the pods' replacement, so the pods keep running instead of
+   * waiting pending for a node to boot; it starts at once when the claim says {@link #REPLACEMENT_READY}.
+   * That is {@code lead} before the drain's deadline, or each pod's termination grace period plus
+   * {@link #EVICTION_SLACK} before it if that is longer, so every pod still ends gracefully. A zero or
+   * negative {@code lead} holds nothing (the deadline less the grace periods is then still the latest start).
+   */
+  public static Instant evictionsStartBy(Instant drainDeadline, Duration lead, List<DrainPod> pods) {
+    Duration graceful = pods.stream().map(DrainPod::grace).max(Duration::compareTo).orElse(Duration.ZERO).plus(EVICTION_SLACK);
+    return drainDeadline.minus(lead.compareTo(graceful) > 0 ? lead : graceful);
+  }
+
+  /**
+   * Whether a drain ahead of a spot interruption still holds its evictions at {@code now}: waiting for the
+   * replacement is on ({@code lead} positive), the claim (whose {@link #REPLACEMENT_READY} annotation is
+   * {@code replacementReady}, null when absent) does not say the pods have room yet, and the latest start
+   * ({@link #evictionsStartBy}) is still ahead.
+   */
+  public static boolean holdEvictions(Instant now, Instant drainDeadline, Duration lead, List<DrainPod> pods, String replacementReady) {
+    return (lead.compareTo(Duration.ZERO) > 0) && replacementReady == null && now.isBefore(evictionsStartBy(drainDeadline, lead, pods));
+  }
+
+  /** The merge patch that says the claim's pods have Ready room elsewhere (at {@code at}). */
+  public static Map<String, Object> replacementReadyPatch(Instant at) {
+    return Map.of("metadata", Map.of("annotations", Map.of(REPLACEMENT_READY, at.toString())));
   }
 
   /** When a spot-interruption annotation says the instance goes away, if it says so. */

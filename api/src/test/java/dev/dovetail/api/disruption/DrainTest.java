@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +82,10 @@ class DrainTest {
     Pod pod = new PodBuilder(annotated("30m")).editMetadata().withDeletionTimestamp("2026-12-05T10:00:00Z").endMetadata().build();
     DrainPod view = DrainPod.of(pod);
     assertThat(view).isEqualTo(new DrainPod("ns", "p", "2026-12-05T10:00:00Z", Map.of(Drain.DO_NOT_DISRUPT, "30m"), false, null, List.of(),
-        null, STARTED.toString(), "2026-12-05T08:59:00Z"));
+        null, STARTED.toString(), "2026-12-05T08:59:00Z", null));
+    assertThat(view.grace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(DrainPod.of(new PodBuilder(pod).editSpec().withTerminationGracePeriodSeconds(90L).endSpec().build()).grace())
+        .isEqualTo(Duration.ofSeconds(90));
     assertThat(Drain.doNotDisrupt(view, STARTED.plusSeconds(29 * 60))).isTrue();
     assertThat(Drain.doNotDisrupt(view, STARTED.plusSeconds(30 * 60))).isFalse();
   }

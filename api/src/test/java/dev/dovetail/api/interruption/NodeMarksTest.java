@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.dovetail.api.DovetailLabels;
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -96,5 +98,35 @@ class NodeMarksTest {
     assertThat(NodeMarks.interruptionTime("rebalance-recommendation@2026-01-01T00:02:00Z")).isEmpty();
     assertThat(NodeMarks.interruptionTime("spot-interruption@soon")).isEmpty();
     assertThat(NodeMarks.interruptionTime(null)).isEmpty();
+  }
+
+  private static DrainPod pod(Long graceSeconds) {
+    return new DrainPod("ns", "p", null, Map.of(), false, null, List.of(), "Running", null, null, graceSeconds);
+  }
+
+  @Test
+  void evictionsStartLeadBeforeTheDeadlineOrEarlierWhenAPodNeedsLongerToStop() {
+    Instant deadline = Instant.parse("2026-01-01T00:01:45Z");
+    Duration lead = Duration.ofSeconds(45);
+    // Default grace 30 s + 10 s slack is less than the lead.
+    assertThat(NodeMarks.evictionsStartBy(deadline, lead, List.of(pod(null), pod(5L)))).isEqualTo(deadline.minusSeconds(45));
+    // A pod that takes 90 s to stop is asked 100 s ahead.
+    assertThat(NodeMarks.evictionsStartBy(deadline, lead, List.of(pod(null), pod(90L)))).isEqualTo(deadline.minusSeconds(100));
+    // With no pods, the lead alone.
+    assertThat(NodeMarks.evictionsStartBy(deadline, lead, List.of())).isEqualTo(deadline.minusSeconds(45));
+  }
+
+  @Test
+  void aDrainHoldsItsEvictionsUntilTheReplacementIsReadyOrTheLatestStartAndNeverWithoutALead() {
+    Instant deadline = Instant.parse("2026-01-01T00:01:45Z");
+    Duration lead = Duration.ofSeconds(45);
+    List<DrainPod> pods = List.of(pod(null));
+    Instant latest = deadline.minusSeconds(45);
+    assertThat(NodeMarks.holdEvictions(latest.minusSeconds(1), deadline, lead, pods, null)).isTrue();
+    assertThat(NodeMarks.holdEvictions(latest, deadline, lead, pods, null)).isFalse();
+    assertThat(NodeMarks.holdEvictions(latest.minusSeconds(30), deadline, lead, pods, "2026-01-01T00:00:20Z")).isFalse();
+    assertThat(NodeMarks.holdEvictions(latest.minusSeconds(30), deadline, Duration.ZERO, pods, null)).isFalse();
+    assertThat(NodeMarks.replacementReadyPatch(Instant.parse("2026-01-01T00:00:20Z")))
+        .isEqualTo(Map.of("metadata", Map.of("annotations", Map.of(DovetailLabels.REPLACEMENT_READY, "2026-01-01T00:00:20Z"))));
   }
 }

@@ -34,7 +34,8 @@ public final class DrainView {
     }
     JsonNode status = json.path("status");
     return new DrainPod(text(m, "namespace"), text(m, "name"), text(m, "deletionTimestamp"), annotations, daemonSet,
-        text(s, "priorityClassName"), tolerations, text(status, "phase"), text(status, "startTime"), text(m, "creationTimestamp"));
+        text(s, "priorityClassName"), tolerations, text(status, "phase"), text(status, "startTime"), text(m, "creationTimestamp"),
+        s.hasNonNull("terminationGracePeriodSeconds") ? s.get("terminationGracePeriodSeconds").asLong() : null);
   }
 
   private static String text(JsonNode n, String field) {

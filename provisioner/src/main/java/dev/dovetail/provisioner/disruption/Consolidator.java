@@ -62,6 +62,11 @@ public final class Consolidator {
       throw new UnsupportedOperationException("this simulation cannot place pods back on spot");
     }
 
+    /** Whether the node or claim of this name takes pods now (Initialized); a simulation that cannot tell says yes. */
+    default boolean initialized(String node) {
+      return true;
+    }
+
     /** The provisioner's simulator as consolidation asks it. */
     static Simulation of(Simulator simulator) {
       return new Simulation() {
@@ -73,6 +78,11 @@ public final class Consolidator {
         @Override
         public Provisioner.Plan simulateBackToSpot(List<Pod> pods, Set<String> removed) {
           return simulator.simulateBackToSpot(pods, removed);
+        }
+
+        @Override
+        public boolean initialized(String node) {
+          return simulator.initialized(node);
         }
       };
     }
@@ -306,15 +316,41 @@ public final class Consolidator {
       price += each;
     }
     Rehoming rehoming = rehome(candidates);
+    Optional<Unconsolidatable.PodWouldNotSchedule> blocked = rehoming.blocked();
+    if (blocked.isPresent() && !Double.isInfinite(price)) {
+      return new Move.None(blocked.get());
+    }
     Move move = decide(candidates, price, prices, rehoming.plan(), rehoming.moving(), spotToSpot.getAsBoolean(), single);
     return balanced(move, now);
   }
 
-  /** The simulation's plan for the pods that would move (by UID) with their nodes gone. */
-  record Rehoming(Provisioner.Plan plan, Set<String> moving) {
-    /** Whether every moving pod found room. */
+  /**
+   * The simulation's plan for the pods that would move (by UID) with their nodes gone, and which of the
+   * nodes and claims it placed them on take pods now.
+   */
+  record Rehoming(Provisioner.Plan plan, Set<String> moving, Predicate<String> initialized) {
+    /**
+     * Whether every moving pod found room it can run in now: placed, and not on a node or claim that is not
+     * Initialized yet (Karpenter's rule: the pod would wait pending there while it boots).
+     */
     boolean allPlaced() {
-      return moving.stream().noneMatch(plan.unschedulable()::containsKey);
+      return blocked().isEmpty();
+    }
+
+    /** The first moving pod that cannot go (its namespace/name, or UID), with why. */
+    Optional<Unconsolidatable.PodWouldNotSchedule> blocked() {
+      for (String uid : moving.stream().sorted().toList()) {
+        Unschedulable why = plan.unschedulable().get(uid);
+        String target = plan.solution().onExistingNodes().get(uid);
+        if (why == null && (target == null || initialized.test(target))) {
+          continue;
+        }
+        Pod pod = plan.pods().get(uid);
+        String name = pod == null ? uid : pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+        return Optional.of(new Unconsolidatable.PodWouldNotSchedule(name, why != null ? why.message() : "would schedule against uninitialized "
+            + target));
+      }
+      return Optional.empty();
     }
 
     /** The new claims the moving pods need (claims only pending pods need are the provisioner's). */
@@ -348,7 +384,8 @@ public final class Consolidator {
     Set<String> movingUids = new HashSet<>();
     pods.forEach(p -> movingUids.add(p.getMetadata().getUid()));
     pending.stream().filter(p -> !movingUids.contains(p.getMetadata().getUid())).forEach(pods::add);
-    return new Rehoming(backToSpot ? view.simulateBackToSpot(pods, removed) : view.simulate(pods, removed), movingUids);
+    Simulation simulation = view;
+    return new Rehoming(backToSpot ? view.simulateBackToSpot(pods, removed) : view.simulate(pods, removed), movingUids, simulation::initialized);
   }
 
   /** {@code Balanced} pools take a move only when its share of the pool's savings is at least half its share of the pool's disruption. */
@@ -389,16 +426,13 @@ public final class Consolidator {
     if (Double.isInfinite(price)) {
       return new Move.None(new Unconsolidatable.PriceUnknown());
     }
-    Map<String, Unschedulable> unschedulable = plan.unschedulable();
-    for (String uid : moving) {
-      Unschedulable why = unschedulable.get(uid);
-      if (why != null) {
-        Pod pod = plan.pods().get(uid);
-        String name = pod == null ? uid : pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
-        return new Move.None(new Unconsolidatable.PodWouldNotSchedule(name, why.message()));
-      }
+    // (The initialized nodes are the caller's to check: this decision reads the plan alone.)
+    Rehoming rehoming = new Rehoming(plan, moving, node -> true);
+    Optional<Unconsolidatable.PodWouldNotSchedule> blocked = rehoming.blocked();
+    if (blocked.isPresent()) {
+      return new Move.None(blocked.get());
     }
-    List<NewClaim> claims = new Rehoming(plan, moving).claims();
+    List<NewClaim> claims = rehoming.claims();
     if (claims.isEmpty()) {
       return new Move.Delete(candidates, price);
     }

@@ -3,6 +3,7 @@ package dev.dovetail.provisioner.disruption;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.catalog.CapacityType;
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
@@ -10,10 +11,13 @@ import dev.dovetail.provisioner.provisioning.Provisioner;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * after. Their room on the doomed node does not count (it is tainted). An interrupted spot offering is
  * left alone for a while, so the replacement goes to another pool, or to on-demand as the rule allows.
  * The candidate itself is taken away by whoever acts on the notice (the agent drains it, the queue
- * handler deletes it, or the cloud reclaims it): this method only launches.
+ * handler deletes it, or the cloud reclaims it): this method only launches. Once every displaced pod of a
+ * candidate has room on a Ready node (its replacement Initialized, or room there already), the claim is
+ * annotated {@link NodeMarks#REPLACEMENT_READY}: the drain, which holds its evictions until then (or until its
+ * latest start), goes ahead, and the pods move without waiting pending for a node to boot.
  */
 public final class Interruption implements Method {
   private static final Logger LOG = LoggerFactory.getLogger(Interruption.class);
@@ -36,10 +43,22 @@ public final class Interruption implements Method {
   /** Claims whose interrupted spot offering was marked unavailable, so it is marked once; pruned to the claims that still exist. */
   private final Set<String> marked = ConcurrentHashMap.newKeySet();
 
-  public Interruption(CloudProvider cloud, Provisioner provisioner, Set<String> schedulerNames) {
+  private final Predicate<String> readyNode;
+  private final Consumer<String> replacementReady;
+  /** Claims said to have their replacement ready, so it is said once; pruned to the claims that still exist. */
+  private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+  /**
+   * @param readyNode whether the node of this name is Ready (and Initialized): pods placed on it can run now
+   * @param replacementReady annotates the claim of this name {@link NodeMarks#REPLACEMENT_READY}
+   */
+  public Interruption(CloudProvider cloud, Provisioner provisioner, Set<String> schedulerNames, Predicate<String> readyNode,
+      Consumer<String> replacementReady) {
     this.cloud = cloud;
     this.provisioner = provisioner;
     this.schedulerNames = Set.copyOf(schedulerNames);
+    this.readyNode = readyNode;
+    this.replacementReady = replacementReady;
   }
 
   @Override
@@ -60,8 +79,11 @@ public final class Interruption implements Method {
 
   @Override
   public List<Command> computeCommands(Budgets budgets, List<Candidate> candidates, Instant now) {
-    marked.retainAll(candidates.stream().map(Candidate::name).collect(Collectors.toSet()));
+    Set<String> names = candidates.stream().map(Candidate::name).collect(Collectors.toSet());
+    marked.retainAll(names);
+    ready.retainAll(names);
     List<Pod> displaced = new ArrayList<>();
+    Set<String> gone = new HashSet<>(names);
     for (Candidate c : candidates) {
       String notice = NodeClaims.annotation(c.claim(), DovetailLabels.INTERRUPTION);
       String type = NodeClaims.label(c.claim(), WellKnownLabels.INSTANCE_TYPE);
@@ -71,12 +93,33 @@ public final class Interruption implements Method {
         LOG.info("NodeClaim {} is being interrupted ({}): launching for its pods now; {} spot in {} skipped for a while", c.name(), notice,
             type, zone);
       }
+      c.node().ifPresent(n -> gone.add(n.getMetadata().getName()));
       c.pods().stream().filter(this::displaced).forEach(displaced::add);
+    }
+    // Simulated as pods looking for capacity (they may fall back to on-demand), not as pods moving off a node, which keep
+    // their capacity type: the doomed nodes are cordoned, so they hold nothing.
+    Provisioner.Plan plan = provisioner.simulate(displaced);
+    for (Candidate c : candidates) {
+      if (!ready.contains(c.name()) && NodeClaims.annotation(c.claim(), NodeMarks.REPLACEMENT_READY) == null
+          && c.pods().stream().filter(this::displaced).allMatch(p -> onReadyNode(plan, p, gone))) {
+        replacementReady.accept(c.name());
+        ready.add(c.name());
+        LOG.info("NodeClaim {} is being interrupted: its pods have Ready room elsewhere; its drain may go ahead", c.name());
+      }
     }
     if (displaced.isEmpty()) {
       return List.of();
     }
-    return List.of(new Command(Reason.INTERRUPTED, candidates, Optional.of(provisioner.simulate(displaced)), false));
+    return List.of(new Command(Reason.INTERRUPTED, candidates, Optional.of(plan), false));
+  }
+
+  /**
+   * The simulation placed the pod on a node that is Ready now (not a claim in flight, not a new one), and not on
+   * one of the doomed nodes (whose cordon the cache may not show yet).
+   */
+  private boolean onReadyNode(Provisioner.Plan plan, Pod p, Set<String> gone) {
+    String target = plan.solution().onExistingNodes().get(p.getMetadata().getUid());
+    return target != null && !gone.contains(target) && readyNode.test(target);
   }
 
   /** A pod that will need a new home: not leaving already, not a DaemonSet's or mirror pod, and one of our schedulers'. */

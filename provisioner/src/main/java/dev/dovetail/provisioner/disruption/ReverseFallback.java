@@ -153,8 +153,7 @@ public final class ReverseFallback implements Method {
       Consolidator.Rehoming rehoming = consolidator.rehome(List.of(c), true);
       if (!rehoming.allPlaced()) {
         checked.put(c.name(), now);
-        String why = rehoming.moving().stream().map(rehoming.plan().unschedulable()::get).filter(u -> u != null).findFirst()
-            .map(u -> u.message()).orElse("");
+        String why = rehoming.blocked().map(Unconsolidatable::message).orElse("");
         report.waiting(c, "Spot capacity cannot hold the replicas of fallback node " + c.node().map(n -> n.getMetadata().getName()).orElse(c.name())
             + " yet (" + why + "); checking again in " + interval.get().map(Duration::toString).orElse("?"));
         continue;

@@ -92,6 +92,11 @@ public final class Simulator {
     this.templates = this.pools.stream().map(Templates.PoolTemplate::template).toList();
   }
 
+  /** Whether the node or in-flight claim of this name is ready for pods now (see {@link Snapshot.Capacity#initialized}). */
+  public boolean initialized(String name) {
+    return capacity.initialized(name);
+  }
+
   /** The pools that could not launch, and why. */
   public Map<String, String> poolsNotReady() {
     return poolsNotReady;

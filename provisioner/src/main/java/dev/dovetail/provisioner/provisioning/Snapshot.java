@@ -66,6 +66,19 @@ public final class Snapshot {
     }
 
     /**
+     * Whether the node or claim of this name is ready for pods now: not a claim in flight, and, if a NodePool
+     * launched it, Initialized ({@code karpenter.sh/initialized}). A name it does not hold counts as ready.
+     */
+    public boolean initialized(String name) {
+      Integer i = byName.get(name);
+      if (i == null) {
+        return true;
+      }
+      SimNode node = entries.get(i).node();
+      return !node.inFlight() && (!node.labels().containsKey(WellKnownLabels.NODEPOOL) || "true".equals(node.labels().get(WellKnownLabels.INITIALIZED)));
+    }
+
+    /**
      * A node or in-flight claim: the names it goes by (node and NodeClaim), and the room pods nominated
      * to it hold there, by pod UID (included in the node's requests).
      */

@@ -3,6 +3,7 @@ package dev.dovetail.provisioner.termination;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Durations;
@@ -34,8 +35,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -54,6 +57,8 @@ public final class Termination {
   /** Pods still on a reclaimed spot node are deleted this long before the reclaim, to stop in time. */
   static final Duration RECLAIM_MARGIN = Duration.ofSeconds(15);
   static final Duration DRAIN_POLL = Duration.ofSeconds(1);
+  /** The Drained=False reason while a spot-interrupted claim's drain waits for its pods' replacement. */
+  static final String AWAITING_REPLACEMENT = "AwaitingReplacement";
 
   private final KubernetesClient client;
   private final KubernetesClient evictions;
@@ -63,13 +68,18 @@ public final class Termination {
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final Writer writer;
+  private final Duration evictionLead;
+  /** Claims whose held drain was logged, so it is logged once; pruned as they go. */
+  private final Set<String> holdLogged = ConcurrentHashMap.newKeySet();
 
   /**
    * @param evictions a client that does not retry refused requests itself: a 429 from a disruption
    *     budget must come back at once, so the drain retries on its own schedule without holding a thread
+   * @param evictionLead for a spot-interrupted claim, how long before its drain deadline evictions start at the latest while its
+   *     pods' replacement is not Ready ({@link NodeMarks#holdEvictions}); zero evicts at once
    */
   public Termination(KubernetesClient client, KubernetesClient evictions, Caches caches, CloudProvider cloud, Recorder events,
-      KarpenterMetrics metrics, Clock clock) {
+      KarpenterMetrics metrics, Clock clock, Duration evictionLead) {
     this.client = client;
     this.evictions = evictions;
     this.caches = caches;
@@ -78,6 +88,7 @@ public final class Termination {
     this.metrics = metrics;
     this.clock = clock;
     this.writer = new Writer(client);
+    this.evictionLead = evictionLead;
   }
 
   /** Reconciles a NodeClaim being deleted (others are the lifecycle's). */
@@ -192,6 +203,25 @@ public final class Termination {
       }
       return Optional.of(Duration.ofSeconds(1));
     }
+    Optional<Instant> reclaim = reclaimDeadline(claim);
+    if (reclaim.isPresent() && NodeMarks.holdEvictions(now, reclaim.get(), evictionLead, remaining.stream().map(DrainPod::of).toList(),
+        NodeClaims.annotation(claim, NodeMarks.REPLACEMENT_READY))) {
+      // A spot reclaim: the pods keep running while their replacement boots (the disruption controller launched it).
+      Instant latest = NodeMarks.evictionsStartBy(reclaim.get(), evictionLead, remaining.stream().map(DrainPod::of).toList());
+      if (holdLogged.add(claim.getMetadata().getName())) {
+        context.atInfo(LOG).log("holding the evictions of NodeClaim {} until its pods have Ready room elsewhere, or {} at the latest",
+            claim.getMetadata().getName(), latest);
+      }
+      if (!Conditions.get(conditions(claim), ConditionTypes.DRAINED).map(c -> c.reason().equals(AWAITING_REPLACEMENT)).orElse(false)) {
+        setCondition(claim, ConditionTypes.DRAINED, Condition.Status.False, AWAITING_REPLACEMENT, "the pods keep running until their "
+            + "replacement is Ready (annotation " + NodeMarks.REPLACEMENT_READY + "), or until " + latest + " at the latest", context);
+      }
+      return Optional.of(DRAIN_POLL);
+    }
+    if (holdLogged.remove(claim.getMetadata().getName())) {
+      context.atInfo(LOG).log("evicting the pods of NodeClaim {} now: {}", claim.getMetadata().getName(),
+          NodeClaims.annotation(claim, NodeMarks.REPLACEMENT_READY) != null ? "their replacement is Ready" : "the latest start has come");
+    }
     if (deadline.isPresent()) {
       for (Pod p : remaining) {
         long grace = p.getSpec().getTerminationGracePeriodSeconds() == null ? 30 : p.getSpec().getTerminationGracePeriodSeconds();
@@ -283,10 +313,14 @@ public final class Termination {
     String tgp = claim.getSpec().terminationGracePeriod();
     Optional<Instant> grace = tgp == null ? Optional.empty()
         : Durations.parse(tgp).map(d -> Instant.parse(claim.getMetadata().getDeletionTimestamp()).plus(d));
-    Optional<Instant> reclaim = NodeMarks.interruptionTime(claim.getMetadata().getAnnotations() == null ? null
-        : claim.getMetadata().getAnnotations().get(DovetailLabels.INTERRUPTION)).map(t -> t.minus(RECLAIM_MARGIN));
+    Optional<Instant> reclaim = reclaimDeadline(claim);
     Optional<Instant> stamped = Optional.ofNullable(NodeClaims.annotation(claim, Drain.TERMINATION_TIMESTAMP)).flatMap(Termination::instant);
     return Stream.of(grace, reclaim, stamped).flatMap(Optional::stream).min(Instant::compareTo);
+  }
+
+  /** For a claim whose instance a spot interruption reclaims: when its drain must be done (the reclaim less a margin). */
+  static Optional<Instant> reclaimDeadline(NodeClaim claim) {
+    return NodeMarks.interruptionTime(NodeClaims.annotation(claim, DovetailLabels.INTERRUPTION)).map(t -> t.minus(RECLAIM_MARGIN));
   }
 
   private static Optional<Instant> instant(String value) {

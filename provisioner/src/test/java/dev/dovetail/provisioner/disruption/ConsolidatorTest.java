@@ -132,6 +132,20 @@ class ConsolidatorTest {
   }
 
   @Test
+  void aPodWhoseRoomIsOnANodeNotInitializedYetKeepsTheCandidateAsKarpenterDoes() {
+    Candidate c = candidate("a", "m5.xlarge", "on-demand", pod("p1", "500m", "512Mi"));
+    Provisioner.Plan plan = plan(c.pods(), List.of(room("booting", "1500m", "4Gi")), pool("on-demand"));
+    assertThat(plan.solution().onExistingNodes()).containsEntry("uid-p1", "booting");
+    Consolidator.Rehoming booting = new Consolidator.Rehoming(plan, uids(c), name -> !name.equals("booting"));
+    assertThat(booting.allPlaced()).isFalse();
+    assertThat(booting.blocked()).hasValueSatisfying(why -> assertThat(why.message())
+        .isEqualTo("not all pods would schedule, default/p1 => would schedule against uninitialized booting"));
+    Consolidator.Rehoming up = new Consolidator.Rehoming(plan, uids(c), name -> true);
+    assertThat(up.allPlaced()).isTrue();
+    assertThat(up.blocked()).isEmpty();
+  }
+
+  @Test
   void aPodThatFitsNowhereKeepsTheCandidate() {
     Candidate c = candidate("a", "m5.xlarge", "on-demand", pod("huge", "900", "1Gi"));
     Consolidator.Move move = decide(List.of(c), plan(c.pods(), List.of(), pool("on-demand")), false, true);
@@ -268,5 +282,36 @@ class ConsolidatorTest {
     single.beginPass(candidates, NOW);
     single.computeCommands(Budgets.UNLIMITED, candidates, NOW);
     assertThat(reads[0]).as("a new pass reads the cluster again").isEqualTo(2);
+  }
+
+  @Test
+  void consolidationLeavesANodeWhosePodsWouldOnlyFitOnANodeStillBootingAndSaysSo() {
+    Candidate c = candidate("a", "m5.xlarge", "on-demand", pod("p1", "500m", "512Mi"));
+    List<Unconsolidatable> reported = new ArrayList<>();
+    boolean[] booting = {true};
+    Consolidator.Inputs inputs = new Consolidator.Inputs(() -> new Consolidator.Simulation() {
+      @Override
+      public Provisioner.Plan simulate(List<Pod> pods, Set<String> removed) {
+        return plan(pods, List.of(room("claim-new", "1500m", "4Gi")), pool("on-demand"));
+      }
+
+      @Override
+      public boolean initialized(String node) {
+        return !(booting[0] && node.equals("claim-new"));
+      }
+    }, List::of, cand -> Optional.of(price(cand)), pool -> Optional.empty(), ns -> List.of(), claim -> false, pool -> Optional.empty(),
+        pod -> 2, (cand, why) -> reported.add(why));
+    SingleNodeConsolidation single = new SingleNodeConsolidation(new Consolidator(inputs, () -> false), Clock.fixed(NOW, ZoneOffset.UTC));
+
+    single.beginPass(List.of(c), NOW);
+    assertThat(single.computeCommands(Budgets.UNLIMITED, List.of(c), NOW)).isEmpty();
+    assertThat(reported).extracting(Unconsolidatable::message)
+        .containsExactly("not all pods would schedule, default/p1 => would schedule against uninitialized claim-new");
+
+    // Once that node is Initialized, the pod may move there: the candidate goes.
+    booting[0] = false;
+    single.beginPass(List.of(c), NOW);
+    assertThat(single.computeCommands(Budgets.UNLIMITED, List.of(c), NOW)).singleElement()
+        .satisfies(command -> assertThat(command.candidates()).extracting(Candidate::name).containsExactly("a"));
   }
 }

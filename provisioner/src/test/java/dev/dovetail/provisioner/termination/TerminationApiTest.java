@@ -3,9 +3,12 @@ package dev.dovetail.provisioner.termination;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.disruption.DrainPod;
+import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.WellKnownTaints;
@@ -24,6 +27,14 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -122,6 +133,58 @@ class TerminationApiTest {
     Expect.gone(client, Node.class, node);
     assertThatThrownBy(() -> provisioner.cloud().get(providerId).toCompletableFuture().join()).isInstanceOf(CompletionException.class)
         .hasCauseInstanceOf(CloudProviderException.NotFound.class);
+  }
+
+  @Test
+  void aSpotReclaimedClaimsPodsKeepRunningUntilTheirReplacementIsReady(KubernetesClient client, TestNamespace ns) {
+    provisioner = operator.start(client);
+    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
+    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
+    String name = claim.getMetadata().getName();
+    String node = Kubelet.join(client, name);
+    Pod web = Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.label("app", "web")), node);
+    // Reclaimed in ten minutes: the latest start is far off, so only the replacement ends the hold.
+    annotate(client, name, DovetailLabels.INTERRUPTION, NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, Instant.now().plus(Duration.ofMinutes(10))));
+
+    client.resources(NodeClaim.class).withName(name).delete();
+
+    Expect.condition(client, name, ConditionTypes.DRAINED, Condition.Status.False, Termination.AWAITING_REPLACEMENT);
+    assertThat(pod(client, web).getMetadata().getDeletionTimestamp()).as("evicted while the replacement is not ready").isNull();
+    annotate(client, name, NodeMarks.REPLACEMENT_READY, Instant.now().toString());
+    Expect.eventually("pod " + web.getMetadata().getName() + " evicted", () -> pod(client, web), p -> p.getMetadata().getDeletionTimestamp() != null);
+    Kubelet.finishTermination(client, web);
+    Expect.gone(client, NodeClaim.class, name);
+  }
+
+  @Test
+  void withoutAReplacementASpotReclaimedClaimsPodsAreEvictedAtTheLatestStart(KubernetesClient client, TestNamespace ns) {
+    provisioner = operator.start(client);
+    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
+    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
+    String name = claim.getMetadata().getName();
+    String node = Kubelet.join(client, name);
+    Pod web = Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.label("app", "web")), node);
+    // The latest start (the default lead before the drain's deadline, the reclaim less 15 s) is 5 s away.
+    Instant reclaim = Instant.now().plus(Termination.RECLAIM_MARGIN).plus(NodeMarks.DEFAULT_EVICTION_LEAD).plusSeconds(5);
+    Instant latestStart = NodeMarks.evictionsStartBy(reclaim.minus(Termination.RECLAIM_MARGIN), NodeMarks.DEFAULT_EVICTION_LEAD,
+        List.of(DrainPod.of(web)));
+    annotate(client, name, DovetailLabels.INTERRUPTION, NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, reclaim));
+
+    client.resources(NodeClaim.class).withName(name).delete();
+
+    Pod evicted = Expect.eventually("pod " + web.getMetadata().getName() + " evicted", () -> pod(client, web),
+        p -> p.getMetadata().getDeletionTimestamp() != null);
+    // The API server stamps an evicted pod's deletion at the eviction plus its grace period (whole seconds).
+    Instant evictedAt = Instant.parse(evicted.getMetadata().getDeletionTimestamp()).minus(DrainPod.of(evicted).grace());
+    assertThat(evictedAt).as("when the pod was evicted").isAfterOrEqualTo(latestStart.truncatedTo(ChronoUnit.SECONDS));
+    Kubelet.finishTermination(client, web);
+    Expect.gone(client, NodeClaim.class, name);
+  }
+
+  /** A merge patch without a resource version: the provisioner writes the claim at the same time. */
+  private static void annotate(KubernetesClient client, String claim, String key, String value) {
+    client.resources(NodeClaim.class).withName(claim).patch(PatchContext.of(PatchType.JSON_MERGE),
+        Serialization.asJson(Map.of("metadata", Map.of("annotations", Map.of(key, value)))));
   }
 
   private static Pod pod(KubernetesClient client, Pod pod) {
