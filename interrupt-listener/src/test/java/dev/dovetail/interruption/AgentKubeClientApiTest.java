@@ -8,10 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dovetail.api.disruption.DrainPod;
 import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
-import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
-import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
-import dev.dovetail.api.karpenter.v1.NodeClassReference;
-import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.interruption.kube.Events;
 import dev.dovetail.interruption.kube.KubeApi;
@@ -23,7 +19,6 @@ import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Taint;
@@ -91,14 +86,7 @@ class AgentKubeClientApiTest {
   void marksTheNodeClaimAndNeverReplacesASpotInterruptionWithAMilderNotice(ControlPlane cp, KubernetesClient client) {
     String name = unique("claimed");
     client.nodes().resource(InterruptionE2EIT.node(name, "p")).create();
-    NodeClaim claim = new NodeClaim();
-    claim.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    claim.setSpec(new NodeClaimSpec(null, null, List.of(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot")), null,
-        NodeClassReference.ec2NodeClass("default"), null, null));
-    client.resources(NodeClaim.class).resource(claim).create();
-    NodeClaim created = client.resources(NodeClaim.class).withName(name).get();
-    created.setStatus(new NodeClaimStatus(null, "aws:///us-east-1a/i-" + name, null, null, null, null, null));
-    client.resources(NodeClaim.class).resource(created).updateStatus();
+    InterruptionE2EIT.claim(client, name, null);
 
     NodeActions actions = new NodeActions(api(cp), name);
     String spot = NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, Instant.parse("2026-01-01T00:02:00Z"));

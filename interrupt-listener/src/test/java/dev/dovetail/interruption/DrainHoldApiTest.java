@@ -6,11 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.interruption.NodeMarks;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
-import dev.dovetail.api.karpenter.v1.NodeClaimSpec;
-import dev.dovetail.api.karpenter.v1.NodeClaimStatus;
-import dev.dovetail.api.karpenter.v1.NodeClassReference;
-import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
-import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.interruption.imds.NoticeReader;
 import dev.dovetail.interruption.imds.Notices;
 import dev.dovetail.interruption.kube.Events;
@@ -20,7 +15,6 @@ import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithApiServer;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -55,14 +49,7 @@ class DrainHoldApiTest {
   private static World world(ControlPlane cp, KubernetesClient client, TestNamespace ns) {
     String node = "hold-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
     client.nodes().resource(InterruptionE2EIT.node(node, "p")).create();
-    NodeClaim claim = new NodeClaim();
-    claim.setMetadata(new ObjectMetaBuilder().withName(node).build());
-    claim.setSpec(new NodeClaimSpec(null, null, List.of(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot")), null,
-        NodeClassReference.ec2NodeClass("default"), null, null));
-    client.resources(NodeClaim.class).resource(claim).create();
-    NodeClaim created = client.resources(NodeClaim.class).withName(node).get();
-    created.setStatus(new NodeClaimStatus(node, "aws:///us-east-1a/i-" + node, null, null, null, null, null));
-    client.resources(NodeClaim.class).resource(created).updateStatus();
+    InterruptionE2EIT.claim(client, node, node);
     client.pods().inNamespace(ns.name()).resource(new PodBuilder().withNewMetadata().withName(node + "-web").endMetadata().withNewSpec()
         .withNodeName(node).addNewContainer().withName("c").withImage("registry.k8s.io/pause:3.10").endContainer().endSpec().build()).create();
     var running = client.pods().inNamespace(ns.name()).withName(node + "-web").get();

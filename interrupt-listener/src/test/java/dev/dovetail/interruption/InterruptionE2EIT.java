@@ -92,6 +92,21 @@ class InterruptionE2EIT {
         .endStatus().build();
   }
 
+  /**
+   * A spot NodeClaim named after the test node {@code name} (from {@link #node}), with its provider ID and, when
+   * {@code nodeName} is not null, the node's name in its status, as the provisioner records them.
+   */
+  static void claim(KubernetesClient client, String name, String nodeName) {
+    NodeClaim claim = new NodeClaim();
+    claim.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    claim.setSpec(new NodeClaimSpec(null, null, List.of(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot")), null,
+        NodeClassReference.ec2NodeClass("default"), null, null));
+    client.resources(NodeClaim.class).resource(claim).create();
+    NodeClaim created = client.resources(NodeClaim.class).withName(name).get();
+    created.setStatus(new NodeClaimStatus(nodeName, "aws:///us-east-1a/i-" + name, null, null, null, null, null));
+    client.resources(NodeClaim.class).resource(created).updateStatus();
+  }
+
   /** The agent as the DaemonSet wires it, on its own API client from the cluster's kubeconfig. */
   static Agent agent(Path kubeconfig, URI imds, String nodeName) {
     KubeConfig config = KubeConfig.fromKubeconfig(kubeconfig, Clock.systemUTC());
@@ -220,14 +235,7 @@ class InterruptionE2EIT {
     String doomed = pool + "-spot";
     String spare = pool + "-spare";
     client.nodes().resource(node(doomed, pool)).create();
-    NodeClaim claim = new NodeClaim();
-    claim.setMetadata(new ObjectMetaBuilder().withName(doomed).build());
-    claim.setSpec(new NodeClaimSpec(null, null, List.of(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot")), null,
-        NodeClassReference.ec2NodeClass("default"), null, null));
-    client.resources(NodeClaim.class).resource(claim).create();
-    NodeClaim created = client.resources(NodeClaim.class).withName(doomed).get();
-    created.setStatus(new NodeClaimStatus(doomed, "aws:///us-east-1a/i-" + doomed, null, null, null, null, null));
-    client.resources(NodeClaim.class).resource(created).updateStatus();
+    claim(client, doomed, doomed);
 
     client.apps().deployments().resource(new DeploymentBuilder().withNewMetadata().withName("web").withNamespace(ns.name()).endMetadata()
         .withNewSpec().withReplicas(REPLICAS).withNewSelector().addToMatchLabels("app", "web").endSelector()

@@ -81,6 +81,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -168,6 +169,8 @@ public final class Operator implements AutoCloseable {
   private final ExecutorService blocking = Executors.newFixedThreadPool(8, Threads.daemon("provisioner-io"));
   private final SimFaultsWatch faults;
   private final Batcher batcher;
+  /** Interrupted claims whose drain waits for their pods' replacement (kept from the claims' events, read on every one). */
+  private final Set<String> waitingForReplacement = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicReference<Provisioner.Outcome> lastOutcome = new AtomicReference<>();
@@ -295,6 +298,7 @@ public final class Operator implements AutoCloseable {
       if (podEventsWriter != null) {
         podEventsWriter.forget(c.getMetadata().getName());
       }
+      waitingForReplacement.remove(c.getMetadata().getName());
       claimChanged(c);
       batcher.trigger();
       Singleton pass = disruption;
@@ -558,6 +562,12 @@ public final class Operator implements AutoCloseable {
 
   private void claimChanged(NodeClaim claim) {
     enqueue(claims, claim.getMetadata().getName());
+    if (NodeClaims.annotation(claim, DovetailLabels.INTERRUPTION) != null && NodeClaims.annotation(claim, NodeMarks.REPLACEMENT_READY) == null
+        && caches.nodeClaim(claim.getMetadata().getName()).isPresent()) {
+      waitingForReplacement.add(claim.getMetadata().getName());
+    } else {
+      waitingForReplacement.remove(claim.getMetadata().getName());
+    }
     if (NodeClaims.deleting(claim)) {
       enqueue(terminations, claim.getMetadata().getName());
     }
@@ -578,8 +588,7 @@ public final class Operator implements AutoCloseable {
 
   /** Whether an interrupted claim's drain waits for its pods' replacement. */
   private boolean interruptedClaimWaits() {
-    return caches.nodeClaims().stream()
-        .anyMatch(c -> NodeClaims.annotation(c, DovetailLabels.INTERRUPTION) != null && NodeClaims.annotation(c, NodeMarks.REPLACEMENT_READY) == null);
+    return !waitingForReplacement.isEmpty();
   }
 
   /** Whether the node is there, Ready and, if a NodePool launched it, Initialized: pods placed on it can run now. */

@@ -102,9 +102,14 @@ public final class Interruption implements Method {
     for (Candidate c : candidates) {
       if (!ready.contains(c.name()) && NodeClaims.annotation(c.claim(), NodeMarks.REPLACEMENT_READY) == null
           && c.pods().stream().filter(this::displaced).allMatch(p -> onReadyNode(plan, p, gone))) {
-        replacementReady.accept(c.name());
-        ready.add(c.name());
-        LOG.info("NodeClaim {} is being interrupted: its pods have Ready room elsewhere; its drain may go ahead", c.name());
+        try {
+          replacementReady.accept(c.name());
+          ready.add(c.name());
+          LOG.info("NodeClaim {} is being interrupted: its pods have Ready room elsewhere; its drain may go ahead", c.name());
+        } catch (RuntimeException e) {
+          // The next pass says it again; until then the drain waits, at most to its latest start.
+          LOG.warn("could not mark NodeClaim {} {}: {}", c.name(), NodeMarks.REPLACEMENT_READY, e.toString());
+        }
       }
     }
     if (displaced.isEmpty()) {

@@ -137,12 +137,9 @@ class TerminationApiTest {
 
   @Test
   void aSpotReclaimedClaimsPodsKeepRunningUntilTheirReplacementIsReady(KubernetesClient client, TestNamespace ns) {
-    provisioner = operator.start(client);
-    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
-    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
+    NodeClaim claim = claimRunningWeb(client, ns);
     String name = claim.getMetadata().getName();
-    String node = Kubelet.join(client, name);
-    Pod web = Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.label("app", "web")), node);
+    Pod web = client.pods().inNamespace(ns.name()).withLabel("app", "web").list().getItems().get(0);
     // Reclaimed in ten minutes: the latest start is far off, so only the replacement ends the hold.
     annotate(client, name, DovetailLabels.INTERRUPTION, NodeMarks.notice(NodeMarks.SPOT_INTERRUPTION, Instant.now().plus(Duration.ofMinutes(10))));
 
@@ -158,12 +155,9 @@ class TerminationApiTest {
 
   @Test
   void withoutAReplacementASpotReclaimedClaimsPodsAreEvictedAtTheLatestStart(KubernetesClient client, TestNamespace ns) {
-    provisioner = operator.start(client);
-    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
-    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
+    NodeClaim claim = claimRunningWeb(client, ns);
     String name = claim.getMetadata().getName();
-    String node = Kubelet.join(client, name);
-    Pod web = Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.label("app", "web")), node);
+    Pod web = client.pods().inNamespace(ns.name()).withLabel("app", "web").list().getItems().get(0);
     // The latest start (the default lead before the drain's deadline, the reclaim less 15 s) is 5 s away.
     Instant reclaim = Instant.now().plus(Termination.RECLAIM_MARGIN).plus(NodeMarks.DEFAULT_EVICTION_LEAD).plusSeconds(5);
     Instant latestStart = NodeMarks.evictionsStartBy(reclaim.minus(Termination.RECLAIM_MARGIN), NodeMarks.DEFAULT_EVICTION_LEAD,
@@ -179,6 +173,16 @@ class TerminationApiTest {
     assertThat(evictedAt).as("when the pod was evicted").isAfterOrEqualTo(latestStart.truncatedTo(ChronoUnit.SECONDS));
     Kubelet.finishTermination(client, web);
     Expect.gone(client, NodeClaim.class, name);
+  }
+
+  /** The provisioner started, and a launched, joined NodeClaim whose node runs one pod labelled app=web. */
+  private NodeClaim claimRunningWeb(KubernetesClient client, TestNamespace ns) {
+    provisioner = operator.start(client);
+    EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
+    NodeClaim claim = client.resource(NodeClaims.nodeClaim(c -> c.nodeClass(nodeClass.getMetadata().getName()))).create();
+    String node = Kubelet.join(client, claim.getMetadata().getName());
+    Kubelet.runOn(client, Pods.pod(Pods.in(ns.name()), Pods.label("app", "web")), node);
+    return claim;
   }
 
   /** A merge patch without a resource version: the provisioner writes the claim at the same time. */

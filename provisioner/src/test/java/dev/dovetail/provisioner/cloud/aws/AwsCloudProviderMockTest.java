@@ -22,6 +22,7 @@ import dev.dovetail.provisioner.cloud.Instance;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
 import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.provisioner.nodeclaim.GarbageCollection;
+import dev.dovetail.runtime.ManualClock;
 import dev.dovetail.testkit.MotoServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -31,8 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +41,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.awaitility.Awaitility;
@@ -286,23 +284,7 @@ class AwsCloudProviderMockTest {
     Instance orphan = await(provider.create(claim("general-gone1", "on-demand", "m5.large"), c));
     NodeClaim owner = claim("general-kept1", "on-demand", "m5.large");
     // The loop as the operator runs it, on a clock the test moves: passes every 50 ms, grace 5 minutes.
-    AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-    Clock clock = new Clock() {
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return now.get();
-      }
-    };
+    ManualClock clock = new ManualClock(Instant.now());
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     GarbageCollection gc = new GarbageCollection(() -> List.of(owner), providerId -> Optional.empty(), null, provider, clock,
         GarbageCollection.GRACE, registry);
@@ -313,7 +295,7 @@ class AwsCloudProviderMockTest {
       assertThat(before).contains(kept.providerId(), orphan.providerId());
       assertThat(registry.get("dovetail.cloud.orphans.terminated").counter().count()).isZero();
       // ... older ones without a claim go (the other tests' leftovers in this account too), and only they.
-      now.set(now.get().plus(Duration.ofMinutes(6)));
+      clock.advance(Duration.ofMinutes(6));
       Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(await(provider.list())).extracting(Instance::providerId)
           .containsExactly(kept.providerId()));
       Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
