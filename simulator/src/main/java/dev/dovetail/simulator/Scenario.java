@@ -151,6 +151,12 @@ public record Scenario(Duration period, long seed, List<WorkloadSpec> workloads,
         market.outages().stream().filter(o -> o.start().plus(o.length()).compareTo(length) <= 0).toList()));
   }
 
+  /** This scenario without its outages of all spot (its pool shortages stay). */
+  public Scenario withoutOutages() {
+    return new Scenario(period, seed, workloads, zones, instanceTypes, timings, new Market(market.poolShortagesPerDay(), market.poolShortage(),
+        List.of()));
+  }
+
   /** This scenario with other seed. */
   public Scenario withSeed(long other) {
     return new Scenario(period, other, workloads, zones, instanceTypes, timings, market);

@@ -32,6 +32,10 @@ public final class SimulateSpot implements Callable<Integer> {
       + "simulation is checked against the local control plane with).")
   String scenarioName = "week";
 
+  @Option(names = "--no-outages", description = "The week without its two outages of all spot (pool shortages and single interruptions "
+      + "stay).")
+  boolean noOutages;
+
   @Option(names = "--trace", description = "Print every launch, interruption and disruption command of the CostOptimized run.")
   boolean trace;
 
@@ -51,7 +55,10 @@ public final class SimulateSpot implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Scenario scenario = switch (scenarioName) {
-      case "week" -> Scenario.week(seed).withPeriod(Duration.ofDays(days)).withSpotPercent(spotPercent);
+      case "week" -> {
+        Scenario week = Scenario.week(seed).withPeriod(Duration.ofDays(days)).withSpotPercent(spotPercent);
+        yield noOutages ? week.withoutOutages() : week;
+      }
       case "replay" -> Scenario.replay();
       default -> throw new CommandLine.ParameterException(new CommandLine(this), "--scenario: week or replay, not " + scenarioName);
     };
@@ -62,8 +69,8 @@ public final class SimulateSpot implements Callable<Integer> {
       System.err.printf(Locale.ROOT, "simulated %s in %.1f s%n", s.label(), (System.nanoTime() - t0) / 1e9);
     }
     Outcome baseline = outcomes.stream().filter(o -> o.strategy() == Strategy.ON_DEMAND).findFirst().orElseThrow();
-    System.out.printf(Locale.ROOT, "Spot savings simulation, scenario %s, %s, seed %d, rules at %d %% spot; %s, %s%n%n", scenarioName,
-        scenario.period(), scenario.seed(), scenario.workloads().get(0).spotPercent(), LocalDate.now(ZoneOffset.UTC), machine());
+    System.out.printf(Locale.ROOT, "Spot savings simulation, scenario %s%s, %s, seed %d, rules at %d %% spot; %s, %s%n%n", scenarioName,
+        noOutages ? " without outages" : "", scenario.period(), scenario.seed(), scenario.workloads().get(0).spotPercent(), LocalDate.now(ZoneOffset.UTC), machine());
     System.out.println(table(outcomes, baseline));
     Outcome dovetail = outcomes.get(0);
     boolean saving = dovetail.savingsAgainst(baseline) >= SAVING_TARGET;
