@@ -11,7 +11,6 @@ import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
-import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.OnExecutor;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
@@ -42,7 +41,6 @@ import dev.dovetail.provisioner.distribution.Rebalancer;
 import dev.dovetail.provisioner.distribution.RuleStatusReporter;
 import dev.dovetail.provisioner.interruption.InterruptionHandler;
 import dev.dovetail.provisioner.interruption.InterruptionQueue;
-import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.KubernetesVersion;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.ClusterMetrics;
@@ -425,7 +423,7 @@ public final class Operator implements AutoCloseable {
         .map(c -> c.getSpec().consolidation()).map(c -> Boolean.TRUE.equals(c.enableSpotToSpot())).orElse(false));
     List<Method> methods = new ArrayList<>(List.of(new Expiration()));
     repair().ifPresent(methods::add);
-    methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames(), this::readyNode,
+    methods.addAll(List.of(new Interruption(cloud, provisioner, settings.schedulerNames(),
         claim -> writer.patchMetadata(NodeClaim.class, claim, Map.of("annotations", Map.of(NodeMarks.REPLACEMENT_READY, clock.instant().toString())))), new Emptiness(provisioner::nominated),
         new Drift(consolidator), new MultiNodeConsolidation(consolidator, clock), new SingleNodeConsolidation(consolidator, clock),
         reverseFallback(consolidator)));
@@ -589,13 +587,6 @@ public final class Operator implements AutoCloseable {
   /** Whether an interrupted claim's drain waits for its pods' replacement. */
   private boolean interruptedClaimWaits() {
     return !waitingForReplacement.isEmpty();
-  }
-
-  /** Whether the node is there, Ready and, if a NodePool launched it, Initialized: pods placed on it can run now. */
-  private boolean readyNode(String name) {
-    return caches.node(name).filter(n -> Conditions.nodeReady(n) && (n.getSpec() == null || !Boolean.TRUE.equals(n.getSpec().getUnschedulable()))
-        && (n.getMetadata().getLabels() == null || !n.getMetadata().getLabels().containsKey(WellKnownLabels.NODEPOOL)
-            || "true".equals(n.getMetadata().getLabels().get(WellKnownLabels.INITIALIZED)))).isPresent();
   }
 
   private void nodeClassChanged(EC2NodeClass nodeClass) {

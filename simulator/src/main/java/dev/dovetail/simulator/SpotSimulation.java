@@ -796,12 +796,14 @@ public final class SpotSimulation {
     List<Pod> displaced = new ArrayList<>();
     holding.forEach(name -> machines.get(name).replicas.forEach(uid -> displaced.add(replicas.get(uid).pod)));
     // As the Interruption method: pods looking for capacity (they may fall back); the cordoned nodes hold nothing.
-    Provisioner.Plan plan = simulator().simulate(displaced, Set.of());
+    Simulator simulator = simulator();
+    Provisioner.Plan plan = simulator.simulate(displaced, Set.of());
     List<Machine> release = new ArrayList<>();
     for (String name : holding) {
       Machine h = machines.get(name);
+      // As the Interruption method: each replica placed on a node that takes pods now (the capacity has no cordoned machine).
       boolean roomReady = h.replicas.stream().allMatch(uid -> Optional.ofNullable(plan.solution().onExistingNodes().get(uid))
-          .map(machines::get).filter(target -> target.ready != null && !target.cordoned).isPresent());
+          .filter(simulator::initialized).isPresent());
       if (roomReady) {
         release.add(h);
       }

@@ -315,12 +315,7 @@ public final class Consolidator {
       prices.put(c.name(), each);
       price += each;
     }
-    Rehoming rehoming = rehome(candidates);
-    Optional<Unconsolidatable.PodWouldNotSchedule> blocked = rehoming.blocked();
-    if (blocked.isPresent() && !Double.isInfinite(price)) {
-      return new Move.None(blocked.get());
-    }
-    Move move = decide(candidates, price, prices, rehoming.plan(), rehoming.moving(), spotToSpot.getAsBoolean(), single);
+    Move move = decide(candidates, price, prices, rehome(candidates), spotToSpot.getAsBoolean(), single);
     return balanced(move, now);
   }
 
@@ -339,7 +334,7 @@ public final class Consolidator {
 
     /** The first moving pod that cannot go (its namespace/name, or UID), with why. */
     Optional<Unconsolidatable.PodWouldNotSchedule> blocked() {
-      for (String uid : moving.stream().sorted().toList()) {
+      for (String uid : moving) {
         Unschedulable why = plan.unschedulable().get(uid);
         String target = plan.solution().onExistingNodes().get(uid);
         if (why == null && (target == null || initialized.test(target))) {
@@ -412,7 +407,8 @@ public final class Consolidator {
   }
 
   /**
-   * The pure decision, from the simulation's plan: every moving pod placed; no new claim → delete; more
+   * The pure decision, from the simulation's plan: every moving pod placed, none on a node not Initialized yet
+   * (see {@link Rehoming#blocked}); no new claim → delete; more
    * than one claim for moving pods → nothing; one → replace, on instance types cheaper than
    * {@code price} (the candidates' together), spot when spot is possible, and under the spot-to-spot
    * rules when every candidate is spot. Claims only pending pods need are left to the provisioner. Of
@@ -421,13 +417,11 @@ public final class Consolidator {
    *
    * @param prices each candidate's price by claim name
    */
-  static Move decide(List<Candidate> candidates, double price, Map<String, Double> prices, Provisioner.Plan plan, Set<String> moving,
-      boolean spotToSpot, boolean single) {
+  static Move decide(List<Candidate> candidates, double price, Map<String, Double> prices, Rehoming rehoming, boolean spotToSpot, boolean single) {
     if (Double.isInfinite(price)) {
       return new Move.None(new Unconsolidatable.PriceUnknown());
     }
-    // (The initialized nodes are the caller's to check: this decision reads the plan alone.)
-    Rehoming rehoming = new Rehoming(plan, moving, node -> true);
+    Provisioner.Plan plan = rehoming.plan();
     Optional<Unconsolidatable.PodWouldNotSchedule> blocked = rehoming.blocked();
     if (blocked.isPresent()) {
       return new Move.None(blocked.get());

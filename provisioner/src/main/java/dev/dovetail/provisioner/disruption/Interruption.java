@@ -8,16 +8,18 @@ import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.provisioner.provisioning.Provisioner;
+import dev.dovetail.provisioner.provisioning.Simulator;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,21 +45,15 @@ public final class Interruption implements Method {
   /** Claims whose interrupted spot offering was marked unavailable, so it is marked once; pruned to the claims that still exist. */
   private final Set<String> marked = ConcurrentHashMap.newKeySet();
 
-  private final Predicate<String> readyNode;
   private final Consumer<String> replacementReady;
   /** Claims said to have their replacement ready, so it is said once; pruned to the claims that still exist. */
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
 
-  /**
-   * @param readyNode whether the node of this name is Ready (and Initialized): pods placed on it can run now
-   * @param replacementReady annotates the claim of this name {@link NodeMarks#REPLACEMENT_READY}
-   */
-  public Interruption(CloudProvider cloud, Provisioner provisioner, Set<String> schedulerNames, Predicate<String> readyNode,
-      Consumer<String> replacementReady) {
+  /** @param replacementReady annotates the claim of this name {@link NodeMarks#REPLACEMENT_READY} */
+  public Interruption(CloudProvider cloud, Provisioner provisioner, Set<String> schedulerNames, Consumer<String> replacementReady) {
     this.cloud = cloud;
     this.provisioner = provisioner;
     this.schedulerNames = Set.copyOf(schedulerNames);
-    this.readyNode = readyNode;
     this.replacementReady = replacementReady;
   }
 
@@ -83,6 +79,7 @@ public final class Interruption implements Method {
     marked.retainAll(names);
     ready.retainAll(names);
     List<Pod> displaced = new ArrayList<>();
+    Map<String, List<Pod>> displacedBy = new HashMap<>();
     Set<String> gone = new HashSet<>(names);
     for (Candidate c : candidates) {
       String notice = NodeClaims.annotation(c.claim(), DovetailLabels.INTERRUPTION);
@@ -94,14 +91,17 @@ public final class Interruption implements Method {
             type, zone);
       }
       c.node().ifPresent(n -> gone.add(n.getMetadata().getName()));
-      c.pods().stream().filter(this::displaced).forEach(displaced::add);
+      List<Pod> own = c.pods().stream().filter(this::displaced).toList();
+      displacedBy.put(c.name(), own);
+      displaced.addAll(own);
     }
     // Simulated as pods looking for capacity (they may fall back to on-demand), not as pods moving off a node, which keep
     // their capacity type: the doomed nodes are cordoned, so they hold nothing.
-    Provisioner.Plan plan = provisioner.simulate(displaced);
+    Simulator simulator = provisioner.simulator();
+    Provisioner.Plan plan = simulator.simulate(displaced, Set.of());
     for (Candidate c : candidates) {
       if (!ready.contains(c.name()) && NodeClaims.annotation(c.claim(), NodeMarks.REPLACEMENT_READY) == null
-          && c.pods().stream().filter(this::displaced).allMatch(p -> onReadyNode(plan, p, gone))) {
+          && displacedBy.get(c.name()).stream().allMatch(p -> onReadyNode(plan, simulator, p, gone))) {
         try {
           replacementReady.accept(c.name());
           ready.add(c.name());
@@ -119,12 +119,12 @@ public final class Interruption implements Method {
   }
 
   /**
-   * The simulation placed the pod on a node that is Ready now (not a claim in flight, not a new one), and not on
-   * one of the doomed nodes (whose cordon the cache may not show yet).
+   * The simulation placed the pod on a node that takes pods now (Initialized: not a claim in flight, not a new one;
+   * the same test consolidation makes), and not on one of the doomed nodes (whose cordon the cache may not show yet).
    */
-  private boolean onReadyNode(Provisioner.Plan plan, Pod p, Set<String> gone) {
+  private static boolean onReadyNode(Provisioner.Plan plan, Simulator simulator, Pod p, Set<String> gone) {
     String target = plan.solution().onExistingNodes().get(p.getMetadata().getUid());
-    return target != null && !gone.contains(target) && readyNode.test(target);
+    return target != null && !gone.contains(target) && simulator.initialized(target);
   }
 
   /** A pod that will need a new home: not leaving already, not a DaemonSet's or mirror pod, and one of our schedulers'. */

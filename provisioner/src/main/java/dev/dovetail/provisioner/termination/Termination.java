@@ -204,10 +204,10 @@ public final class Termination {
       return Optional.of(Duration.ofSeconds(1));
     }
     Optional<Instant> reclaim = reclaimDeadline(claim);
-    if (reclaim.isPresent() && NodeMarks.holdEvictions(now, reclaim.get(), evictionLead, remaining.stream().map(DrainPod::of).toList(),
-        NodeClaims.annotation(claim, NodeMarks.REPLACEMENT_READY))) {
+    List<DrainPod> pods = reclaim.isPresent() ? remaining.stream().map(DrainPod::of).toList() : List.of();
+    if (reclaim.isPresent() && NodeMarks.holdEvictions(now, reclaim.get(), evictionLead, pods, NodeClaims.annotation(claim, NodeMarks.REPLACEMENT_READY))) {
       // A spot reclaim: the pods keep running while their replacement boots (the disruption controller launched it).
-      Instant latest = NodeMarks.evictionsStartBy(reclaim.get(), evictionLead, remaining.stream().map(DrainPod::of).toList());
+      Instant latest = NodeMarks.evictionsStartBy(reclaim.get(), evictionLead, pods);
       if (holdLogged.add(claim.getMetadata().getName())) {
         context.atInfo(LOG).log("holding the evictions of NodeClaim {} until its pods have Ready room elsewhere, or {} at the latest",
             claim.getMetadata().getName(), latest);

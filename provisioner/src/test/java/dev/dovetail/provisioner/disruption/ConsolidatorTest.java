@@ -120,7 +120,8 @@ class ConsolidatorTest {
   private static Consolidator.Move decide(List<Candidate> candidates, Provisioner.Plan plan, boolean spotToSpot, boolean single) {
     double price = candidates.stream().mapToDouble(ConsolidatorTest::price).sum();
     Map<String, Double> prices = candidates.stream().collect(Collectors.toMap(Candidate::name, ConsolidatorTest::price));
-    return Consolidator.decide(candidates, price, prices, plan, uids(candidates.toArray(Candidate[]::new)), spotToSpot, single);
+    return Consolidator.decide(candidates, price, prices, new Consolidator.Rehoming(plan, uids(candidates.toArray(Candidate[]::new)), node -> true),
+        spotToSpot, single);
   }
 
   @Test
@@ -170,7 +171,8 @@ class ConsolidatorTest {
   @Test
   void whenNoTypeIsCheaperThanTheCandidatesThereIsNoMove() {
     Candidate c = candidate("a", "m5.large", "on-demand", pod("p", "500m", "1Gi"));
-    Consolidator.Move move = Consolidator.decide(List.of(c), 0.001, Map.of(), plan(c.pods(), List.of(), pool("on-demand")), uids(c), false, true);
+    Consolidator.Move move = Consolidator.decide(List.of(c), 0.001, Map.of(),
+        new Consolidator.Rehoming(plan(c.pods(), List.of(), pool("on-demand")), uids(c), node -> true), false, true);
     assertThat(move).isInstanceOfSatisfying(Consolidator.Move.None.class,
         n -> assertThat(n.why()).isEqualTo(new Unconsolidatable.NoCheaperReplacement(0.001)));
   }
