@@ -25,6 +25,7 @@ import dev.dovetail.provisioner.controller.Controller;
 import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.controller.Singleton;
 import dev.dovetail.provisioner.controller.Threads;
+import dev.dovetail.provisioner.cost.CostMetrics;
 import dev.dovetail.provisioner.disruption.Candidate;
 import dev.dovetail.provisioner.disruption.Consolidator;
 import dev.dovetail.provisioner.disruption.Drift;
@@ -344,6 +345,7 @@ public final class Operator implements AutoCloseable {
     faults.start(client, settings.simConfigMap(), settings.namespace());
     aws.ifPresent(c -> c.start(timer));
     new ClusterMetrics(caches, registry).start(timer);
+    new CostMetrics(caches, registry, settings.exemptNamespaces()).start(timer);
     LeaderElection le = settings.leaderElection();
     if (!le.enabled()) {
       startLeading();

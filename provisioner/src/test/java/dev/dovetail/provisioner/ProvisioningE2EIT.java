@@ -1,6 +1,8 @@
 package dev.dovetail.provisioner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assertions.withinPercentage;
 import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.api.DovetailLabels;
@@ -20,7 +22,9 @@ import dev.dovetail.api.karpenter.v1.Taint;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.api.scheduling.Solution;
+import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.kube.Conditions;
+import dev.dovetail.runtime.PrometheusText;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
@@ -45,6 +49,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -199,6 +204,26 @@ class ProvisioningE2EIT {
     Map<String, Long> split = client.pods().inNamespace(ns.name()).list().getItems().stream()
         .collect(Collectors.groupingBy(p -> capacityOf.get(p.getSpec().getNodeName()), Collectors.counting()));
     assertThat(split).containsOnly(Map.entry("on-demand", 4L), Map.entry("spot", 3L));
+    // What the workload costs (F13): its replicas by capacity type, its spot share against the rule's, and the
+    // nodes' price split over their pods with the rest idle, adding up to what the nodes cost (read from the nodes).
+    Map<String, Double> priceOf = client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream()
+        .collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> Double.parseDouble(n.getMetadata().getAnnotations().get(SimCloudProvider.PRICE_ANNOTATION))));
+    Map<String, String> api = Map.of("namespace", ns.name(), "kind", "Deployment", "workload", "api");
+    await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+      List<PrometheusText.Sample> samples = PrometheusText.parse(scrape());
+      assertThat(PrometheusText.sum(samples, "dovetail_workload_replicas", with(api, "capacity_type", "spot"))).isEqualTo(3);
+      assertThat(PrometheusText.sum(samples, "dovetail_workload_replicas", with(api, "capacity_type", "on-demand"))).isEqualTo(4);
+      assertThat(PrometheusText.sum(samples, "dovetail_workload_spot_share_ratio", api)).isCloseTo(3 / 7.0, within(1e-9));
+      assertThat(PrometheusText.sum(samples, "dovetail_workload_target_spot_share_ratio", with(api, "rule", label))).isCloseTo(3 / 7.0, within(1e-9));
+      double workloads = PrometheusText.sum(samples, "dovetail_workload_cost_per_hour", Map.of("namespace", ns.name()));
+      double idle = priceOf.keySet().stream().mapToDouble(n -> PrometheusText.sum(samples, "dovetail_node_idle_cost_per_hour", Map.of("node", n))).sum();
+      double nodes = priceOf.values().stream().mapToDouble(Double::doubleValue).sum();
+      assertThat(workloads).isPositive();
+      assertThat(workloads + idle).as("workloads $%.6f/h + idle $%.6f/h against the nodes' $%.6f/h", workloads, idle, nodes)
+          .isCloseTo(nodes, withinPercentage(1));
+      assertThat(PrometheusText.sum(samples, "dovetail_workload_savings_per_hour", with(api, "capacity_type", "spot"))).isPositive();
+      assertThat(PrometheusText.sum(samples, "dovetail_workload_savings_per_hour", with(api, "capacity_type", "on-demand"))).isCloseTo(0, within(1e-9));
+    });
     // The claims carry the rule's strategy, which picks the spot allocation strategy of an EC2 launch.
     assertThat(claimsOf(client, label)).isNotEmpty().allSatisfy(c -> assertThat(c.getMetadata().getAnnotations())
         .containsEntry(DovetailLabels.SPOT_STRATEGY, "CostOptimized"));
@@ -468,6 +493,12 @@ class ProvisioningE2EIT {
   private static boolean readyAndNotDeleting(Pod p) {
     return p.getMetadata().getDeletionTimestamp() == null && p.getStatus().getConditions() != null
         && p.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private static Map<String, String> with(Map<String, String> labels, String key, String value) {
+    Map<String, String> all = new HashMap<>(labels);
+    all.put(key, value);
+    return all;
   }
 
   /** What /metrics serves: the registry with Karpenter's names restored. */
