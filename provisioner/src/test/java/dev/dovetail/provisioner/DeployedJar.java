@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -28,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A component's shaded jar run as its Deployment runs it: the container's {@code JAVA_TOOL_OPTIONS} from
+ * A component's shaded jar run as its Deployment (or DaemonSet) runs it: the container's {@code JAVA_TOOL_OPTIONS} from
  * {@code manifests/}, with the container's memory limit given to the JVM as {@code -XX:MaxRAM} (what it
  * would read from the cgroup), so {@code MaxRAMPercentage} sizes the heap as in the pod. Peak RSS is the
  * kernel's high-water mark ({@code VmHWM}).
@@ -56,6 +57,12 @@ final class DeployedJar implements AutoCloseable {
    */
   static DeployedJar start(KubernetesClient client, Path kubeconfig, String container, String manifest, Path jar, List<String> args)
       throws IOException, InterruptedException {
+    return start(client, kubeconfig, container, manifest, jar, args, Ports.free());
+  }
+
+  /** {@link #start(KubernetesClient, Path, String, String, Path, List)} with its metrics on a port chosen beforehand. */
+  static DeployedJar start(KubernetesClient client, Path kubeconfig, String container, String manifest, Path jar, List<String> args,
+      int metrics) throws IOException, InterruptedException {
     if (!Files.exists(jar)) {
       throw new IllegalStateException(jar + " is missing (mvn package builds it)");
     }
@@ -70,7 +77,6 @@ final class DeployedJar implements AutoCloseable {
     // Extra flags for one component, separated by ";", for profiling: -Dbench.jvm.provisioner=-XX:StartFlightRecording=...
     String extra = System.getProperty("bench.jvm." + container, "").trim();
     List<String> extraFlags = extra.isEmpty() ? List.of() : Arrays.asList(extra.split("[\\s;]+"));
-    int metrics = Ports.free();
     int health = Ports.free();
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -106,16 +112,16 @@ final class DeployedJar implements AutoCloseable {
   private static Container container(KubernetesClient client, Path manifest, String name) throws IOException {
     try (InputStream in = Files.newInputStream(manifest)) {
       for (HasMetadata item : client.load(in).items()) {
-        if (item instanceof Deployment d) {
-          for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
-            if (c.getName().equals(name)) {
-              return c;
-            }
+        List<Container> containers = item instanceof Deployment d ? d.getSpec().getTemplate().getSpec().getContainers()
+            : item instanceof DaemonSet ds ? ds.getSpec().getTemplate().getSpec().getContainers() : List.of();
+        for (Container c : containers) {
+          if (c.getName().equals(name)) {
+            return c;
           }
         }
       }
     }
-    throw new IllegalStateException("no container " + name + " in a Deployment of " + manifest);
+    throw new IllegalStateException("no container " + name + " in a Deployment or DaemonSet of " + manifest);
   }
 
   private boolean ready(int health) {
@@ -189,6 +195,14 @@ final class DeployedJar implements AutoCloseable {
       }
     }
     return cpu;
+  }
+
+  int metricsPort() {
+    return metricsPort;
+  }
+
+  Path log() {
+    return log;
   }
 
   ProcessHandle handle() {

@@ -1,6 +1,9 @@
 package dev.dovetail.provisioner;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
+import dev.dovetail.api.harness.v1.Distribution;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
 import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplate;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplateSpec;
@@ -80,6 +83,15 @@ final class Fixtures {
         .withNewResources().addToRequests("cpu", new Quantity(cpu)).addToRequests("memory", new Quantity(memory)).endResources()
         .endContainer()
         .endSpec().endTemplate().endSpec().build();
+  }
+
+  /** A namespace's distribution rule: {@code spot} % on spot after {@code baseOnDemand} on-demand replicas, every workload, CostOptimized. */
+  static WorkloadDistributionRule rule(String name, String namespace, int spot, int baseOnDemand) {
+    WorkloadDistributionRule rule = new WorkloadDistributionRule();
+    rule.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    rule.setSpec(new WorkloadDistributionRuleSpec(namespace, new Distribution(spot, 100 - spot), "All", baseOnDemand,
+        WorkloadDistributionRuleSpec.Strategy.CostOptimized));
+    return rule;
   }
 
   static String unique(String prefix) {

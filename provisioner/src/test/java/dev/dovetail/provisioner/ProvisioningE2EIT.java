@@ -8,9 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.dovetail.api.DovetailLabels;
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.common.Condition;
-import dev.dovetail.api.harness.v1.Distribution;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
-import dev.dovetail.api.harness.v1.WorkloadDistributionRuleSpec;
 import dev.dovetail.api.harness.v1.WorkloadDistributionRuleStatus;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeClaimTemplate;
@@ -32,7 +30,6 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodAffinityTermBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -310,11 +307,7 @@ class ProvisioningE2EIT {
   }
 
   private static WorkloadDistributionRule rule(String name, String namespace, int spot, int baseOnDemand) {
-    WorkloadDistributionRule rule = new WorkloadDistributionRule();
-    rule.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    rule.setSpec(new WorkloadDistributionRuleSpec(namespace, new Distribution(spot, 100 - spot), "All", baseOnDemand,
-        WorkloadDistributionRuleSpec.Strategy.CostOptimized));
-    return rule;
+    return Fixtures.rule(name, namespace, spot, baseOnDemand);
   }
 
   @Test

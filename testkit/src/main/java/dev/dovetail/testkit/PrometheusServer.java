@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,6 +106,22 @@ public final class PrometheusServer implements AutoCloseable {
       Map<String, String> labels = new LinkedHashMap<>();
       r.path("metric").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
       series.add(new Series(labels, Double.parseDouble(r.path("value").get(1).asText())));
+    }
+    return series;
+  }
+
+  /**
+   * A range query's series, as a dashboard panel asks over its time range: each series' labels and how many of
+   * the steps have a value.
+   */
+  public List<Series> queryRange(String promql, Instant start, Instant end, Duration step) {
+    JsonNode data = get("/api/v1/query_range?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8) + "&start=" + start.getEpochSecond()
+        + "&end=" + end.getEpochSecond() + "&step=" + step.toSeconds() + "s");
+    List<Series> series = new ArrayList<>();
+    for (JsonNode r : data.path("result")) {
+      Map<String, String> labels = new LinkedHashMap<>();
+      r.path("metric").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+      series.add(new Series(labels, r.path("values").size()));
     }
     return series;
   }

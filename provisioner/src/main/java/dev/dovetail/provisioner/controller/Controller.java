@@ -2,10 +2,8 @@ package dev.dovetail.provisioner.controller;
 
 import dev.dovetail.runtime.Failures;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -70,9 +68,7 @@ public final class Controller<K> implements AutoCloseable {
 
   private final ExecutorService workers;
   private final Thread dispatcher;
-  private final Counter succeeded;
-  private final Counter failed;
-  private final Timer duration;
+  private final ReconcileMetrics reconciles;
   private volatile boolean closed;
 
   /**
@@ -89,11 +85,8 @@ public final class Controller<K> implements AutoCloseable {
     this.timers = timerPool;
     this.workers = Executors.newFixedThreadPool(concurrency, Threads.daemon(name + "-worker"));
     this.dispatcher = Threads.daemon(name + "-dispatch").newThread(this::dispatch);
-    // controller-runtime's metric names, which Karpenter exposes too.
-    this.succeeded = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "success").register(registry);
-    this.failed = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "error").register(registry);
-    this.duration = Timer.builder("controller_runtime_reconcile_time").tag("controller", name).register(registry);
-    Gauge.builder("workqueue_depth", this, Controller::depth).tag("name", name).register(registry);
+    this.reconciles = ReconcileMetrics.of(name, registry);
+    Gauge.builder("workqueue_depth", this, Controller::depth).description("Current depth of workqueue").tag("name", name).register(registry);
   }
 
   public Controller<K> start() {
@@ -216,9 +209,8 @@ public final class Controller<K> implements AutoCloseable {
   }
 
   private void finished(K key, Reconciliation context, Result result, Throwable error, long startNanos) {
-    duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    reconciles.record(startNanos, error == null);
     if (error != null) {
-      failed.increment();
       int n = failures.merge(key, 1, Integer::sum);
       Duration backoff = backoff(n);
       Throwable cause = Failures.cause(error);
@@ -230,7 +222,6 @@ public final class Controller<K> implements AutoCloseable {
       }
       enqueueAfter(key, backoff);
     } else {
-      succeeded.increment();
       failures.remove(key);
       result.requeueAfter().ifPresent(d -> enqueueAfter(key, d));
     }

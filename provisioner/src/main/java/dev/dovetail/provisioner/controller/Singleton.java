@@ -1,9 +1,7 @@
 package dev.dovetail.provisioner.controller;
 
 import dev.dovetail.runtime.Failures;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,9 +36,7 @@ public final class Singleton implements AutoCloseable {
   private final Reconciler reconciler;
   private final BooleanSupplier leading;
   private final ScheduledThreadPoolExecutor thread;
-  private final Counter succeeded;
-  private final Counter failed;
-  private final Timer duration;
+  private final ReconcileMetrics reconciles;
   /** Guarded by {@code this}. */
   private boolean running;
   private boolean again;
@@ -66,9 +62,7 @@ public final class Singleton implements AutoCloseable {
     this.leading = leading;
     this.thread = new ScheduledThreadPoolExecutor(1, Threads.daemon(name));
     thread.setRemoveOnCancelPolicy(true);
-    this.succeeded = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "success").register(registry);
-    this.failed = Counter.builder("controller_runtime_reconcile").tag("controller", name).tag("result", "error").register(registry);
-    this.duration = Timer.builder("controller_runtime_reconcile_time").tag("controller", name).register(registry);
+    this.reconciles = ReconcileMetrics.of(name, registry);
   }
 
   public String name() {
@@ -139,8 +133,7 @@ public final class Singleton implements AutoCloseable {
 
   private void finished(Result result, Throwable error, long startNanos, boolean ran) {
     if (ran) {
-      duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-      (error == null ? succeeded : failed).increment();
+      reconciles.record(startNanos, error == null);
     }
     Duration wait;
     boolean now;

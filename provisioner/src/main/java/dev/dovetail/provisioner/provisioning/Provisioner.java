@@ -22,6 +22,7 @@ import dev.dovetail.runtime.Recorder;
 import dev.dovetail.state.Governance;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import java.time.Duration;
 import java.time.Instant;
@@ -168,7 +169,8 @@ public final class Provisioner {
       Pod pod = plan.pods().get(uid);
       if (pod != null) {
         events.warning(pod, "FailedScheduling", "Failed to schedule pod, " + reason.message());
-        metrics.registry().counter("dovetail.provisioner.unschedulable.pods", "reason", reason.category().label()).increment();
+        Counter.builder("dovetail.provisioner.unschedulable.pods").description("Pods a provisioning simulation could place nowhere, by why")
+            .tag("reason", reason.category().label()).register(metrics.registry()).increment();
       }
     });
     lastUnschedulable.set(unschedulable.size());
