@@ -5,6 +5,7 @@ DOVETAIL_K8S_VERSION="1.34.4"          # kube-apiserver, kube-controller-manager
 DOVETAIL_KWOK_VERSION="v0.8.0"         # kwok, kwokctl
 DOVETAIL_AEMM_VERSION="v1.13.0"        # amazon-ec2-metadata-mock (IMDS for the interrupt listener's tests)
 DOVETAIL_MOTO_VERSION="5.2.5"          # moto[server] (SQS and EC2 wire protocol for the AWS tests), in a Python venv
+DOVETAIL_HELM_VERSION="v4.3.2"         # helm (lint and render charts/dovetail; scripts/generate-manifests), from the Go module proxy
 DOVETAIL_PROMETHEUS_VERSION="2.42.0+ds-5+deb12u1"  # Debian's prometheus package (server and promtool), unpacked into a cache
 
 DOVETAIL_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,6 +23,7 @@ DOVETAIL_BIN="$DOVETAIL_CACHE/k8s/${DOVETAIL_K8S_VERSION}-${DOVETAIL_OS}-${DOVET
 # Test tools outside the control plane, each keyed by its own version.
 DOVETAIL_AEMM="$DOVETAIL_CACHE/tools/ec2-metadata-mock-${DOVETAIL_AEMM_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}/ec2-metadata-mock"
 DOVETAIL_MOTO="$DOVETAIL_CACHE/tools/moto-${DOVETAIL_MOTO_VERSION}/bin/moto_server"
+DOVETAIL_HELM="$DOVETAIL_CACHE/tools/helm-${DOVETAIL_HELM_VERSION}-${DOVETAIL_OS}-${DOVETAIL_ARCH}/helm"
 DOVETAIL_PROMETHEUS="$DOVETAIL_CACHE/tools/prometheus-${DOVETAIL_PROMETHEUS_VERSION}-${DOVETAIL_ARCH}/usr/bin/prometheus"
 export DOVETAIL_CACHE DOVETAIL_BIN DOVETAIL_AEMM DOVETAIL_MOTO
 

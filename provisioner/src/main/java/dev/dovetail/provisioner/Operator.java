@@ -165,6 +165,8 @@ public final class Operator implements AutoCloseable {
   private final Clock clock;
   private final Caches caches;
   private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1, Threads.daemon("provisioner-timer"));
+  /** The gauges rebuilt from the caches on a schedule: their work never delays the batch windows and boot timers on {@link #timer}. */
+  private final ScheduledExecutorService gauges = Executors.newSingleThreadScheduledExecutor(Threads.daemon("provisioner-gauges"));
   private final ExecutorService blocking = Executors.newFixedThreadPool(8, Threads.daemon("provisioner-io"));
   private final SimFaultsWatch faults;
   private final Batcher batcher;
@@ -344,8 +346,8 @@ public final class Operator implements AutoCloseable {
         .description("1 while this replica holds the leader lease and runs the controllers.").register(registry);
     faults.start(client, settings.simConfigMap(), settings.namespace());
     aws.ifPresent(c -> c.start(timer));
-    new ClusterMetrics(caches, registry).start(timer);
-    new CostMetrics(caches, registry, settings.exemptNamespaces()).start(timer);
+    new ClusterMetrics(caches, registry).start(gauges);
+    new CostMetrics(caches, registry, settings.exemptNamespaces()).start(gauges);
     LeaderElection le = settings.leaderElection();
     if (!le.enabled()) {
       startLeading();
@@ -638,6 +640,7 @@ public final class Operator implements AutoCloseable {
     sqs.ifPresent(SqsQueue::close);
     aws.ifPresent(AwsCloud::close);
     timer.shutdownNow();
+    gauges.shutdownNow();
     blocking.shutdownNow();
   }
 }

@@ -48,12 +48,7 @@ public final class PrometheusServer implements AutoCloseable {
 
   /** Where scripts/build-control-plane unpacks it. */
   public static Path binary() {
-    String arch = switch (System.getProperty("os.arch")) {
-      case "amd64", "x86_64" -> "amd64";
-      case "aarch64", "arm64" -> "arm64";
-      default -> System.getProperty("os.arch");
-    };
-    return K8sBinaries.cacheRoot().resolve("tools").resolve("prometheus-" + version() + "-" + arch).resolve("usr/bin/prometheus");
+    return K8sBinaries.cacheRoot().resolve("tools").resolve("prometheus-" + version() + "-" + K8sBinaries.arch()).resolve("usr/bin/prometheus");
   }
 
   /** promtool, from the same package. */
