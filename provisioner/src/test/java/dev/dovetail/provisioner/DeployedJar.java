@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner;
 
+import dev.dovetail.runtime.PrometheusText;
 import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.Container;
@@ -140,15 +141,8 @@ final class DeployedJar implements AutoCloseable {
   double[] histogram(String family) throws IOException, InterruptedException {
     String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
-    double[] sumCount = new double[2];
-    for (String line : body.lines().toList()) {
-      if (line.startsWith(family + "_sum")) {
-        sumCount[0] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      } else if (line.startsWith(family + "_count")) {
-        sumCount[1] += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return sumCount;
+    List<PrometheusText.Sample> samples = PrometheusText.parse(body);
+    return new double[] {PrometheusText.sum(samples, family + "_sum", Map.of()), PrometheusText.sum(samples, family + "_count", Map.of())};
   }
 
   /** The process's peak resident set so far, in bytes, when the kernel reports it. */

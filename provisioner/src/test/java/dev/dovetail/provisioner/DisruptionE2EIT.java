@@ -27,6 +27,7 @@ import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.disruption.Repair;
 import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.OrchestratorConfigs;
+import dev.dovetail.runtime.PrometheusText;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
 import io.fabric8.kubernetes.api.model.Event;
@@ -53,8 +54,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -545,13 +544,10 @@ class DisruptionE2EIT {
   }
 
   private static final String STARTUP_TAINT = "dovetail.dev/e2e-startup";
-  private static final Pattern DRIFT_EVALUATIONS = Pattern.compile(
-      "karpenter_voluntary_disruption_decision_evaluation_duration_seconds_count\\{consolidation_type=\"\",reason=\"drifted\",?} ([0-9.Ee+]+)");
-
   /** How many times drift has been weighed, from a scrape (0 before the first). */
   private static double driftEvaluations(String scrape) {
-    Matcher m = DRIFT_EVALUATIONS.matcher(scrape);
-    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    return PrometheusText.sum(PrometheusText.parse(scrape), "karpenter_voluntary_disruption_decision_evaluation_duration_seconds_count",
+        Map.of("consolidation_type", "", "reason", "drifted"));
   }
 
   /** Plays the agent that removes a startup taint once its node is set up: from every node of the pool that has it. */

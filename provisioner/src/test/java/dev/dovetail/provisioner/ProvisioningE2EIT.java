@@ -199,7 +199,7 @@ class ProvisioningE2EIT {
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_CPU, "2", "4"),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"))).create();
     // 50/50 with one base on-demand replica: of 7 replicas, 1 + ceil(6 x 50%) = 4 on-demand, 3 spot.
-    WorkloadDistributionRule rule = rule(label, ns.name(), 50, 1);
+    WorkloadDistributionRule rule = Fixtures.rule(label, ns.name(), 50, 1);
     client.resources(WorkloadDistributionRule.class).resource(rule).create();
     client.apps().deployments().resource(Fixtures.deployment(ns.name(), "api", 7, "500m", "512Mi", label)).create();
     await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
@@ -235,7 +235,7 @@ class ProvisioningE2EIT {
         .containsEntry(DovetailLabels.SPOT_STRATEGY, "CostOptimized"));
 
     // The rule reports what it governs; a second rule for the namespace is not in force and says why.
-    WorkloadDistributionRule duplicate = rule(label + "-dup", ns.name(), 100, 0);
+    WorkloadDistributionRule duplicate = Fixtures.rule(label + "-dup", ns.name(), 100, 0);
     client.resources(WorkloadDistributionRule.class).resource(duplicate).create();
     await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
       WorkloadDistributionRuleStatus status = client.resources(WorkloadDistributionRule.class).withName(label).get().getStatus();
@@ -313,10 +313,6 @@ class ProvisioningE2EIT {
     Instant said = Instant.parse(client.resources(NodeClaim.class).withName(first.getMetadata().getName()).get().getMetadata().getAnnotations()
         .get(DovetailLabels.REPLACEMENT_READY));
     assertThat(said).as("when the claim said its replacement was ready").isAfterOrEqualTo(initialized.truncatedTo(ChronoUnit.SECONDS));
-  }
-
-  private static WorkloadDistributionRule rule(String name, String namespace, int spot, int baseOnDemand) {
-    return Fixtures.rule(name, namespace, spot, baseOnDemand);
   }
 
   @Test

@@ -98,9 +98,7 @@ public final class PrometheusServer implements AutoCloseable {
       return series;
     }
     for (JsonNode r : data.path("result")) {
-      Map<String, String> labels = new LinkedHashMap<>();
-      r.path("metric").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
-      series.add(new Series(labels, Double.parseDouble(r.path("value").get(1).asText())));
+      series.add(new Series(labels(r), Double.parseDouble(r.path("value").get(1).asText())));
     }
     return series;
   }
@@ -114,11 +112,16 @@ public final class PrometheusServer implements AutoCloseable {
         + "&end=" + end.getEpochSecond() + "&step=" + step.toSeconds() + "s");
     List<Series> series = new ArrayList<>();
     for (JsonNode r : data.path("result")) {
-      Map<String, String> labels = new LinkedHashMap<>();
-      r.path("metric").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
-      series.add(new Series(labels, r.path("values").size()));
+      series.add(new Series(labels(r), r.path("values").size()));
     }
     return series;
+  }
+
+  /** A result's series labels, in the answer's order. */
+  private static Map<String, String> labels(JsonNode result) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    result.path("metric").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+    return labels;
   }
 
   /** The health of every scrape target, by its {@code job/instance}: {@code up}, {@code down} or {@code unknown}. */

@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,8 +46,8 @@ class HelmChartApiTest {
   }
 
   @Test
-  void theDefaultsAreAcceptedByTheApiServer(ControlPlane cp) throws Exception {
-    List<HasMetadata> objects = render(cp, "--include-crds");
+  void theDefaultsAreAcceptedByTheApiServer(ControlPlane cp, KubernetesClient client) throws Exception {
+    List<HasMetadata> objects = render(cp, client, "--include-crds");
     assertThat(objects).extracting(o -> o.getKind() + "/" + o.getMetadata().getName()).contains("Deployment/dovetail-provisioner",
         "Deployment/dovetail-scheduler", "DaemonSet/dovetail-interrupt-listener", "ConfigMap/dovetail-scheduler-config",
         "CustomResourceDefinition/nodepools.karpenter.sh").doesNotContain("ServiceMonitor/dovetail", "ConfigMap/dovetail-grafana-dashboard");
@@ -61,7 +60,7 @@ class HelmChartApiTest {
   @Test
   void anEksInstallRendersWhatItsValuesSay(ControlPlane cp, KubernetesClient client, TestNamespace ns) throws Exception {
     monitoringCrds(client);
-    List<HasMetadata> objects = render(cp, "--namespace", ns.name(), "--set", "settings.cloudProvider=aws", "--set", "settings.clusterName=prod",
+    List<HasMetadata> objects = render(cp, client, "--namespace", ns.name(), "--set", "settings.cloudProvider=aws", "--set", "settings.clusterName=prod",
         "--set", "settings.clusterEndpoint=https://ABC.gr7.us-east-1.eks.amazonaws.com", "--set", "settings.awsRegion=us-east-1",
         "--set", "settings.interruptionQueue=prod-karpenter", "--set", "logLevel=DEBUG", "--set", "provisioner.replicas=3",
         "--set", "provisioner.image.tag=0.2.0", "--set-string",
@@ -89,7 +88,7 @@ class HelmChartApiTest {
   }
 
   /** {@code helm template} with these arguments, applied with a server-side dry run (which must succeed); the rendered objects. */
-  private static List<HasMetadata> render(ControlPlane cp, String... args) throws Exception {
+  private static List<HasMetadata> render(ControlPlane cp, KubernetesClient client, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("template", "dovetail", CHART));
     command.addAll(List.of(args));
     ProcessResult rendered = Helm.run(command.toArray(String[]::new)).orThrow("helm template");
@@ -97,11 +96,8 @@ class HelmChartApiTest {
     Files.writeString(file, rendered.stdout());
     ProcessResult dryRun = cp.kubectl("apply", "--dry-run=server", "-f", file.toString());
     assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
-    try (KubernetesClient parser = new KubernetesClientBuilder().build()) {
-      return parser.load(new ByteArrayInputStream(rendered.stdout().getBytes(StandardCharsets.UTF_8))).items();
-    } finally {
-      Files.delete(file);
-    }
+    Files.delete(file);
+    return client.load(new ByteArrayInputStream(rendered.stdout().getBytes(StandardCharsets.UTF_8))).items();
   }
 
   private static <T extends HasMetadata> T find(List<HasMetadata> objects, Class<T> type, String name) {

@@ -59,7 +59,7 @@ public final class CostAllocation {
   }
 
   /** What a node costs, split into what its pods requested and what is idle. */
-  public record NodeCost(PricedNode node, double allocated, double idle, double onDemandAllocated, double onDemandIdle) {
+  public record NodeCost(PricedNode node, double allocated, double idle, double onDemandIdle) {
     public double price() {
       return allocated + idle;
     }
@@ -144,7 +144,7 @@ public final class CostAllocation {
     List<NodeCost> nodeCosts = new ArrayList<>();
     for (PricedNode n : byName.values()) {
       double[] sum = allocated.getOrDefault(n.name(), new double[2]);
-      nodeCosts.add(new NodeCost(n, sum[0], Math.max(0, n.pricePerHour() - sum[0]), sum[1], Math.max(0, n.onDemandPricePerHour() - sum[1])));
+      nodeCosts.add(new NodeCost(n, sum[0], Math.max(0, n.pricePerHour() - sum[0]), Math.max(0, n.onDemandPricePerHour() - sum[1])));
     }
     nodeCosts.sort(Comparator.comparing(c -> c.node().name()));
     List<WorkloadCost> sorted = new ArrayList<>(workloads.values());

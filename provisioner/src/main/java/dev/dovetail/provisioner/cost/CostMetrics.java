@@ -22,7 +22,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,8 +101,8 @@ public final class CostMetrics {
       priced(n, view).ifPresent(nodes::add);
     }
     List<PodRequest> pods = new ArrayList<>();
-    Map<WorkloadKey, PodFacts> firstPod = new LinkedHashMap<>();
-    Map<WorkloadKey, Workload> workloads = new HashMap<>();
+    // Each workload with one of its pods, whose facts say whether a rule governs it.
+    Map<WorkloadKey, Map.Entry<Workload, PodFacts>> workloads = new LinkedHashMap<>();
     for (Pod p : caches.pods()) {
       String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
       if (p.getSpec() == null || p.getSpec().getNodeName() == null || "Succeeded".equals(phase) || "Failed".equals(phase)) {
@@ -111,8 +110,7 @@ public final class CostMetrics {
       }
       PodFacts facts = PodFacts.of(p);
       Workload workload = view.workloadOf(facts);
-      firstPod.putIfAbsent(workload.key(), facts);
-      workloads.putIfAbsent(workload.key(), workload);
+      workloads.putIfAbsent(workload.key(), Map.entry(workload, facts));
       pods.add(new PodRequest(workload.key(), p.getSpec().getNodeName(), Resources.requestsOf(p)));
     }
     Allocation allocation = CostAllocation.allocate(nodes, pods);
@@ -136,10 +134,10 @@ public final class CostMetrics {
     spotAndAll.forEach((k, counts) -> shares.add(MultiGauge.Row.of(workloadTags(k), (double) counts[0] / counts[1])));
     List<MultiGauge.Row<?>> targets = new ArrayList<>();
     RuleSet rules = view.rules();
-    firstPod.forEach((k, facts) -> {
+    workloads.forEach((k, workload) -> {
       Optional<RuleSet.Entry> rule = rules.forNamespace(k.namespace());
-      if (rule.isPresent() && facts.exemption(exemptNamespaces).isEmpty()) {
-        Targets t = Distribution.targetsFor(rule.get().rule(), workloads.get(k).desiredReplicas());
+      if (rule.isPresent() && workload.getValue().exemption(exemptNamespaces).isEmpty()) {
+        Targets t = Distribution.targetsFor(rule.get().rule(), workload.getKey().desiredReplicas());
         if (t.total() > 0) {
           targets.add(MultiGauge.Row.of(workloadTags(k).and("rule", rule.get().name()), (double) t.spot() / t.total()));
         }
