@@ -7,6 +7,10 @@ DOVETAIL_AEMM_VERSION="v1.13.0"        # amazon-ec2-metadata-mock (IMDS for the 
 DOVETAIL_MOTO_VERSION="5.2.5"          # moto[server] (SQS and EC2 wire protocol for the AWS tests), in a Python venv
 DOVETAIL_HELM_VERSION="v4.3.2"         # helm (lint and render charts/dovetail; scripts/generate-manifests), from the Go module proxy
 DOVETAIL_PROMETHEUS_VERSION="2.42.0+ds-5+deb12u1"  # Debian's prometheus package (server and promtool), unpacked into a cache
+# The container images' base (scripts/build-base-image): these Debian packages' shared libraries under a Java runtime
+# jlinked from the building JDK with these modules (jdeps on the three jars, plus jdk.crypto.ec for TLS key exchange).
+DOVETAIL_BASE_DEBS="libc6=2.36-9+deb12u14 libgcc-s1=12.2.0-14+deb12u1 libstdc++6=12.2.0-14+deb12u1 zlib1g=1:1.2.13.dfsg-1"
+DOVETAIL_BASE_MODULES="java.base,java.compiler,java.desktop,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.jfr,jdk.management,jdk.unsupported"
 
 DOVETAIL_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Caches live outside the repository and are keyed by version, so a fresh clone reuses them

@@ -67,7 +67,7 @@ public final class InterruptListenerMain implements Callable<Integer> {
   Duration maintenanceLead;
 
   @Option(names = "--imds-token-ttl", defaultValue = "6h", converter = DurationConverter.class,
-      description = "Lifetime asked for each IMDSv2 session token (renewed at 80 %). Default: ${DEFAULT-VALUE}.")
+      description = "Lifetime asked for each IMDSv2 session token (renewed at 80 %%). Default: ${DEFAULT-VALUE}.")
   Duration tokenTtl;
 
   @Mixin

@@ -1,6 +1,7 @@
 package dev.dovetail.provisioner;
 
 import dev.dovetail.runtime.PrometheusText;
+import dev.dovetail.testkit.ContainerImage;
 import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.Container;
@@ -19,12 +20,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -68,34 +71,81 @@ final class DeployedJar implements AutoCloseable {
       throw new IllegalStateException(jar + " is missing (mvn package builds it)");
     }
     Container spec = container(client, RepoPaths.root().resolve(manifest), container);
-    List<String> flags = new ArrayList<>();
-    spec.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).map(EnvVar::getValue).findFirst()
-        .ifPresent(v -> flags.addAll(Arrays.asList(v.trim().split("\\s+"))));
-    Quantity limit = spec.getResources().getLimits() == null ? null : spec.getResources().getLimits().get("memory");
-    if (limit != null) {
-      flags.add(0, "-XX:MaxRAM=" + Quantity.getAmountInBytes(limit).toBigInteger());
-    }
-    // Extra flags for one component, separated by ";", for profiling: -Dbench.jvm.provisioner=-XX:StartFlightRecording=...
-    String extra = System.getProperty("bench.jvm." + container, "").trim();
-    List<String> extraFlags = extra.isEmpty() ? List.of() : Arrays.asList(extra.split("[\\s;]+"));
+    List<String> flags = jvmFlags(spec);
     int health = Ports.free();
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(flags);
-    command.addAll(extraFlags);
-    command.addAll(List.of("-jar", jar.toString(), "--kubeconfig=" + kubeconfig, "--metrics-port=" + metrics, "--health-probe-port=" + health,
+    command.addAll(List.of("-jar", jar.toString()));
+    command.addAll(arguments(container, kubeconfig, metrics, health, args));
+    // The container's other literal environment (MALLOC_ARENA_MAX, say); JAVA_TOOL_OPTIONS is on the command line above.
+    Map<String, String> env = new HashMap<>();
+    spec.getEnv().stream().filter(e -> e.getValue() != null && !e.getName().equals("JAVA_TOOL_OPTIONS"))
+        .forEach(e -> env.put(e.getName(), e.getValue()));
+    return launch(container, command, env, metrics, health, flags, jar.resolveSibling("process-logs"));
+  }
+
+  /**
+   * The component's container image run as its Deployment (or DaemonSet) runs it: the image's entrypoint and
+   * environment in its unpacked file system {@code root} (see {@link ContainerImage#command}), the container's memory
+   * limit added to the image's {@code JAVA_TOOL_OPTIONS} as {@code -XX:MaxRAM}, the container's other literal
+   * environment, and the kubeconfig copied into the image's file system.
+   */
+  static DeployedJar startImage(KubernetesClient client, Path kubeconfig, String container, String manifest, ContainerImage image,
+      Path root, List<String> args) throws IOException, InterruptedException {
+    Container spec = container(client, RepoPaths.root().resolve(manifest), container);
+    Path inImage = Path.of("/tmp", "kubeconfig");
+    Files.copy(kubeconfig, root.resolve(inImage.toString().substring(1)), StandardCopyOption.REPLACE_EXISTING);
+    Map<String, String> env = new HashMap<>();
+    spec.getEnv().stream().filter(e -> e.getValue() != null && !e.getName().equals("JAVA_TOOL_OPTIONS"))
+        .forEach(e -> env.put(e.getName(), e.getValue()));
+    List<String> flags = new ArrayList<>(Arrays.asList(image.config().env().getOrDefault("JAVA_TOOL_OPTIONS", "").trim().split("\\s+")));
+    maxRam(spec).ifPresent(m -> flags.add(0, m));
+    env.put("JAVA_TOOL_OPTIONS", String.join(" ", flags));
+    int metrics = Ports.free();
+    int health = Ports.free();
+    List<String> command = image.command(root, arguments(container, inImage, metrics, health, args), env);
+    return launch(container, command, Map.of(), metrics, health, flags, root.resolveSibling("process-logs"));
+  }
+
+  /** The container's JAVA_TOOL_OPTIONS, after its memory limit as {@code -XX:MaxRAM}, plus -Dbench.jvm.<container> flags. */
+  private static List<String> jvmFlags(Container spec) {
+    List<String> flags = new ArrayList<>();
+    spec.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).map(EnvVar::getValue).findFirst()
+        .ifPresent(v -> flags.addAll(Arrays.asList(v.trim().split("\\s+"))));
+    maxRam(spec).ifPresent(m -> flags.add(0, m));
+    // Extra flags for one component, separated by ";", for profiling: -Dbench.jvm.provisioner=-XX:StartFlightRecording=...
+    String extra = System.getProperty("bench.jvm." + spec.getName(), "").trim();
+    if (!extra.isEmpty()) {
+      flags.addAll(Arrays.asList(extra.split("[\\s;]+")));
+    }
+    return flags;
+  }
+
+  /** What the JVM would read from the container's memory cgroup. */
+  private static Optional<String> maxRam(Container spec) {
+    Quantity limit = spec.getResources().getLimits() == null ? null : spec.getResources().getLimits().get("memory");
+    return limit == null ? Optional.empty() : Optional.of("-XX:MaxRAM=" + Quantity.getAmountInBytes(limit).toBigInteger());
+  }
+
+  private static List<String> arguments(String container, Path kubeconfig, int metrics, int health, List<String> args) {
+    List<String> arguments = new ArrayList<>(List.of("--kubeconfig=" + kubeconfig, "--metrics-port=" + metrics, "--health-probe-port=" + health,
         "--bind-address=127.0.0.1", "--log-level=" + System.getProperty("bench.log.level", "WARN")));
-    command.addAll(args);
+    arguments.addAll(args);
     // Extra arguments the same way: -Dbench.args.provisioner=--launch-group-wait=0s
     String extraArgs = System.getProperty("bench.args." + container, "").trim();
     if (!extraArgs.isEmpty()) {
-      command.addAll(Arrays.asList(extraArgs.split("[\\s;]+")));
+      arguments.addAll(Arrays.asList(extraArgs.split("[\\s;]+")));
     }
-    Path log = Files.createTempFile(Files.createDirectories(jar.resolveSibling("process-logs")), container + "-bench-", ".log");
+    return arguments;
+  }
+
+  /** Starts the command with its output in a log under {@code logs}; returns once {@code /readyz} answers 200. */
+  private static DeployedJar launch(String container, List<String> command, Map<String, String> env, int metrics, int health,
+      List<String> flags, Path logs) throws IOException, InterruptedException {
+    Path log = Files.createTempFile(Files.createDirectories(logs), container + "-bench-", ".log");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    // The container's other literal environment (MALLOC_ARENA_MAX, say); JAVA_TOOL_OPTIONS is on the command line above.
-    spec.getEnv().stream().filter(e -> e.getValue() != null && !e.getName().equals("JAVA_TOOL_OPTIONS"))
-        .forEach(e -> builder.environment().put(e.getName(), e.getValue()));
+    builder.environment().putAll(env);
     Process process = builder.start();
     DeployedJar started = new DeployedJar(container, process, metrics, log, flags);
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
