@@ -38,7 +38,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +62,14 @@ class CrdValidationApiTest {
   private static final String RULE = "workloaddistributionrule-payments.yaml";
   private static final String CONFIG = "clusterorchestratorconfig.yaml";
   private static final String NODECLAIM = "nodeclaim";
+  private static final String RESERVATIONS = "/spec/capacityReservationSelectorTerms";
+  private static final String INTERFACES = "/spec/networkInterfaces";
+  private static final String RESERVATION_ID_EXCLUSIVE =
+      "'id' is mutually exclusive, cannot be set along with other fields in a capacity reservation selector term";
+  private static final String INTERFACES_PRIMARY = "networkInterfaces must include a primary interface with interfaceType='interface'";
+  private static final String INTERFACES_UNIQUE =
+      "networkInterfaces must not have duplicate networkCardIndex and deviceIndex pairs, and can have at most one efa device per network card";
+  private static final String LABEL_KEY_LENGTH = "label keys must have a name of at most 63 characters and a prefix of at most 253";
 
   // ---------------------------------------------------------------- valid objects and defaults
 
@@ -121,6 +132,59 @@ class CrdValidationApiTest {
     } finally {
       client.resource(config).delete();
     }
+  }
+
+  /**
+   * Inputs Karpenter v1.14's CRDs admit, so a migrating user's EC2NodeClass or NodePool applies here
+   * as it is.
+   */
+  static Stream<Arguments> karpenterAcceptedObjects() {
+    String efaLayout = "[{\"networkCardIndex\":0,\"deviceIndex\":0,\"interfaceType\":\"interface\"},"
+        + "{\"networkCardIndex\":0,\"deviceIndex\":1,\"interfaceType\":\"efa-only\"},"
+        + "{\"networkCardIndex\":1,\"deviceIndex\":0,\"interfaceType\":\"efa-only\"},"
+        + "{\"networkCardIndex\":1,\"deviceIndex\":1,\"interfaceType\":\"interface\"}]";
+    return Stream.of(
+        // EC2NodeClass capacity reservations
+        accept("reservations by tags", NODECLASS, set(RESERVATIONS, "[{\"tags\":{\"team\":\"ml\",\"tier\":\"*\"}}]")),
+        accept("reservation by id", NODECLASS, set(RESERVATIONS, "[{\"id\":\"cr-0123456789abcdef0\"}]")),
+        accept("reservations by owner and tags", NODECLASS, set(RESERVATIONS, "[{\"ownerID\":\"012345678901\",\"tags\":{\"team\":\"ml\"}}]")),
+        accept("reservations by match criteria alone", NODECLASS, set(RESERVATIONS, "[{\"instanceMatchCriteria\":\"targeted\"}]")),
+        accept("reservations by match criteria, owner and tags", NODECLASS,
+            set(RESERVATIONS, "[{\"instanceMatchCriteria\":\"open\",\"ownerID\":\"012345678901\",\"tags\":{\"team\":\"ml\"}}]")),
+        // Karpenter refuses an id with other fields only when every term is one.
+        accept("id with tags beside a term without id", NODECLASS,
+            set(RESERVATIONS, "[{\"id\":\"cr-0123456789abcdef0\",\"tags\":{\"team\":\"ml\"}},{\"tags\":{\"team\":\"ml\"}}]")),
+        accept("30 reservation terms", NODECLASS, set(RESERVATIONS, jsonArray(30, i -> "{\"id\":\"cr-" + i + "\"}"))),
+        // EC2NodeClass network interfaces
+        accept("an EFA layout with one efa-only interface per card", NODECLASS, set(INTERFACES, efaLayout)),
+        accept("no network interfaces", NODECLASS, set(INTERFACES, "[]")),
+        // NodePool labels: Karpenter's own keys that users may set, and every kubernetes.io and k8s.io key
+        // but the hostname (Karpenter restricts those domains no more since v1.9).
+        accept("capacity type label", NODEPOOL, label("karpenter.sh/capacity-type", "spot")),
+        accept("well-known AWS label", NODEPOOL, label("karpenter.k8s.aws/instance-family", "m5")),
+        accept("capacity reservation id label", NODEPOOL, label("karpenter.k8s.aws/capacity-reservation-id", "cr-0123456789abcdef0")),
+        accept("zone label", NODEPOOL, label("topology.kubernetes.io/zone", "us-east-1a")),
+        accept("kubernetes.io label", NODEPOOL, label("kubernetes.io/team", "ml")),
+        accept("node-restriction label", NODEPOOL, label("node-restriction.kubernetes.io/team", "ml")),
+        accept("k8s.io label", NODEPOOL, label("k8s.io/team", "ml")),
+        accept("kOps label", NODEPOOL, label("kops.k8s.io/instancegroup", "karpenter-nodes")),
+        accept("empty label value", NODEPOOL, label("team", "")),
+        accept("63-character label value", NODEPOOL, label("team", "v" + "-".repeat(61) + "v")),
+        accept("longest label key", NODEPOOL, label("p".repeat(253) + "/" + "n".repeat(63), "x")),
+        accept("100 labels", NODEPOOL, set("/spec/template/metadata/labels", jsonObject(100, i -> "\"team-" + i + "\":\"x\""))));
+  }
+
+  private static Arguments accept(String what, String sample, UnaryOperator<ObjectNode> edit) {
+    return Arguments.of(what, sample, edit);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("karpenterAcceptedObjects")
+  void objectKarpenterAcceptsIsAccepted(String what, String sample, UnaryOperator<ObjectNode> edit, KubernetesClient client,
+      TestNamespace ns) {
+    ObjectNode valid = edit.apply(sample(sample, ns));
+    GenericKubernetesResource created = client.resource(generic(valid)).create();
+    assertThat(created.getMetadata().getUid()).as(what).isNotBlank();
   }
 
   // ---------------------------------------------------------------- invalid objects
@@ -198,6 +262,68 @@ class CrdValidationApiTest {
         reject("IMDS hop limit", NODECLASS, set("/spec/metadataOptions", "{\"httpPutResponseHopLimit\":65}"), "should be less than or equal to 64"),
         reject("two root volumes", NODECLASS, set("/spec/blockDeviceMappings/1",
             "{\"deviceName\":\"/dev/xvdb\",\"rootVolume\":true,\"ebs\":{\"volumeSize\":\"20Gi\"}}"), "must have only one blockDeviceMappings with rootVolume"),
+        // EC2NodeClass capacity reservations, as Karpenter v1.14 rejects them
+        reject("reservation id with tags", NODECLASS, set(RESERVATIONS, "[{\"id\":\"cr-0123456789abcdef0\",\"tags\":{\"team\":\"ml\"}}]"),
+            RESERVATION_ID_EXCLUSIVE),
+        reject("reservation id with ownerID", NODECLASS, set(RESERVATIONS, "[{\"id\":\"cr-0123456789abcdef0\",\"ownerID\":\"012345678901\"}]"),
+            RESERVATION_ID_EXCLUSIVE),
+        reject("reservation id with match criteria", NODECLASS,
+            set(RESERVATIONS, "[{\"id\":\"cr-0123456789abcdef0\",\"instanceMatchCriteria\":\"open\"}]"), RESERVATION_ID_EXCLUSIVE),
+        reject("every reservation term an id with other fields", NODECLASS, set(RESERVATIONS,
+            "[{\"id\":\"cr-0123456789abcdef0\",\"tags\":{\"a\":\"b\"}},{\"id\":\"cr-1\",\"ownerID\":\"012345678901\"}]"), RESERVATION_ID_EXCLUSIVE),
+        reject("empty reservation list", NODECLASS, set(RESERVATIONS, "[]"), RESERVATION_ID_EXCLUSIVE),
+        reject("empty reservation term", NODECLASS, set(RESERVATIONS, "[{}]"),
+            "expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']"),
+        reject("reservation ownerID alone", NODECLASS, set(RESERVATIONS, "[{\"ownerID\":\"012345678901\"}]"),
+            "expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']"),
+        reject("31 reservation terms", NODECLASS, set(RESERVATIONS, jsonArray(31, i -> "{\"id\":\"cr-" + i + "\"}")),
+            "spec.capacityReservationSelectorTerms: Too many: 31: must have at most 30 items"),
+        reject("reservation id pattern", NODECLASS, set(RESERVATIONS, "[{\"id\":\"r-12345749\"}]"),
+            "spec.capacityReservationSelectorTerms[0].id in body should match '^cr-[0-9a-z]+$'"),
+        reject("reservation ownerID of 11 digits", NODECLASS, set(RESERVATIONS, "[{\"ownerID\":\"01234567890\",\"tags\":{\"a\":\"b\"}}]"),
+            "spec.capacityReservationSelectorTerms[0].ownerID in body should match '^[0-9]{12}$'"),
+        reject("reservation match criteria", NODECLASS, set(RESERVATIONS, "[{\"instanceMatchCriteria\":\"invalid\"}]"),
+            "Unsupported value: \"invalid\""),
+        reject("reservation tag value empty", NODECLASS, set(RESERVATIONS, "[{\"tags\":{\"team\":\"\"}}]"),
+            "empty tag keys or values aren't supported"),
+        reject("21 reservation tags", NODECLASS, set(RESERVATIONS, "[{\"tags\":" + jsonObject(21, i -> "\"t" + i + "\":\"v\"") + "}]"),
+            "spec.capacityReservationSelectorTerms[0].tags: Too many: 21: must have at most 20 items"),
+        // EC2NodeClass network interfaces
+        reject("two efa-only interfaces on one card", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"deviceIndex\":0,\"interfaceType\":\"interface\"},"
+            + "{\"networkCardIndex\":1,\"deviceIndex\":0,\"interfaceType\":\"efa-only\"},{\"networkCardIndex\":1,\"deviceIndex\":1,\"interfaceType\":\"efa-only\"}]"),
+            INTERFACES_UNIQUE),
+        reject("card and device pair twice", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"deviceIndex\":0,\"interfaceType\":\"interface\"},"
+            + "{\"networkCardIndex\":1,\"deviceIndex\":0,\"interfaceType\":\"interface\"},{\"networkCardIndex\":1,\"deviceIndex\":0,\"interfaceType\":\"efa-only\"}]"),
+            INTERFACES_UNIQUE),
+        reject("no primary interface", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"deviceIndex\":1,\"interfaceType\":\"interface\"}]"),
+            INTERFACES_PRIMARY),
+        reject("efa-only primary interface", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"deviceIndex\":0,\"interfaceType\":\"efa-only\"}]"),
+            INTERFACES_PRIMARY),
+        reject("interface type", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"deviceIndex\":0,\"interfaceType\":\"efa\"}]"),
+            "Unsupported value: \"efa\""),
+        reject("negative network card", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"deviceIndex\":0,\"interfaceType\":\"interface\"},"
+            + "{\"networkCardIndex\":-1,\"deviceIndex\":0,\"interfaceType\":\"interface\"}]"),
+            "spec.networkInterfaces[1].networkCardIndex: Invalid value: -1: spec.networkInterfaces[1].networkCardIndex in body should be greater than or equal to 0"),
+        reject("interface without device index", NODECLASS, set(INTERFACES, "[{\"networkCardIndex\":0,\"interfaceType\":\"interface\"}]"),
+            "spec.networkInterfaces[0].deviceIndex: Required value"),
+        reject("151 network interfaces", NODECLASS,
+            set(INTERFACES, jsonArray(151, i -> "{\"networkCardIndex\":" + i + ",\"deviceIndex\":0,\"interfaceType\":\"interface\"}")),
+            "spec.networkInterfaces: Too many: 151: must have at most 150 items"),
+        // NodePool labels, as Karpenter v1.14 restricts them
+        reject("nodepool label", NODEPOOL, label("karpenter.sh/nodepool", "general"), "label \"karpenter.sh/nodepool\" is restricted"),
+        reject("karpenter.sh label", NODEPOOL, label("karpenter.sh/team", "ml"), "label domain \"karpenter.sh\" is restricted"),
+        reject("karpenter.sh subdomain label", NODEPOOL, label("team.karpenter.sh/name", "ml"), "label domain \"karpenter.sh\" is restricted"),
+        reject("karpenter.k8s.aws label", NODEPOOL, label("karpenter.k8s.aws/team", "ml"), "label domain \"karpenter.k8s.aws\" is restricted"),
+        reject("AWS label Karpenter v1.14 does not let users set", NODEPOOL, label("karpenter.k8s.aws/nitro-sandbox", "true"),
+            "label domain \"karpenter.k8s.aws\" is restricted"),
+        reject("label value with a slash", NODEPOOL, label("team", "a/b"),
+            "spec.template.metadata.labels.team in body should match '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'"),
+        reject("label value starting with a dash", NODEPOOL, label("team", "-ml"), "spec.template.metadata.labels.team in body should match"),
+        reject("label key name of 64 characters", NODEPOOL, label("example.com/" + "n".repeat(64), "x"), LABEL_KEY_LENGTH),
+        reject("label key prefix of 254 characters", NODEPOOL, label("p".repeat(254) + "/team", "x"), LABEL_KEY_LENGTH),
+        reject("label key with an empty prefix", NODEPOOL, label("/team", "x"), "label keys must be qualified names"),
+        reject("101 labels", NODEPOOL, set("/spec/template/metadata/labels", jsonObject(101, i -> "\"team-" + i + "\":\"x\"")),
+            "spec.template.metadata.labels: Too many: 101: must have at most 100 items"),
         // WorkloadDistributionRule
         reject("split must add up to 100", RULE, set("/spec/distribution/ondemand", "60"),
             "distribution.spot and distribution.ondemand must add up to 100"),
@@ -339,6 +465,19 @@ class CrdValidationApiTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Sets one label of the NodePool template (the key escaped for the JSON pointer). */
+  private static UnaryOperator<ObjectNode> label(String key, String value) {
+    return set("/spec/template/metadata/labels/" + key.replace("~", "~0").replace("/", "~1"), Serialization.asJson(value));
+  }
+
+  private static String jsonArray(int size, IntFunction<String> item) {
+    return IntStream.range(0, size).mapToObj(item).collect(Collectors.joining(",", "[", "]"));
+  }
+
+  private static String jsonObject(int size, IntFunction<String> member) {
+    return IntStream.range(0, size).mapToObj(member).collect(Collectors.joining(",", "{", "}"));
   }
 
   private static GenericKubernetesResource generic(ObjectNode doc) {

@@ -53,7 +53,11 @@ public record EC2NodeClassSpec(
     @Size(max = 30)
     @ValidationRule(value = "self.all(x, has(x.tags) || has(x.id) || has(x.instanceMatchCriteria))",
         message = "expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']")
-    @ValidationRule(value = "!self.exists(x, has(x.id) && (has(x.tags) || has(x.ownerID) || has(x.instanceMatchCriteria)))",
+    // Karpenter v1.x admits the list when at least one term is not an id combined with other fields: an
+    // id with tags, ownerID or instanceMatchCriteria is rejected only when every term is one, and an
+    // empty list (no such term) is rejected as well. Matched as it is so that every EC2NodeClass
+    // Karpenter accepts is accepted here and no more; such a term's fields are ANDed when resolved.
+    @ValidationRule(value = "self.exists(x, !has(x.id) || !(has(x.tags) || has(x.ownerID) || has(x.instanceMatchCriteria)))",
         message = "'id' is mutually exclusive, cannot be set along with other fields in a capacity reservation selector term")
     List<CapacityReservationSelectorTerm> capacityReservationSelectorTerms,
     @JsonPropertyDescription("Give launched instances a public IPv4 address; unset follows the subnet's setting.")
@@ -111,12 +115,13 @@ public record EC2NodeClassSpec(
     ConnectionTracking connectionTracking,
     @JsonPropertyDescription("CPU options of launched instances.")
     CpuOptions cpuOptions,
-    @JsonPropertyDescription("Network interfaces of launched instances; must include the primary interface.")
+    @JsonPropertyDescription("Network interfaces of launched instances: the primary interface (card 0, device 0, type interface) included, each card and device pair once, and at most one efa-only interface per network card.")
     @Size(max = 150)
     @ValidationRule(value = "self.size() == 0 || self.exists(x, x.deviceIndex == 0 && x.networkCardIndex == 0 && x.interfaceType == 'interface')",
         message = "networkInterfaces must include a primary interface with interfaceType='interface'")
-    @ValidationRule(value = "self.all(x, self.filter(y, x.networkCardIndex == y.networkCardIndex && x.deviceIndex == y.deviceIndex).size() == 1)",
-        message = "networkInterfaces must not have duplicate networkCardIndex and deviceIndex pairs")
+    @ValidationRule(value = "self.all(x, self.exists_one(y, y.networkCardIndex == x.networkCardIndex && y.deviceIndex == x.deviceIndex)"
+        + " && (x.interfaceType != 'efa-only' || self.exists_one(y, y.networkCardIndex == x.networkCardIndex && y.interfaceType == 'efa-only')))",
+        message = "networkInterfaces must not have duplicate networkCardIndex and deviceIndex pairs, and can have at most one efa device per network card")
     List<NetworkInterface> networkInterfaces,
     @JsonPropertyDescription("Placement group instances launch into.")
     PlacementGroupSelector placementGroupSelector) {

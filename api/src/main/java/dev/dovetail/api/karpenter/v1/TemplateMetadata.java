@@ -13,8 +13,12 @@ import java.util.Map;
 public record TemplateMetadata(
     @JsonPropertyDescription("Labels put on every NodeClaim and Node of the pool. Keys under karpenter.sh and karpenter.k8s.aws are reserved except their well-known keys; kubernetes.io/hostname and karpenter.sh/nodepool are set by Karpenter.")
     @Size(max = 100) @MapType("atomic") @Elements(maxLength = 63, pattern = WellKnownLabels.LABEL_VALUE_PATTERN)
-    @ValidationRule(value = "self.all(x, x.matches(r'" + WellKnownLabels.QUALIFIED_NAME_PATTERN + "') && x.size() <= 316)",
+    // Karpenter admits any key and only its runtime validation (ValidationSucceeded) refuses one that is
+    // not a qualified name; Dovetail refuses such keys at admission, with the same limits.
+    @ValidationRule(value = "self.all(x, x.matches(r'" + WellKnownLabels.QUALIFIED_NAME_PATTERN + "'))",
         message = "label keys must be qualified names: an optional DNS-subdomain prefix and '/', then alphanumerics with '-', '_' or '.' inside")
+    @ValidationRule(value = "self.all(x, x.find('[^/]*$').size() <= 63 && (!x.contains('/') || x.find('^[^/]*').size() <= 253))",
+        message = "label keys must have a name of at most 63 characters and a prefix of at most 253")
     @ValidationRule(value = "self.all(x, x in [\"karpenter.sh/capacity-type\", \"karpenter.sh/nodepool\"] || !x.find(\"^([^/]+)\").endsWith(\"karpenter.sh\"))",
         message = WellKnownLabels.KEY_KARPENTER_DOMAIN_MESSAGE)
     @ValidationRule(value = "self.all(x, x != \"karpenter.sh/nodepool\")", message = "label \"karpenter.sh/nodepool\" is restricted")

@@ -52,8 +52,9 @@ public final class WellKnownLabels {
   public static final String RESERVED = "reserved";
 
   /**
-   * Keys under {@code karpenter.k8s.aws} that users may still set or require. Kept in the order of the
-   * CEL list below; {@code WellKnownLabelsTest} fails if the two disagree.
+   * Keys under {@code karpenter.k8s.aws} that users may still set or require: the exceptions Karpenter
+   * v1.14's CRDs make to the restricted domain. Kept in the order of the CEL list below;
+   * {@code WellKnownLabelsTest} fails if the two disagree.
    */
   public static final List<String> AWS_USER_SETTABLE = List.of(
       "karpenter.k8s.aws/instance-tenancy",
@@ -62,7 +63,6 @@ public final class WellKnownLabels {
       "karpenter.k8s.aws/capacity-reservation-interruptible",
       "karpenter.k8s.aws/ec2nodeclass",
       "karpenter.k8s.aws/instance-encryption-in-transit-supported",
-      "karpenter.k8s.aws/nitro-sandbox",
       "karpenter.k8s.aws/instance-category",
       "karpenter.k8s.aws/instance-hypervisor",
       "karpenter.k8s.aws/instance-family",
@@ -118,7 +118,7 @@ public final class WellKnownLabels {
   static final String AWS_USER_SETTABLE_CEL = "[\"karpenter.k8s.aws/instance-tenancy\", "
       + "\"karpenter.k8s.aws/capacity-reservation-type\", \"karpenter.k8s.aws/capacity-reservation-id\", "
       + "\"karpenter.k8s.aws/capacity-reservation-interruptible\", \"karpenter.k8s.aws/ec2nodeclass\", "
-      + "\"karpenter.k8s.aws/instance-encryption-in-transit-supported\", \"karpenter.k8s.aws/nitro-sandbox\", "
+      + "\"karpenter.k8s.aws/instance-encryption-in-transit-supported\", "
       + "\"karpenter.k8s.aws/instance-category\", \"karpenter.k8s.aws/instance-hypervisor\", "
       + "\"karpenter.k8s.aws/instance-family\", \"karpenter.k8s.aws/instance-generation\", "
       + "\"karpenter.k8s.aws/instance-local-nvme\", \"karpenter.k8s.aws/instance-size\", "
