@@ -342,6 +342,9 @@ public final class Operator implements AutoCloseable {
     caches.start(client);
     Gauge.builder("karpenter.cluster.state.synced", caches, c -> c.synced() ? 1 : 0)
         .description("1 once the cluster state caches are synced.").register(registry);
+    long unsyncedSince = System.nanoTime();
+    Gauge.builder("karpenter.cluster.state.unsynced.time.seconds", caches, c -> c.synced() ? 0 : (System.nanoTime() - unsyncedSince) / 1e9)
+        .description("The time for which cluster state is not synced").register(registry);
     Gauge.builder("dovetail.provisioner.leader", leading, l -> l.get() ? 1 : 0)
         .description("1 while this replica holds the leader lease and runs the controllers.").register(registry);
     faults.start(client, settings.simConfigMap(), settings.namespace());
@@ -412,7 +415,7 @@ public final class Operator implements AutoCloseable {
     provisioner = new Provisioner(client, caches, cloud, new Governance(caches.view(), settings.exemptNamespaces()), events, metrics,
         settings.schedulerNames(), blocking);
     provisioning = singleton(new Singleton("provisioner", Provisioner.PERIOD, 0, context -> {
-      lastOutcome.set(provisioner.provision());
+      lastOutcome.set(provisioner.provision(context));
       return Result.done();
     }, leading::get, registry));
     Provisioner planner = provisioner;

@@ -67,6 +67,21 @@ final class DeployedJar implements AutoCloseable {
   /** {@link #start(KubernetesClient, Path, String, String, Path, List)} with its metrics on a port chosen beforehand. */
   static DeployedJar start(KubernetesClient client, Path kubeconfig, String container, String manifest, Path jar, List<String> args,
       int metrics) throws IOException, InterruptedException {
+    return start(client, kubeconfig, container, manifest, jar, args, metrics, Map.of());
+  }
+
+  /**
+   * {@link #start(KubernetesClient, Path, String, String, Path, List)} with {@code env} added to the process's environment
+   * ({@code DOVETAIL_LOG_LEVEL}, say). The log level {@code bench.log.level} gives is passed only when neither {@code args}
+   * ({@code --log-level}) nor {@code env} ({@code DOVETAIL_LOG_LEVEL}) sets one.
+   */
+  static DeployedJar start(KubernetesClient client, Path kubeconfig, String container, String manifest, Path jar, List<String> args,
+      Map<String, String> env) throws IOException, InterruptedException {
+    return start(client, kubeconfig, container, manifest, jar, args, Ports.free(), env);
+  }
+
+  private static DeployedJar start(KubernetesClient client, Path kubeconfig, String container, String manifest, Path jar, List<String> args,
+      int metrics, Map<String, String> extraEnv) throws IOException, InterruptedException {
     if (!Files.exists(jar)) {
       throw new IllegalStateException(jar + " is missing (mvn package builds it)");
     }
@@ -77,11 +92,12 @@ final class DeployedJar implements AutoCloseable {
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(flags);
     command.addAll(List.of("-jar", jar.toString()));
-    command.addAll(arguments(container, kubeconfig, metrics, health, args));
+    command.addAll(arguments(container, kubeconfig, metrics, health, args, extraEnv));
     // The container's other literal environment (MALLOC_ARENA_MAX, say); JAVA_TOOL_OPTIONS is on the command line above.
     Map<String, String> env = new HashMap<>();
     spec.getEnv().stream().filter(e -> e.getValue() != null && !e.getName().equals("JAVA_TOOL_OPTIONS"))
         .forEach(e -> env.put(e.getName(), e.getValue()));
+    env.putAll(extraEnv);
     return launch(container, command, env, metrics, health, flags, jar.resolveSibling("process-logs"));
   }
 
@@ -104,7 +120,7 @@ final class DeployedJar implements AutoCloseable {
     env.put("JAVA_TOOL_OPTIONS", String.join(" ", flags));
     int metrics = Ports.free();
     int health = Ports.free();
-    List<String> command = image.command(root, arguments(container, inImage, metrics, health, args), env);
+    List<String> command = image.command(root, arguments(container, inImage, metrics, health, args, Map.of()), env);
     return launch(container, command, Map.of(), metrics, health, flags, root.resolveSibling("process-logs"));
   }
 
@@ -128,9 +144,12 @@ final class DeployedJar implements AutoCloseable {
     return limit == null ? Optional.empty() : Optional.of("-XX:MaxRAM=" + Quantity.getAmountInBytes(limit).toBigInteger());
   }
 
-  private static List<String> arguments(String container, Path kubeconfig, int metrics, int health, List<String> args) {
+  private static List<String> arguments(String container, Path kubeconfig, int metrics, int health, List<String> args, Map<String, String> env) {
     List<String> arguments = new ArrayList<>(List.of("--kubeconfig=" + kubeconfig, "--metrics-port=" + metrics, "--health-probe-port=" + health,
-        "--bind-address=127.0.0.1", "--log-level=" + System.getProperty("bench.log.level", "WARN")));
+        "--bind-address=127.0.0.1"));
+    if (args.stream().noneMatch(a -> a.startsWith("--log-level")) && !env.containsKey("DOVETAIL_LOG_LEVEL")) {
+      arguments.add("--log-level=" + System.getProperty("bench.log.level", "WARN"));
+    }
     arguments.addAll(args);
     // Extra arguments the same way: -Dbench.args.provisioner=--launch-group-wait=0s
     String extraArgs = System.getProperty("bench.args." + container, "").trim();
@@ -145,6 +164,8 @@ final class DeployedJar implements AutoCloseable {
       List<String> flags, Path logs) throws IOException, InterruptedException {
     Path log = Files.createTempFile(Files.createDirectories(logs), container + "-bench-", ".log");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    // Logging as the manifests and the caller say, not as this JVM's environment happens to.
+    builder.environment().keySet().removeIf(k -> k.startsWith("DOVETAIL_LOG_"));
     builder.environment().putAll(env);
     Process process = builder.start();
     DeployedJar started = new DeployedJar(container, process, metrics, log, flags);

@@ -13,6 +13,7 @@ import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
+import dev.dovetail.runtime.PrometheusText;
 import dev.dovetail.testkit.ControlPlane;
 import dev.dovetail.testkit.MetadataMock;
 import dev.dovetail.testkit.Ports;
@@ -35,7 +36,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -58,9 +61,76 @@ class ObservabilityE2EIT {
   static final Set<String> ACCEPTED_LINT = Set.of(
       "karpenter_cluster_state_node_count non-histogram and non-summary metrics should not have \"_count\" suffix",
       "karpenter_scheduler_unschedulable_pods_count non-histogram and non-summary metrics should not have \"_count\" suffix",
+      "karpenter_nodepools_cost_total non-counter metrics should not have \"_total\" suffix",
       "system_cpu_count non-histogram and non-summary metrics should not have \"_count\" suffix",
       "process_cpu_time_ns_total metric names should not contain abbreviated units");
   private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /**
+   * Karpenter v1.14's metrics that this run exercises, each with Karpenter's label names (histograms as
+   * {@code <name>_bucket}, {@code _count} and {@code _sum}): every one must be in the components' exposition after it, with
+   * exactly these labels. Karpenter's that only an event this run does not cause writes (launch failures, failed
+   * validations, unhealthy nodes, cloud errors, the provisioner's own evictions: here the listener drains the interrupted
+   * node and consolidation removes emptied nodes) are held by {@code KarpenterMetricsTest}.
+   */
+  static final Map<String, Set<String>> KARPENTER_METRICS = Map.ofEntries(
+      Map.entry("karpenter_build_info", Set.of("version", "goversion", "goarch", "commit")),
+      Map.entry("karpenter_nodeclaims_created_total", Set.of("reason", "nodepool", "min_values_relaxed")),
+      Map.entry("karpenter_nodeclaims_terminated_total", Set.of("nodepool", "capacity_type", "zone")),
+      Map.entry("karpenter_nodeclaims_disrupted_total", Set.of("reason", "nodepool", "capacity_type")),
+      Map.entry("karpenter_nodeclaims_termination_duration_seconds", Set.of("nodepool")),
+      Map.entry("karpenter_nodes_created_total", Set.of("nodepool", "zone")),
+      Map.entry("karpenter_nodes_terminated_total", Set.of("nodepool", "zone")),
+      Map.entry("karpenter_nodes_drained_total", Set.of("nodepool")),
+      Map.entry("karpenter_nodes_lifetime_duration_seconds", Set.of("nodepool")),
+      Map.entry("karpenter_pods_state", Set.of("name", "namespace", "owner", "node", "scheduled", "nodepool", "zone", "arch", "capacity_type",
+          "instance_type", "phase", "ready", "managed")),
+      Map.entry("karpenter_nodepools_usage", Set.of("nodepool", "resource_type")),
+      Map.entry("karpenter_nodepools_allowed_disruptions", Set.of("nodepool", "reason")),
+      Map.entry("karpenter_nodepools_nodes_consuming_budgets", Set.of("nodepool", "reason")),
+      Map.entry("karpenter_nodepools_cost_total", Set.of("nodepool")),
+      Map.entry("karpenter_voluntary_disruption_decisions_total", Set.of("decision", "reason", "consolidation_type")),
+      Map.entry("karpenter_voluntary_disruption_decision_evaluation_duration_seconds", Set.of("reason", "consolidation_type")),
+      Map.entry("karpenter_voluntary_disruption_eligible_nodes", Set.of("reason")),
+      Map.entry("karpenter_scheduler_scheduling_duration_seconds", Set.of("controller")),
+      Map.entry("karpenter_scheduler_queue_depth", Set.of("controller", "scheduling_id")),
+      Map.entry("karpenter_scheduler_unschedulable_pods_count", Set.of("controller")),
+      Map.entry("karpenter_cluster_state_node_count", Set.of()),
+      Map.entry("karpenter_cluster_state_synced", Set.of()),
+      Map.entry("karpenter_cluster_state_unsynced_time_seconds", Set.of()),
+      Map.entry("karpenter_cluster_utilization_percent", Set.of("resource_type")),
+      Map.entry("karpenter_cloudprovider_duration_seconds", Set.of("controller", "method", "provider")),
+      Map.entry("karpenter_interruption_received_messages_total", Set.of("message_type")),
+      Map.entry("controller_runtime_reconcile_total", Set.of("controller", "result")),
+      Map.entry("controller_runtime_reconcile_time_seconds", Set.of("controller")),
+      Map.entry("workqueue_depth", Set.of("name", "controller", "priority")));
+  /** Of {@link #KARPENTER_METRICS}, Karpenter's histograms: they must have buckets. */
+  static final Set<String> KARPENTER_HISTOGRAMS = Set.of("karpenter_nodeclaims_termination_duration_seconds",
+      "karpenter_nodes_lifetime_duration_seconds", "karpenter_voluntary_disruption_decision_evaluation_duration_seconds",
+      "karpenter_scheduler_scheduling_duration_seconds", "karpenter_cloudprovider_duration_seconds", "controller_runtime_reconcile_time_seconds");
+
+  /** What is wrong with the exposition against {@link #KARPENTER_METRICS}: a name missing, a series with other labels, no buckets. */
+  static List<String> karpenterParity(List<PrometheusText.Sample> samples) {
+    List<String> problems = new ArrayList<>();
+    KARPENTER_METRICS.forEach((name, labels) -> {
+      boolean histogram = KARPENTER_HISTOGRAMS.contains(name);
+      List<PrometheusText.Sample> series = samples.stream().filter(s -> s.name().equals(histogram ? name + "_count" : name)).toList();
+      if (series.isEmpty()) {
+        problems.add(name + ": missing");
+      }
+      series.stream().map(s -> s.labels().keySet()).filter(l -> !l.equals(labels)).distinct()
+          .forEach(l -> problems.add(name + ": labels " + new TreeSet<>(l) + ", Karpenter's are " + new TreeSet<>(labels)));
+      if (histogram && samples.stream().noneMatch(s -> s.name().equals(name + "_bucket"))) {
+        problems.add(name + ": no buckets (a summary, where Karpenter's is a histogram)");
+      }
+    });
+    return problems;
+  }
+
+  private static List<PrometheusText.Sample> scrape(int port) throws IOException, InterruptedException {
+    return PrometheusText.parse(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+  }
 
   private static Path jar(String module) {
     return RepoPaths.root().resolve(module).resolve("target/dovetail-" + module + ".jar");
@@ -92,6 +162,7 @@ class ObservabilityE2EIT {
         PrometheusServer prometheus = PrometheusServer.start(List.of(job("provisioner", provisioner.metricsPort()),
             job("extender", extender.metricsPort()), job("interrupt-listener", listenerMetrics)))) {
       Instant start = Instant.now();
+      List<PrometheusText.Sample> listenerSamples = new ArrayList<>();
       String label = Fixtures.unique("obs");
       client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
       client.resources(NodePool.class).resource(Fixtures.withDisruption(Fixtures.nodePool(label, label, label, null, null,
@@ -119,6 +190,7 @@ class ObservabilityE2EIT {
           assertThat(running(client.pods().inNamespace(ns.name()).list().getItems(), 8)).as(() -> ClusterDump.of(client, ns.name())).isTrue();
         });
         assertThat(lint(listenerMetrics)).as("promtool check metrics on " + listener.describe()).isSubsetOf(ACCEPTED_LINT);
+        listenerSamples.addAll(scrape(listenerMetrics));
       }
 
       // web scaled to nothing leaves each node one cart replica: consolidation removes or replaces the nodes.
@@ -143,7 +215,9 @@ class ObservabilityE2EIT {
             .extracting(s -> s.labels().get("workload") + "=" + (int) s.value()).containsExactly("cart=2");
       });
 
-      // Every query of every panel has data over the run, as the dashboard asks it.
+      // Every query of every panel has data over the run, as the dashboard asks it, from targets Prometheus could scrape.
+      assertThat(prometheus.targets()).as("scrape targets").containsEntry("provisioner/127.0.0.1:" + provisioner.metricsPort(), "up")
+          .containsEntry("extender/127.0.0.1:" + extender.metricsPort(), "up");
       Instant end = Instant.now();
       JsonNode dashboard = new ObjectMapper().readTree(Files.readString(DASHBOARD));
       List<String> empty = new ArrayList<>();
@@ -161,13 +235,18 @@ class ObservabilityE2EIT {
       }
       assertThat(queries).as("panel queries in the dashboard").isGreaterThanOrEqualTo(20);
       assertThat(empty).as("panel queries without data over the run").isEmpty();
-      assertThat(prometheus.targets()).as("scrape targets").containsEntry("provisioner/127.0.0.1:" + provisioner.metricsPort(), "up")
-          .containsEntry("extender/127.0.0.1:" + extender.metricsPort(), "up");
 
       // Help text on every family; only the documented exceptions are flagged.
       for (DeployedJar component : List.of(provisioner, extender)) {
         assertThat(lint(component.metricsPort())).as("promtool check metrics on " + component.describe()).isSubsetOf(ACCEPTED_LINT);
       }
+
+      // Karpenter's metric names with Karpenter's labels, as its dashboards and alerts expect them.
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        List<PrometheusText.Sample> samples = new ArrayList<>(scrape(provisioner.metricsPort()));
+        samples.addAll(listenerSamples);
+        assertThat(karpenterParity(samples)).as("Karpenter's metrics after the run").isEmpty();
+      });
     }
   }
 

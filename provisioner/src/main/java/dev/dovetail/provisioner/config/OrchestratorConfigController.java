@@ -290,7 +290,7 @@ public final class OrchestratorConfigController {
       try {
         writer.mergePatch(NodePool.class, name, patch.get());
         if (!DefaultLimits.explicit(pool)) {
-          context.atInfo(LOG).addKeyValue("nodepool", name).log("limits {} (the pool has none of its own)", DefaultLimits.text(limits));
+          context.with("NodePool", name).atInfo(LOG).log("limits {} (the pool has none of its own)", DefaultLimits.text(limits));
           events.normal(pool, "DefaultLimitsApplied", "limits " + DefaultLimits.text(limits) + " from ClusterOrchestratorConfig "
               + ClusterOrchestratorConfig.NAME + " (the pool has none of its own)");
         }
@@ -314,7 +314,7 @@ public final class OrchestratorConfigController {
       String name = pool.getMetadata().getName();
       try {
         writer.mergePatch(NodePool.class, name, patch.get());
-        context.atInfo(LOG).addKeyValue("nodepool", name).log("wrote the ClusterOrchestratorConfig's settings: {}", inForce.describe());
+        context.with("NodePool", name).atInfo(LOG).log("wrote the ClusterOrchestratorConfig's settings: {}", inForce.describe());
         events.normal(pool, "OrchestratorConfigApplied", "from ClusterOrchestratorConfig " + ClusterOrchestratorConfig.NAME + ": " + inForce.describe());
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404) {

@@ -86,7 +86,8 @@ public final class Controller<K> implements AutoCloseable {
     this.workers = Executors.newFixedThreadPool(concurrency, Threads.daemon(name + "-worker"));
     this.dispatcher = Threads.daemon(name + "-dispatch").newThread(this::dispatch);
     this.reconciles = ReconcileMetrics.of(name, registry);
-    Gauge.builder("workqueue_depth", this, Controller::depth).description("Current depth of workqueue").tag("name", name).register(registry);
+    Gauge.builder("workqueue_depth", this, Controller::depth).description("Current depth of workqueue").tag("name", name).tag("controller", name)
+        .tag("priority", "").register(registry);
   }
 
   public Controller<K> start() {

@@ -1,5 +1,6 @@
 package dev.dovetail.provisioner.controller;
 
+import dev.dovetail.runtime.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -12,7 +13,7 @@ record ReconcileMetrics(Counter succeeded, Counter failed, Timer duration) {
     return new ReconcileMetrics(
         Counter.builder("controller_runtime_reconcile").description(help).tag("controller", controller).tag("result", "success").register(registry),
         Counter.builder("controller_runtime_reconcile").description(help).tag("controller", controller).tag("result", "error").register(registry),
-        Timer.builder("controller_runtime_reconcile_time").description("Length of time per reconciliation per controller").tag("controller", controller)
+        Metrics.histogram("controller_runtime_reconcile_time", "Length of time per reconciliation per controller").tag("controller", controller)
             .register(registry));
   }
 

@@ -116,7 +116,7 @@ public final class Singleton implements AutoCloseable {
       return;
     }
     long start = System.nanoTime();
-    Reconciliation context = Reconciliation.of(name, "Singleton", name);
+    Reconciliation context = Reconciliation.singleton(name);
     CompletionStage<Result> stage;
     try {
       stage = reconciler.reconcile(context);

@@ -53,6 +53,7 @@ public final class CostMetrics {
   private final MultiGauge targetSpotShare;
   private final MultiGauge nodeIdle;
   private final MultiGauge poolCost;
+  private final MultiGauge karpenterPoolCost;
   private final MultiGauge poolIdle;
   private final AtomicInteger unpriced = new AtomicInteger();
 
@@ -71,6 +72,9 @@ public final class CostMetrics {
         "Share of a workload's desired replicas its distribution rule puts on spot (governed workloads only)");
     this.nodeIdle = gauge(registry, "dovetail.node.idle.cost.per.hour", "Part of a node's hourly price no pod requested");
     this.poolCost = gauge(registry, "dovetail.nodepool.cost.per.hour", "Hourly price of a NodePool's priced nodes (\"\" for nodes of no pool)");
+    // Karpenter's karpenter_nodepools_cost_total for the same figure, its NodePools only (a gauge may not end in _total
+    // in the Prometheus client: registered without it, renamed in the scrape by KarpenterMetrics.RENAMES).
+    this.karpenterPoolCost = gauge(registry, "karpenter.nodepools.cost", "The hourly cost of the nodes of a NodePool");
     this.poolIdle = gauge(registry, "dovetail.nodepool.idle.cost.per.hour", "Part of a NodePool's hourly price no pod requested");
     Gauge.builder("dovetail.cost.unpriced.pods", unpriced, AtomicInteger::get)
         .description("Bound pods left out of the cost figures because their node's price is unknown").register(registry);
@@ -150,8 +154,12 @@ public final class CostMetrics {
     }
     List<MultiGauge.Row<?>> pools = new ArrayList<>();
     List<MultiGauge.Row<?>> poolsIdle = new ArrayList<>();
+    List<MultiGauge.Row<?>> karpenterPools = new ArrayList<>();
     for (CostAllocation.PoolCost p : allocation.pools()) {
       pools.add(MultiGauge.Row.of(Tags.of("nodepool", p.nodePool()), p.cost()));
+      if (!p.nodePool().isEmpty()) {
+        karpenterPools.add(MultiGauge.Row.of(Tags.of("nodepool", p.nodePool()), p.cost()));
+      }
       poolsIdle.add(MultiGauge.Row.of(Tags.of("nodepool", p.nodePool()), p.idle()));
     }
     workloadCost.register(cost, true);
@@ -162,6 +170,7 @@ public final class CostMetrics {
     targetSpotShare.register(targets, true);
     nodeIdle.register(idle, true);
     poolCost.register(pools, true);
+    karpenterPoolCost.register(karpenterPools, true);
     poolIdle.register(poolsIdle, true);
     unpriced.set(allocation.unpriced());
   }
@@ -177,9 +186,7 @@ public final class CostMetrics {
       return Optional.empty();
     }
     NodeFacts f = facts.get();
-    Map<String, String> annotations = node.getMetadata().getAnnotations();
-    double price = annotations != null && annotations.containsKey(SimCloudProvider.PRICE_ANNOTATION)
-        ? Double.parseDouble(annotations.get(SimCloudProvider.PRICE_ANNOTATION)) : f.pricePerHour();
+    double price = SimCloudProvider.recordedPrice(node).orElse(f.pricePerHour());
     if (Double.isNaN(price)) {
       return Optional.empty();
     }

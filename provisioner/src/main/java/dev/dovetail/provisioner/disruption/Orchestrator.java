@@ -235,7 +235,7 @@ public final class Orchestrator {
         tainted.add(c);
         reason(c.claim(), Optional.of(command.reason()));
       } catch (RuntimeException e) {
-        context.atInfo(LOG).log("{}: could not taint {} ({}); not disrupting now", label(method), c.name(), e.getMessage());
+        about(context, c).atInfo(LOG).log("{}: could not taint {} ({}); not disrupting now", label(method), c.name(), e.getMessage());
         untaint(tainted);
         return false;
       }
@@ -438,7 +438,7 @@ public final class Orchestrator {
     if (command.replacements().isEmpty() || command.replacements().get().solution().newClaims().isEmpty()) {
       return List.of();
     }
-    List<String> created = provisioner.launch(command.replacements().get());
+    List<String> created = provisioner.launch(command.replacements().get(), context);
     context.atInfo(LOG).log("{}: launched {} replacement NodeClaims {} for {}", command.reason().label(), created.size(), created,
         command.candidates().stream().map(Candidate::name).toList());
     return created;
@@ -463,23 +463,30 @@ public final class Orchestrator {
       if (command.reason() == Reason.UNHEALTHY) {
         String condition = methods.stream().filter(Repair.class::isInstance).map(Repair.class::cast).findFirst()
             .flatMap(r -> c.node().flatMap(n -> r.unhealthy(n, clock.instant()))).map(p -> p.condition() + "=" + p.status()).orElse("");
-        context.atInfo(LOG).log("NodeClaim {} is unhealthy ({}); repairing: deleting it without waiting for its drain", c.name(), condition);
+        about(context, c).atInfo(LOG).log("NodeClaim {} is unhealthy ({}); repairing: deleting it without waiting for its drain", c.name(),
+            condition);
         events.warning(claim, "NodeRepair", "Node " + c.node().map(n -> n.getMetadata().getName()).orElse("") + " unhealthy (" + condition
             + ") past its toleration; replacing it");
         metrics.nodeClaimUnhealthy(condition.contains("=") ? condition.substring(0, condition.indexOf('=')) : condition, c.nodePool(),
             c.capacityType(), claim.getStatus() == null ? "" : String.valueOf(claim.getStatus().imageID()));
         writer.patchMetadata(NodeClaim.class, c.name(), Map.of("annotations", Map.of(Drain.TERMINATION_TIMESTAMP, clock.instant().toString())));
       } else if (command.reason() == Reason.EXPIRED) {
-        context.atInfo(LOG).log("NodeClaim {} expired (expireAfter {}, created {}); deleting it", c.name(), claim.getSpec().expireAfter(),
+        about(context, c).atInfo(LOG).log("NodeClaim {} expired (expireAfter {}, created {}); deleting it", c.name(), claim.getSpec().expireAfter(),
             claim.getMetadata().getCreationTimestamp());
         events.normal(claim, "Expired", "NodeClaim " + c.name() + " reached its expireAfter of " + claim.getSpec().expireAfter() + "; deleting it");
       } else {
-        context.atInfo(LOG).log("disrupting NodeClaim {} ({})", c.name(), command.reason().label());
+        about(context, c).atInfo(LOG).log("disrupting NodeClaim {} ({})", c.name(), command.reason().label());
         events.normal(claim, "DisruptionTerminating", "Disrupting NodeClaim: " + command.reason().budgetName());
       }
       metrics.nodeClaimDisrupted(command.reason().label(), c.nodePool(), c.capacityType());
       writer.delete(NodeClaim.class, c.name());
       acted.put(c.name(), versions(c));
     }
+  }
+
+  /** The pass's context with the candidate's NodeClaim, its NodePool and its Node. */
+  private static Reconciliation about(Reconciliation context, Candidate c) {
+    return context.with("NodeClaim", c.name()).with("NodePool", c.nodePool())
+        .with("Node", c.node().map(n -> n.getMetadata().getName()).orElse(null));
   }
 }

@@ -1,5 +1,7 @@
 package dev.dovetail.provisioner.metrics;
 
+import dev.dovetail.runtime.Metrics;
+import dev.dovetail.runtime.Version;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * Meters under Karpenter's metric names and labels, so its dashboards and alerts work unchanged
@@ -24,15 +27,20 @@ public final class KarpenterMetrics {
   private final Map<List<String>, AtomicInteger> gauges = new ConcurrentHashMap<>();
 
   /**
-   * Stand-in names of meters whose Karpenter names end in {@code _created_total}, which the Prometheus
-   * client will not register; {@code OpsServer.withRenames} restores the real names in scrapes.
+   * Stand-in names of meters whose Karpenter names the Prometheus client will not register (ending in
+   * {@code _created_total}, or {@code _total} on a gauge); {@code OpsServer.withRenames} restores the real names in scrapes.
    */
   public static final Map<String, String> RENAMES = Map.of(
       "karpenter_nodeclaims_creations_total", "karpenter_nodeclaims_created_total",
-      "karpenter_nodes_creations_total", "karpenter_nodes_created_total");
+      "karpenter_nodes_creations_total", "karpenter_nodes_created_total",
+      "karpenter_nodepools_cost", "karpenter_nodepools_cost_total");
 
   public KarpenterMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // Karpenter's build_info: Go's version and architecture become the JVM's.
+    Gauge.builder("karpenter.build.info", () -> 1).description("A metric with a constant '1' value labeled by version from which karpenter was built.")
+        .tag("version", Version.of(KarpenterMetrics.class)).tag("goversion", "java" + Runtime.version().feature())
+        .tag("goarch", System.getProperty("os.arch", "")).tag("commit", "").register(registry);
   }
 
   public MeterRegistry registry() {
@@ -170,9 +178,32 @@ public final class KarpenterMetrics {
   }
 
   public void terminationDuration(String nodePool, Duration d) {
-    Timer.builder("karpenter.nodeclaims.termination.duration").description("Time from NodeClaim deletion until its finalizer is removed.")
+    Metrics.histogram("karpenter.nodeclaims.termination.duration", "Time from NodeClaim deletion until its finalizer is removed.")
         .tag("nodepool", nodePool).register(registry).record(d);
   }
+
+  /** A node's pods are all gone (evicted, or done) on its way out. */
+  public void nodeDrained(String nodePool) {
+    Counter.builder("karpenter.nodes.drained").description("The number of nodes drained by Karpenter").tag("nodepool", nodePool)
+        .register(registry).increment();
+  }
+
+  /** A pod evicted while its node drained, by the node's disruption reason. */
+  public void podDrained(String reason) {
+    Counter.builder("karpenter.pods.drained").description("Number of pods drained by Karpenter").tag("reason", reason)
+        .register(registry).increment();
+  }
+
+  /** A node's time from creation until it was deleted. */
+  public void nodeLifetime(String nodePool, Duration d) {
+    Timer.builder("karpenter.nodes.lifetime.duration").description("The lifetime duration of the nodes since creation.")
+        .serviceLevelObjectives(LIFETIME_BUCKETS).tag("nodepool", nodePool).register(registry).record(d);
+  }
+
+  /** Node lifetimes run from minutes to weeks. */
+  private static final Duration[] LIFETIME_BUCKETS = Stream.of(Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(30),
+      Duration.ofHours(1), Duration.ofHours(3), Duration.ofHours(6), Duration.ofHours(12), Duration.ofDays(1), Duration.ofDays(3), Duration.ofDays(7),
+      Duration.ofDays(14), Duration.ofDays(30)).toArray(Duration[]::new);
 
   public void evictionRequest(int code) {
     Counter.builder("karpenter.pods.eviction.requests").description("Eviction API calls by response code.")
@@ -181,7 +212,7 @@ public final class KarpenterMetrics {
 
   public void launchFailure(String zone, String capacityType, String reason) {
     Counter.builder("karpenter.cloudprovider.instance.launch.failures").description("Failed instance launches.")
-        .tag("zone", zone).tag("capacity_type", capacityType).tag("reason", reason).register(registry).increment();
+        .tag("zone", zone).tag("zone_id", "").tag("capacity_type", capacityType).tag("reason", reason).register(registry).increment();
   }
 
   public void cloudProviderError(String method, String provider, String error) {
@@ -191,7 +222,7 @@ public final class KarpenterMetrics {
   }
 
   public Timer cloudProviderDuration(String method, String provider) {
-    return Timer.builder("karpenter.cloudprovider.duration").description("Duration of cloud provider calls.")
+    return Metrics.histogram("karpenter.cloudprovider.duration", "Duration of cloud provider calls.")
         .tag("controller", "nodeclaim.lifecycle").tag("method", method).tag("provider", provider).register(registry);
   }
 

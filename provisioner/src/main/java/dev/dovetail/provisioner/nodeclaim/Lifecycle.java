@@ -8,6 +8,7 @@ import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.runtime.Recorder;
+import io.fabric8.kubernetes.api.model.Node;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,8 +61,11 @@ public final class Lifecycle {
       return Result.done();
     }
     NodeClaim claim = cached.get();
-    Reconciliation ctx = context.with("nodepool", NodeClaims.pool(claim));
-    CompletionStage<Step.Outcome> chain = Step.Outcome.next(new Step.State(claim, NodeClaims.providerId(claim).flatMap(caches::nodeByProviderId)));
+    Optional<Node> node = NodeClaims.providerId(claim).flatMap(caches::nodeByProviderId);
+    // As Karpenter's, a NodeClaim's lines carry its NodePool and, once there is one, its Node.
+    Reconciliation ctx = context.with("NodePool", NodeClaims.pool(claim)).with("Node", node.map(n -> n.getMetadata().getName())
+        .orElse(claim.getStatus() == null ? null : claim.getStatus().nodeName()));
+    CompletionStage<Step.Outcome> chain = Step.Outcome.next(new Step.State(claim, node));
     for (Step step : steps) {
       chain = chain.thenCompose(outcome -> outcome.stop().isPresent() ? CompletableFuture.completedFuture(outcome)
           : step.reconcile(outcome.state(), ctx));

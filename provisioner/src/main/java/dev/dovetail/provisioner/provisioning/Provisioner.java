@@ -15,6 +15,7 @@ import dev.dovetail.api.scheduling.Solution;
 import dev.dovetail.api.scheduling.Unschedulable;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
+import dev.dovetail.provisioner.controller.Reconciliation;
 import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
@@ -24,6 +25,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,7 +74,8 @@ public final class Provisioner {
   private final ExecutorService writers;
   private final ReentrantLock passes = new ReentrantLock();
   private final AtomicInteger lastUnschedulable = new AtomicInteger();
-  private final AtomicInteger lastPending = new AtomicInteger();
+  /** The last simulation's pending pods, labelled with its id as Karpenter's scheduling_id. */
+  private final MultiGauge queueDepth;
   /** How long a claim the last pass planned pods on counts as nominated (Karpenter: max(2 × batch max, 10 s)). */
   public static final Duration NOMINATION_WINDOW = Duration.ofSeconds(20);
 
@@ -92,8 +97,8 @@ public final class Provisioner {
     this.writers = writers;
     Gauge.builder("karpenter.scheduler.unschedulable.pods.count", lastUnschedulable, AtomicInteger::get)
         .description("Pods the last simulation could not place.").tag("controller", "provisioner").register(metrics.registry());
-    Gauge.builder("karpenter.scheduler.queue.depth", lastPending, AtomicInteger::get)
-        .description("Pending pods in the last simulation.").tag("controller", "provisioner").register(metrics.registry());
+    this.queueDepth = MultiGauge.builder("karpenter.scheduler.queue.depth").description("Pending pods in the last simulation.")
+        .register(metrics.registry());
   }
 
   /** What a pass did. */
@@ -137,16 +142,18 @@ public final class Provisioner {
     }
   }
 
-  public Outcome provision() {
-    return exclusive(this::provisionPass);
+  /** One provisioning pass; its lines carry the pass's {@code context} (the provisioner singleton's). */
+  public Outcome provision(Reconciliation context) {
+    return exclusive(() -> provisionPass(context));
   }
 
-  private Outcome provisionPass() {
+  private Outcome provisionPass(Reconciliation context) {
     if (!caches.synced()) {
       return Outcome.notSynced();
     }
     List<Pod> pending = pendingPods();
-    lastPending.set(pending.size());
+    queueDepth.register(List.of(MultiGauge.Row.of(Tags.of("controller", "provisioner", "scheduling_id", UUID.randomUUID().toString()), pending.size())),
+        true);
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
       Map<String, String> poolsNotReady = new LinkedHashMap<>();
@@ -154,7 +161,7 @@ public final class Provisioner {
       return new Outcome(0, 0, List.of(), Map.of(), poolsNotReady, Duration.ZERO);
     }
     Plan plan = simulate(pending);
-    Map<NewClaim, String> launched = launchGroup(plan);
+    Map<NewClaim, String> launched = launchGroup(plan, context);
     List<String> created = List.copyOf(launched.values());
     remember(plan, launched);
     plan.solution().onExistingNodes().forEach((uid, node) -> {
@@ -175,10 +182,10 @@ public final class Provisioner {
     });
     lastUnschedulable.set(unschedulable.size());
     if (!unschedulable.isEmpty()) {
-      LOG.info("pods that fit nowhere: {}", unschedulable.entrySet().stream().limit(3)
+      context.atInfo(LOG).log("pods that fit nowhere: {}", unschedulable.entrySet().stream().limit(3)
           .map(e -> podName(plan.pods().get(e.getKey())) + ": " + e.getValue()).toList());
     }
-    LOG.info("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms)",
+    context.atInfo(LOG).log("provisioning: {} pending pods, {} fit existing or in-flight capacity, {} new NodeClaims, {} unschedulable (simulated in {} ms)",
         pending.size(), plan.solution().onExistingNodes().size(), created.size(), unschedulable.size(), plan.simulation().toMillis());
     return new Outcome(pending.size(), plan.solution().onExistingNodes().size(), created, unschedulable, plan.poolsNotReady(),
         plan.simulation());
@@ -279,19 +286,19 @@ public final class Provisioner {
     return capacityTypes.rules(scope, volumes::requirements);
   }
 
-  /** Creates the plan's new NodeClaims in parallel, as one launch group; returns their names. */
-  public List<String> launch(Plan plan) {
-    return List.copyOf(launchGroup(plan).values());
+  /** Creates the plan's new NodeClaims in parallel, as one launch group; returns their names. Lines carry {@code context}. */
+  public List<String> launch(Plan plan, Reconciliation context) {
+    return List.copyOf(launchGroup(plan, context).values());
   }
 
   /** {@link #launch}, with the claim each name was created for. */
-  private Map<NewClaim, String> launchGroup(Plan plan) {
+  private Map<NewClaim, String> launchGroup(Plan plan, Reconciliation context) {
     List<NewClaim> claims = plan.solution().newClaims();
     String group = Long.toString(System.currentTimeMillis(), 36) + "-" + claims.size();
     Map<NewClaim, CompletableFuture<Optional<String>>> futures = new LinkedHashMap<>();
     for (NewClaim claim : claims) {
       Templates.PoolTemplate pool = plan.pools().get(claim.template().nodePool());
-      futures.put(claim, CompletableFuture.supplyAsync(() -> create(claim, pool, plan, group), writers));
+      futures.put(claim, CompletableFuture.supplyAsync(() -> create(claim, pool, plan, group, context), writers));
     }
     Map<NewClaim, String> created = new LinkedHashMap<>();
     futures.forEach((claim, f) -> f.join().ifPresent(name -> created.put(claim, name)));
@@ -360,8 +367,9 @@ public final class Provisioner {
     return caches.view().catalog().get(type).map(t -> t.pricePerHour(capacityType.get(), zone));
   }
 
-  private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Plan plan, String group) {
+  private Optional<String> create(NewClaim claim, Templates.PoolTemplate pool, Plan plan, String group, Reconciliation pass) {
     Map<String, Pod> pods = plan.pods();
+    Reconciliation context = pass.with("NodePool", pool.pool().getMetadata().getName());
     NodeClaim object = NodeClaimFactory.create(claim, pool.pool(), pool.nodeClass(), group);
     // The workloads' distribution strategy picks the spot allocation strategy of the launch (F8), when
     // every pod the claim is for shares one; otherwise the provider's default applies.
@@ -381,6 +389,7 @@ public final class Provisioner {
     try {
       NodeClaim created = client.resources(NodeClaim.class).resource(object).create();
       String name = created.getMetadata().getName();
+      Reconciliation about = context.with("NodeClaim", name);
       metrics.nodeClaimCreated("provisioning", pool.pool().getMetadata().getName());
       if (fallbackReason != null) {
         metrics.capacityFallback(pool.pool().getMetadata().getName());
@@ -388,21 +397,23 @@ public final class Provisioner {
         fellBack.keySet().forEach(uid -> Optional.ofNullable(pods.get(uid)).ifPresent(pod -> events.warning(pod, "FallbackToOnDemand",
             "Spot capacity unavailable, running on on-demand nodeclaim/" + name + " that holds its spot place until spot is back: "
                 + fellBack.get(uid).message())));
-        LOG.info("NodeClaim {} falls back to on-demand: {}", name, fallbackReason);
+        about.atInfo(LOG).log("NodeClaim {} falls back to on-demand: {}", name, fallbackReason);
       }
       InstanceOption cheapest = claim.cheapest();
-      LOG.info("created NodeClaim {} from NodePool {} for {} pods ({}): requests {}, {} instance types from {} (${}/h)", name,
+      about.atInfo(LOG).log("created NodeClaim {} from NodePool {} for {} pods ({}): requests {}, {} instance types from {} (${}/h)", name,
           pool.pool().getMetadata().getName(), claim.podUids().size(), owners(claim.podUids(), pods), claim.requests().amounts(),
           claim.options().size(), cheapest.name(), String.format("%.4f", cheapest.cheapestPrice(claim.requirements())));
       for (String uid : claim.podUids()) {
         Pod pod = pods.get(uid);
         if (pod != null) {
           events.normal(pod, "Nominated", "Pod should schedule on: nodeclaim/" + name);
+          about.with("Pod", pod.getMetadata().getNamespace(), pod.getMetadata().getName()).atDebug(LOG)
+              .log("pod {} nominated for NodeClaim {}", podName(pod), name);
         }
       }
       return Optional.of(name);
     } catch (RuntimeException e) {
-      LOG.error("creating a NodeClaim from NodePool {} failed: {}", pool.pool().getMetadata().getName(), e.getMessage());
+      context.atError(LOG).log("creating a NodeClaim from NodePool {} failed: {}", pool.pool().getMetadata().getName(), e.getMessage());
       events.warning(pool.pool(), "FailedCreatingNodeClaim", "creating a NodeClaim failed: " + e.getMessage());
       return Optional.empty();
     }

@@ -97,15 +97,16 @@ public final class Termination {
     if (cached.isEmpty() || !NodeClaims.deleting(cached.get())) {
       return Result.done();
     }
-    return reconcile(cached.get(), context.with("nodepool", NodeClaims.pool(cached.get())));
+    return reconcile(cached.get(), context.with("NodePool", NodeClaims.pool(cached.get())));
   }
 
-  private CompletionStage<Result> reconcile(NodeClaim claim, Reconciliation context) {
+  private CompletionStage<Result> reconcile(NodeClaim claim, Reconciliation withPool) {
     List<String> finalizers = claim.getMetadata().getFinalizers();
     if (finalizers == null || !finalizers.contains(NodeClaims.TERMINATION_FINALIZER)) {
       return Result.done();
     }
     Optional<Node> node = nodeOf(claim);
+    Reconciliation context = withPool.with("Node", node.map(n -> n.getMetadata().getName()).orElse(null));
     if (node.isPresent()) {
       Node n = node.get();
       DisruptedTaint.add(writer, n, true);
@@ -115,6 +116,7 @@ public final class Termination {
       }
       if (!Conditions.isTrue(conditions(claim), ConditionTypes.DRAINED)) {
         setCondition(claim, ConditionTypes.DRAINED, Condition.Status.True, "Drained", "", context);
+        metrics.nodeDrained(NodeClaims.pool(claim));
       }
     }
     String providerId = claim.getStatus() == null ? null : claim.getStatus().providerID();
@@ -153,6 +155,10 @@ public final class Termination {
       writer.delete(Node.class, nodeName);
       removeFinalizer(Node.class, nodeName, node.get().getMetadata().getFinalizers());
       metrics.nodeTerminated(pool, labels.getOrDefault(WellKnownLabels.ZONE, ""));
+      String created = node.get().getMetadata().getCreationTimestamp();
+      if (created != null) {
+        metrics.nodeLifetime(pool, Duration.between(Instant.parse(created), clock.instant()));
+      }
     }
     removeFinalizer(NodeClaim.class, claim.getMetadata().getName(), claim.getMetadata().getFinalizers());
     metrics.nodeClaimTerminated(pool, labels.getOrDefault(WellKnownLabels.CAPACITY_TYPE, ""), labels.getOrDefault(WellKnownLabels.ZONE, ""));
@@ -197,8 +203,8 @@ public final class Termination {
     if (deadline.isPresent() && !now.isBefore(deadline.get())) {
       // Past the deadline: whatever is still there goes now, still terminating or not (a broken node's kubelet never confirms).
       for (Pod p : remaining) {
-        context.atInfo(LOG).log("force-deleting pod {}/{}: the drain deadline of NodeClaim {} has passed", p.getMetadata().getNamespace(),
-            p.getMetadata().getName(), claim.getMetadata().getName());
+        about(context, p).atInfo(LOG).log("force-deleting pod {}/{}: the drain deadline of NodeClaim {} has passed",
+            p.getMetadata().getNamespace(), p.getMetadata().getName(), claim.getMetadata().getName());
         deletePod(p, 0);
       }
       return Optional.of(Duration.ofSeconds(1));
@@ -228,8 +234,8 @@ public final class Termination {
         Instant mustStart = deadline.get().minusSeconds(grace);
         if (!now.isBefore(mustStart) && p.getMetadata().getDeletionTimestamp() == null) {
           long left = Math.max(1, Duration.between(now, deadline.get()).toSeconds());
-          context.atInfo(LOG).log("deleting pod {}/{} (grace {}s) to finish before the terminationGracePeriod of NodeClaim {}", p.getMetadata().getNamespace(),
-              p.getMetadata().getName(), left, claim.getMetadata().getName());
+          about(context, p).atInfo(LOG).log("deleting pod {}/{} (grace {}s) to finish before the terminationGracePeriod of NodeClaim {}",
+              p.getMetadata().getNamespace(), p.getMetadata().getName(), left, claim.getMetadata().getName());
           deletePod(p, left);
         }
       }
@@ -245,7 +251,7 @@ public final class Termination {
         protectedPods.add(p);  // waited for, not evicted (the terminationGracePeriod above still bounds the wait)
         continue;
       }
-      blocked |= !evict(p, context);
+      blocked |= !evict(p, disruptionReason(claim), context);
     }
     if (blocked) {
       reportDrainWait(claim, context, "PodsBlockedByDisruptionBudget", "eviction refused (PodDisruptionBudget); retrying",
@@ -273,12 +279,19 @@ public final class Termination {
         .collect(Collectors.joining(", ")) + (pods.size() > 5 ? ", ..." : "");
   }
 
-  private boolean evict(Pod pod, Reconciliation context) {
+  /** Why the claim is disrupted (its {@code DisruptionReason} condition's reason: Underutilized, Drifted, ...), or empty. */
+  private static String disruptionReason(NodeClaim claim) {
+    return Conditions.get(conditions(claim), ConditionTypes.DISRUPTION_REASON).map(c -> c.reason()).orElse("");
+  }
+
+  private boolean evict(Pod pod, String reason, Reconciliation context) {
     try {
       boolean ok = evictions.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
       metrics.evictionRequest(ok ? 200 : 429);
       if (ok) {
+        metrics.podDrained(reason);
         events.normal(pod, "Evicted", "Evicted pod: node is being terminated");
+        about(context, pod).atDebug(LOG).log("evicted pod {}/{}", pod.getMetadata().getNamespace(), pod.getMetadata().getName());
       }
       return ok;
     } catch (KubernetesClientException e) {
@@ -286,9 +299,15 @@ public final class Termination {
       if (e.getCode() == 404 || e.getCode() == 409) {
         return true;
       }
-      context.atWarn(LOG).log("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+      about(context, pod).atWarn(LOG).log("evicting pod {}/{} failed: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
+          e.getMessage());
       return false;
     }
+  }
+
+  /** The reconcile's context with the pod a line is about. */
+  private static Reconciliation about(Reconciliation context, Pod pod) {
+    return context.with("Pod", pod.getMetadata().getNamespace(), pod.getMetadata().getName());
   }
 
   private void deletePod(Pod pod, long graceSeconds) {

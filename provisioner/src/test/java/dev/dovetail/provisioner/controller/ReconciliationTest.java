@@ -29,16 +29,19 @@ class ReconciliationTest {
     encoder.setContext(context);
     encoder.start();
     try {
-      Reconciliation r = Reconciliation.of("nodeclaim.lifecycle", "NodeClaim", "default-abc12").with("nodepool", "default");
+      Reconciliation r = Reconciliation.of("nodeclaim.lifecycle", "NodeClaim", "default-abc12").with("NodePool", "default")
+          .with("Pod", "shop", "web-1");
       // Written from another thread, as a step continuing after a cloud call would.
       CompletableFuture.runAsync(() -> r.atInfo(logger).log("launched NodeClaim {}", "default-abc12")).get();
       assertThat(appender.list).hasSize(1);
       JsonNode line = new ObjectMapper().readTree(new String(encoder.encode(appender.list.get(0)), StandardCharsets.UTF_8));
       assertThat(line.path("message").asText()).isEqualTo("launched NodeClaim default-abc12");
       assertThat(line.path("controller").asText()).isEqualTo("nodeclaim.lifecycle");
-      assertThat(line.path("nodeclaim").asText()).isEqualTo("default-abc12");
-      assertThat(line.path("nodepool").asText()).isEqualTo("default");
-      assertThat(line.path("reconcileID").asText()).isEqualTo(r.id()).isNotEmpty();
+      // Karpenter's shapes: the object under its kind as klog's KRef ({"name":...}, a namespace for a namespaced one), a UUID id.
+      assertThat(line.path("NodeClaim").toString()).isEqualTo("{\"name\":\"default-abc12\"}");
+      assertThat(line.path("NodePool").toString()).isEqualTo("{\"name\":\"default\"}");
+      assertThat(line.path("Pod").toString()).isEqualTo("{\"name\":\"web-1\",\"namespace\":\"shop\"}");
+      assertThat(line.path("reconcileID").asText()).isEqualTo(r.id()).matches("\\p{XDigit}{8}-\\p{XDigit}{4}-4\\p{XDigit}{3}-[89ab]\\p{XDigit}{3}-\\p{XDigit}{12}");
     } finally {
       logger.detachAppender(appender);
     }
@@ -49,7 +52,7 @@ class ReconciliationTest {
     Reconciliation a = Reconciliation.of("c", "NodePool", "p");
     Reconciliation b = Reconciliation.of("c", "NodePool", "p");
     assertThat(a.id()).isNotEqualTo(b.id());
-    assertThat(a.with("nodepool", "").fields()).isEmpty();
-    assertThat(a.with("nodepool", null)).isSameAs(a);
+    assertThat(a.with("NodePool", "").fields()).isEmpty();
+    assertThat(a.with("Node", null)).isSameAs(a);
   }
 }

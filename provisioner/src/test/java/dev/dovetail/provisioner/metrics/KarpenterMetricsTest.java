@@ -2,12 +2,60 @@ package dev.dovetail.provisioner.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.runtime.PrometheusText;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Labelled gauges of NodePools that are gone leave the scrape. */
+/**
+ * Labelled gauges of NodePools that are gone leave the scrape; Karpenter's metrics that only an event writes have
+ * Karpenter's names and labels in the exposition.
+ */
 class KarpenterMetricsTest {
+  @Test
+  void eventDrivenMetricsHaveKarpentersNamesAndLabels() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    KarpenterMetrics metrics = new KarpenterMetrics(registry);
+    metrics.nodeClaimUnhealthy("Ready", "default", "spot", "ami-1");
+    metrics.disruptionFailedValidation("single");
+    metrics.launchFailure("us-east-1a", "spot", "InsufficientCapacity");
+    metrics.cloudProviderError("Create", "aws", "ThrottlingException");
+    metrics.cloudProviderDuration("Create", "aws").record(Duration.ofMillis(30));
+    metrics.nodeDrained("default");
+    metrics.podDrained("Underutilized");
+    metrics.evictionRequest(429);
+    metrics.nodeLifetime("default", Duration.ofHours(2));
+    metrics.terminationDuration("default", Duration.ofSeconds(40));
+    String text = registry.scrape();
+    for (var e : KarpenterMetrics.RENAMES.entrySet()) {
+      text = text.replace(e.getKey(), e.getValue());
+    }
+    List<PrometheusText.Sample> samples = PrometheusText.parse(text);
+
+    Map<String, Set<String>> karpenters = Map.ofEntries(
+        Map.entry("karpenter_nodeclaims_unhealthy_disrupted_total", Set.of("condition", "nodepool", "capacity_type", "image_id")),
+        Map.entry("karpenter_voluntary_disruption_failed_validations_total", Set.of("consolidation_type")),
+        Map.entry("karpenter_cloudprovider_instance_launch_failures_total", Set.of("zone", "zone_id", "capacity_type", "reason")),
+        Map.entry("karpenter_cloudprovider_errors_total", Set.of("controller", "method", "provider", "error")),
+        Map.entry("karpenter_cloudprovider_duration_seconds_bucket", Set.of("controller", "method", "provider", "le")),
+        Map.entry("karpenter_nodes_drained_total", Set.of("nodepool")),
+        Map.entry("karpenter_pods_drained_total", Set.of("reason")),
+        Map.entry("karpenter_pods_eviction_requests_total", Set.of("code")),
+        Map.entry("karpenter_nodes_lifetime_duration_seconds_bucket", Set.of("nodepool", "le")),
+        Map.entry("karpenter_nodeclaims_termination_duration_seconds_bucket", Set.of("nodepool", "le")),
+        Map.entry("karpenter_build_info", Set.of("version", "goversion", "goarch", "commit")));
+    karpenters.forEach((name, labels) -> assertThat(samples.stream().filter(s -> s.name().equals(name)).map(s -> s.labels().keySet()).toList())
+        .as(name).isNotEmpty().allSatisfy(l -> assertThat(l).isEqualTo(labels)));
+    // Karpenter's duration buckets: 40 s of termination lands in the 45 s bucket, not only in +Inf.
+    assertThat(PrometheusText.sum(samples, "karpenter_nodeclaims_termination_duration_seconds_bucket", Map.of("le", "45.0"))).isEqualTo(1);
+    assertThat(PrometheusText.sum(samples, "karpenter_nodeclaims_termination_duration_seconds_bucket", Map.of("le", "30.0"))).isZero();
+  }
+
   @Test
   void aDeletedPoolsBudgetSeriesGoAndTheOthersStay() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -83,7 +83,11 @@ public final class Kubelet {
 
   /** Creates the pod, binds it to the node (kube-scheduler's binding subresource) and runs it: Running and Ready. */
   public static Pod runOn(KubernetesClient client, Pod pod, String nodeName) {
-    Pod created = client.pods().resource(pod).create();
+    return bindAndRun(client, client.pods().resource(pod).create(), nodeName);
+  }
+
+  /** Binds a pod that exists (a pending one, say) to the node, as kube-scheduler would, and runs it: Running and Ready. */
+  public static Pod bindAndRun(KubernetesClient client, Pod created, String nodeName) {
     String ns = created.getMetadata().getNamespace();
     String name = created.getMetadata().getName();
     client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()

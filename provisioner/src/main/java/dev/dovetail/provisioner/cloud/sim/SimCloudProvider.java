@@ -39,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -68,6 +69,21 @@ public final class SimCloudProvider implements CloudProvider {
   public static final String NODECLAIM_ANNOTATION = "sim.dovetail.dev/nodeclaim";
   /** Annotation on a simulated instance's Node: its hourly price, for cost reports. */
   public static final String PRICE_ANNOTATION = "sim.dovetail.dev/price-per-hour";
+
+  /** The hourly price a launch recorded on the node; empty when there is none, or it is not a number (edited by hand). */
+  public static OptionalDouble recordedPrice(Node node) {
+    Map<String, String> annotations = node.getMetadata().getAnnotations();
+    String value = annotations == null ? null : annotations.get(PRICE_ANNOTATION);
+    if (value == null) {
+      return OptionalDouble.empty();
+    }
+    try {
+      double price = Double.parseDouble(value);
+      return Double.isFinite(price) && price >= 0 ? OptionalDouble.of(price) : OptionalDouble.empty();
+    } catch (NumberFormatException e) {
+      return OptionalDouble.empty();
+    }
+  }
   public static final String KWOK_ANNOTATION = "kwok.x-k8s.io/node";
   static final String DEFAULT_IMAGE = "ami-0sim0al20230000000";
 
