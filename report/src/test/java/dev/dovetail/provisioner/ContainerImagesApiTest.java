@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dovetail.testkit.ContainerImage;
 import dev.dovetail.testkit.ControlPlane;
-import dev.dovetail.testkit.ControlPlaneExtension;
 import dev.dovetail.testkit.ProcessResult;
 import dev.dovetail.testkit.Processes;
 import dev.dovetail.testkit.RepoPaths;
@@ -31,7 +30,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,7 +97,7 @@ class ContainerImagesApiTest {
 
   @Test
   void eachImageRunsOnItsOwnJavaRuntime(@TempDir Path work) throws Exception {
-    requireRunnable();
+    ContainerImage.requireRunnable();
     for (Component c : COMPONENTS) {
       ContainerImage image = ContainerImage.read(ContainerImage.require(c.tarball()), work.resolve(c.module()));
       Path root = image.unpack(work.resolve(c.module()).resolve("root"));
@@ -119,7 +117,7 @@ class ContainerImagesApiTest {
 
   @Test
   void theProvisionerAndExtenderImagesComeUpAgainstAnApiServer(ControlPlane cp, KubernetesClient client, @TempDir Path work) throws Exception {
-    requireRunnable();
+    ContainerImage.requireRunnable();
     for (Component c : List.of(PROVISIONER, EXTENDER)) {
       ContainerImage image = ContainerImage.read(ContainerImage.require(c.tarball()), work.resolve(c.module()));
       Path root = image.unpack(work.resolve(c.module()).resolve("root"));
@@ -133,16 +131,6 @@ class ContainerImagesApiTest {
             .endsWith("/opt/java/bin/java"));
       }
     }
-  }
-
-  private static void requireRunnable() {
-    ContainerImage.cannotRun().ifPresent(reason -> {
-      if (Boolean.parseBoolean(System.getenv(ControlPlaneExtension.REQUIRE_ENV))) {
-        throw new IllegalStateException(ControlPlaneExtension.REQUIRE_ENV + " is set, so tests may not skip: " + reason);
-      }
-      System.err.println("[dovetail] SKIPPED: " + reason);
-      Assumptions.abort(reason);
-    });
   }
 
   private record Manifested(PodSpec pod, Container container) {

@@ -55,14 +55,22 @@ public final class ContainerImage {
     if (Files.isRegularFile(tarball)) {
       return tarball;
     }
-    String reason = "image " + tarball + " is missing (scripts/test builds the images: it sets " + BASE_IMAGE_ENV
-        + " from scripts/build-base-image, and ./mvnw package builds them then)";
+    skip("image " + tarball + " is missing (scripts/test builds the images: it sets " + BASE_IMAGE_ENV
+        + " from scripts/build-base-image, and ./mvnw package builds them then)");
+    return tarball;
+  }
+
+  /** Skips (fails, when real components are required) unless images can be run here: see {@link #cannotRun()}. */
+  public static void requireRunnable() {
+    cannotRun().ifPresent(ContainerImage::skip);
+  }
+
+  private static void skip(String reason) {
     if (ControlPlaneExtension.requireCluster()) {
       throw new IllegalStateException(ControlPlaneExtension.REQUIRE_ENV + " is set, so tests may not skip: " + reason);
     }
     System.err.println("[dovetail] SKIPPED: " + reason);
     Assumptions.abort(reason);
-    return tarball;
   }
 
   /** The base image scripts/build-base-image built, as {@link #BASE_IMAGE_ENV} names it. */
@@ -140,10 +148,7 @@ public final class ContainerImage {
     return root;
   }
 
-  /**
-   * The reason an image cannot be run here (no unprivileged user namespaces), or empty. Callers skip with it, or
-   * fail when real components are required.
-   */
+  /** The reason an image cannot be run here (no unprivileged user namespaces), or empty. */
   public static Optional<String> cannotRun() {
     ProcessResult r = Processes.run(List.of("unshare", "-rm", "true"), Map.of(), Duration.ofSeconds(10));
     return r.ok() ? Optional.empty()
