@@ -7,7 +7,10 @@ import dev.dovetail.testkit.RepoPaths;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,16 +23,20 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -109,9 +116,11 @@ final class DeployedJar implements AutoCloseable {
    */
   static DeployedJar startImage(KubernetesClient client, Path kubeconfig, String container, String manifest, ContainerImage image,
       Path root, List<String> args) throws IOException, InterruptedException {
-    Container spec = container(client, RepoPaths.root().resolve(manifest), container);
-    Path inImage = Path.of("/tmp", "kubeconfig");
-    Files.copy(kubeconfig, root.resolve(inImage.toString().substring(1)), StandardCopyOption.REPLACE_EXISTING);
+    PodSpec pod = podSpec(client, RepoPaths.root().resolve(manifest), container);
+    Container spec = pod.getContainers().stream().filter(c -> c.getName().equals(container)).findFirst().orElseThrow();
+    // Where the pod would mount it: a file the process reads, outside the volumes the pod spec mounts over.
+    Path inImage = Path.of("/home/nonroot", "kubeconfig");
+    Files.writeString(root.resolve(inImage.toString().substring(1)), selfContained(Files.readString(kubeconfig)));
     Map<String, String> env = new HashMap<>();
     spec.getEnv().stream().filter(e -> e.getValue() != null && !e.getName().equals("JAVA_TOOL_OPTIONS"))
         .forEach(e -> env.put(e.getName(), e.getValue()));
@@ -120,7 +129,7 @@ final class DeployedJar implements AutoCloseable {
     env.put("JAVA_TOOL_OPTIONS", String.join(" ", flags));
     int metrics = Ports.free();
     int health = Ports.free();
-    List<String> command = image.command(root, arguments(container, inImage, metrics, health, args, Map.of()), env);
+    List<String> command = image.command(root, arguments(container, inImage, metrics, health, args, Map.of()), env, mounts(pod, spec));
     return launch(container, command, Map.of(), metrics, health, flags, root.resolveSibling("process-logs"));
   }
 
@@ -181,15 +190,44 @@ final class DeployedJar implements AutoCloseable {
     return started;
   }
 
+  /**
+   * The kubeconfig with the files it names (CA, client certificate and key) put inside it as {@code *-data}: the image's
+   * file system has none of the host's files.
+   */
+  static String selfContained(String kubeconfig) throws IOException {
+    Matcher m = Pattern.compile("(?m)^(\\s*)(certificate-authority|client-certificate|client-key):\\s*(\\S+)\\s*$").matcher(kubeconfig);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String data = Base64.getEncoder().encodeToString(Files.readAllBytes(Path.of(m.group(3))));
+      m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + m.group(2) + "-data: " + data));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** The file system as the pod spec mounts it for the container: its root read-only or not, its emptyDir volumes. */
+  private static ContainerImage.Mounts mounts(PodSpec pod, Container spec) {
+    boolean readOnly = spec.getSecurityContext() != null && Boolean.TRUE.equals(spec.getSecurityContext().getReadOnlyRootFilesystem());
+    Set<String> emptyDirs = pod.getVolumes() == null ? Set.of()
+        : pod.getVolumes().stream().filter(v -> v.getEmptyDir() != null).map(Volume::getName).collect(Collectors.toSet());
+    List<String> paths = spec.getVolumeMounts() == null ? List.of()
+        : spec.getVolumeMounts().stream().filter(m -> emptyDirs.contains(m.getName())).map(VolumeMount::getMountPath).toList();
+    return new ContainerImage.Mounts(readOnly, paths);
+  }
+
   private static Container container(KubernetesClient client, Path manifest, String name) throws IOException {
+    PodSpec pod = podSpec(client, manifest, name);
+    return pod.getContainers().stream().filter(c -> c.getName().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** The pod spec of the Deployment or DaemonSet in {@code manifest} that has a container {@code name}. */
+  private static PodSpec podSpec(KubernetesClient client, Path manifest, String name) throws IOException {
     try (InputStream in = Files.newInputStream(manifest)) {
       for (HasMetadata item : client.load(in).items()) {
-        List<Container> containers = item instanceof Deployment d ? d.getSpec().getTemplate().getSpec().getContainers()
-            : item instanceof DaemonSet ds ? ds.getSpec().getTemplate().getSpec().getContainers() : List.of();
-        for (Container c : containers) {
-          if (c.getName().equals(name)) {
-            return c;
-          }
+        PodSpec pod = item instanceof Deployment d ? d.getSpec().getTemplate().getSpec()
+            : item instanceof DaemonSet ds ? ds.getSpec().getTemplate().getSpec() : null;
+        if (pod != null && pod.getContainers().stream().anyMatch(c -> c.getName().equals(name))) {
+          return pod;
         }
       }
     }

@@ -1,9 +1,11 @@
 package dev.dovetail.provisioner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.testkit.ContainerImage;
 import dev.dovetail.testkit.ControlPlane;
+import dev.dovetail.testkit.Ports;
 import dev.dovetail.testkit.ProcessResult;
 import dev.dovetail.testkit.Processes;
 import dev.dovetail.testkit.RepoPaths;
@@ -17,6 +19,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -121,7 +124,8 @@ class ContainerImagesApiTest {
     for (Component c : List.of(PROVISIONER, EXTENDER)) {
       ContainerImage image = ContainerImage.read(ContainerImage.require(c.tarball()), work.resolve(c.module()));
       Path root = image.unpack(work.resolve(c.module()).resolve("root"));
-      List<String> args = c == PROVISIONER ? List.of("--cloud-provider=sim") : List.of();
+      int extenderPort = Ports.free();
+      List<String> args = c == PROVISIONER ? List.of("--cloud-provider=sim") : List.of("--port=" + extenderPort);
       // Ready means the caches listed from the API server over TLS, with the image's runtime and CA certificates.
       try (DeployedJar running = DeployedJar.startImage(client, cp.kubeconfig(), c.container(), c.manifest(), image, root, args)) {
         String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + running.metricsPort() + "/metrics")).build(),
@@ -129,7 +133,27 @@ class ContainerImagesApiTest {
         assertThat(metrics).as(c.module() + "'s metrics, from its image").contains("jvm_memory_used_bytes");
         assertThat(running.handle().info().command()).as(c.module() + " runs the image's java").hasValueSatisfying(cmd -> assertThat(cmd)
             .endsWith("/opt/java/bin/java"));
+        if (c == EXTENDER) {
+          // The extender's own server (Vert.x, started after the caches) answers kube-scheduler's port, in the pod's file system.
+          await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptionsInstanceOf(ConnectException.class)
+              .untilAsserted(() -> {
+            assertThat(running.handle().isAlive()).as(() -> "the extender is running; its log:\n" + tail(running.log())).isTrue();
+            assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + extenderPort + "/readyz")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+          });
+        }
+        assertThat(running.handle().isAlive()).as(() -> c.module() + " still running; its log:\n" + tail(running.log())).isTrue();
       }
+    }
+  }
+
+  /** The last lines of a log, for a failure message (the test's temporary directory is gone afterwards). */
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (IOException e) {
+      return "(unreadable: " + e + ")";
     }
   }
 

@@ -99,7 +99,8 @@ public final class ComponentMain {
       log.info("dovetail-{} {} started: {} (metrics :{}, probes :{})", component, version, what, ports[0], ports[1]);
     } catch (Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      log.error("dovetail-{} could not start: {}", component, cause.getMessage());
+      // The message alone can say little ("An error has occurred."): the type and the stack go with it.
+      log.error("dovetail-{} could not start: {}", component, cause.toString(), cause);
       runtime.close(log);
       return 1;
     }

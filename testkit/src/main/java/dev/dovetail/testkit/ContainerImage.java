@@ -156,13 +156,39 @@ public final class ContainerImage {
   }
 
   /**
-   * The command that runs the image's entrypoint with {@code args} in the unpacked {@code root}, in its working
-   * directory, with exactly the image's environment plus {@code extraEnv}, as a container runtime would (the user
-   * stays the namespace's root: the image's user is checked from its configuration).
+   * How the container's file system is mounted, as its pod spec says: the root read-only
+   * ({@code readOnlyRootFilesystem}) and an empty, writable file system at each {@code emptyDir} mount.
    */
+  public record Mounts(boolean readOnlyRoot, List<String> emptyDirs) {
+    /** A writable root and no volumes. */
+    public static final Mounts WRITABLE = new Mounts(false, List.of());
+
+    public Mounts {
+      emptyDirs = List.copyOf(emptyDirs);
+    }
+  }
+
+  /** {@link #command(Path, List, Map, Mounts)} with a writable root. */
   public List<String> command(Path root, List<String> args, Map<String, String> extraEnv) {
-    List<String> command = new ArrayList<>(List.of("unshare", "-rm", "/bin/sh", "-c",
-        "mount --rbind /proc \"$0/proc\" && mount --rbind /dev \"$0/dev\" && exec /usr/bin/env -i \"$@\"", root.toString()));
+    return command(root, args, extraEnv, Mounts.WRITABLE);
+  }
+
+  /**
+   * The command that runs the image's entrypoint with {@code args} in the unpacked {@code root}, in its working
+   * directory, with exactly the image's environment plus {@code extraEnv} and the file system mounted as {@code mounts}
+   * says, as a container runtime would (the user stays the namespace's root: the image's user is checked from its
+   * configuration).
+   */
+  public List<String> command(Path root, List<String> args, Map<String, String> extraEnv, Mounts mounts) {
+    StringBuilder setup = new StringBuilder("mount --bind \"$0\" \"$0\" && mount --rbind /proc \"$0/proc\" && mount --rbind /dev \"$0/dev\"");
+    if (mounts.readOnlyRoot()) {
+      setup.append(" && mount -o remount,bind,ro \"$0\"");
+    }
+    for (String dir : mounts.emptyDirs()) {
+      setup.append(" && mount -t tmpfs tmpfs \"$0").append(dir).append('"');
+    }
+    setup.append(" && exec /usr/bin/env -i \"$@\"");
+    List<String> command = new ArrayList<>(List.of("unshare", "-rm", "/bin/sh", "-c", setup.toString(), root.toString()));
     Map<String, String> env = new LinkedHashMap<>(config.env());
     env.putAll(extraEnv);
     env.forEach((k, v) -> command.add(k + "=" + v));

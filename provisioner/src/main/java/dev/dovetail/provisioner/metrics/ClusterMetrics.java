@@ -6,6 +6,7 @@ import dev.dovetail.api.scheduling.Resources;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
 import dev.dovetail.provisioner.cluster.Caches;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.micrometer.core.instrument.Gauge;
@@ -114,13 +115,15 @@ public final class ClusterMetrics {
     }
   }
 
-  /** The pod's controller as Karpenter names it: the owner's API path ({@code /apis/apps/v1/namespaces/<ns>/replicasets/<name>}). */
+  /** The pod's first owner as Karpenter names it: {@code /apis/<apiVersion>/namespaces/<ns>/<kind>s/<name>} (so {@code /apis/v1/...} for core kinds). */
   static String owner(Pod p) {
-    return p.getMetadata().getOwnerReferences() == null ? "" : p.getMetadata().getOwnerReferences().stream()
-        .filter(r -> Boolean.TRUE.equals(r.getController())).findFirst()
-        .map(r -> (r.getApiVersion().contains("/") ? "/apis/" : "/api/") + r.getApiVersion() + "/namespaces/" + p.getMetadata().getNamespace()
-            + "/" + r.getKind().toLowerCase(Locale.ROOT) + "s/" + r.getName())
-        .orElse("");
+    List<OwnerReference> refs = p.getMetadata().getOwnerReferences();
+    if (refs == null || refs.isEmpty()) {
+      return "";
+    }
+    OwnerReference r = refs.get(0);
+    return "/apis/" + r.getApiVersion() + "/namespaces/" + p.getMetadata().getNamespace() + "/" + r.getKind().toLowerCase(Locale.ROOT) + "s/"
+        + r.getName();
   }
 
   private static boolean ready(Pod p) {

@@ -152,8 +152,9 @@ public final class Provisioner {
       return Outcome.notSynced();
     }
     List<Pod> pending = pendingPods();
-    queueDepth.register(List.of(MultiGauge.Row.of(Tags.of("controller", "provisioner", "scheduling_id", UUID.randomUUID().toString()), pending.size())),
-        true);
+    // Karpenter's series is the pass's own (a scheduling_id each) and goes when nothing waits: no series per idle pass.
+    queueDepth.register(pending.isEmpty() ? List.of()
+        : List.of(MultiGauge.Row.of(Tags.of("controller", "provisioner", "scheduling_id", UUID.randomUUID().toString()), pending.size())), true);
     if (pending.isEmpty()) {
       lastUnschedulable.set(0);
       Map<String, String> poolsNotReady = new LinkedHashMap<>();

@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dovetail.runtime.OpsServer;
 import dev.dovetail.runtime.PrometheusText;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -31,11 +32,8 @@ class KarpenterMetricsTest {
     metrics.evictionRequest(429);
     metrics.nodeLifetime("default", Duration.ofHours(2));
     metrics.terminationDuration("default", Duration.ofSeconds(40));
-    String text = registry.scrape();
-    for (var e : KarpenterMetrics.RENAMES.entrySet()) {
-      text = text.replace(e.getKey(), e.getValue());
-    }
-    List<PrometheusText.Sample> samples = PrometheusText.parse(text);
+    // As the scrape serves it: with the renames the provisioner gives its OpsServer.
+    List<PrometheusText.Sample> samples = PrometheusText.parse(OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES));
 
     Map<String, Set<String>> karpenters = Map.ofEntries(
         Map.entry("karpenter_nodeclaims_unhealthy_disrupted_total", Set.of("condition", "nodepool", "capacity_type", "image_id")),
