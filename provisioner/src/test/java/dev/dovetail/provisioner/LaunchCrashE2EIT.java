@@ -197,6 +197,11 @@ class LaunchCrashE2EIT {
 
     // Each claim a kill left with an instance but no status is on that very instance now: adopted, not launched again.
     List<NodeClaim> claims = ProvisioningE2EIT.claimsOf(client, label);
+    // Every pod ran before the last process was stopped: a claim without an instance now is one more than the pods needed
+    // (said plainly here rather than as a NullPointerException below).
+    assertThat(claims).as("NodeClaims once every pod ran; one without an instance is a launch no pod needed")
+        .allSatisfy(c -> assertThat(c.getStatus()).as(c.getMetadata().getName()).isNotNull()
+            .satisfies(s -> assertThat(s.providerID()).as(c.getMetadata().getName()).isNotNull()));
     Map<String, String> providerIdOf = claims.stream().collect(Collectors.toMap(c -> c.getMetadata().getName(), c -> c.getStatus().providerID()));
     List<FakeEc2.Call> allFleets = front.calls("CreateFleet");
     for (Map.Entry<Kill, List<FakeEc2.Call>> e : inWindow.entrySet()) {
