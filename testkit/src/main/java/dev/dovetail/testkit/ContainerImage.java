@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A container image as an image tarball (Jib's OCI layout, or a {@code docker save} archive such as the base
@@ -55,23 +54,16 @@ public final class ContainerImage {
     if (Files.isRegularFile(tarball)) {
       return tarball;
     }
-    skip("image " + tarball + " is missing (scripts/test builds the images: it sets " + BASE_IMAGE_ENV
+    LocalServer.skip("image " + tarball + " is missing (scripts/test builds the images: it sets " + BASE_IMAGE_ENV
         + " from scripts/build-base-image, and ./mvnw package builds them then)");
     return tarball;
   }
 
   /** Skips (fails, when real components are required) unless images can be run here: see {@link #cannotRun()}. */
   public static void requireRunnable() {
-    cannotRun().ifPresent(ContainerImage::skip);
+    cannotRun().ifPresent(LocalServer::skip);
   }
 
-  private static void skip(String reason) {
-    if (ControlPlaneExtension.requireCluster()) {
-      throw new IllegalStateException(ControlPlaneExtension.REQUIRE_ENV + " is set, so tests may not skip: " + reason);
-    }
-    System.err.println("[dovetail] SKIPPED: " + reason);
-    Assumptions.abort(reason);
-  }
 
   /** The base image scripts/build-base-image built, as {@link #BASE_IMAGE_ENV} names it. */
   public static Path requireBase() {

@@ -33,13 +33,17 @@ public final class LocalServer implements AutoCloseable {
     if (Files.isExecutable(binary)) {
       return Optional.of(binary);
     }
-    String reason = what + " is missing at " + binary + " (" + howToGet + ")";
+    skip(what + " is missing at " + binary + " (" + howToGet + ")");
+    return Optional.empty();
+  }
+
+  /** Skips the test with the reason printed, or fails it when {@code DOVETAIL_REQUIRE_CLUSTER} forbids skipping. */
+  static void skip(String reason) {
     if (ControlPlaneExtension.requireCluster()) {
       throw new IllegalStateException(ControlPlaneExtension.REQUIRE_ENV + " is set, so tests may not skip: " + reason);
     }
     System.err.println("[dovetail] SKIPPED: " + reason);
     Assumptions.abort(reason);
-    return Optional.empty();
   }
 
   /**
