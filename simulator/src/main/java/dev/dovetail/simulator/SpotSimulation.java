@@ -797,7 +797,7 @@ public final class SpotSimulation {
     holding.forEach(name -> machines.get(name).replicas.forEach(uid -> displaced.add(replicas.get(uid).pod)));
     // As the Interruption method: pods looking for capacity (they may fall back); the cordoned nodes hold nothing.
     Simulator simulator = simulator();
-    Provisioner.Plan plan = simulator.simulate(displaced, Set.of());
+    Provisioner.Plan plan = simulator.simulateDisplaced(displaced, holding);
     List<Machine> release = new ArrayList<>();
     for (String name : holding) {
       Machine h = machines.get(name);

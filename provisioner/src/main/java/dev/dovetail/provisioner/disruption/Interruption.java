@@ -96,9 +96,9 @@ public final class Interruption implements Method {
       displaced.addAll(own);
     }
     // Simulated as pods looking for capacity (they may fall back to on-demand), not as pods moving off a node, which keep
-    // their capacity type: the doomed nodes are cordoned, so they hold nothing.
+    // their capacity type; the doomed nodes hold nothing, whether or not the caches show their cordon yet.
     Simulator simulator = provisioner.simulator();
-    Provisioner.Plan plan = simulator.simulate(displaced, Set.of());
+    Provisioner.Plan plan = simulator.simulateDisplaced(displaced, gone);
     for (Candidate c : candidates) {
       if (!ready.contains(c.name()) && NodeClaims.annotation(c.claim(), NodeMarks.REPLACEMENT_READY) == null
           && displacedBy.get(c.name()).stream().allMatch(p -> onReadyNode(plan, simulator, p, gone))) {

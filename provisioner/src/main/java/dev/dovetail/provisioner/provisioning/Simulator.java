@@ -110,14 +110,29 @@ public final class Simulator {
    * for spot (F10), and the plan says why each fell back.
    */
   public Provisioner.Plan simulate(List<Pod> pods, Set<String> removed) {
+    return simulate(pods, removed, Set.of());
+  }
+
+  /**
+   * Places pods whose nodes, named in {@code leaving}, are going (interrupted, cordoned or not yet in the
+   * caches' view): as {@link #simulate} places pending pods, looking for capacity anew (they may fall
+   * back) rather than moving with their capacity type, and with nothing of the leaving nodes to place them on.
+   */
+  public Provisioner.Plan simulateDisplaced(List<Pod> pods, Set<String> leaving) {
+    return simulate(pods, Set.of(), leaving);
+  }
+
+  private Provisioner.Plan simulate(List<Pod> pods, Set<String> removed, Set<String> leaving) {
     long start = System.nanoTime();
-    Attempt first = attempt(pods, new Scope(removed, Set.of(), false));
+    Set<String> leftOut = new HashSet<>(removed);
+    leftOut.addAll(leaving);
+    Attempt first = attempt(pods, new Scope(removed, Set.of(), false), leftOut);
     Set<String> fallback = new HashSet<>(first.mayFallBack());
     fallback.retainAll(first.solution().unschedulable().keySet());
     Attempt chosen = first;
     Map<String, Unschedulable> spotUnavailable = new LinkedHashMap<>();
     if (!fallback.isEmpty()) {
-      chosen = attempt(pods, new Scope(removed, fallback, false));
+      chosen = attempt(pods, new Scope(removed, fallback, false), leftOut);
       fallback.forEach(uid -> spotUnavailable.put(uid, first.solution().unschedulable().get(uid)));
     }
     return plan(chosen, spotUnavailable, start);
@@ -129,7 +144,7 @@ public final class Simulator {
    */
   public Provisioner.Plan simulateBackToSpot(List<Pod> pods, Set<String> removed) {
     long start = System.nanoTime();
-    return plan(attempt(pods, new Scope(removed, Set.of(), true)), Map.of(), start);
+    return plan(attempt(pods, new Scope(removed, Set.of(), true), removed), Map.of(), start);
   }
 
   private Provisioner.Plan plan(Attempt attempt, Map<String, Unschedulable> spotUnavailable, long start) {
@@ -146,11 +161,12 @@ public final class Simulator {
     }
   }
 
-  private Attempt attempt(List<Pod> pods, Scope scope) {
+  /** One simulation of the batch in {@code scope}, on the capacity without the nodes and claims in {@code leftOut}. */
+  private Attempt attempt(List<Pod> pods, Scope scope, Set<String> leftOut) {
     List<Pod> sorted = new ArrayList<>(pods);
     Set<String> uids = new HashSet<>();
     sorted.forEach(p -> uids.add(p.getMetadata().getUid()));
-    Snapshot.Capacity.View view = capacity.without(scope.removed(), uids);
+    Snapshot.Capacity.View view = capacity.without(leftOut, uids);
     sorted.sort(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).thenComparing(p -> p.getMetadata().getUid()));
     PodRules decided = rules.apply(scope);
     Map<String, Pod> byUid = new HashMap<>();

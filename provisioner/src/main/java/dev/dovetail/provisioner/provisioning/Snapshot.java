@@ -44,8 +44,11 @@ public final class Snapshot {
     private final List<PlacedPod> placed;
     /** Entry index by each name it goes by. */
     private final Map<String, Integer> byName = new HashMap<>();
-    /** Entries with room held for nominated pods. */
-    private final List<Integer> holding = new ArrayList<>();
+    /** Where each pod that holds room (bound or nominated) holds it, by pod UID. */
+    private final Map<String, Held> heldBy = new HashMap<>();
+
+    private record Held(int entry, Resources resources) {
+    }
 
     /**
      * @param entries the nodes and in-flight claims, in the order they are tried
@@ -59,8 +62,8 @@ public final class Snapshot {
         for (String name : this.entries.get(i).names()) {
           byName.put(name, i);
         }
-        if (!this.entries.get(i).nominated().isEmpty()) {
-          holding.add(i);
+        for (var h : this.entries.get(i).held().entrySet()) {
+          heldBy.put(h.getKey(), new Held(i, h.getValue()));
         }
       }
     }
@@ -79,13 +82,14 @@ public final class Snapshot {
     }
 
     /**
-     * A node or in-flight claim: the names it goes by (node and NodeClaim), and the room pods nominated
-     * to it hold there, by pod UID (included in the node's requests).
+     * A node or in-flight claim: the names it goes by (node and NodeClaim), and the room the pods bound or
+     * nominated to it hold there, by pod UID (included in the node's requests): a pod placed anew gives it
+     * back.
      */
-    public record Entry(SimNode node, Set<String> names, Map<String, Resources> nominated) {
+    public record Entry(SimNode node, Set<String> names, Map<String, Resources> held) {
       public Entry {
         names = Set.copyOf(names);
-        nominated = Map.copyOf(nominated);
+        held = Map.copyOf(held);
       }
     }
 
@@ -99,9 +103,10 @@ public final class Snapshot {
 
     /**
      * The capacity without the nodes and NodeClaims named in {@code removed}, and with the pods in
-     * {@code simulated} (placed anew) taken out: their nominations reserve nothing, and where they run
-     * now does not count for topology (they are leaving). Costs what is removed and released, not
-     * what the cluster holds.
+     * {@code simulated} (placed anew) taken out: the room they hold where they are nominated or bound
+     * is free (a pod read as pending may have bound since: it is placed once, not also counted where it
+     * runs), and where they run now does not count for topology (they are leaving). Costs what is
+     * removed and released, not what the cluster holds.
      */
     public View without(Set<String> removed, Set<String> simulated) {
       Map<Integer, SimNode> changed = new HashMap<>();
@@ -111,20 +116,16 @@ public final class Snapshot {
           changed.put(i, null);
         }
       }
-      for (int i : holding) {
-        Entry e = entries.get(i);
-        if (changed.containsKey(i)) {
-          continue;
+      Map<Integer, Resources> released = new HashMap<>();
+      for (String uid : simulated) {
+        Held h = heldBy.get(uid);
+        if (h != null && !changed.containsKey(h.entry())) {
+          released.merge(h.entry(), h.resources(), Resources::plus);
         }
-        Resources released = Resources.NONE;
-        for (var n : e.nominated().entrySet()) {
-          if (simulated.contains(n.getKey())) {
-            released = released.plus(n.getValue());
-          }
-        }
-        if (!released.equals(Resources.NONE)) {
-          changed.put(i, e.node().withRequested(e.node().requested().minus(released)));
-        }
+      }
+      for (var r : released.entrySet()) {
+        SimNode node = entries.get(r.getKey()).node();
+        changed.put(r.getKey(), node.withRequested(node.requested().minus(r.getValue())));
       }
       List<SimNode> out;
       if (changed.isEmpty()) {
@@ -186,14 +187,20 @@ public final class Snapshot {
         taints = taints.stream().filter(t -> !startup.contains(t.getKey())).toList();
       }
       Resources allocatable = node.getStatus() == null ? Resources.NONE : Resources.of(node.getStatus().getAllocatable());
+      // Requests summed from the same pod cache the pending pods are read from, so that a pod placed anew
+      // gives back exactly what it holds here.
       Set<String> ports = new HashSet<>();
+      Map<String, Resources> held = new HashMap<>(nominated.getOrDefault(name, Map.of()));
       for (Pod p : caches.podsOn(name)) {
         if (live(p)) {
           hostPorts(p, ports);
+          held.put(p.getMetadata().getUid(), Resources.requestsOf(p));
         }
       }
-      Map<String, Resources> held = nominated.getOrDefault(name, Map.of());
-      Resources requested = held.values().stream().reduce(caches.view().requested(name), Resources::plus);
+      Resources requested = Resources.NONE;
+      for (Resources r : held.values()) {
+        requested = requested.plus(r);
+      }
       Set<String> names = claim == null ? Set.of(name) : Set.of(name, claim.getMetadata().getName());
       out.add(new Capacity.Entry(SimNode.node(name, labels, taints, allocatable, requested, ports), names, held));
     }

@@ -27,9 +27,10 @@ class CapacityTest {
   }
 
   private final Snapshot.Capacity capacity = new Snapshot.Capacity(List.of(
-      new Snapshot.Capacity.Entry(node("node-a", "1"), Set.of("node-a", "claim-a"), Map.of()),
+      new Snapshot.Capacity.Entry(node("node-a", "1"), Set.of("node-a", "claim-a"), Map.of("p1", Resources.of("cpu", "1"))),
       // 500m of node-b's requests hold room for a pod nominated there, not bound yet.
-      new Snapshot.Capacity.Entry(node("node-b", "1500m"), Set.of("node-b", "claim-b"), Map.of("nominated", Resources.of("cpu", "500m"))),
+      new Snapshot.Capacity.Entry(node("node-b", "1500m"), Set.of("node-b", "claim-b"),
+          Map.of("p2", Resources.of("cpu", "1"), "nominated", Resources.of("cpu", "500m"))),
       new Snapshot.Capacity.Entry(node("claim-c", "0"), Set.of("claim-c"), Map.of())),
       List.of(placed("p1", "node-a"), placed("p2", "node-b"), placed("nominated", "node-b")));
 
@@ -47,12 +48,21 @@ class CapacityTest {
   }
 
   @Test
-  void aPodPlacedAnewHoldsNoRoomWhereItWasNominatedAndDoesNotCountWhereItRuns() {
+  void aPodPlacedAnewHoldsNoRoomWhereItWasNominatedOrIsBoundAndDoesNotCountWhereItRuns() {
     Snapshot.Capacity.View view = capacity.without(Set.of(), Set.of("nominated", "p1"));
     assertThat(view.nodes().get(1).requested().cpuMillis()).isEqualTo(1000);
+    // p1 was read as pending and has bound since: placed anew, it is not also counted on node-a.
+    assertThat(view.nodes().get(0).requested().cpuMillis()).isZero();
     assertThat(view.placedPods().get()).extracting(p -> p.labels().get("app")).containsExactly("p2");
     // The capacity itself is unchanged for the next simulation.
-    assertThat(capacity.without(Set.of(), Set.of()).nodes().get(1).requested().cpuMillis()).isEqualTo(1500);
+    assertThat(capacity.without(Set.of(), Set.of()).nodes()).extracting(n -> n.requested().cpuMillis()).containsExactly(1000L, 1500L, 0L);
+  }
+
+  @Test
+  void aPodOnANodeLeftOutGivesNothingBackElsewhere() {
+    Snapshot.Capacity.View view = capacity.without(Set.of("node-a"), Set.of("p1", "p2"));
+    assertThat(view.nodes()).extracting(SimNode::name).containsExactly("node-b", "claim-c");
+    assertThat(view.nodes()).extracting(n -> n.requested().cpuMillis()).containsExactly(500L, 0L);
   }
 
   @Test
