@@ -379,10 +379,11 @@ class SpotE2EIT {
 
   /** Once all {@code count} pods of the namespace run: how many run on each capacity type. */
   private static Map<String, Integer> capacityTypes(KubernetesClient client, String namespace, int count) {
-    assertThat(client.pods().inNamespace(namespace).list().getItems()).hasSize(count)
-        .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
+    // One read: a second list could hold a replacement created since, not bound yet (no node to look up).
+    List<Pod> pods = client.pods().inNamespace(namespace).list().getItems();
+    assertThat(pods).hasSize(count).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
     Map<String, Integer> out = new TreeMap<>();
-    for (Pod p : client.pods().inNamespace(namespace).list().getItems()) {
+    for (Pod p : pods) {
       Node n = client.nodes().withName(p.getSpec().getNodeName()).get();
       assertThat(n).as("node of %s", p.getMetadata().getName()).isNotNull();
       out.merge(n.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE), 1, Integer::sum);
