@@ -38,6 +38,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -188,6 +189,61 @@ class ProvisioningE2EIT {
     assertThat(generalNodes).isLessThanOrEqualTo((long) Math.floor(1.2 * lowerBound) + 3);
     assertThat(scrape()).contains("karpenter_nodeclaims_created_total{min_values_relaxed=\"false\",nodepool=\"" + label + "\"")
         .contains("karpenter_nodes_created_total{nodepool=\"" + label + "\"");
+
+    // Then a scale-down, and consolidation: ReplicaSets adopt the bare pods (so that a pod consolidation evicts comes
+    // back, as a Deployment's would), two shapes scale down, and with the general pool under WhenEmptyOrUnderutilized
+    // the pool ends within 1.1 times the bound of the pods left, every pod Running.
+    generalShapes.forEach(d -> adopt(client, d));
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).filteredOn(p -> !"cuda".equals(p.getMetadata().getLabels().get("app")))
+        .hasSize(199).allSatisfy(p -> assertThat(p.getMetadata().getOwnerReferences()).as(p.getMetadata().getName()).hasSize(1)));
+    Map<String, Integer> scaled = Map.of("small", 20, "large", 12);
+    List<Deployment> left = generalShapes.stream().map(d -> scaled.containsKey(d.getMetadata().getName())
+        ? new DeploymentBuilder(d).editSpec().withReplicas(scaled.get(d.getMetadata().getName())).endSpec().build() : d).toList();
+    scaled.forEach((name, replicas) -> client.apps().replicaSets().inNamespace(ns.name()).withName(name).scale(replicas));
+    client.resources(NodePool.class).withName(label).patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"spec\":{\"disruption\":{\"consolidationPolicy\":\"WhenEmptyOrUnderutilized\",\"consolidateAfter\":\"5s\"}}}");
+    PackingBound after = PackingBound.of(left, List.of(general));
+    System.out.println("[shapes] after the scale-down: " + after);
+    int pods = left.stream().mapToInt(d -> d.getSpec().getReplicas()).sum() + 1;
+    int most = (int) Math.floor(1.1 * after.nodes());
+    await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
+      assertThat(generalNodes(client, label)).as(() -> "general nodes; why the others stay: " + unconsolidatable(client, label))
+          .hasSizeLessThanOrEqualTo(most);
+      assertThat(client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+          .extracting(p -> p.getStatus().getPhase()).hasSize(pods).containsOnly("Running");
+    });
+    System.out.printf("[shapes] after consolidation: %d general nodes (%.2fx the bound of the pods left)%n", generalNodes(client, label).size(),
+        generalNodes(client, label).size() / (double) after.nodes());
+  }
+
+  /** The general pool's nodes not being deleted, each as "name type zone capacity-type". */
+  private static List<String> generalNodes(KubernetesClient client, String label) {
+    return client.nodes().withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
+        .filter(n -> n.getMetadata().getDeletionTimestamp() == null)
+        .map(n -> String.join(" ", n.getMetadata().getName(), n.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE),
+            n.getMetadata().getLabels().get(WellKnownLabels.ZONE), n.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE)))
+        .toList();
+  }
+
+  /** The last Unconsolidatable reason of each of the pool's NodeClaims. */
+  private static Map<String, String> unconsolidatable(KubernetesClient client, String label) {
+    Set<String> claims = claimsOf(client, label).stream().map(c -> c.getMetadata().getName()).collect(Collectors.toSet());
+    Map<String, String> out = new HashMap<>();
+    client.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> "Unconsolidatable".equals(e.getReason()) && claims.contains(e.getInvolvedObject().getName()))
+        .forEach(e -> out.put(e.getInvolvedObject().getName(), e.getMessage()));
+    return out;
+  }
+
+  /**
+   * A ReplicaSet of the Deployment's template and replicas, which adopts the bare pods {@link #createPodsAtOnce} made
+   * from that template (the same labels, no owner), so that evicted ones are replaced.
+   */
+  private static void adopt(KubernetesClient client, Deployment d) {
+    client.apps().replicaSets().resource(new ReplicaSetBuilder().withMetadata(new ObjectMetaBuilder().withName(d.getMetadata().getName())
+        .withNamespace(d.getMetadata().getNamespace()).build()).withNewSpec().withReplicas(d.getSpec().getReplicas())
+        .withSelector(d.getSpec().getSelector()).withTemplate(d.getSpec().getTemplate()).endSpec().build()).create();
   }
 
   @Test
