@@ -12,6 +12,7 @@ import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfig;
 import dev.dovetail.api.config.v1alpha1.Consolidation;
 import dev.dovetail.api.config.v1alpha1.PodEvictor;
 import dev.dovetail.api.disruption.Drain;
+import dev.dovetail.api.harness.v1.WorkloadDistributionRule;
 import dev.dovetail.api.karpenter.v1.Budget;
 import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Disruption;
@@ -27,6 +28,7 @@ import dev.dovetail.provisioner.cluster.Caches;
 import dev.dovetail.provisioner.disruption.Repair;
 import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.provisioner.testing.OrchestratorConfigs;
+import dev.dovetail.provisioner.testing.Rules;
 import dev.dovetail.runtime.PrometheusText;
 import dev.dovetail.testkit.TestNamespace;
 import dev.dovetail.testkit.WithCluster;
@@ -84,12 +86,17 @@ class DisruptionE2EIT {
    * the requirements allow; its node class created, the pool itself not yet.
    */
   private NodePool onDemandPool(KubernetesClient client, String prefix, NodeSelectorRequirementWithMinValues... requirements) {
+    NodeSelectorRequirementWithMinValues[] all = Arrays.copyOf(requirements, requirements.length + 1);
+    all[requirements.length] = NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand");
+    return pool(client, prefix, all);
+  }
+
+  /** {@link #onDemandPool}, of the capacity types the requirements allow (both unless they say). */
+  private NodePool pool(KubernetesClient client, String prefix, NodeSelectorRequirementWithMinValues... requirements) {
     String label = Fixtures.unique(prefix);
     made.add(label);
     client.resources(EC2NodeClass.class).resource(Fixtures.nodeClass(label)).create();
-    NodeSelectorRequirementWithMinValues[] all = Arrays.copyOf(requirements, requirements.length + 1);
-    all[requirements.length] = NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "on-demand");
-    return Fixtures.nodePool(label, label, label, null, null, all);
+    return Fixtures.nodePool(label, label, label, null, null, requirements);
   }
 
   /**
@@ -111,6 +118,7 @@ class DisruptionE2EIT {
     made.forEach(label -> client.resources(EC2NodeClass.class).withName(label).delete());
     made.clear();
     client.resources(ClusterOrchestratorConfig.class).withName(ClusterOrchestratorConfig.NAME).delete();
+    client.resources(WorkloadDistributionRule.class).withName(ns.name()).delete();
   }
 
   @AfterAll
@@ -225,18 +233,9 @@ class DisruptionE2EIT {
     pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized, null),
         null, null, null));
     client.resources(NodePool.class).resource(pool).create();
-    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "big", 1, "6", "8Gi", label)).create();
-    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
-        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
-        .singleElement().satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
-    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "small", 1, "500m", "512Mi", label)).create();
-    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
-        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
-        .hasSize(2).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
-    List<NodeClaim> before = ProvisioningE2EIT.claimsOf(client, label);
-    assertThat(before).as("both pods on one m5.2xlarge").singleElement()
-        .satisfies(c -> assertThat(c.getMetadata().getLabels()).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.2xlarge"));
-    String bigName = before.get(0).getMetadata().getName();
+    String bigName = bigAndSmallOnOneNode(client, ns, label).getMetadata().getName();
+    // The class shares one provisioner: count this test's decision, not the ones before it.
+    double replacedBefore = singleReplacements(dovetail.scrape());
 
     AtomicBoolean replacementFirst = new AtomicBoolean();
     AtomicBoolean bigDeleting = new AtomicBoolean();
@@ -261,10 +260,48 @@ class DisruptionE2EIT {
         });
       });
       assertThat(replacementFirst).as("the replacement was Initialized before the big node was deleted").isTrue();
-      assertThat(dovetail.scrape()).containsPattern(
-          "karpenter_voluntary_disruption_decisions_total\\{consolidation_type=\"single\",decision=\"replace\",reason=\"underutilized\",?} 1\\.0");
+      assertThat(singleReplacements(dovetail.scrape())).as("single-node replacements").isEqualTo(replacedBefore + 1);
       assertThat(client.v1().events().inNamespace("default").withField("involvedObject.name", bigName).list().getItems())
           .extracting(Event::getReason).contains("DisruptionLaunching", "DisruptionWaitingReadiness", "DisruptionTerminating");
+    }
+  }
+
+  /**
+   * The same move under a distribution rule that puts the namespace's replicas on on-demand, in a pool that
+   * allows spot too: the small pod's cheaper home is an on-demand m5.large, never the cheaper spot one (a
+   * consolidation keeps a governed replica's capacity type), and no spot NodeClaim is made at any time (a
+   * watch on the claims).
+   */
+  @Test
+  void aConsolidationKeepsAGovernedReplicaOnTheCapacityTypeItsRuleGaveIt(KubernetesClient client, TestNamespace ns) {
+    Rules.create(client, ns.name(), 0);
+    NodePool pool = pool(client, "kept", NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.large", "m5.2xlarge"),
+        NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"));
+    String label = pool.getMetadata().getName();
+    pool.setSpec(new NodePoolSpec(pool.getSpec().template(), new Disruption("5s", Disruption.ConsolidationPolicy.WhenEmptyOrUnderutilized, null),
+        null, null, null));
+    client.resources(NodePool.class).resource(pool).create();
+    Set<String> spot = ConcurrentHashMap.newKeySet();
+    try (SharedIndexInformer<NodeClaim> watch = client.resources(NodeClaim.class).withLabel(WellKnownLabels.NODEPOOL, label)
+        .inform(Caches.handler(claim -> {
+          if (WellKnownLabels.SPOT.equals(claim.getMetadata().getLabels().get(WellKnownLabels.CAPACITY_TYPE))) {
+            spot.add(claim.getMetadata().getName());
+          }
+        }, (claim, unknown) -> { }))) {
+      assertThat(bigAndSmallOnOneNode(client, ns, label).getMetadata().getLabels()).as("the rule's on-demand")
+          .containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND);
+
+      client.apps().deployments().inNamespace(ns.name()).withName("big").scale(0);
+      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        List<NodeClaim> left = ProvisioningE2EIT.claimsOf(client, label);
+        assertThat(left).as(() -> ClusterDump.of(client, ns.name())).singleElement().satisfies(c -> assertThat(c.getMetadata().getLabels())
+            .containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.large").containsEntry(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.ON_DEMAND));
+        assertThat(client.pods().inNamespace(ns.name()).list().getItems()).singleElement().satisfies(p -> {
+          assertThat(p.getStatus().getPhase()).isEqualTo("Running");
+          assertThat(p.getSpec().getNodeName()).isEqualTo(left.get(0).getStatus().nodeName());
+        });
+      });
+      assertThat(spot).as("spot NodeClaims made").isEmpty();
     }
   }
 
@@ -543,6 +580,12 @@ class DisruptionE2EIT {
     client.nodes().withName(node).patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(Map.of("spec", Map.of("unschedulable", unschedulable))));
   }
 
+  /** How many single-node consolidations have replaced a node, from a scrape. */
+  private static double singleReplacements(String scrape) {
+    return PrometheusText.sum(PrometheusText.parse(scrape), "karpenter_voluntary_disruption_decisions_total",
+        Map.of("consolidation_type", "single", "decision", "replace", "reason", "underutilized"));
+  }
+
   private static final String STARTUP_TAINT = "dovetail.dev/e2e-startup";
   /** How many times drift has been weighed, from a scrape (0 before the first). */
   private static double driftEvaluations(String scrape) {
@@ -567,6 +610,25 @@ class DisruptionE2EIT {
   }
 
   /** What the pool's nodes cost an hour at catalog prices. */
+  /**
+   * A big pod (6 CPU) and then a small one (500m) in the pool of m5.large and m5.2xlarge: both run, on one
+   * m5.2xlarge, whose NodeClaim this returns.
+   */
+  private static NodeClaim bigAndSmallOnOneNode(KubernetesClient client, TestNamespace ns, String label) {
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "big", 1, "6", "8Gi", label)).create();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .singleElement().satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    client.apps().deployments().resource(Fixtures.deployment(ns.name(), "small", 1, "500m", "512Mi", label)).create();
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
+        .hasSize(2).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
+    List<NodeClaim> before = ProvisioningE2EIT.claimsOf(client, label);
+    assertThat(before).as("both pods on one m5.2xlarge").singleElement()
+        .satisfies(c -> assertThat(c.getMetadata().getLabels()).containsEntry(WellKnownLabels.INSTANCE_TYPE, "m5.2xlarge"));
+    return before.get(0);
+  }
+
   private static double cost(KubernetesClient client, String label) {
     Catalog catalog = Catalog.bundled();
     return client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream().filter(n -> n.getMetadata().getDeletionTimestamp() == null)
