@@ -609,7 +609,6 @@ class DisruptionE2EIT {
     }
   }
 
-  /** What the pool's nodes cost an hour at catalog prices. */
   /**
    * A big pod (6 CPU) and then a small one (500m) in the pool of m5.large and m5.2xlarge: both run, on one
    * m5.2xlarge, whose NodeClaim this returns.
@@ -629,6 +628,7 @@ class DisruptionE2EIT {
     return before.get(0);
   }
 
+  /** What the pool's nodes cost an hour at catalog prices. */
   private static double cost(KubernetesClient client, String label) {
     Catalog catalog = Catalog.bundled();
     return client.nodes().withLabel(Fixtures.TEST_LABEL, label).list().getItems().stream().filter(n -> n.getMetadata().getDeletionTimestamp() == null)

@@ -208,17 +208,17 @@ class ProvisioningE2EIT {
     int pods = left.stream().mapToInt(d -> d.getSpec().getReplicas()).sum() + 1;
     int most = (int) Math.floor(1.1 * after.nodes());
     await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
-      assertThat(generalNodes(client, label)).as(() -> "general nodes; why the others stay: " + unconsolidatable(client, label))
+      assertThat(poolNodes(client, label)).as(() -> "general nodes; why the others stay: " + unconsolidatable(client, label))
           .hasSizeLessThanOrEqualTo(most);
       assertThat(client.pods().inNamespace(ns.name()).list().getItems()).as(() -> ClusterDump.of(client, ns.name()))
           .extracting(p -> p.getStatus().getPhase()).hasSize(pods).containsOnly("Running");
     });
-    System.out.printf("[shapes] after consolidation: %d general nodes (%.2fx the bound of the pods left)%n", generalNodes(client, label).size(),
-        generalNodes(client, label).size() / (double) after.nodes());
+    int ended = poolNodes(client, label).size();
+    System.out.printf("[shapes] after consolidation: %d general nodes (%.2fx the bound of the pods left)%n", ended, ended / (double) after.nodes());
   }
 
   /** The general pool's nodes not being deleted, each as "name type zone capacity-type". */
-  private static List<String> generalNodes(KubernetesClient client, String label) {
+  private static List<String> poolNodes(KubernetesClient client, String label) {
     return client.nodes().withLabel(WellKnownLabels.NODEPOOL, label).list().getItems().stream()
         .filter(n -> n.getMetadata().getDeletionTimestamp() == null)
         .map(n -> String.join(" ", n.getMetadata().getName(), n.getMetadata().getLabels().get(WellKnownLabels.INSTANCE_TYPE),
