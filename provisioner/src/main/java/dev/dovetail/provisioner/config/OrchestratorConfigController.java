@@ -231,8 +231,9 @@ public final class OrchestratorConfigController {
     write(config, managed, conditions, generation, computed);
     // Computed limits follow the cluster as it grows: looked at again in a minute.
     boolean following = computed.isPresent() && !Boolean.TRUE.equals(spec.disabled()) && !managed.isEmpty() && clusterLevel.isEmpty();
-    // Commitments in use follow the nodes (and the account's inventory, read on a period): the status and gauges are refreshed every half minute.
-    if (!cloud.reservedInstances().isEmpty() || !cloud.savingsPlans().isEmpty() || cloud.readsAccountCommitments() && commitmentsEnabled(caches)) {
+    // Commitments in use follow the nodes, whose events reconcile this at once; an account's inventory and coverage, which
+    // the provider reads on a period, are looked at again every half minute.
+    if (cloud.readsAccountCommitments() && commitmentsEnabled(caches)) {
       return Result.requeue(Duration.ofSeconds(30));
     }
     return following ? Result.requeue(Duration.ofMinutes(1)) : Result.done();

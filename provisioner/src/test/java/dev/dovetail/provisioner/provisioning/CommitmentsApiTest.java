@@ -8,6 +8,7 @@ import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigSpec;
 import dev.dovetail.api.config.v1alpha1.ClusterOrchestratorConfigStatus;
 import dev.dovetail.api.config.v1alpha1.CommitmentIntegration;
 import dev.dovetail.api.config.v1alpha1.ReservedInstance;
+import dev.dovetail.api.karpenter.v1.Disruption;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
@@ -49,7 +50,9 @@ class CommitmentsApiTest {
     client.resource(OrchestratorConfigs.of(new ClusterOrchestratorConfigSpec(null, new CommitmentIntegration(true, "123456789012",
         List.of(new ReservedInstance("m5.xlarge", "us-east-1a", 4))), null, null, null, null))).create();
     EC2NodeClass nodeClass = Expect.readyNodeClass(client, NodeClasses.nodeClass());
+    // The pods are never bound: the nodes stay empty, and consolidation, which would remove them, is off.
     String pool = client.resource(NodePools.nodePool(p -> p.nodeClass(nodeClass.getMetadata().getName()),
+        p -> p.disruption(new Disruption("Never", Disruption.ConsolidationPolicy.WhenEmpty, null)),
         p -> p.requirements(NodeSelectorRequirementWithMinValues.in(WellKnownLabels.INSTANCE_TYPE, "m5.xlarge"),
             NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, "us-east-1a"),
             NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, WellKnownLabels.SPOT, WellKnownLabels.ON_DEMAND))))
@@ -67,11 +70,25 @@ class CommitmentsApiTest {
     assertThat(byCapacityType).as("the four reserved first, then spot: never a fifth on-demand")
         .containsExactlyInAnyOrderEntriesOf(Map.of(WellKnownLabels.ON_DEMAND, 4L, WellKnownLabels.SPOT, 2L));
 
-    launched.forEach(c -> Kubelet.join(client, c.getMetadata().getName()));
-    ClusterOrchestratorConfig config = Expect.eventually("the commitment in use", () -> client.resources(ClusterOrchestratorConfig.class)
-        .withName(ClusterOrchestratorConfig.NAME).get(), c -> c.getStatus() != null && c.getStatus().commitments() != null
-            && c.getStatus().commitments().get(0).inUse() == 4);
+    List<String> nodes = launched.stream().map(c -> Kubelet.join(client, c.getMetadata().getName())).toList();
+    ClusterOrchestratorConfig config = inUse(client, 4);
     assertThat(config.getStatus().commitments()).containsExactly(new ClusterOrchestratorConfigStatus.CommitmentUse("m5.xlarge", "us-east-1a", 4, 4));
     assertThat(provisioner.registry().get("dovetail.commitment.utilization.ratio").tag("instance_type", "m5.xlarge").gauge().value()).isEqualTo(1.0);
+
+    // The count follows a change of a node's labels alone, as it must when registration writes a claim's labels onto
+    // its Node (an update, not an add): the status has no period to fall back on for the sim's commitments.
+    String onDemand = nodes.stream().filter(n -> WellKnownLabels.ON_DEMAND.equals(client.nodes().withName(n).get().getMetadata().getLabels()
+        .get(WellKnownLabels.CAPACITY_TYPE))).findFirst().orElseThrow();
+    client.nodes().withName(onDemand).edit(n -> {
+      n.getMetadata().getLabels().remove(WellKnownLabels.CAPACITY_TYPE);
+      return n;
+    });
+    assertThat(inUse(client, 3).getStatus().commitments()).containsExactly(new ClusterOrchestratorConfigStatus.CommitmentUse("m5.xlarge", "us-east-1a", 4, 3));
+  }
+
+  private static ClusterOrchestratorConfig inUse(KubernetesClient client, int count) {
+    return Expect.eventually(count + " of the commitment in use", () -> client.resources(ClusterOrchestratorConfig.class)
+        .withName(ClusterOrchestratorConfig.NAME).get(), c -> c.getStatus() != null && c.getStatus().commitments() != null
+            && c.getStatus().commitments().get(0).inUse() == count);
   }
 }
