@@ -176,6 +176,9 @@ public final class Orchestrator {
         blocked(method, budgets, eligible, names);
         if (!names.isEmpty()) {
           decided = new Decided(method, names, now.plus(validation));
+          proposed.stream().filter(c -> c.decision() != Command.Decision.NO_OP && c.deleteCandidates() && counted(c.reason()))
+              .forEach(c -> metrics.disruptionDecided(c.decision().name().toLowerCase(Locale.ROOT), c.reason().label(), method.consolidationType(),
+                  c.candidates().stream().map(x -> List.of(x.nodePool(), x.capacityType())).toList()));
           context.atInfo(LOG).log("{}: would disrupt {}; checking again in {}", label(method), names, validation);
           if (!validation.isZero() && !validation.isNegative()) {
             validationDue = Optional.of(decided.due());
@@ -452,7 +455,7 @@ public final class Orchestrator {
     if (!command.deleteCandidates()) {
       return;
     }
-    if (command.reason() != Reason.EXPIRED && command.reason() != Reason.INTERRUPTED && command.reason() != Reason.UNHEALTHY) {
+    if (counted(command.reason())) {
       metrics.disruptionDecision(decision.name().toLowerCase(Locale.ROOT), command.reason().label(), consolidationType);
     }
     for (Candidate c : command.candidates()) {
@@ -482,6 +485,11 @@ public final class Orchestrator {
       writer.delete(NodeClaim.class, c.name());
       acted.put(c.name(), versions(c));
     }
+  }
+
+  /** Whether a command of this reason counts as a voluntary disruption decision (Karpenter's graceful methods' reasons). */
+  private static boolean counted(Reason reason) {
+    return reason != Reason.EXPIRED && reason != Reason.INTERRUPTED && reason != Reason.UNHEALTHY;
   }
 
   /** The pass's context with the candidate's NodeClaim, its NodePool and its Node. */

@@ -64,9 +64,14 @@ public final class KarpenterMetrics {
         .tag("nodepool", nodePool).tag("result", succeeded ? "succeeded" : "failed").register(registry).increment();
   }
 
-  public void nodeClaimLaunched(String nodePool) {
+  /**
+   * A NodeClaim launched. Its termination series starts at 0 here, so the first termination of a capacity type in a zone
+   * is an increase a dashboard's {@code increase()} or {@code rate()} sees (a series born at 1 shows none).
+   */
+  public void nodeClaimLaunched(String nodePool, String capacityType, String zone) {
     Counter.builder("karpenter.nodeclaims.launched").description("Number of nodeclaims launched in total by Karpenter.")
         .tag("nodepool", nodePool).register(registry).increment();
+    claimsTerminated(nodePool, capacityType, zone);
   }
 
   public void nodeClaimRegistered(String nodePool) {
@@ -80,13 +85,21 @@ public final class KarpenterMetrics {
   }
 
   public void nodeClaimTerminated(String nodePool, String capacityType, String zone) {
-    Counter.builder("karpenter.nodeclaims.terminated").description("Number of nodeclaims terminated in total by Karpenter.")
-        .tag("nodepool", nodePool).tag("capacity_type", capacityType).tag("zone", zone).register(registry).increment();
+    claimsTerminated(nodePool, capacityType, zone).increment();
+  }
+
+  private Counter claimsTerminated(String nodePool, String capacityType, String zone) {
+    return Counter.builder("karpenter.nodeclaims.terminated").description("Number of nodeclaims terminated in total by Karpenter.")
+        .tag("nodepool", nodePool).tag("capacity_type", capacityType).tag("zone", zone).register(registry);
   }
 
   public void nodeClaimDisrupted(String reason, String nodePool, String capacityType) {
-    Counter.builder("karpenter.nodeclaims.disrupted").description("Number of nodeclaims disrupted in total by Karpenter.")
-        .tag("reason", reason).tag("nodepool", nodePool).tag("capacity_type", capacityType).register(registry).increment();
+    disrupted(reason, nodePool, capacityType).increment();
+  }
+
+  private Counter disrupted(String reason, String nodePool, String capacityType) {
+    return Counter.builder("karpenter.nodeclaims.disrupted").description("Number of nodeclaims disrupted in total by Karpenter.")
+        .tag("reason", reason).tag("nodepool", nodePool).tag("capacity_type", capacityType).register(registry);
   }
 
   /** A NodeClaim node repair deleted: the condition that was unhealthy past its toleration. */
@@ -98,8 +111,24 @@ public final class KarpenterMetrics {
 
   /** A graceful disruption carried out: {@code decision} delete or replace; {@code reason} empty, drifted or underutilized. */
   public void disruptionDecision(String decision, String reason, String consolidationType) {
-    Counter.builder("karpenter.voluntary.disruption.decisions").description("Number of disruption decisions performed.")
-        .tag("decision", decision).tag("reason", reason).tag("consolidation_type", consolidationType).register(registry).increment();
+    decisions(decision, reason, consolidationType).increment();
+  }
+
+  /**
+   * A graceful disruption decided and waiting for its validation: its decision's series, and the disrupted series of its
+   * candidates' pools and capacity types, start at 0 now (if they are new), so the increase when it is carried out shows
+   * in a dashboard's {@code increase()} (a series born at 1 shows none).
+   *
+   * @param poolsAndCapacityTypes each candidate's NodePool and capacity type
+   */
+  public void disruptionDecided(String decision, String reason, String consolidationType, List<List<String>> poolsAndCapacityTypes) {
+    decisions(decision, reason, consolidationType);
+    poolsAndCapacityTypes.forEach(p -> disrupted(reason, p.get(0), p.get(1)));
+  }
+
+  private Counter decisions(String decision, String reason, String consolidationType) {
+    return Counter.builder("karpenter.voluntary.disruption.decisions").description("Number of disruption decisions performed.")
+        .tag("decision", decision).tag("reason", reason).tag("consolidation_type", consolidationType).register(registry);
   }
 
   /** How long a disruption method took to compute its commands. */
@@ -167,14 +196,20 @@ public final class KarpenterMetrics {
     }).set(value);
   }
 
+  /** A node registered; its termination series starts at 0 (see {@link #nodeClaimLaunched}). */
   public void nodeCreated(String nodePool, String zone) {
     Counter.builder("karpenter.nodes.creations").description("Number of nodes created in total by Karpenter.")
         .tag("nodepool", nodePool).tag("zone", zone).register(registry).increment();
+    nodesTerminated(nodePool, zone);
   }
 
   public void nodeTerminated(String nodePool, String zone) {
-    Counter.builder("karpenter.nodes.terminated").description("Number of nodes terminated in total by Karpenter.")
-        .tag("nodepool", nodePool).tag("zone", zone).register(registry).increment();
+    nodesTerminated(nodePool, zone).increment();
+  }
+
+  private Counter nodesTerminated(String nodePool, String zone) {
+    return Counter.builder("karpenter.nodes.terminated").description("Number of nodes terminated in total by Karpenter.")
+        .tag("nodepool", nodePool).tag("zone", zone).register(registry);
   }
 
   public void terminationDuration(String nodePool, Duration d) {

@@ -138,7 +138,7 @@ final class Launch implements Step {
     NodeClaimStatus status = new NodeClaimStatus(null, instance.providerId(), instance.imageId(), instance.capacity().toQuantities(),
         instance.allocatable().toQuantities(), before == null ? null : before.lastPodEventTime(), conditions);
     NodeClaim written = writer.writeStatus(patched != null ? patched : claim, status);
-    metrics.nodeClaimLaunched(NodeClaims.pool(claim));
+    metrics.nodeClaimLaunched(NodeClaims.pool(claim), instance.capacityType().label(), instance.zone());
     events.normal(claim, "Launched", "Status condition transitioned, Type: Launched, Status: Unknown -> True, Reason: Launched ("
         + instance.instanceType() + " " + instance.capacityType().label() + " in " + instance.zone() + ", " + instance.instanceId() + ")");
     context.atInfo(LOG).log("launched NodeClaim {} as {} ({} {} {})", name, instance.instanceId(), instance.instanceType(),

@@ -129,7 +129,7 @@ class ConsolidationApiTest {
 
   @Test
   void aBigNodeRunningLittleIsReplacedByACheaperOneThatMustBeInitializedBeforeTheBigOneGoes(KubernetesClient client, TestNamespace ns) {
-    operator.start(client);
+    TestOperator provisioner = operator.start(client);
     String pool = pool(client, WellKnownLabels.ON_DEMAND, "m5.large", "m5.2xlarge");
     String big = claimWithPod(client, ns, pool, "m5.2xlarge", WellKnownLabels.ON_DEMAND);
     release(client, big);
@@ -143,10 +143,25 @@ class ConsolidationApiTest {
     Expect.condition(client, big, ConditionTypes.DISRUPTION_REASON, Condition.Status.True, "Underutilized");
     assertThat(client.resources(NodeClaim.class).withName(big).get().getMetadata().getDeletionTimestamp())
         .as("not deleted before its replacement is Initialized").isNull();
+    // The decision's counters exist from its decision on, at 0, so a dashboard's increase() sees the one that follows.
+    assertThat(decisions(provisioner)).as("the replace decision counted before it is carried out").isZero();
+    assertThat(disrupted(provisioner, pool)).isZero();
 
     Kubelet.join(client, name);
     Expect.claim(client, big, "deleted once the replacement is Initialized", c -> c == null || c.getMetadata().getDeletionTimestamp() != null);
     Expect.event(client, "default", big, "DisruptionTerminating");
+    assertThat(decisions(provisioner)).isEqualTo(1);
+    assertThat(disrupted(provisioner, pool)).isEqualTo(1);
+  }
+
+  private static double decisions(TestOperator provisioner) {
+    return provisioner.registry().get("karpenter.voluntary.disruption.decisions").tags("decision", "replace", "reason", "underutilized",
+        "consolidation_type", "single").counter().count();
+  }
+
+  private static double disrupted(TestOperator provisioner, String pool) {
+    return provisioner.registry().get("karpenter.nodeclaims.disrupted").tags("reason", "underutilized", "nodepool", pool,
+        "capacity_type", WellKnownLabels.ON_DEMAND).counter().count();
   }
 
   @Test

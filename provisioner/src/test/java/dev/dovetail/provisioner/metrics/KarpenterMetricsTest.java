@@ -55,6 +55,28 @@ class KarpenterMetricsTest {
   }
 
   @Test
+  void terminationSeriesStartAtZeroWhenTheirClaimLaunchesAndItsNodeRegisters() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    KarpenterMetrics metrics = new KarpenterMetrics(registry);
+    Map<String, String> claimSeries = Map.of("nodepool", "default", "capacity_type", "spot", "zone", "us-east-1a");
+    Map<String, String> nodeSeries = Map.of("nodepool", "default", "zone", "us-east-1a");
+    metrics.nodeClaimLaunched("default", "spot", "us-east-1a");
+    metrics.nodeCreated("default", "us-east-1a");
+    // Present at 0 before anything terminates: a dashboard's increase() then sees the first termination.
+    List<PrometheusText.Sample> before = PrometheusText.parse(OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES));
+    assertThat(before).filteredOn(s -> s.name().equals("karpenter_nodeclaims_terminated_total")).singleElement()
+        .satisfies(s -> assertThat(s.labels()).isEqualTo(claimSeries)).satisfies(s -> assertThat(s.value()).isZero());
+    assertThat(before).filteredOn(s -> s.name().equals("karpenter_nodes_terminated_total")).singleElement()
+        .satisfies(s -> assertThat(s.labels()).isEqualTo(nodeSeries)).satisfies(s -> assertThat(s.value()).isZero());
+
+    metrics.nodeClaimTerminated("default", "spot", "us-east-1a");
+    metrics.nodeTerminated("default", "us-east-1a");
+    List<PrometheusText.Sample> after = PrometheusText.parse(OpsServer.rename(registry.scrape(), KarpenterMetrics.RENAMES));
+    assertThat(PrometheusText.sum(after, "karpenter_nodeclaims_terminated_total", claimSeries)).isEqualTo(1);
+    assertThat(PrometheusText.sum(after, "karpenter_nodes_terminated_total", nodeSeries)).isEqualTo(1);
+  }
+
+  @Test
   void aDeletedPoolsBudgetSeriesGoAndTheOthersStay() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     KarpenterMetrics metrics = new KarpenterMetrics(registry);
