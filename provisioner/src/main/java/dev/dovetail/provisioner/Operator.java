@@ -11,7 +11,6 @@ import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.Durations;
 import dev.dovetail.api.karpenter.v1.NodeClaim;
 import dev.dovetail.api.karpenter.v1.NodePool;
-import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.CloudProvider;
 import dev.dovetail.provisioner.cloud.OnExecutor;
 import dev.dovetail.provisioner.cloud.UnavailableOfferings;
@@ -75,7 +74,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -228,12 +226,6 @@ public final class Operator implements AutoCloseable {
         .commitments(() -> OrchestratorConfigController.reservedInstances(caches)), blocking);
   }
 
-  /** What of a node decides which commitment it uses: its capacity type, instance type and zone. */
-  private static List<String> commitmentKey(Node node) {
-    Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-    return Arrays.asList(labels.get(WellKnownLabels.CAPACITY_TYPE), labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE));
-  }
-
   private void commitmentUseChanged() {
     Controller<String> config = orchestratorConfig;
     if (config != null && (!cloud.reservedInstances().isEmpty() || !cloud.savingsPlans().isEmpty())) {
@@ -297,7 +289,7 @@ public final class Operator implements AutoCloseable {
 
       @Override
       public void onUpdate(Node before, Node after) {
-        if (!commitmentKey(before).equals(commitmentKey(after))) {
+        if (!OrchestratorConfigController.commitmentLabels(before).equals(OrchestratorConfigController.commitmentLabels(after))) {
           commitmentUseChanged();
         }
       }

@@ -21,6 +21,7 @@ import dev.dovetail.provisioner.controller.Result;
 import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.kube.Writer;
 import dev.dovetail.runtime.Recorder;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -132,6 +133,15 @@ public final class OrchestratorConfigController {
     }
     commitmentUse.register(rows, true);
     return out;
+  }
+
+  /**
+   * What of a node decides which commitment it uses, as {@link #countedFromNodes} reads it: its capacity type, instance
+   * type and zone labels. A change of these (registration writes them onto the Node) changes the commitments in use.
+   */
+  public static List<String> commitmentLabels(Node node) {
+    Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+    return Arrays.asList(labels.get(WellKnownLabels.CAPACITY_TYPE), labels.get(WellKnownLabels.INSTANCE_TYPE), labels.get(WellKnownLabels.ZONE));
   }
 
   /** The sim provider's Reserved Instances (the config's), each with the on-demand nodes of its type (in its zone), at most its count. */

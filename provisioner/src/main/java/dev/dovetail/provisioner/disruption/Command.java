@@ -2,6 +2,7 @@ package dev.dovetail.provisioner.disruption;
 
 import dev.dovetail.provisioner.provisioning.Provisioner;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -21,7 +22,12 @@ public record Command(Reason reason, List<Candidate> candidates, Optional<Provis
     /** Launch replacements, then delete the candidates. */
     REPLACE,
     /** Launch replacements only. */
-    LAUNCH
+    LAUNCH;
+
+    /** Karpenter's {@code decision} label of {@code karpenter_voluntary_disruption_decisions_total}: delete, replace. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
   public Command {

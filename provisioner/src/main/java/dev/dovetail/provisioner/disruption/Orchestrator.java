@@ -176,9 +176,10 @@ public final class Orchestrator {
         blocked(method, budgets, eligible, names);
         if (!names.isEmpty()) {
           decided = new Decided(method, names, now.plus(validation));
-          proposed.stream().filter(c -> c.decision() != Command.Decision.NO_OP && c.deleteCandidates() && counted(c.reason()))
-              .forEach(c -> metrics.disruptionDecided(c.decision().name().toLowerCase(Locale.ROOT), c.reason().label(), method.consolidationType(),
-                  c.candidates().stream().map(x -> List.of(x.nodePool(), x.capacityType())).toList()));
+          proposed.stream().filter(c -> c.decision() != Command.Decision.NO_OP && c.deleteCandidates() && counted(c.reason())).forEach(c -> {
+            metrics.disruptionDecided(c.decision().label(), c.reason().label(), method.consolidationType());
+            c.candidates().forEach(x -> metrics.nodeClaimDisruptionDecided(c.reason().label(), x.nodePool(), x.capacityType()));
+          });
           context.atInfo(LOG).log("{}: would disrupt {}; checking again in {}", label(method), names, validation);
           if (!validation.isZero() && !validation.isNegative()) {
             validationDue = Optional.of(decided.due());
@@ -456,7 +457,7 @@ public final class Orchestrator {
       return;
     }
     if (counted(command.reason())) {
-      metrics.disruptionDecision(decision.name().toLowerCase(Locale.ROOT), command.reason().label(), consolidationType);
+      metrics.disruptionDecision(decision.label(), command.reason().label(), consolidationType);
     }
     for (Candidate c : command.candidates()) {
       if (NodeClaims.deleting(c.claim())) {

@@ -97,6 +97,11 @@ public final class KarpenterMetrics {
     disrupted(reason, nodePool, capacityType).increment();
   }
 
+  /** A NodeClaim a graceful disruption decided on, waiting for its validation: its disrupted series starts at 0 (see {@link #disruptionDecided}). */
+  public void nodeClaimDisruptionDecided(String reason, String nodePool, String capacityType) {
+    disrupted(reason, nodePool, capacityType);
+  }
+
   private Counter disrupted(String reason, String nodePool, String capacityType) {
     return Counter.builder("karpenter.nodeclaims.disrupted").description("Number of nodeclaims disrupted in total by Karpenter.")
         .tag("reason", reason).tag("nodepool", nodePool).tag("capacity_type", capacityType).register(registry);
@@ -115,15 +120,11 @@ public final class KarpenterMetrics {
   }
 
   /**
-   * A graceful disruption decided and waiting for its validation: its decision's series, and the disrupted series of its
-   * candidates' pools and capacity types, start at 0 now (if they are new), so the increase when it is carried out shows
-   * in a dashboard's {@code increase()} (a series born at 1 shows none).
-   *
-   * @param poolsAndCapacityTypes each candidate's NodePool and capacity type
+   * A graceful disruption decided and waiting for its validation: its decision's series starts at 0 now (if it is new),
+   * so the increase when it is carried out shows in a dashboard's {@code increase()} (a series born at 1 shows none).
    */
-  public void disruptionDecided(String decision, String reason, String consolidationType, List<List<String>> poolsAndCapacityTypes) {
+  public void disruptionDecided(String decision, String reason, String consolidationType) {
     decisions(decision, reason, consolidationType);
-    poolsAndCapacityTypes.forEach(p -> disrupted(reason, p.get(0), p.get(1)));
   }
 
   private Counter decisions(String decision, String reason, String consolidationType) {
