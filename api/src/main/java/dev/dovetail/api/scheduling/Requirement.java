@@ -23,7 +23,13 @@ public record Requirement(String key, boolean complement, Set<String> values, Lo
 
   public Requirement {
     Objects.requireNonNull(key, "key");
-    values = Collections.unmodifiableSet(new TreeSet<>(values));
+    // Most requirements hold one value (an instance type's, a label's): Set.of keeps it in 16 bytes where a sorted
+    // copy takes about 120 (the catalog's options alone hold some 20,000 of them).
+    values = switch (values.size()) {
+      case 0 -> Set.of();
+      case 1 -> Set.of(values.iterator().next());
+      default -> Collections.unmodifiableSet(new TreeSet<>(values));
+    };
     minValues = minValues == null ? OptionalInt.empty() : minValues;
   }
 
