@@ -27,6 +27,11 @@ public final class Recorder implements AutoCloseable {
     events.normal(involved(object), reason, message);
   }
 
+  /** A normal event passed through {@code limit} ({@link EventRecorder.RateLimit}). */
+  public void normal(HasMetadata object, String reason, String message, EventRecorder.RateLimit limit) {
+    events.normal(involved(object), reason, message, limit);
+  }
+
   public void warning(HasMetadata object, String reason, String message) {
     events.warning(involved(object), reason, message);
   }

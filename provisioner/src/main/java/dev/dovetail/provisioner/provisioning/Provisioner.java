@@ -20,6 +20,7 @@ import dev.dovetail.provisioner.kube.Conditions;
 import dev.dovetail.provisioner.metrics.KarpenterMetrics;
 import dev.dovetail.provisioner.nodeclaim.NodeClaims;
 import dev.dovetail.runtime.Recorder;
+import dev.dovetail.runtime.events.EventRecorder;
 import dev.dovetail.state.Governance;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -69,6 +70,8 @@ public final class Provisioner {
   private final CloudProvider cloud;
   private final CapacityTypes capacityTypes;
   private final Recorder events;
+  /** Nominated events share Karpenter's limit: 5 a second, burst 10. */
+  private final EventRecorder.RateLimit nominations = new EventRecorder.RateLimit(5, 10);
   private final KarpenterMetrics metrics;
   private final Set<String> schedulerNames;
   private final ExecutorService writers;
@@ -168,7 +171,8 @@ public final class Provisioner {
     plan.solution().onExistingNodes().forEach((uid, node) -> {
       Pod pod = plan.pods().get(uid);
       if (pod != null) {
-        events.normal(pod, "Nominated", "Pod should schedule on: " + (caches.nodeClaim(node).isPresent() ? "nodeclaim/" : "node/") + node);
+        events.normal(pod, "Nominated", "Pod should schedule on: " + (caches.nodeClaim(node).isPresent() ? "nodeclaim/" : "node/") + node,
+            nominations);
       }
     });
     Map<String, String> unschedulable = new LinkedHashMap<>();
@@ -407,7 +411,7 @@ public final class Provisioner {
       for (String uid : claim.podUids()) {
         Pod pod = pods.get(uid);
         if (pod != null) {
-          events.normal(pod, "Nominated", "Pod should schedule on: nodeclaim/" + name);
+          events.normal(pod, "Nominated", "Pod should schedule on: nodeclaim/" + name, nominations);
           about.with("Pod", pod.getMetadata().getNamespace(), pod.getMetadata().getName()).atDebug(LOG)
               .log("pod {} nominated for NodeClaim {}", podName(pod), name);
         }

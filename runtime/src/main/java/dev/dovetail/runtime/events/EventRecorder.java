@@ -78,17 +78,63 @@ public final class EventRecorder implements AutoCloseable {
     this.dropped = Counter.builder("dovetail_events_dropped").description("Events not written because the queue was full").register(registry);
   }
 
+  /**
+   * A token bucket that the events passed through it share, as client-go's token-bucket rate limiter: it refills at
+   * {@code perSecond} and holds at most {@code burst}. Karpenter passes its {@code Nominated} events through one of
+   * 5 a second, burst 10, so a burst of a thousand pending pods writes a few dozen of them rather than a thousand
+   * Event creations for the API server to store while it is busiest.
+   */
+  public static final class RateLimit {
+    private final double perSecond;
+    private final double burst;
+    /** Guarded by {@code this}. */
+    private double tokens;
+    private Instant last;
+
+    public RateLimit(double perSecond, int burst) {
+      if (perSecond <= 0 || burst < 1) {
+        throw new IllegalArgumentException("rate limit needs a positive rate and a burst of at least 1 (" + perSecond + ", " + burst + ")");
+      }
+      this.perSecond = perSecond;
+      this.burst = burst;
+      this.tokens = burst;
+    }
+
+    /** Takes a token if one is left at {@code now}. */
+    synchronized boolean tryAccept(Instant now) {
+      if (last != null && now.isAfter(last)) {
+        tokens = Math.min(burst, tokens + Duration.between(last, now).toNanos() / 1e9 * perSecond);
+      }
+      if (last == null || now.isAfter(last)) {
+        last = now;
+      }
+      if (tokens >= 1) {
+        tokens -= 1;
+        return true;
+      }
+      return false;
+    }
+  }
+
   public void normal(Involved object, String reason, String message) {
-    record(object, "Normal", reason, message);
+    record(object, "Normal", reason, message, null);
+  }
+
+  /** A normal event written only if {@code limit} has a token left (after the dedupe window, as Karpenter checks them). */
+  public void normal(Involved object, String reason, String message, RateLimit limit) {
+    record(object, "Normal", reason, message, limit);
   }
 
   public void warning(Involved object, String reason, String message) {
-    record(object, "Warning", reason, message);
+    record(object, "Warning", reason, message, null);
   }
 
-  private void record(Involved object, String type, String reason, String message) {
+  private void record(Involved object, String type, String reason, String message, RateLimit limit) {
     Instant now = clock.instant();
     if (!firstInWindow((object.uid() == null ? object.name() : object.uid()) + "/" + reason + "/" + message, now)) {
+      return;
+    }
+    if (limit != null && !limit.tryAccept(now)) {
       return;
     }
     try {

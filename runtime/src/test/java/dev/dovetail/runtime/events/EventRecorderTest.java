@@ -1,6 +1,7 @@
 package dev.dovetail.runtime.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.dovetail.runtime.ManualClock;
@@ -80,6 +81,45 @@ class EventRecorderTest {
       assertThat(sent.get(5).event()).containsEntry("message", "the instance will terminate");
       assertThat(sent.get(5).event().get("firstTimestamp")).isEqualTo("2026-01-01T10:02:00Z");
     }
+  }
+
+  @Test
+  void eventsSharingARateLimitAreWrittenAtItsBurstThenAtItsRate() {
+    ManualClock clock = new ManualClock(Instant.parse("2026-01-01T10:00:00Z"));
+    List<Sent> sent = new CopyOnWriteArrayList<>();
+    EventRecorder.RateLimit nominations = new EventRecorder.RateLimit(5, 10);
+    try (EventRecorder events = new EventRecorder((ns, e) -> sent.add(new Sent(ns, e)), "c", clock, "h", new SimpleMeterRegistry(), 1000)) {
+      for (int i = 0; i < 30; i++) {  // a burst of 30 pods nominated at once: the first 10 are written
+        events.normal(pod("burst-" + i), "Nominated", "Pod should schedule on: nodeclaim/a", nominations);
+      }
+      clock.advance(Duration.ofMillis(1000));  // 5 tokens back
+      for (int i = 0; i < 10; i++) {
+        events.normal(pod("later-" + i), "Nominated", "Pod should schedule on: nodeclaim/b", nominations);
+      }
+      events.normal(POD, "Marker", "an event without the limit is not held back");
+      await().atMost(Duration.ofSeconds(10)).until(() -> sent.stream().anyMatch(s -> s.reason().equals("Marker")));
+      assertThat(sent).filteredOn(s -> s.reason().equals("Nominated")).extracting(s -> name(s.event()))
+          .containsExactly("burst-0", "burst-1", "burst-2", "burst-3", "burst-4", "burst-5", "burst-6", "burst-7", "burst-8", "burst-9",
+              "later-0", "later-1", "later-2", "later-3", "later-4");
+
+      clock.advance(Duration.ofMinutes(1));  // refilled, but never past the burst
+      for (int i = 0; i < 20; i++) {
+        events.normal(pod("after-" + i), "Nominated", "Pod should schedule on: nodeclaim/c", nominations);
+      }
+      events.normal(POD, "Marker2", "m");
+      await().atMost(Duration.ofSeconds(10)).until(() -> sent.stream().anyMatch(s -> s.reason().equals("Marker2")));
+      assertThat(sent).filteredOn(s -> name(s.event()).startsWith("after-")).hasSize(10);
+    }
+    assertThat(catchThrowable(() -> new EventRecorder.RateLimit(0, 10))).hasMessageContaining("positive rate");
+  }
+
+  private static EventRecorder.Involved pod(String name) {
+    return new EventRecorder.Involved("v1", "Pod", "ns", name, "uid-" + name);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String name(Map<String, Object> event) {
+    return (String) ((Map<String, Object>) event.get("involvedObject")).get("name");
   }
 
   @Test
