@@ -2,10 +2,13 @@ package dev.dovetail.provisioner;
 
 import dev.dovetail.api.aws.v1.EC2NodeClass;
 import dev.dovetail.api.catalog.Catalog;
+import dev.dovetail.api.common.Condition;
+import dev.dovetail.api.karpenter.v1.ConditionTypes;
 import dev.dovetail.api.karpenter.v1.NodePool;
 import dev.dovetail.api.karpenter.v1.NodeSelectorRequirementWithMinValues;
 import dev.dovetail.api.karpenter.v1.WellKnownLabels;
 import dev.dovetail.provisioner.cloud.sim.SimCloudProvider;
+import dev.dovetail.provisioner.testing.Expect;
 import dev.dovetail.testkit.BenchReport;
 import dev.dovetail.testkit.ControlPlaneExtension;
 import dev.dovetail.testkit.KwokCluster;
@@ -36,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
 
 /**
  * Scale-out from zero on a real control plane: a burst of pending pods in three shapes (small, medium,
@@ -174,7 +178,11 @@ public final class ScaleOutBench {
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.ZONE, ZONES),
         NodeSelectorRequirementWithMinValues.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"));
     client.resources(NodePool.class).resource(pool).create();
-    Thread.sleep(2000); // the NodePool's status controller marks it ready
+    // Pods come once the pool's status controller has marked it Ready: a pass before that finds no pool to launch from.
+    Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      NodePool p = client.resources(NodePool.class).withName(label).get();
+      return p != null && p.getStatus() != null && Expect.has(p.getStatus().conditions(), ConditionTypes.READY, Condition.Status.True, null);
+    });
     double[] simBefore = simulation.call();
     Map<String, Duration> cpuBefore = cpu(processes);
     Map<String, Double> requestsBefore = apiRequests(client);
